@@ -1,0 +1,1 @@
+"""Thin command-line layer: argument parsing and printing only."""

@@ -1,0 +1,56 @@
+"""`gaitimpact` entry point: builds the sub-command parser and turns project errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from gaitimpact import __version__
+from gaitimpact.errors import EXIT_USAGE, GaitImpactError
+
+# Each module registers its own sub-commands with `register(subparsers)`; add a new command by
+# adding its module here.
+COMMAND_MODULES = [
+    "gaitimpact.cli.analyze_cmd",
+    "gaitimpact.cli.simulate_cmd",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"gaitimpact: {message} (see --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every registered sub-command."""
+    parser = _Parser(prog="gaitimpact", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"gaitimpact {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (0 ok, 1 runtime failure, 2 usage/input error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GaitImpactError as exc:
+        sys.stderr.write(f"gaitimpact: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("gaitimpact: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
