@@ -1,0 +1,86 @@
+"""Resume state of a batch: content hashes and an append-only journal of finished files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from gaitimpact import __version__
+
+HASH_BLOCK_BYTES = 1 << 20
+
+
+def sidecar_for(path: Path) -> Path:
+    """The metadata sidecar next to a recording (`run.csv` -> `run.json`)."""
+    try:
+        from gaitimpact.io.sidecar import sidecar_path
+    except ImportError:
+        return path.with_suffix(".json")
+    return Path(sidecar_path(path))
+
+
+def content_hash(path: str | Path, *, settings: dict[str, Any] | None = None) -> str:
+    """sha256 (hex) of the recording bytes, its sidecar's bytes, the analysis settings and the package version."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    digest.update(f"gaitimpact {__version__}\n".encode())
+    digest.update(json.dumps(settings or {}, sort_keys=True, default=str).encode())
+    for part in (path, sidecar_for(path)):
+        digest.update(b"\0file\0")
+        if part.is_file():
+            with open(part, "rb") as fh:
+                while block := fh.read(HASH_BLOCK_BYTES):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def journal_path(out: str | Path) -> Path:
+    """Where the resume journal of a batch writing `out` lives (`results.csv` -> `results.csv.journal.jsonl`)."""
+    out = Path(out)
+    return out.with_name(out.name + ".journal.jsonl")
+
+
+class Journal:
+    """Append-only JSON-lines log of finished files (one row each), keyed by content hash.
+
+    Each line is flushed and fsync'd, so a batch killed at any moment loses at most the file in flight;
+    a torn last line is ignored on reading.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.done: dict[str, dict[str, Any]] = {}
+        if self.path.is_file():
+            with open(self.path, encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if isinstance(row, dict) and row.get("status") == "ok" and "sha256" in row:
+                        self.done[row["sha256"]] = row
+        self._fh = None
+
+    def lookup(self, key: str) -> dict[str, Any] | None:
+        """The finished row of a file with this content hash, or None."""
+        return self.done.get(key)
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Append one finished row durably (only successful rows make a file count as done)."""
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a", encoding="utf-8")
+        self._fh.write(json.dumps(row, allow_nan=True) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        if row.get("status") == "ok":
+            self.done[row["sha256"]] = row
+
+    def close(self) -> None:
+        """Close the journal file."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None

@@ -1,0 +1,120 @@
+"""`gaitimpact analyze FILE`: summary table, JSON, steps CSV and plot for one recording."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from gaitimpact.errors import GaitImpactError, InputError
+from gaitimpact.recording import PLACEMENTS
+
+
+def add_recording_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by commands that read a recording (placement, rate, surface, speed, shoe)."""
+    p.add_argument("--placement", choices=("auto", *PLACEMENTS), default=None,
+                   help="sensor placement (default: sidecar, else auto-detected from the signal)")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sampling rate for files without a time column")
+    p.add_argument("--surface", help="running surface for the whole file (overrides the sidecar)")
+    p.add_argument("--speed", type=float, metavar="MPS", help="running speed in m/s (overrides the sidecar)")
+    p.add_argument("--shoe", metavar="NAME", help="shoe name")
+    p.add_argument("--shoe-km", type=float, metavar="KM", help="km on the shoe at this run")
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict:
+    """CLI flags that override the sidecar, as the overrides dict `load_recording` takes."""
+    keys = {"placement": "placement", "surface": "surface", "speed": "speed_mps", "shoe": "shoe",
+            "shoe_km": "shoe_km"}
+    return {dst: getattr(args, src) for src, dst in keys.items() if getattr(args, src, None) is not None}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `analyze` sub-command."""
+    p = sub.add_parser("analyze", help="analyse one recording: strikes, impact, loading rate, cadence",
+                       description="Analyse one recording (CSV or Parquet with optional sidecar JSON).")
+    p.add_argument("file", help="recording file (.csv, .tsv, .txt, .parquet)")
+    add_recording_options(p)
+    p.add_argument("--json", metavar="OUT", help="write the summary as JSON")
+    p.add_argument("--steps-csv", metavar="OUT", help="write one row per strike as CSV")
+    p.add_argument("--plot", metavar="OUT.png", help="write a PNG figure")
+    p.set_defaults(func=run)
+
+
+def _fmt(x: float | None, spec: str = ".2f", unit: str = "") -> str:
+    return "—" if x is None else f"{x:{spec}}{unit}"
+
+
+def print_summary(summary: dict, console: Console | None = None) -> None:
+    """Print the analysis summary as tables (totals, per segment, per bout) and warnings."""
+    console = console or Console()
+    t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    pk, lr = summary["peak_g"], summary["loading_rate_gps"]
+    rows = [
+        ("placement", f"{summary['placement']} ({summary['placement_source']})"),
+        ("sampling rate", _fmt(summary["fs_hz"], ".0f", " Hz")),
+        ("duration", _fmt(summary["duration_s"] / 60, ".1f", " min")),
+        ("running time", _fmt(summary["running_s"] / 60, ".1f", " min")),
+        ("steps (both feet)", f"{summary['steps']}" + (
+            f"  ({summary['strikes']} strikes of the instrumented foot)"
+            if summary["steps"] != summary["strikes"] else "")),
+        ("cadence", _fmt(summary["cadence_spm"], ".1f", " steps/min")),
+        ("peak impact median / p95", f"{_fmt(pk['median'])} / {_fmt(pk['p95'])} g"),
+        ("loading rate median / p95", f"{_fmt(lr['median'], '.0f')} / {_fmt(lr['p95'], '.0f')} g/s"),
+    ]
+    for side, d in summary["feet"].items():
+        rows.append((f"{'left' if side == 'L' else 'right'} foot", f"{d['strikes']} strikes, median "
+                     f"{_fmt(d['peak_g_median'])} g"))
+    if summary["peak_g"]["clipped"]:
+        rows.append(("clipped strikes", f"{summary['peak_g']['clipped']} (peak is a lower bound)"))
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+    for key, title in (("segments", "Surface segments"), ("bouts", "Running bouts")):
+        items = summary[key]
+        if not items:
+            continue
+        tb = Table(title=title, title_justify="left")
+        first = "surface" if key == "segments" else "bout"
+        for col in (first, "start (s)", "running (min)", "steps", "cadence (spm)", "peak median (g)",
+                    "peak p95 (g)", "LR median (g/s)"):
+            tb.add_column(col, justify="left" if col == first else "right")
+        for it in items:
+            tb.add_row(str(it[first]), _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
+                       str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
+                       _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))
+        console.print(tb)
+    for w in summary["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+
+
+def _write(path: str, writer, what: str) -> None:
+    """Write an output file, turning OS errors into one-line input errors."""
+    try:
+        writer(Path(path))
+    except OSError as exc:
+        raise InputError(f"cannot write {what}: {exc.strerror or exc}", path=path) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse args.file and write the requested outputs; returns the exit code."""
+    from gaitimpact.summary import analyze_file, steps_table
+
+    rec, analysis, summary = analyze_file(args.file, rate_hz=args.rate, overrides=overrides_from_args(args))
+    print_summary(summary)
+    if args.json:
+        _write(args.json, lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"), "JSON")
+    if args.steps_csv:
+        _write(args.steps_csv, lambda p: steps_table(rec, analysis).to_csv(p, index=False), "steps CSV")
+    if args.plot:
+        from gaitimpact.report.run_plot import plot_run
+
+        try:
+            _write(args.plot, lambda p: plot_run(rec, analysis, p), "plot")
+        except ValueError as exc:  # matplotlib: unknown image format from the suffix
+            raise GaitImpactError(f"cannot write plot {args.plot}: {exc}", exit_code=2) from exc
+    return 0

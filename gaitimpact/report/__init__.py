@@ -1,0 +1,1 @@
+"""Reporter: statistics, storage (SQLite library), plots and the HTML report."""

@@ -1,0 +1,100 @@
+"""The `analyze --plot` figure: impact per strike over the run, cadence, and a zoom on the raw signal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gaitimpact.core.result import Analysis  # noqa: E402
+from gaitimpact.recording import Recording  # noqa: E402
+from gaitimpact.summary import resolved_segments, steps_per_strike  # noqa: E402
+
+SURFACE_COLOURS = {
+    "asphalt": "#555555",
+    "concrete": "#8c8c8c",
+    "track": "#c0392b",
+    "grass": "#27ae60",
+    "trail": "#8e5a2b",
+    "treadmill": "#2c7fb8",
+}
+ZOOM_S = 4.0
+"""Length of the raw-signal zoom panel in s."""
+
+
+def _rolling_median(x: np.ndarray, n: int) -> np.ndarray:
+    """Centred rolling median over n strikes (shorter at the ends)."""
+    import pandas as pd
+
+    return pd.Series(x).rolling(n, center=True, min_periods=1).median().to_numpy()
+
+
+def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
+    """Write a PNG: peak impact (g) per strike over time, cadence (steps/min), and a raw-signal zoom."""
+    s = analysis.strikes
+    out = Path(out)
+    fig, axes = plt.subplots(3, 1, figsize=(11, 9), constrained_layout=True)
+    name = Path(rec.source).name or "recording"
+    fig.suptitle(f"{name} — {analysis.placement} sensor, {len(s)} strikes, {analysis.cadence_spm:.0f} steps/min")
+
+    ax = axes[0]
+    for seg in resolved_segments(rec):
+        ax.axvspan(seg.start_s / 60, seg.end_s / 60, color=SURFACE_COLOURS.get(seg.surface, "#bbbbbb"), alpha=0.12)
+        ax.text((seg.start_s + seg.end_s) / 120, 1.0, seg.surface, transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize=9)
+    for side, colour in (("L", "#1f77b4"), ("R", "#d62728"), ("?", "#7f7f7f")):
+        sel = s.foot == side
+        if sel.any():
+            label = {"L": "left", "R": "right", "?": "strike"}[side]
+            ax.scatter(s.time_s[sel] / 60, s.peak_g[sel], s=6, alpha=0.5, color=colour, label=label)
+    if s.clipped.any():
+        ax.scatter(s.time_s[s.clipped] / 60, s.peak_g[s.clipped], s=18, marker="x", color="k",
+                   label="clipped (lower bound)")
+    if len(s):
+        ax.plot(s.time_s / 60, _rolling_median(s.peak_g, 31), color="k", lw=1.5, label="rolling median (31)")
+    ax.set_xlabel("time (min)")
+    ax.set_ylabel("peak impact (g)")
+    ax.set_title("Impact of every foot strike")
+    ax.legend(loc="upper right", fontsize=8, markerscale=2)
+    ax.grid(alpha=0.3)
+
+    ax = axes[1]
+    per = steps_per_strike(analysis.placement)
+    if len(s) > 2:
+        gaps = np.diff(s.time_s)
+        ok = gaps < 1.5  # consecutive strikes inside a bout
+        t_mid = (s.time_s[1:] + s.time_s[:-1]) / 2
+        cad = 60.0 / gaps * per
+        ax.plot(t_mid[ok] / 60, _rolling_median(cad[ok], 15), color="#2c7fb8")
+    ax.set_xlabel("time (min)")
+    ax.set_ylabel("cadence (steps/min)")
+    ax.set_title("Cadence (both feet), rolling median of 15 strikes")
+    ax.grid(alpha=0.3)
+
+    ax = axes[2]
+    if analysis.bouts:
+        bout = max(analysis.bouts, key=lambda b: b.duration_s)
+        t0 = (bout.start_s + bout.end_s) / 2 - ZOOM_S / 2
+    else:
+        t0 = 0.0
+    sel = (rec.time_s >= t0) & (rec.time_s <= t0 + ZOOM_S)
+    norm = np.linalg.norm(rec.acc_g[sel], axis=1)
+    ax.plot(rec.time_s[sel], norm, lw=0.8, color="#333333", label="|a| raw (g)")
+    ins = (s.time_s >= t0) & (s.time_s <= t0 + ZOOM_S)
+    ax.vlines(s.time_s[ins], 0, max(norm.max() if norm.size else 1, 1), color="#d62728", lw=0.8,
+              label="initial contact")
+    ax.scatter(s.time_s[ins], s.peak_g[ins], color="#d62728", zorder=3, s=14, label="peak impact")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("resultant (g)")
+    ax.set_title(f"{ZOOM_S:.0f} s of raw signal with detected strikes")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -1,0 +1,199 @@
+"""From `Recording` + `Analysis` to the numbers that leave the program: the `analyze` JSON and steps table.
+
+`summarize` defines the stable JSON schema (`SCHEMA`); `steps_table` the per-strike table. Both are
+plain transformations (no I/O); `analyze_file` is the one-call path file -> Recording -> Analysis -> summary
+that the CLI, the batch runner and the reporter share.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gaitimpact.core.result import Analysis
+from gaitimpact.recording import Recording, SurfaceSegment
+
+SCHEMA = "gaitimpact.analysis/1"
+"""Version tag of the `analyze --json` document."""
+
+MIN_DURATION_S = 5.0
+"""Recordings shorter than this are rejected: too short to find a running bout."""
+
+
+def steps_per_strike(placement: str) -> int:
+    """Steps (both feet) represented by one detected strike: 2 for a one-foot sensor, else 1."""
+    return 2 if placement in ("shoe", "shank") else 1
+
+
+def _finite(x: float | None, ndigits: int = 3) -> float | None:
+    """Round a float for JSON; NaN/inf become None."""
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, ndigits) if math.isfinite(x) else None
+
+
+def _stats(values: np.ndarray) -> dict:
+    """Median, 95th percentile and max of an array (None when empty)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return {"median": None, "p95": None, "max": None}
+    return {
+        "median": _finite(np.median(v)),
+        "p95": _finite(np.percentile(v, 95)),
+        "max": _finite(v.max()),
+    }
+
+
+def resolved_segments(rec: Recording) -> list[SurfaceSegment]:
+    """Surface segments of the recording with open or infinite ends clipped to the recording, in s."""
+    end = rec.duration_s
+    out = []
+    for seg in rec.meta.segments:
+        start = max(0.0, float(seg.start_s))
+        stop = end if seg.end_s is None or not math.isfinite(seg.end_s) else min(end, float(seg.end_s))
+        if stop > start:
+            out.append(SurfaceSegment(start, stop, seg.surface, seg.speed_mps))
+    return out
+
+
+def _running_time_in(analysis: Analysis, start_s: float, end_s: float) -> float:
+    """Running time (s) of the analysis' bouts that falls inside [start_s, end_s)."""
+    total = 0.0
+    for b in analysis.bouts:
+        total += max(0.0, min(b.end_s, end_s) - max(b.start_s, start_s))
+    return total
+
+
+def _cadence_spm(strike_times_s: np.ndarray, running_s: float, per_strike: int) -> float | None:
+    """Steps per minute (both feet): detected steps over running time."""
+    if running_s <= 0 or strike_times_s.size == 0:
+        return None
+    return strike_times_s.size * per_strike * 60.0 / running_s
+
+
+def strike_labels(rec: Recording, analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """Surface name and speed (m/s, NaN unknown) for every strike, from the surface segments."""
+    t = analysis.strikes.time_s
+    surface = np.full(t.shape, "", dtype=object)
+    speed = np.full(t.shape, np.nan)
+    if rec.meta.speed_mps is not None:
+        speed[:] = rec.meta.speed_mps
+    for seg in resolved_segments(rec):
+        inside = (t >= seg.start_s) & (t < seg.end_s)
+        surface[inside] = seg.surface
+        if seg.speed_mps is not None:
+            speed[inside] = seg.speed_mps
+    return surface, speed
+
+
+def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
+    """One row per detected strike: time_s, foot, peak_g, loading_rate_gps, clipped, near_gap, surface, ..."""
+    s = analysis.strikes
+    surface, speed = strike_labels(rec, analysis)
+    return pd.DataFrame(
+        {
+            "time_s": np.round(s.time_s, 4),
+            "foot": s.foot.astype(str),
+            "peak_g": np.round(s.peak_g, 3),
+            "loading_rate_gps": np.round(s.loading_rate_gps, 1),
+            "clipped": s.clipped.astype(bool),
+            "near_gap": s.near_gap.astype(bool),
+            "surface": surface.astype(str),
+            "speed_mps": speed,
+            "bout": s.bout.astype(int),
+        }
+    )
+
+
+def _block(analysis: Analysis, start_s: float, end_s: float, per_strike: int) -> dict:
+    """Strike statistics for the time span [start_s, end_s)."""
+    s = analysis.strikes
+    inside = (s.time_s >= start_s) & (s.time_s < end_s)
+    running_s = _running_time_in(analysis, start_s, end_s)
+    peaks = s.peak_g[inside]
+    return {
+        "start_s": _finite(start_s),
+        "end_s": _finite(end_s),
+        "running_s": _finite(running_s, 1),
+        "strikes": int(inside.sum()),
+        "steps": int(inside.sum()) * per_strike,
+        "cadence_spm": _finite(_cadence_spm(s.time_s[inside], running_s, per_strike), 1),
+        "peak_g_median": _stats(peaks)["median"],
+        "peak_g_p95": _stats(peaks)["p95"],
+        "loading_rate_gps_median": _stats(s.loading_rate_gps[inside])["median"],
+        "clipped": int(s.clipped[inside].sum()),
+    }
+
+
+def summarize(rec: Recording, analysis: Analysis) -> dict:
+    """The `analyze --json` document (schema `SCHEMA`): totals, peak_g, loading rate, segments, bouts."""
+    s = analysis.strikes
+    per = steps_per_strike(analysis.placement)
+    feet = {}
+    for side in ("L", "R"):
+        sel = s.foot == side
+        if sel.any():
+            feet[side] = {"strikes": int(sel.sum()), "peak_g_median": _stats(s.peak_g[sel])["median"]}
+    segments = []
+    for seg in resolved_segments(rec):
+        block = _block(analysis, seg.start_s, seg.end_s, per)
+        segments.append({"surface": seg.surface, "speed_mps": _finite(seg.speed_mps), **block})
+    bouts = []
+    for i, b in enumerate(analysis.bouts):
+        bouts.append({"bout": i, "activity": b.activity, **_block(analysis, b.start_s, b.end_s, per)})
+        # A bout's own statistics are over its own strikes (the boundary strike belongs to the bout).
+        bouts[-1]["strikes"] = int((s.bout == i).sum())
+        bouts[-1]["steps"] = bouts[-1]["strikes"] * per
+    meta = rec.meta
+    return {
+        "schema": SCHEMA,
+        "file": rec.source,
+        "placement": analysis.placement,
+        "placement_source": analysis.placement_source,
+        "fs_hz": _finite(analysis.fs_hz, 2),
+        "n_samples": rec.n_samples,
+        "duration_s": _finite(analysis.duration_s, 2),
+        "running_s": _finite(analysis.running_s, 2),
+        "strikes": len(s),
+        "steps": len(s) * per,
+        "cadence_spm": _finite(analysis.cadence_spm, 1),
+        "peak_g": {**_stats(s.peak_g), "clipped": int(s.clipped.sum())},
+        "loading_rate_gps": _stats(s.loading_rate_gps),
+        "feet": feet,
+        "segments": segments,
+        "bouts": bouts,
+        "gaps": [{"start_s": _finite(g.start_s), "end_s": _finite(g.end_s)} for g in rec.gaps],
+        "speed_mps": _finite(meta.speed_mps),
+        "shoe": {"name": meta.shoe, "km": _finite(meta.shoe_km, 1)} if meta.shoe or meta.shoe_km else None,
+        "start_utc": meta.start_utc.isoformat() if meta.start_utc else None,
+        "simulated": bool(meta.simulated),
+        "warnings": list(dict.fromkeys([*rec.warnings, *analysis.warnings])),
+        "definitions": analysis.params,
+    }
+
+
+def analyze_file(
+    path: str | Path, rate_hz: float | None = None, overrides: dict | None = None
+) -> tuple[Recording, Analysis, dict]:
+    """Load a recording (CSV/Parquet + sidecar), analyse it and summarise it; raises InputError on bad input."""
+    from gaitimpact.core.pipeline import analyze_recording
+    from gaitimpact.errors import InputError
+    from gaitimpact.io.load import load_recording
+
+    rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
+    if rec.duration_s < MIN_DURATION_S:
+        raise InputError(
+            f"too short: {rec.duration_s:.1f} s of samples, need at least {MIN_DURATION_S:.0f} s", path=str(path)
+        )
+    analysis = analyze_recording(rec)
+    if not analysis.bouts:
+        raise InputError(
+            "no running found (no bout with a running step pattern); is this a running recording?",
+            path=str(path),
+        )
+    return rec, analysis, summarize(rec, analysis)
