@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.core.result import Analysis
 from gaitimpact.recording import Recording, SurfaceSegment
 
@@ -69,11 +70,9 @@ def _running_time_in(analysis: Analysis, start_s: float, end_s: float) -> float:
     return total
 
 
-def _cadence_spm(strike_times_s: np.ndarray, running_s: float, per_strike: int) -> float | None:
-    """Steps per minute (both feet): detected steps over running time."""
-    if running_s <= 0 or strike_times_s.size == 0:
-        return None
-    return strike_times_s.size * per_strike * 60.0 / running_s
+def _gap_intervals(rec: Recording) -> np.ndarray:
+    """Gaps of the recording as an (n, 2) array of [start_s, end_s]."""
+    return np.array([[g.start_s, g.end_s] for g in rec.gaps], dtype=float).reshape(-1, 2)
 
 
 def strike_labels(rec: Recording, analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
@@ -110,19 +109,20 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
     )
 
 
-def _block(analysis: Analysis, start_s: float, end_s: float, per_strike: int) -> dict:
-    """Strike statistics for the time span [start_s, end_s)."""
+def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float, per_strike: int,
+           gap_iv: np.ndarray) -> dict:
+    """Strike statistics of the strikes selected by `inside`, within the time span [start_s, end_s)."""
     s = analysis.strikes
-    inside = (s.time_s >= start_s) & (s.time_s < end_s)
     running_s = _running_time_in(analysis, start_s, end_s)
     peaks = s.peak_g[inside]
+    cadence = cadence_spm(s.time_s[inside], per_strike, s.bout[inside], gap_iv)
     return {
         "start_s": _finite(start_s),
         "end_s": _finite(end_s),
         "running_s": _finite(running_s, 1),
         "strikes": int(inside.sum()),
         "steps": int(inside.sum()) * per_strike,
-        "cadence_spm": _finite(_cadence_spm(s.time_s[inside], running_s, per_strike), 1),
+        "cadence_spm": _finite(cadence, 1),
         "peak_g_median": _stats(peaks)["median"],
         "peak_g_p95": _stats(peaks)["p95"],
         "loading_rate_gps_median": _stats(s.loading_rate_gps[inside])["median"],
@@ -139,16 +139,16 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         sel = s.foot == side
         if sel.any():
             feet[side] = {"strikes": int(sel.sum()), "peak_g_median": _stats(s.peak_g[sel])["median"]}
+    gap_iv = _gap_intervals(rec)
     segments = []
     for seg in resolved_segments(rec):
-        block = _block(analysis, seg.start_s, seg.end_s, per)
+        inside = (s.time_s >= seg.start_s) & (s.time_s < seg.end_s)
+        block = _block(analysis, inside, seg.start_s, seg.end_s, per, gap_iv)
         segments.append({"surface": seg.surface, "speed_mps": _finite(seg.speed_mps), **block})
-    bouts = []
-    for i, b in enumerate(analysis.bouts):
-        bouts.append({"bout": i, "activity": b.activity, **_block(analysis, b.start_s, b.end_s, per)})
-        # A bout's own statistics are over its own strikes (the boundary strike belongs to the bout).
-        bouts[-1]["strikes"] = int((s.bout == i).sum())
-        bouts[-1]["steps"] = bouts[-1]["strikes"] * per
+    bouts = [
+        {"bout": i, "activity": b.activity, **_block(analysis, s.bout == i, b.start_s, b.end_s, per, gap_iv)}
+        for i, b in enumerate(analysis.bouts)
+    ]
     meta = rec.meta
     return {
         "schema": SCHEMA,

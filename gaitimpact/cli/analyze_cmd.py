@@ -84,6 +84,8 @@ def print_summary(summary: dict, console: Console | None = None) -> None:
                     "peak p95 (g)", "LR median (g/s)"):
             tb.add_column(col, justify="left" if col == first else "right")
         for it in items:
+            if not it["strikes"]:
+                continue  # a stretch with no running (e.g. a walk between two surfaces)
             tb.add_row(str(it[first]), _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
                        str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
                        _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))

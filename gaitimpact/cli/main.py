@@ -14,6 +14,9 @@ from gaitimpact.errors import EXIT_USAGE, GaitImpactError
 COMMAND_MODULES = [
     "gaitimpact.cli.analyze_cmd",
     "gaitimpact.cli.simulate_cmd",
+    "gaitimpact.cli.batch_cmd",
+    "gaitimpact.cli.report_cmd",
+    "gaitimpact.cli.record_cmd",
 ]
 
 

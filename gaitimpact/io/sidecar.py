@@ -30,8 +30,8 @@ fields are kept (`Metadata.extra`) and written back. CLI flags (`--placement`, `
 |---|---|---|
 | `schema_version` | int | sidecar schema version (currently 1) |
 | `placement` | `"auto"`, `"waist"`, `"shoe"`, `"shank"` | where the sensor was worn |
-| `surface` | string | one surface for the whole run (`asphalt`, `concrete`, `track`, `grass`, `trail`, `treadmill`, or any other label) |
-| `segments` | list of `{"start_s", "end_s", "surface", "speed_mps"}` | labelled stretches, s from the first sample; `speed_mps` optional |
+| `surface` | string | whole-run surface: asphalt, concrete, track, grass, trail, treadmill, ... |
+| `segments` | list of `{"start_s", "end_s", "surface", "speed_mps"}` | stretches, s from 1st sample |
 | `speed_mps` | number > 0 | running speed for the whole run, m/s |
 | `shoe` | `{"name": str, "km": number}` or a name string | shoe and its distance before this run, km |
 | `shoe_km` | number >= 0 | shoe distance, km (alternative to `shoe.km`) |
@@ -284,7 +284,8 @@ def read_sidecar(path: str | os.PathLike) -> Metadata:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=str(p), line=exc.lineno) from None
+        msg = f"not valid JSON: {exc.msg} (column {exc.colno})"
+        raise InputError(msg, path=str(p), line=exc.lineno) from None
     return metadata_from_dict(data, str(p))
 
 

@@ -45,8 +45,8 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     ax = axes[0]
     for seg in resolved_segments(rec):
         ax.axvspan(seg.start_s / 60, seg.end_s / 60, color=SURFACE_COLOURS.get(seg.surface, "#bbbbbb"), alpha=0.12)
-        ax.text((seg.start_s + seg.end_s) / 120, 1.0, seg.surface, transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize=9)
+        ax.text((seg.start_s + seg.end_s) / 120, 0.97, seg.surface, transform=ax.get_xaxis_transform(),
+                ha="center", va="top", fontsize=9)
     for side, colour in (("L", "#1f77b4"), ("R", "#d62728"), ("?", "#7f7f7f")):
         sel = s.foot == side
         if sel.any():
@@ -55,8 +55,11 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     if s.clipped.any():
         ax.scatter(s.time_s[s.clipped] / 60, s.peak_g[s.clipped], s=18, marker="x", color="k",
                    label="clipped (lower bound)")
-    if len(s):
-        ax.plot(s.time_s / 60, _rolling_median(s.peak_g, 31), color="k", lw=1.5, label="rolling median (31)")
+    for i in range(len(analysis.bouts)):
+        sel = s.bout == i
+        if sel.any():
+            ax.plot(s.time_s[sel] / 60, _rolling_median(s.peak_g[sel], 31), color="k", lw=1.5,
+                    label="rolling median (31 strikes)" if i == 0 else None)
     ax.set_xlabel("time (min)")
     ax.set_ylabel("peak impact (g)")
     ax.set_title("Impact of every foot strike")
@@ -65,12 +68,10 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
 
     ax = axes[1]
     per = steps_per_strike(analysis.placement)
-    if len(s) > 2:
-        gaps = np.diff(s.time_s)
-        ok = gaps < 1.5  # consecutive strikes inside a bout
-        t_mid = (s.time_s[1:] + s.time_s[:-1]) / 2
-        cad = 60.0 / gaps * per
-        ax.plot(t_mid[ok] / 60, _rolling_median(cad[ok], 15), color="#2c7fb8")
+    for i in range(len(analysis.bouts)):
+        t = s.time_s[s.bout == i]
+        if t.size > 2:
+            ax.plot((t[1:] + t[:-1]) / 120, _rolling_median(60.0 * per / np.diff(t), 15), color="#2c7fb8")
     ax.set_xlabel("time (min)")
     ax.set_ylabel("cadence (steps/min)")
     ax.set_title("Cadence (both feet), rolling median of 15 strikes")

@@ -1,0 +1,272 @@
+"""Run a batch: discover recordings, skip those already done (content hash), analyse the rest in parallel.
+
+Parallel back-ends: a local process pool (default one worker per core; `jobs=1` runs in-process) or an
+existing Dask cluster (`dask_address`), which gives the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task as RichTask,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from gaitimpact.batch.discover import find_recordings
+from gaitimpact.batch.state import Journal, content_hash, journal_path
+from gaitimpact.batch.worker import CHUNKED_MIN_BYTES, DEFAULT_ANALYZER, Task, run_task
+from gaitimpact.errors import InputError
+
+DASK_HINT = "--dask needs dask.distributed: pip install gaitimpact[dask]"
+
+
+@dataclass
+class BatchReport:
+    """Outcome of a batch: rows in discovery order, how many were analysed now vs reused, the failures."""
+
+    rows: list[dict[str, Any]]
+    analysed: int = 0
+    reused: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    out: Path | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame (one row per file)."""
+        return rows_frame(self.rows)
+
+    @property
+    def files_per_s(self) -> float:
+        """Files analysed now per second of wall time."""
+        return self.analysed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+class FilesPerSecondColumn(ProgressColumn):
+    """Progress column: finished files per second."""
+
+    def render(self, task: RichTask) -> Text:
+        """Render the rate, e.g. "3.2 files/s"."""
+        speed = task.finished_speed or task.speed
+        return Text("-- files/s" if speed is None else f"{speed:.1f} files/s", style="progress.data.speed")
+
+
+def default_jobs() -> int:
+    """One worker per core available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def rows_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Rows -> DataFrame with `file,status,error,sha256` first and the summary columns in first-seen order."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            columns.setdefault(key, None)
+    return pd.DataFrame(list(rows), columns=list(columns))
+
+
+def write_results(rows: Sequence[dict[str, Any]], out: str | Path) -> Path:
+    """Write the rows atomically as Parquet (`.parquet`) or CSV (anything else); returns the path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame = rows_frame(rows)
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix.lower() == ".parquet":
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                types = {type(v) for v in frame[col] if v is not None and not (isinstance(v, float) and v != v)}
+                if len(types) > 1:
+                    frame[col] = frame[col].map(lambda v: None if v is None else str(v))
+        frame.to_parquet(tmp, index=False)
+    else:
+        frame.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    return out
+
+
+def read_results(path: str | Path) -> pd.DataFrame:
+    """Read a batch result table written by `write_results`."""
+    path = Path(path)
+    return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+
+
+def steps_file_name(path: Path, roots: Sequence[Path], suffix: str = ".csv") -> str:
+    """Per-strike table name for a recording: its path under the given root, "/" -> "__", + ".steps.csv"."""
+    resolved = path.resolve()
+    rel: Path | None = None
+    for root in roots:
+        root = root.resolve()
+        base = root if root.is_dir() else root.parent
+        if resolved == root or base in resolved.parents:
+            rel = resolved.relative_to(base)
+            break
+    stem = str((rel or Path(path.name)).with_suffix(""))
+    stem = re.sub(r"[\\/]+", "__", stem)
+    return f"{stem}.steps{suffix}"
+
+
+def _pool_results(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
+    """Run tasks in-process (jobs == 1) or in a process pool; yields rows as they finish."""
+    if jobs <= 1:
+        for task in tasks:
+            yield run_task(task)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_task, task): task for task in tasks}
+        for fut in as_completed(futures):
+            task = futures[fut]
+            try:
+                yield fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died (OOM, signal) fails its file only
+                yield _crashed_row(task, exc)
+
+
+def _crashed_row(task: Task, exc: BaseException) -> dict[str, Any]:
+    """Row for a file whose worker died."""
+    reason = " ".join(f"worker failed ({type(exc).__name__}): {exc}".split())
+    return {"file": task.path, "status": "failed", "error": reason, "sha256": task.key}
+
+
+def dask_client(address: str) -> Any:
+    """Connect to an existing dask.distributed scheduler at `address` (InputError if dask is missing)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise InputError(DASK_HINT, field="--dask") from exc
+    try:
+        return Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}", field="--dask") from exc
+
+
+def _dask_results(tasks: list[Task], address: str | Any) -> Iterator[dict[str, Any]]:
+    """Run tasks on a Dask cluster (address string or an existing Client); yields rows as they finish."""
+    try:
+        from distributed import Client, as_completed as dask_as_completed
+    except ImportError as exc:
+        raise InputError(DASK_HINT, field="--dask") from exc
+    own = not isinstance(address, Client)
+    client = dask_client(address) if own else address
+    try:
+        if not tasks:
+            return
+        keys = [f"gaitimpact-batch-{t.key[:16]}-{t.index}" for t in tasks]
+        futures = client.map(run_task, tasks, pure=False, key=keys)
+        by_key = {fut.key: task for fut, task in zip(futures, tasks)}
+        with client.as_current():
+            for fut in dask_as_completed(futures):
+                try:
+                    row = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker fails its file only
+                    row = _crashed_row(by_key[fut.key], exc)
+                yield row
+    finally:
+        if own:
+            client.close()
+
+
+def run_batch(
+    paths: Sequence[str | Path],
+    *,
+    jobs: int | None = None,
+    dask_address: str | Any | None = None,
+    out: str | Path | None = None,
+    steps_dir: str | Path | None = None,
+    rate_hz: float | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = True,
+    console: Console | None = None,
+    analyzer: str = DEFAULT_ANALYZER,
+    chunked_min_bytes: int = CHUNKED_MIN_BYTES,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> BatchReport:
+    """Analyse every recording under `paths`; resumable through a journal next to `out`; rows in file order."""
+    started = time.perf_counter()
+    out_path = Path(out) if out is not None else None
+    steps_root = Path(steps_dir) if steps_dir is not None else None
+    exclude: list[Path] = []
+    if out_path is not None:
+        exclude += [out_path, journal_path(out_path)]
+    if steps_root is not None:
+        exclude.append(steps_root)
+    files = find_recordings(paths, exclude=exclude)
+    if not files:
+        raise InputError("no recordings (.csv, .txt, .tsv, .parquet) found under " + ", ".join(map(str, paths)))
+    settings = {"rate_hz": rate_hz, "overrides": overrides or {}}
+    roots = [Path(p) for p in paths]
+    journal = Journal(journal_path(out_path)) if out_path is not None else None
+
+    rows: list[dict[str, Any] | None] = [None] * len(files)
+    tasks: list[Task] = []
+    reused = 0
+    for index, path in enumerate(files):
+        key = content_hash(path, settings=settings)
+        steps_path = str(steps_root / steps_file_name(path, roots)) if steps_root is not None else None
+        done = journal.lookup(key) if journal is not None else None
+        if done is not None and (steps_path is None or Path(steps_path).is_file()):
+            rows[index] = {**done, "file": str(path)}
+            reused += 1
+            continue
+        tasks.append(Task(index=index, path=str(path), key=key, rate_hz=rate_hz, overrides=dict(overrides or {}),
+                          steps_path=steps_path, analyzer=analyzer, chunked_min_bytes=chunked_min_bytes))
+
+    console = console or Console(stderr=True)
+    failures: list[tuple[str, str]] = []
+    bar = Progress(
+        TextColumn("[bold]batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        FilesPerSecondColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not progress,
+        transient=False,
+    )
+    try:
+        with bar:
+            bar_task = bar.add_task("batch", total=len(tasks))
+            source = _dask_results(tasks, dask_address) if dask_address is not None else _pool_results(
+                tasks, jobs or default_jobs())
+            index_of = {t.key + "\0" + t.path: t.index for t in tasks}
+            for row in source:
+                rows[index_of[row["sha256"] + "\0" + row["file"]]] = row
+                if journal is not None:
+                    journal.record(row)
+                if row["status"] != "ok":
+                    failures.append((row["file"], row["error"]))
+                    bar.console.print(f"[red]failed[/red] {row['file']}: {row['error']}", highlight=False)
+                if on_row is not None:
+                    on_row(row)
+                bar.advance(bar_task)
+    finally:
+        if journal is not None:
+            journal.close()
+    final = [r for r in rows if r is not None]
+    if out_path is not None:
+        write_results(final, out_path)
+    order = {r["file"]: i for i, r in enumerate(final)}
+    failures.sort(key=lambda f: order.get(f[0], len(order)))
+    return BatchReport(rows=final, analysed=len(tasks), reused=reused, failures=failures,
+                       elapsed_s=time.perf_counter() - started, out=out_path)

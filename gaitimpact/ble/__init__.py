@@ -1,0 +1,1 @@
+"""BLE transport and device protocols: profiles (decode/configure), scanning, the live recorder."""

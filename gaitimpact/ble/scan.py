@@ -1,0 +1,65 @@
+"""Finding sensors: a BLE scan filtered to devices that speak a supported profile."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from bleak import BleakScanner
+
+from gaitimpact.ble.profiles import get_profile, profile_for_services
+
+
+@dataclass
+class Found:
+    """A device seen during a scan: BLE name, address, RSSI (dBm), profile name (None if unsupported)."""
+
+    name: str
+    address: str
+    rssi_dbm: int | None
+    profile: str | None
+    device: Any = None
+    service_uuids: tuple[str, ...] = ()
+
+
+def _found(device: Any, adv: Any) -> Found:
+    name = adv.local_name or device.name or ""
+    prof = profile_for_services(adv.service_uuids or [], name)
+    return Found(name=name, address=device.address, rssi_dbm=adv.rssi, profile=prof.NAME if prof else None,
+                 device=device, service_uuids=tuple(adv.service_uuids or ()))
+
+
+async def scan(timeout_s: float = 5.0) -> list[Found]:
+    """All devices seen within `timeout_s` seconds that speak a supported profile, strongest first."""
+    seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
+    found = [_found(dev, adv) for dev, adv in seen.values()]
+    found = [f for f in found if f.profile is not None]
+    return sorted(found, key=lambda f: -(f.rssi_dbm if f.rssi_dbm is not None else -999))
+
+
+def _wanted(f: Found, device: str | None, profile: str) -> bool:
+    if device is not None:
+        d = device.lower()
+        return f.address.lower() == d or f.name.lower() == d
+    if profile == "auto":
+        return f.profile is not None
+    mod = get_profile(profile)
+    return mod.matches(f.service_uuids) or bool(getattr(mod, "matches_name", lambda _n: False)(f.name))
+
+
+async def find(device: str | None, profile: str, timeout_s: float) -> Found | None:
+    """The first device matching `device` (name or address; any supported one if None) within `timeout_s` s."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Found] = loop.create_future()
+
+    def on_adv(dev: Any, adv: Any) -> None:
+        f = _found(dev, adv)
+        if not done.done() and _wanted(f, device, profile):
+            done.set_result(f)
+
+    async with BleakScanner(detection_callback=on_adv):
+        try:
+            return await asyncio.wait_for(done, timeout_s)
+        except asyncio.TimeoutError:
+            return None

@@ -1,0 +1,484 @@
+"""Library and report commands: add, sessions, shoe {add,list,retire}, compare, shoes, report."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sqlite3
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from gaitimpact.errors import GaitImpactError, InputError
+from gaitimpact.io.fsutil import atomic_write_bytes
+from gaitimpact.report.library import ENV_VAR, Library, resolve_library_path
+
+
+def _console() -> Console:
+    """Rich console; 160 columns wide when the output is not a terminal (pipes, files, tests)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def _library_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--library", metavar="PATH", help=f"library file (default: ${ENV_VAR}, else the user data folder)"
+    )
+
+
+def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn SQLite failures on an open library into one-line input errors."""
+
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except sqlite3.DatabaseError as exc:
+            path = resolve_library_path(getattr(args, "library", None))
+            raise InputError(
+                f"library cannot be read ({exc}); the file was left untouched", path=str(path)
+            ) from None
+
+    return run
+
+
+def _parse_since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--since expects a date like 2026-11-01, got {text!r}", field="since") from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _open(args: argparse.Namespace, create: bool = False) -> Library:
+    return Library.open(resolve_library_path(args.library), create=create)
+
+
+def _write_json(doc: dict, out: str) -> None:
+    data = (json.dumps(doc, indent=2, default=str) + "\n").encode()
+    if out == "-":
+        sys.stdout.write(data.decode())
+    else:
+        atomic_write_bytes(out, data)
+
+
+def _nonempty(lib: Library) -> None:
+    if lib.count_sessions() == 0:
+        raise InputError("library is empty: add sessions with `gaitimpact add FILE`", path=str(lib.path))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the add, sessions, shoe, compare, shoes and report sub-commands."""
+    from gaitimpact.cli.analyze_cmd import add_recording_options
+
+    p = sub.add_parser(
+        "add",
+        help="analyse recordings and store them in the library",
+        description="Analyse recordings and store each session (summary + strikes) in the library.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    add_recording_options(p)
+    p.add_argument(
+        "--distance-km",
+        type=float,
+        metavar="KM",
+        help="distance of this run (default: sidecar, else estimated from speed or steps)",
+    )
+    _library_option(p)
+    p.set_defaults(func=_guard(cmd_add))
+
+    p = sub.add_parser("sessions", help="list stored sessions with their impact load")
+    p.add_argument("--since", metavar="DATE", help="only sessions from this date (YYYY-MM-DD, UTC)")
+    p.add_argument("--json", metavar="OUT", help="write sessions and weekly load as JSON ('-' for stdout)")
+    _library_option(p)
+    p.set_defaults(func=_guard(cmd_sessions))
+
+    p = sub.add_parser("shoe", help="manage shoes: add, list, retire")
+    shoe_sub = p.add_subparsers(dest="shoe_command", metavar="ACTION", parser_class=type(p))
+    shoe_sub.required = True
+    q = shoe_sub.add_parser("add", help="add a shoe")
+    q.add_argument("name")
+    q.add_argument(
+        "--km", type=float, default=0.0, metavar="START", help="km already on the shoe (default 0)"
+    )
+    _library_option(q)
+    q.set_defaults(func=_guard(cmd_shoe_add))
+    q = shoe_sub.add_parser("list", help="list shoes with their km")
+    _library_option(q)
+    q.set_defaults(func=_guard(cmd_shoe_list))
+    q = shoe_sub.add_parser("retire", help="retire a shoe (its sessions stay)")
+    q.add_argument("name")
+    _library_option(q)
+    q.set_defaults(func=_guard(cmd_shoe_retire))
+
+    p = sub.add_parser(
+        "compare",
+        help="surfaces (or shoes, sessions) side by side, speed-adjusted, with 95% CI",
+        description="Compare impact between surfaces/shoes/sessions, adjusted to a common speed.",
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="recordings to compare (default: the library)")
+    p.add_argument("--by", choices=("surface", "shoe", "session"), default="surface")
+    p.add_argument("--reference", help="reference group (default: concrete, then asphalt)")
+    p.add_argument("--placement", choices=("waist", "shoe", "shank"), help="placement to compare")
+    p.add_argument("--min-strikes", type=int, default=30, metavar="N", help="fewest strikes per group (30)")
+    p.add_argument("--since", metavar="DATE", help="library sessions from this date only")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sampling rate for files without a time column")
+    p.add_argument("--json", metavar="OUT", help="write the comparison as JSON ('-' for stdout)")
+    p.add_argument("--plot", metavar="OUT.png", help="write distributions and adjusted ratios as PNG")
+    _library_option(p)
+    p.set_defaults(func=_guard(cmd_compare))
+
+    p = sub.add_parser("shoes", help="impact vs km per shoe, % per 100 km with 95% CI, retirement hint")
+    p.add_argument("--json", metavar="OUT", help="write the shoe trends as JSON ('-' for stdout)")
+    p.add_argument("--plot", metavar="OUT.png", help="write impact vs km as PNG")
+    _library_option(p)
+    p.set_defaults(func=_guard(cmd_shoes))
+
+    p = sub.add_parser("report", help="one self-contained HTML report of the library")
+    p.add_argument("--html", metavar="OUT", required=True, help="HTML file to write")
+    p.add_argument("--since", metavar="DATE", help="only sessions from this date (YYYY-MM-DD, UTC)")
+    _library_option(p)
+    p.set_defaults(func=_guard(cmd_report))
+
+
+# ---- add -------------------------------------------------------------------------------------------
+def cmd_add(args: argparse.Namespace) -> int:
+    """Analyse each FILE and store it; one line per file; exit 2 if any file failed (others are kept)."""
+    from gaitimpact.cli.analyze_cmd import overrides_from_args
+    from gaitimpact.report.ingest import ingest_file
+
+    console = _console()
+    failed = 0
+    overrides = overrides_from_args(args)
+    with _open(args, create=True) as lib:
+        if args.shoe:
+            lib.shoe(args.shoe)  # unknown shoe named on the command line: stop before any work
+        for name in args.files:
+            try:
+                done = ingest_file(
+                    lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km
+                )
+            except GaitImpactError as exc:
+                failed += 1
+                sys.stderr.write(f"gaitimpact: error: {exc}\n")
+                continue
+            for note in done.notes:
+                console.print(f"{name}: {note}", highlight=False)
+            res = done.result
+            if not res.added:
+                continue
+            km = (
+                f", shoe {done.shoe} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
+            )
+            dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
+            console.print(
+                f"{name}: session {res.session_id}: {done.strikes} strikes, "
+                f"{res.distance_km:.2f} km{dist}{km}",
+                highlight=False,
+            )
+    return 2 if failed else 0
+
+
+# ---- sessions ----------------------------------------------------------------------------------------
+def cmd_sessions(args: argparse.Namespace) -> int:
+    """Print the sessions with load, and weekly load."""
+    from gaitimpact.report.load import weekly_load
+    from gaitimpact.report.overview import session_overview
+
+    since = _parse_since(args.since)
+    with _open(args) as lib:
+        _nonempty(lib)
+        sessions, strikes = session_overview(lib, since)
+    weekly = weekly_load(strikes)
+    if args.json:
+        _write_json({"sessions": _records(sessions), "weeks": _records(weekly)}, args.json)
+        if args.json == "-":
+            return 0
+    console = _console()
+    t = Table(title="Sessions", title_justify="left")
+    for col in (
+        "id",
+        "date (UTC)",
+        "file",
+        "place",
+        "shoe",
+        "shoe km",
+        "km",
+        "strikes",
+        "cadence spm",
+        "speed m/s",
+        "median peak g",
+        "cum. impact g",
+        "bone stim. g",
+    ):
+        t.add_column(col, justify="left" if col in ("date (UTC)", "file", "place", "shoe") else "right")
+    for r in sessions.itertuples():
+        t.add_row(
+            str(r.session),
+            f"{r.start_utc:%Y-%m-%d %H:%M}",
+            str(r.source),
+            str(r.placement),
+            r.shoe if isinstance(r.shoe, str) else "-",
+            _f(r.shoe_km, 0),
+            _f(r.distance_km, 2) + ("" if r.distance_source == "given" else "*"),
+            str(r.strikes),
+            _f(r.cadence_spm, 0),
+            _f(r.speed_mps, 2),
+            _f(r.peak_g_median, 2),
+            _f(r.cumulative_impact_g, 0),
+            _f(r.bone_stimulus_g, 1),
+        )
+    console.print(t)
+    w = Table(title="Weekly load", title_justify="left")
+    for col in ("week of", "placement", "sessions", "strikes", "cum. impact g", "bone stim. g"):
+        w.add_column(col, justify="left" if col in ("week of", "placement") else "right")
+    for r in weekly.itertuples():
+        w.add_row(
+            f"{r.week:%Y-%m-%d}",
+            str(r.placement),
+            str(r.sessions),
+            str(r.strikes),
+            _f(r.cumulative_impact_g, 0),
+            _f(r.bone_stimulus_g, 1),
+        )
+    console.print(w)
+    console.print(
+        "* distance estimated.  bone stim. = (sum peak_g^4)^(1/4), Carter's daily stress stimulus "
+        "(Carter et al. 1987); relative index per runner and placement.",
+        highlight=False,
+    )
+    return 0
+
+
+def _f(x: object, nd: int) -> str:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if v != v else f"{v:.{nd}f}"
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].map(lambda t: t.isoformat() if pd.notna(t) else None)
+    return json.loads(out.to_json(orient="records"))
+
+
+# ---- shoes -------------------------------------------------------------------------------------------
+def cmd_shoe_add(args: argparse.Namespace) -> int:
+    """Add a shoe."""
+    with _open(args, create=True) as lib:
+        s = lib.add_shoe(args.name, args.km)
+    _console().print(f"shoe {s.name!r} added at {s.km:.0f} km", highlight=False)
+    return 0
+
+
+def cmd_shoe_list(args: argparse.Namespace) -> int:
+    """List shoes with km and status."""
+    with _open(args) as lib:
+        shoes = lib.shoes()
+    if not shoes:
+        _console().print("no shoes yet: add one with `gaitimpact shoe add NAME --km START`")
+        return 0
+    t = Table(title="Shoes", title_justify="left")
+    for col in ("shoe", "km now", "start km", "sessions", "status"):
+        t.add_column(col, justify="left" if col in ("shoe", "status") else "right")
+    for s in shoes:
+        t.add_row(
+            s.name,
+            f"{s.km:.0f}",
+            f"{s.start_km:.0f}",
+            str(s.sessions),
+            f"retired {s.retired_utc[:10]}" if s.retired_utc else "active",
+        )
+    _console().print(t)
+    return 0
+
+
+def cmd_shoe_retire(args: argparse.Namespace) -> int:
+    """Retire a shoe."""
+    with _open(args) as lib:
+        s = lib.retire_shoe(args.name)
+    _console().print(f"shoe {s.name!r} retired at {s.km:.0f} km", highlight=False)
+    return 0
+
+
+def cmd_shoes(args: argparse.Namespace) -> int:
+    """Shoe trends: table, optional JSON and PNG."""
+    from gaitimpact.report.plots import save_png, shoes_png
+    from gaitimpact.report.shoes import shoe_trends
+
+    with _open(args) as lib:
+        _nonempty(lib)
+        strikes = lib.strikes()
+        shoes = lib.shoes()
+    doc = shoe_trends(strikes, shoes=shoes)
+    if args.json:
+        _write_json(doc, args.json)
+    if args.plot:
+        save_png(shoes_png(doc), args.plot)
+    if args.json == "-":
+        return 0
+    t = Table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
+    for col in ("shoe", "sessions", "km first", "km last", "% per 100 km", "95% CI", "hint"):
+        t.add_column(col, justify="left" if col in ("shoe", "hint") else "right")
+    for s in doc["shoes"]:
+        ci = s["pct_per_100km_ci95"]
+        t.add_row(
+            s["shoe"],
+            str(s["sessions"]),
+            _f(s["km_first"], 0),
+            _f(s["km_last"], 0),
+            _f(s["pct_per_100km"], 1),
+            "-" if ci is None else f"{ci[0]:+.1f} to {ci[1]:+.1f}",
+            s["hint"],
+        )
+    console = _console()
+    console.print(t)
+    for n in doc["notes"]:
+        console.print(f"note: {n}", highlight=False)
+    console.print(f"rule: {doc['rule']}", highlight=False)
+    return 0
+
+
+# ---- compare -----------------------------------------------------------------------------------------
+def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
+    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
+    from gaitimpact.summary import analyze_file, steps_table
+
+    frames = []
+    for i, name in enumerate(files):
+        rec, analysis, _ = analyze_file(name, rate_hz=rate_hz)
+        t = steps_table(rec, analysis)
+        t["session"] = i + 1
+        t["source"] = Path(name).name
+        t["placement"] = analysis.placement
+        t["shoe"] = rec.meta.shoe
+        t["shoe_km"] = rec.meta.shoe_km
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare surfaces/shoes/sessions; print table and verdicts; optional JSON and PNG."""
+    from gaitimpact.report.compare import compare
+    from gaitimpact.report.plots import compare_png, save_png
+
+    if args.files:
+        strikes = strikes_from_files(args.files, args.rate)
+    else:
+        with _open(args) as lib:
+            _nonempty(lib)
+            strikes = lib.strikes(_parse_since(args.since))
+    doc = compare(
+        strikes, by=args.by, reference=args.reference, placement=args.placement, min_strikes=args.min_strikes
+    )
+    if args.json:
+        _write_json(doc, args.json)
+    if args.plot:
+        save_png(compare_png(doc, strikes), args.plot)
+    if args.json == "-":
+        return 0
+    by = args.by
+    rows = doc["surfaces"] if by == "surface" else doc["groups"]
+    cov = doc["adjusted_for"][0]
+    common = doc.get("common_speed_mps", doc.get("common_cadence_spm"))
+    unit = "m/s" if cov == "speed" else "steps/min"
+    t = Table(
+        title=f"Impact by {by} ({doc['placement']}), adjusted to {common:g} {unit}; "
+        f"reference {doc['reference']}",
+        title_justify="left",
+    )
+    for col in (
+        by,
+        "steps",
+        "runs",
+        "run min",
+        "cadence spm",
+        "median g",
+        "p95 g",
+        "index g",
+        "ratio",
+        "95% CI",
+    ):
+        t.add_column(col, justify="left" if col == by else "right")
+    for r in rows:
+        lo, hi = r["ratio_ci95"]
+        t.add_row(
+            str(r[by]),
+            str(r["steps"]),
+            str(r["runs"]),
+            _f((r["running_s"] or 0) / 60, 1),
+            _f(r["cadence_spm"], 0),
+            _f(r["peak_g_median"], 2),
+            _f(r["peak_g_p95"], 2),
+            _f(r["impact_index"], 2),
+            _f(r["ratio"], 3),
+            "-" if r[by] == doc["reference"] else f"{lo:.3f}-{hi:.3f}",
+        )
+    console = _console()
+    console.print(t)
+    for r in rows:
+        if r["verdict"] != "reference":
+            console.print(r["verdict"], highlight=False)
+    slope = doc[f"{cov}_slope"]
+    console.print(
+        f"{cov} adjustment: {slope['pct_per_unit']:+.1f}% per {slope['unit']} ({slope['source']})",
+        highlight=False,
+    )
+    for n in doc["notes"]:
+        console.print(f"note: {n}", highlight=False)
+    return 0
+
+
+# ---- report ------------------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the self-contained HTML report."""
+    from gaitimpact.report.compare import compare
+    from gaitimpact.report.html import render_report
+    from gaitimpact.report.load import weekly_load
+    from gaitimpact.report.overview import session_overview
+    from gaitimpact.report.plots import compare_png, load_png, shoes_png
+    from gaitimpact.report.shoes import shoe_trends
+
+    since = _parse_since(args.since)
+    with _open(args) as lib:
+        _nonempty(lib)
+        sessions, strikes = session_overview(lib, since)
+        shoes = lib.shoes()
+        lib_path = str(lib.path)
+    if len(sessions) == 0:
+        raise InputError(f"no sessions since {args.since}", field="since")
+    weekly = weekly_load(strikes)
+    compare_doc, compare_error, pngs = None, None, {}
+    try:
+        compare_doc = compare(strikes, by="surface")
+        pngs["compare"] = compare_png(compare_doc, strikes)
+    except InputError as exc:
+        compare_error = f"No surface comparison: {exc}"
+    shoes_doc = shoe_trends(strikes, shoes=shoes)
+    pngs["shoes"] = shoes_png(shoes_doc)
+    pngs["load"] = load_png(weekly, sessions)
+    page = render_report(
+        library=lib_path,
+        since=since,
+        sessions=sessions,
+        weekly=weekly,
+        compare_doc=compare_doc,
+        compare_error=compare_error,
+        shoes_doc=shoes_doc,
+        pngs=pngs,
+    )
+    atomic_write_bytes(args.html, page.encode("utf-8"))
+    _console().print(f"wrote {args.html} ({len(sessions)} sessions)", highlight=False)
+    return 0

@@ -1,0 +1,189 @@
+"""Running bouts vs standing/walking, from block statistics of the resultant (decimated, vectorised).
+
+The recording is cut into blocks of BLOCK_S seconds (by sample count). Per block:
+- the maximum of the raw resultant |a| (all samples, so narrow impacts count), its standard
+  deviation and mean from a ~DECIM_HZ decimated copy (block means of |a|);
+- the normalised autocorrelation of the decimated |a| over a WINDOW_S window centred on the block
+  (FFT, all blocks at once), from which the gait period follows: the step period at the waist (the
+  sensor feels both feet), the stride period at the shoe/shank (one foot).
+A block is running when it moves (std above MIN_STD_G), is periodic (autocorrelation peak above
+MIN_PERIODICITY) and its cadence is a running cadence (>= RUN_MIN_CADENCE_SPM; walking is
+~100-130 steps/min, running ~150-200). Isolated blocks are smoothed away, bouts shorter than
+MIN_BOUT_S are dropped, and bouts separated by less than MERGE_S are joined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from gaitimpact.core.filters import block_view
+from gaitimpact.core.result import Bout
+
+BLOCK_S = 1.0
+"""Block length in s for the activity decision."""
+DECIM_HZ = 50.0
+"""Rate (Hz) of the decimated resultant used for periodicity."""
+WINDOW_S = 4.0
+"""Autocorrelation window (s) centred on each block."""
+MAX_LAG_S = 1.6
+"""Longest lag (s) of the autocorrelation kept per block."""
+MIN_STD_G = 0.12
+"""A block whose resultant std is below this (g) is standing still."""
+MIN_PERIODICITY = 0.25
+"""Minimum normalised autocorrelation at the gait period for a block to count as gait."""
+RUN_MIN_CADENCE_SPM = 142.0
+"""Blocks with a gait cadence (both feet) at or above this (steps/min) are running."""
+MIN_BOUT_S = 3.0
+"""Running bouts shorter than this (s) are dropped."""
+MERGE_S = 2.0
+"""Running bouts separated by less than this (s) are merged."""
+STEP_LAGS_S = (0.22, 0.75)
+"""Lag range (s) searched for the step period at the waist."""
+STRIDE_LAGS_S = (0.44, 1.5)
+"""Lag range (s) searched for the stride period at the shoe/shank."""
+
+
+@dataclass
+class BlockStats:
+    """Per-block statistics of the resultant (arrays of length n_blocks); times in s.
+
+    acf: (n_blocks, n_lags) normalised autocorrelation of the decimated |a|, lag k at k / fs_dec s.
+    """
+
+    start_s: np.ndarray
+    end_s: np.ndarray
+    std_g: np.ndarray
+    max_g: np.ndarray
+    mean_g: np.ndarray
+    acf: np.ndarray
+    fs_dec: float
+    block: int
+    decim: int
+
+
+def decimate_mean(x: np.ndarray, factor: int) -> np.ndarray:
+    """Block means of x over `factor` consecutive samples (a crude low-pass + decimation)."""
+    if factor <= 1:
+        return np.asarray(x, dtype=np.float64)
+    return block_view(x, factor).mean(axis=1)
+
+
+def block_stats(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, block_s: float = BLOCK_S) -> BlockStats:
+    """Block statistics of the resultant |a| (g): std, max, mean, autocorrelation; block times (s)."""
+    n = res_g.shape[0]
+    decim = max(1, int(round(fs_hz / DECIM_HZ)))
+    per_block = max(1, int(round(block_s * fs_hz / decim)))
+    block = per_block * decim
+    nb = n // block
+    rd = decimate_mean(res_g[: nb * block], decim) if decim > 1 else res_g[: nb * block]
+    fs_dec = fs_hz / decim
+    full_max = block_view(res_g[: nb * block], block).max(axis=1) if nb else np.zeros(0)
+    sub = rd[: nb * per_block].reshape(nb, per_block) if nb else np.zeros((0, 1))
+    starts = np.arange(nb) * block
+    stops = np.minimum(starts + block, n) - 1
+    acf = _block_acf(rd, nb, per_block, fs_dec)
+    return BlockStats(
+        start_s=time_s[starts] if nb else np.zeros(0),
+        end_s=time_s[stops] if nb else np.zeros(0),
+        std_g=sub.std(axis=1),
+        max_g=full_max,
+        mean_g=sub.mean(axis=1),
+        acf=acf,
+        fs_dec=fs_dec,
+        block=block,
+        decim=decim,
+    )
+
+
+def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.ndarray:
+    """Normalised autocorrelation (nb, n_lags) of WINDOW_S windows of rd centred on each block."""
+    n_lags = int(MAX_LAG_S * fs_dec) + 2
+    if nb == 0:
+        return np.zeros((0, n_lags))
+    win = max(int(WINDOW_S * fs_dec), n_lags + 1)
+    pad_l = (win - per_block) // 2
+    pad_r = win - per_block - pad_l
+    padded = np.pad(rd[: nb * per_block], (max(pad_l, 0), max(pad_r, 0)), mode="reflect")
+    view = np.lib.stride_tricks.sliding_window_view(padded, win)[::per_block][:nb]
+    y = view - view.mean(axis=1, keepdims=True)
+    nfft = 1 << int(np.ceil(np.log2(2 * win)))
+    spec = np.fft.rfft(y, nfft, axis=1)
+    ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :n_lags]
+    # unbiased-ish: divide by overlap length so longer lags are not penalised
+    ac = ac / (win - np.arange(n_lags))[None, :] * win
+    zero = ac[:, :1]
+    return np.where(zero > 1e-12, ac / np.where(zero > 1e-12, zero, 1.0), 0.0)
+
+
+def gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per block: gait period (s) in the lag range and its autocorrelation (periodicity, <= 1).
+
+    Takes the shortest lag whose autocorrelation peak reaches 85 % of the range's best, so a
+    period is not mistaken for its double.
+    """
+    acf = stats.acf
+    lo = max(1, int(lags_s[0] * stats.fs_dec))
+    hi = min(acf.shape[1] - 1, int(lags_s[1] * stats.fs_dec) + 1)
+    if acf.shape[0] == 0 or hi <= lo + 2:
+        return np.full(acf.shape[0], np.nan), np.zeros(acf.shape[0])
+    seg = acf[:, lo - 1:hi + 1]
+    mid = seg[:, 1:-1]
+    is_peak = (mid >= seg[:, :-2]) & (mid >= seg[:, 2:]) & (mid > 0)
+    best = np.max(np.where(is_peak, mid, -np.inf), axis=1)
+    good = is_peak & (mid >= 0.85 * best[:, None])
+    has = good.any(axis=1)
+    k = np.argmax(good, axis=1)
+    rows = np.arange(acf.shape[0])
+    val = np.where(has, mid[rows, k], 0.0)
+    # parabolic refinement of the lag
+    y0, y1, y2 = seg[rows, k], seg[rows, k + 1], seg[rows, k + 2]
+    den = y0 - 2 * y1 + y2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(den < 0, 0.5 * (y0 - y2) / den, 0.0)
+    period = (lo + k + np.clip(frac, -0.5, 0.5)) / stats.fs_dec
+    return np.where(has, period, np.nan), val
+
+
+def block_cadence_spm(stats: BlockStats, placement: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per block: gait cadence in steps/min (both feet) and its periodicity (autocorrelation)."""
+    if placement == "waist":
+        period, val = gait_period_s(stats, STEP_LAGS_S)
+        return 60.0 / period, val
+    period, val = gait_period_s(stats, STRIDE_LAGS_S)
+    return 120.0 / period, val
+
+
+def running_blocks(stats: BlockStats, placement: str) -> np.ndarray:
+    """Boolean per block: moving, periodic and at a running cadence (see module docstring)."""
+    cad, val = block_cadence_spm(stats, placement)
+    run = (stats.std_g >= MIN_STD_G) & (val >= MIN_PERIODICITY) & (np.nan_to_num(cad) >= RUN_MIN_CADENCE_SPM)
+    if run.shape[0] >= 3:
+        run = median_filter(run.astype(np.uint8), size=3, mode="nearest").astype(bool)
+    return run
+
+
+def bouts_from_blocks(stats: BlockStats, run: np.ndarray, min_bout_s: float = MIN_BOUT_S,
+                      merge_s: float = MERGE_S) -> list[Bout]:
+    """Running bouts (s) from per-block flags: merged when closer than merge_s, dropped when short."""
+    if run.shape[0] == 0 or not run.any():
+        return []
+    edges = np.diff(np.concatenate(([0], run.astype(np.int8), [0])))
+    first = np.flatnonzero(edges == 1)
+    last = np.flatnonzero(edges == -1) - 1
+    spans = [[float(stats.start_s[a]), float(stats.end_s[b])] for a, b in zip(first, last)]
+    merged: list[list[float]] = []
+    for s in spans:
+        if merged and s[0] - merged[-1][1] < merge_s:
+            merged[-1][1] = s[1]
+        else:
+            merged.append(s)
+    return [Bout(a, b, "running") for a, b in merged if b - a >= min_bout_s]
+
+
+def running_bouts(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, placement: str) -> list[Bout]:
+    """Running bouts (times in s, in the input's time base) from the resultant |a| in g."""
+    stats = block_stats(time_s, res_g, fs_hz)
+    return bouts_from_blocks(stats, running_blocks(stats, placement))

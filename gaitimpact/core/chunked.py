@@ -1,0 +1,431 @@
+"""Long recordings in bounded memory: read in blocks, analyse in overlapping windows, stitch the results.
+
+The recording is cut into core intervals of `chunk_s` seconds (times from the first sample). Each
+core interval is analysed by the ordinary signal core (`gaitimpact.core.pipeline.analyze_signal`) on a
+window that reaches `overlap_s` further on both sides, so filters, bout detection and impact windows see
+the same neighbourhood as in a whole-file run; only the strikes whose IC falls inside the core interval
+are kept. Running bouts are clipped to their core interval and re-joined where they touch across a
+boundary. Cadence is recomputed over all stitched strikes with `gaitimpact.core.cadence.cadence_spm`
+(the same definition the whole-file analysis uses).
+
+Memory holds one window (chunk_s + 2 * overlap_s of samples) plus the per-strike results: a 10 h file
+at 1000 Hz with the default 600 s chunks keeps about 0.7 M samples in memory at a time.
+
+Placement "auto" is decided on the first window that contains running and then kept for the rest
+(reported as placement_source "auto"). Readers: the canonical CSV (`time_s,ax_g,ay_g,az_g[,gyro]`,
+streamed with pandas) and Parquet (streamed by row group); any other CSV dialect is read whole with
+`load_recording` (convert it once with `gaitimpact convert` to stream it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaitimpact.core.result import Analysis, Bout, Strikes
+from gaitimpact.errors import InputError
+from gaitimpact.recording import Gap, Metadata, Recording
+
+DEFAULT_CHUNK_S = 600.0
+"""Core interval per analysis window, s."""
+
+DEFAULT_OVERLAP_S = 30.0
+"""Extra signal on each side of a core interval, s (longer than any filter transient or bout window)."""
+
+BLOCK_ROWS = 250_000
+"""Rows read from the file at a time."""
+
+GAP_FACTOR = 2.5
+"""A timestamp step longer than GAP_FACTOR / fs_hz is a gap (same rule as `gaitimpact.core.filters`)."""
+
+CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
+CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
+
+Block = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+
+
+@dataclass
+class ChunkedStats:
+    """What the streaming pass saw: samples, duration (s), rate (Hz), gaps, dropped rows, windows analysed."""
+
+    n_samples: int = 0
+    duration_s: float = 0.0
+    fs_hz: float = 0.0
+    gaps: list[Gap] = field(default_factory=list)
+    dropped_nonfinite: int = 0
+    dropped_backwards: int = 0
+    windows: int = 0
+    regular_steps: int = 0
+    regular_sum_s: float = 0.0
+    regular_sumsq_s2: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------------------- readers
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The first line of a CSV split on commas (BOM and quotes stripped), or None if unreadable."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="strict") as fh:
+            line = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return [c.strip().strip('"').strip() for c in line.strip().split(",")]
+
+
+def is_canonical_csv(path: str | Path) -> bool:
+    """True when the file is a CSV whose header starts with the canonical `time_s,ax_g,ay_g,az_g`."""
+    header = _csv_header(Path(path))
+    return header is not None and tuple(header[:4]) == CANONICAL
+
+
+def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[Block]:
+    """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows."""
+    import pandas as pd
+
+    path = Path(path)
+    header = _csv_header(path) or []
+    with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
+    cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
+    try:
+        reader = pd.read_csv(path, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
+                             encoding="utf-8-sig", low_memory=True)
+        for frame in reader:
+            for col in cols:
+                if frame[col].dtype.kind not in "fiu":
+                    frame[col] = pd.to_numeric(frame[col], errors="coerce")
+            values = frame[cols].to_numpy(dtype=np.float64)
+            yield values[:, 0], values[:, 1:4], (values[:, 4:7] if with_gyro else None)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"cannot read CSV ({' '.join(str(exc).split())[:120]})", path=str(path)) from None
+
+
+def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
+                          rows: int = BLOCK_ROWS) -> Iterator[Block]:
+    """Blocks of samples from a canonical CSV or a Parquet file (times as stored in the file)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        from gaitimpact.io.parquet import iter_parquet_blocks
+
+        yield from iter_parquet_blocks(path, rows=rows, rate_hz=rate_hz)
+    else:
+        yield from iter_canonical_csv(path, rows=rows)
+
+
+def recording_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
+    """Metadata for a file analysed in chunks: sidecar (or Parquet-embedded) plus CLI overrides."""
+    from gaitimpact.io.parquet import apply_overrides, parquet_metadata
+    from gaitimpact.io.sidecar import read_sidecar, sidecar_path
+
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return parquet_metadata(path, overrides)
+    side = sidecar_path(path)
+    meta = read_sidecar(side) if side.is_file() else Metadata()
+    return apply_overrides(meta, overrides)
+
+
+# ------------------------------------------------------------------------------------------- windowing
+
+
+def _clean_blocks(blocks: Iterable[Block], stats: ChunkedStats) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Drop non-finite and non-increasing rows, shift time to start at 0, find gaps; yields (t, acc)."""
+    from gaitimpact.io.parquet import clean_samples
+
+    t0: float | None = None
+    last = -math.inf
+    for t_raw, acc, _gyro in blocks:
+        t, a, _, n_nonfinite, n_back = clean_samples(t_raw, acc, None, last_time_s=last)
+        stats.dropped_nonfinite += n_nonfinite
+        stats.dropped_backwards += n_back
+        if t.size == 0:
+            continue
+        if t0 is None:
+            t0 = float(t[0])
+        last = float(t[-1])
+        yield t - t0, a
+
+
+def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedStats) -> None:
+    """Gaps (steps longer than GAP_FACTOR periods) in a block, including the step from the previous block,
+    and running sums of the regular steps (for the rate and jitter figures)."""
+    tt = t if prev_t is None else np.concatenate(([prev_t], t))
+    if tt.size < 2:
+        return
+    dt = np.diff(tt)
+    long = dt > GAP_FACTOR / fs_hz
+    stats.gaps.extend(Gap(float(tt[i]), float(tt[i + 1]), "timestamps") for i in np.flatnonzero(long))
+    regular = dt[~long]
+    stats.regular_steps += int(regular.size)
+    stats.regular_sum_s += float(regular.sum())
+    stats.regular_sumsq_s2 += float(np.square(regular).sum())
+
+
+def _select_strikes(strikes: Strikes, keep: np.ndarray) -> dict[str, np.ndarray]:
+    """The fields of the kept strikes."""
+    return {name: np.asarray(getattr(strikes, name))[keep] for name in
+            ("time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "near_gap", "bout")}
+
+
+def analyze_blocks(
+    blocks: Iterable[Block],
+    *,
+    fs_hz: float | None = None,
+    placement: str = "auto",
+    range_g: float | None = None,
+    declared_gaps: Iterable[Gap] = (),
+    chunk_s: float = DEFAULT_CHUNK_S,
+    overlap_s: float = DEFAULT_OVERLAP_S,
+) -> tuple[Analysis, ChunkedStats]:
+    """Analyse a stream of sample blocks (time s, acc g) in overlapping windows; returns the stitched Analysis."""
+    from gaitimpact.core.pipeline import analyze_signal
+
+    if chunk_s <= 0 or overlap_s < 0:
+        raise InputError("chunk_s must be > 0 and overlap_s >= 0", field="chunk_s")
+    stats = ChunkedStats()
+    declared = sorted(declared_gaps, key=lambda g: g.start_s)
+    buf_t: list[np.ndarray] = []
+    buf_a: list[np.ndarray] = []
+    buf_i0 = 0  # global index of the first buffered sample
+    fs = float(fs_hz) if fs_hz else 0.0
+    block = 1
+    prev_t: float | None = None
+    k = 0
+    kept: list[dict[str, np.ndarray]] = []
+    bouts: list[tuple[float, float, str]] = []  # bouts clipped to their core interval
+    window_first: Analysis | None = None
+    chosen = placement
+    source = "declared" if placement != "auto" else "auto"
+    warnings: list[str] = []
+
+    def align(i_local: int) -> int:
+        """Local index rounded down so that its global index is on the core's activity-block grid."""
+        return max(0, (buf_i0 + i_local) // block * block - buf_i0)
+
+    def run_window(core_start: float, core_end: float, final: bool) -> None:
+        nonlocal window_first, chosen, buf_t, buf_a, buf_i0
+        t = np.concatenate(buf_t) if len(buf_t) > 1 else buf_t[0]
+        a = np.concatenate(buf_a) if len(buf_a) > 1 else buf_a[0]
+        lo = align(int(np.searchsorted(t, core_start - overlap_s, side="left")))
+        hi = t.size if final else int(np.searchsorted(t, core_end + overlap_s, side="right"))
+        core_has = bool(np.any((t[lo:hi] >= core_start) & (t[lo:hi] < core_end)))
+        if core_has and hi - lo >= 2:
+            tw, aw = t[lo:hi], a[lo:hi]
+            gaps_w = [g for g in declared if g.end_s >= tw[0] and g.start_s <= tw[-1]]
+            an = analyze_signal(tw, aw, fs, placement=chosen, range_g=range_g, gaps=gaps_w)
+            stats.windows += 1
+            if window_first is None or (not window_first.bouts and an.bouts):
+                window_first = an
+            if chosen == "auto" and an.bouts:
+                chosen = an.placement
+            warnings.extend(w for w in an.warnings if w not in warnings and not _window_only(w))
+            st = an.strikes
+            sel = (st.time_s >= core_start) & (st.time_s < core_end)
+            picked = _select_strikes(st, sel)
+            to_global: dict[int, int] = {}
+            for i, b in enumerate(an.bouts):
+                s0, s1 = max(b.start_s, core_start), min(b.end_s, core_end)
+                if s1 > s0 or np.any(sel & (st.bout == i)):
+                    to_global[i] = len(bouts)
+                    bouts.append((s0, max(s0, s1), b.activity))
+            picked["bout"] = np.array([to_global.get(int(i), -1) for i in picked["bout"]], dtype=np.int64)
+            kept.append(picked)
+        # keep only what the next window needs (from its aligned start on)
+        keep_from = align(int(np.searchsorted(t, core_end - overlap_s, side="left")))
+        buf_t, buf_a = [t[keep_from:]], [a[keep_from:]]
+        buf_i0 += keep_from
+
+    for t, a in _clean_blocks(blocks, stats):
+        if not fs:
+            fs = _rate_from(t)
+            if not fs:
+                raise InputError("cannot tell the sampling rate from the time column", field="time_s")
+        if block == 1:
+            block = activity_block_samples(fs)
+        _steps_of(t, fs, prev_t, stats)
+        prev_t = float(t[-1])
+        stats.n_samples += int(t.size)
+        buf_t.append(t)
+        buf_a.append(a)
+        while float(t[-1]) >= (k + 1) * chunk_s + overlap_s:
+            run_window(k * chunk_s, (k + 1) * chunk_s, final=False)
+            k += 1
+    if stats.n_samples < 2:
+        raise InputError("too few valid samples for analysis")
+    if buf_t and sum(x.size for x in buf_t):
+        run_window(k * chunk_s, math.inf, final=True)
+    stats.duration_s = float(prev_t or 0.0)
+    stats.fs_hz = fs
+    return _stitch(kept, bouts, stats, window_first, chosen, source, warnings, declared), stats
+
+
+def activity_block_samples(fs_hz: float) -> int:
+    """Samples per activity block of the core (`gaitimpact.core.bouts.block_stats`): windows start on it."""
+    from gaitimpact.core.bouts import BLOCK_S
+
+    block = max(4, int(round(BLOCK_S * fs_hz)))
+    step = max(1, int(round(fs_hz / 100.0)))
+    return max(step, block // step * step)
+
+
+def _window_only(warning: str) -> bool:
+    """Warnings about one window only (gap counts, no running in this window): replaced by whole-file ones."""
+    return " gap(s) in the samples" in warning or warning.startswith("no running found")
+
+
+def _rate_from(t: np.ndarray) -> float:
+    """Nominal rate (Hz) from the mean regular time step of the first block, rounded like the CSV reader."""
+    from gaitimpact.io.parquet import nice_rate_hz
+
+    if t.size < 3:
+        return 0.0
+    dt = np.diff(t[:200_001])
+    med = float(np.median(dt))
+    if not med > 0:
+        return 0.0
+    step = float(dt[dt <= GAP_FACTOR * med].mean())
+    return nice_rate_hz(1.0 / step)
+
+
+def _stitch(
+    kept: list[dict[str, np.ndarray]],
+    clipped_bouts: list[tuple[float, float, str]],
+    stats: ChunkedStats,
+    first: Analysis | None,
+    placement: str,
+    source: str,
+    warnings: list[str],
+    declared: list[Gap],
+) -> Analysis:
+    """Join per-window strikes and bouts into one Analysis over the whole recording."""
+    from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
+
+    # merge clipped bouts that touch across a window boundary
+    merged: list[list[Any]] = []
+    remap: dict[int, int] = {}
+    for i, (s0, s1, act) in enumerate(clipped_bouts):
+        if merged and merged[-1][2] == act and s0 <= merged[-1][1] + 1e-9:
+            merged[-1][1] = max(merged[-1][1], s1)
+        else:
+            merged.append([s0, s1, act])
+        remap[i] = len(merged) - 1
+    bouts = [Bout(float(s0), float(s1), str(act)) for s0, s1, act in merged]
+    if kept:
+        cols = {name: np.concatenate([k[name] for k in kept]) for name in kept[0]}
+    else:
+        empty = Strikes.empty()
+        cols = {name: getattr(empty, name) for name in ("time_s", "foot", "peak_g", "loading_rate_gps",
+                                                       "clipped", "near_gap", "bout")}
+    cols["bout"] = np.array([remap.get(int(b), -1) for b in cols["bout"]], dtype=np.int64)
+    strikes = Strikes(**cols)
+    if placement == "auto" and first is not None:
+        placement = first.placement
+    per = 2 if placement in ("shoe", "shank") else 1
+    gap_iv = np.array(sorted((g.start_s, g.end_s) for g in [*stats.gaps, *declared]),
+                      dtype=np.float64).reshape(-1, 2)
+    cadence = cadence_spm(strikes.time_s, per, strikes.bout, gap_iv) if len(strikes) >= 2 else float("nan")
+    running_s = float(sum(b.duration_s for b in bouts))
+    if gap_iv.shape[0]:
+        warnings = [f"{gap_iv.shape[0]} gap(s) in the samples ({float(np.sum(gap_iv[:, 1] - gap_iv[:, 0])):.2f} s"
+                    " in total): strikes next to them are flagged near_gap, none invented", *warnings]
+    if not bouts:
+        warnings.append("no running found (standing/walking only?)")
+    params = dict(first.params) if first is not None else {}
+    params["cadence_per_bout_spm"] = cadence_per_bout_spm(strikes.time_s, strikes.bout, len(bouts), per, gap_iv)
+    params["chunked"] = {"windows": stats.windows}
+    return Analysis(
+        placement=placement,
+        placement_source=(first.placement_source if first is not None and source == "auto" else source),
+        fs_hz=stats.fs_hz or (first.fs_hz if first is not None else 0.0),
+        duration_s=stats.duration_s,
+        running_s=running_s,
+        strikes=strikes,
+        bouts=bouts,
+        cadence_spm=cadence,
+        warnings=list(warnings),
+        params=params,
+    )
+
+
+# ------------------------------------------------------------------------------------------ file level
+
+
+def analyze_file_chunked(
+    path: str | Path,
+    *,
+    chunk_s: float = DEFAULT_CHUNK_S,
+    overlap_s: float = DEFAULT_OVERLAP_S,
+    rate_hz: float | None = None,
+    overrides: dict | None = None,
+    rows: int = BLOCK_ROWS,
+) -> tuple[Recording, Analysis, dict]:
+    """Analyse a (long) recording in chunks of chunk_s seconds with overlap_s s overlap; bounded memory.
+
+    Returns (recording, analysis, summary) like `gaitimpact.summary.analyze_file`, except that the
+    recording is a skeleton WITHOUT the samples (time_s = [0, duration_s], acc_g zeros): it carries the
+    metadata, gaps, rate and warnings; `summary["n_samples"]` is the true sample count.
+    Canonical CSV and Parquet are streamed; another CSV dialect is loaded whole (memory not bounded).
+    """
+    from gaitimpact.io.parquet import merge_gaps
+    from gaitimpact.summary import MIN_DURATION_S, summarize
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=str(path))
+    if path.suffix.lower() != ".parquet" and not is_canonical_csv(path):
+        from gaitimpact.io.load import load_recording
+
+        rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
+        blocks: Iterable[Block] = [(rec.time_s, rec.acc_g, None)]
+        meta, fs_hint, stored_gaps = rec.meta, rec.fs_hz, list(rec.gaps)
+        base_warnings = list(rec.warnings) + [
+            "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)"]
+        del rec
+    else:
+        meta = recording_metadata(path, overrides)
+        fs_hint = rate_hz
+        stored_gaps = list(meta.extra.get("gaps", []))
+        blocks = iter_recording_blocks(path, rate_hz=rate_hz, rows=rows)
+        base_warnings = []
+    try:
+        analysis, stats = analyze_blocks(
+            blocks, fs_hz=fs_hint, placement=meta.placement or "auto", range_g=meta.range_g,
+            declared_gaps=stored_gaps, chunk_s=chunk_s, overlap_s=overlap_s)
+    except InputError as exc:
+        if exc.path is None:
+            raise InputError(str(exc), path=str(path)) from None
+        raise
+    warnings = base_warnings + _timing_warnings(stats)
+    if stats.dropped_nonfinite:
+        warnings.append(f"dropped {stats.dropped_nonfinite} rows with missing or non-finite values")
+    if stats.dropped_backwards:
+        warnings.append(f"dropped {stats.dropped_backwards} rows whose time did not increase")
+    gaps = merge_gaps(stats.gaps, stored_gaps)
+    rec = Recording(time_s=np.array([0.0, stats.duration_s]), acc_g=np.zeros((2, 3)), fs_hz=stats.fs_hz,
+                    gaps=gaps, meta=meta, source=str(path), warnings=warnings)
+    if stats.duration_s < MIN_DURATION_S:
+        raise InputError(f"too short: {stats.duration_s:.1f} s of samples, need at least "
+                         f"{MIN_DURATION_S:.0f} s", path=str(path))
+    if not analysis.bouts:
+        raise InputError("no running found (no bout with a running step pattern); is this a running "
+                         "recording?", path=str(path))
+    summary = summarize(rec, analysis)
+    summary["n_samples"] = stats.n_samples
+    return rec, analysis, summary
+
+
+def _timing_warnings(stats: ChunkedStats) -> list[str]:
+    """The CSV reader's notes on gaps and jitter, from the streamed step statistics."""
+    from gaitimpact.io.parquet import timing_notes
+
+    lengths = [g.duration_s for g in stats.gaps]
+    n = stats.regular_steps
+    mean = stats.regular_sum_s / n if n else 0.0
+    std = math.sqrt(max(0.0, stats.regular_sumsq_s2 / n - mean * mean)) if n > 2 else 0.0
+    return timing_notes(len(lengths), max(lengths, default=0.0), sum(lengths), mean, std)

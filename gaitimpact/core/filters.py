@@ -1,0 +1,153 @@
+"""Signal helpers: resultant, contiguous stretches between gaps, zero-phase low-pass, block statistics.
+
+All functions are pure and work on any window of samples (times in the caller's time base, s).
+The low-pass is a zero-phase Butterworth (scipy ``butter(..., output="sos")`` + ``sosfiltfilt``)
+applied separately to every stretch between gaps, so nothing is smeared or interpolated across a gap.
+It is used for detection only; impact figures come from the raw resultant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+GAP_FACTOR = 2.5
+"""A step between consecutive timestamps longer than GAP_FACTOR / fs_hz (and well outside the
+timestamp jitter: median step + GAP_JITTER_SIGMAS robust std) is treated as a gap."""
+GAP_JITTER_SIGMAS = 8.0
+
+
+def resultant_g(acc_g: np.ndarray) -> np.ndarray:
+    """Vector norm of (N, 3) acceleration in g -> (N,) resultant in g."""
+    acc_g = np.asarray(acc_g, dtype=np.float64)
+    return np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
+
+
+def effective_fs_hz(time_s: np.ndarray, fs_hz: float | None = None) -> float:
+    """Sampling rate in Hz from the median timestamp step (falls back to fs_hz)."""
+    if time_s.shape[0] < 3:
+        return float(fs_hz or 0.0)
+    step = np.diff(time_s[: min(time_s.shape[0], 200_001)])
+    med = float(np.median(step))
+    if med <= 0:
+        return float(fs_hz or 0.0)
+    return 1.0 / med
+
+
+def gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
+    """Timestamp step (s) above which a gap is declared: GAP_FACTOR / fs_hz, widened for heavy jitter."""
+    thr = GAP_FACTOR / fs_hz
+    if dt.shape[0] >= 10:
+        sample = dt[: min(dt.shape[0], 100_000)]
+        med = float(np.median(sample))
+        sigma = 1.4826 * float(np.median(np.abs(sample - med)))
+        thr = max(thr, med + GAP_JITTER_SIGMAS * sigma)
+    return thr
+
+
+def contiguous_segments(
+    time_s: np.ndarray, fs_hz: float, gaps: Iterable = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index stretches without gaps: (starts, stops) (stop exclusive) and gap intervals (K, 2) in s.
+
+    A gap is either declared (objects with ``start_s``/``end_s`` or (start_s, end_s) pairs) or a
+    timestamp step longer than GAP_FACTOR / fs_hz.
+    """
+    n = time_s.shape[0]
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros((0, 2))
+    dt = np.diff(time_s)
+    brk = dt > gap_threshold_s(dt, fs_hz)
+    declared = [_gap_pair(g) for g in gaps]
+    for g0, g1 in declared:
+        # a declared gap lying between two samples breaks the stretch there
+        k = int(np.searchsorted(time_s, g1, side="left"))
+        if 0 < k < n and time_s[k - 1] <= g0 + 1e-9:
+            brk[k - 1] = True
+    cut = np.flatnonzero(brk) + 1
+    starts = np.concatenate(([0], cut)).astype(np.int64)
+    stops = np.concatenate((cut, [n])).astype(np.int64)
+    gap_iv = np.column_stack((time_s[cut - 1], time_s[cut])) if cut.size else np.zeros((0, 2))
+    if declared:
+        gap_iv = np.vstack((gap_iv, np.asarray(declared, dtype=np.float64)))
+        gap_iv = gap_iv[np.argsort(gap_iv[:, 0])]
+    return starts, stops, gap_iv
+
+
+def _gap_pair(gap) -> tuple[float, float]:
+    if hasattr(gap, "start_s"):
+        return float(gap.start_s), float(gap.end_s)
+    return float(gap[0]), float(gap[1])
+
+
+@lru_cache(maxsize=64)
+def _butter_sos(order: int, cutoff_hz: float, fs_hz: float, btype: str) -> np.ndarray:
+    return signal.butter(order, cutoff_hz, btype=btype, fs=fs_hz, output="sos")
+
+
+def zero_phase_filter(
+    x: np.ndarray,
+    fs_hz: float,
+    cutoff_hz: float,
+    starts: np.ndarray | None = None,
+    stops: np.ndarray | None = None,
+    *,
+    order: int = 2,
+    btype: str = "lowpass",
+) -> np.ndarray:
+    """Zero-phase Butterworth (sosfiltfilt, effective order 2*order) of x along axis 0, per stretch.
+
+    cutoff_hz in Hz (clamped below Nyquist). Stretches too short to filter are returned unchanged.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if starts is None or stops is None:
+        starts, stops = np.array([0]), np.array([x.shape[0]])
+    cutoff_hz = min(float(cutoff_hz), 0.45 * fs_hz)
+    sos = _butter_sos(order, round(cutoff_hz, 6), round(float(fs_hz), 6), btype)
+    padlen = 3 * (2 * sos.shape[0] + 1)
+    if starts.shape[0] == 1 and stops[0] - starts[0] == x.shape[0] and x.shape[0] > padlen:
+        return signal.sosfiltfilt(sos, x, axis=0)
+    out = x.copy()
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        if b - a > padlen:
+            out[a:b] = signal.sosfiltfilt(sos, x[a:b], axis=0)
+    return out
+
+
+def block_view(x: np.ndarray, block: int) -> np.ndarray:
+    """Reshape the first len(x)//block*block samples of x into (n_blocks, block, ...) (no copy)."""
+    nb = x.shape[0] // block
+    return x[: nb * block].reshape((nb, block) + x.shape[1:])
+
+
+def in_intervals(t: np.ndarray, intervals: np.ndarray) -> np.ndarray:
+    """Boolean mask: which times t (s) fall inside any closed interval (K, 2) in s (sorted by start)."""
+    t = np.asarray(t, dtype=np.float64)
+    if intervals.shape[0] == 0 or t.shape[0] == 0:
+        return np.zeros(t.shape, dtype=bool)
+    k = np.searchsorted(intervals[:, 0], t, side="right") - 1
+    ok = k >= 0
+    inside = np.zeros(t.shape, dtype=bool)
+    # intervals may overlap (declared + detected): use the running max of ends
+    run_end = np.maximum.accumulate(intervals[:, 1])
+    inside[ok] = t[ok] <= run_end[k[ok]]
+    return inside
+
+
+def overlaps_intervals(t0: np.ndarray, t1: np.ndarray, intervals: np.ndarray) -> np.ndarray:
+    """Boolean mask: does [t0, t1] (s) overlap any interval (K, 2) in s (sorted by start)."""
+    t0 = np.asarray(t0, dtype=np.float64)
+    t1 = np.asarray(t1, dtype=np.float64)
+    if intervals.shape[0] == 0 or t0.shape[0] == 0:
+        return np.zeros(t0.shape, dtype=bool)
+    # an interval overlaps [t0, t1] iff it starts before t1 and ends after t0
+    k = np.searchsorted(intervals[:, 0], t1, side="right") - 1
+    run_end = np.maximum.accumulate(intervals[:, 1])
+    ok = k >= 0
+    out = np.zeros(t0.shape, dtype=bool)
+    out[ok] = run_end[k[ok]] >= t0[ok]
+    return out

@@ -1,0 +1,204 @@
+"""The signal core's entry points: `analyze_signal` (arrays) and `analyze_recording` (a Recording).
+
+Steps (all vectorised, no I/O, no state; the raw samples are never modified):
+1. resultant |a| once; gap-free stretches (declared gaps + timestamp steps > 2.5 / fs);
+2. block statistics of |a| -> placement (if "auto") and running bouts (standing/walking excluded);
+3. per bout: initial contacts (strikes.py), in real timestamps, never searched across a gap;
+4. per strike: peak, loading rate, clipped (impact.py, definitions.py), near_gap flag;
+5. cadence over running time and per bout (cadence.py), both feet counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from gaitimpact.core import bouts as bouts_mod
+from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
+from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
+from gaitimpact.core.filters import (
+    GAP_FACTOR,
+    contiguous_segments,
+    effective_fs_hz,
+    overlaps_intervals,
+    resultant_g,
+)
+from gaitimpact.core.impact import impact_figures, infer_range_g
+from gaitimpact.core.placement import decide_placement
+from gaitimpact.core.result import Analysis, Bout, Strikes
+from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, detect_waist
+from gaitimpact.errors import InputError
+from gaitimpact.recording import PLACEMENTS, Recording
+
+BOUT_MARGIN_S = 0.5
+"""Strikes are searched this far (s) beyond each running bout's block edges."""
+NEAR_GAP_BEFORE_S = 0.2
+"""A strike is near_gap when a gap overlaps [IC - NEAR_GAP_BEFORE_S, IC + impact window]."""
+MIN_SAMPLES = 32
+"""Fewer samples than this cannot be analysed."""
+
+
+def _check_inputs(time_s: np.ndarray, acc_g: np.ndarray, fs_hz: float) -> None:
+    if acc_g.ndim != 2 or acc_g.shape[1] != 3:
+        raise InputError(f"acceleration must be N x 3, got shape {acc_g.shape}", field="acc_g")
+    if time_s.shape != (acc_g.shape[0],):
+        raise InputError("time and acceleration have different lengths", field="time_s")
+    if not np.isfinite(fs_hz) or fs_hz <= 0:
+        raise InputError(f"sampling rate must be > 0 Hz, got {fs_hz}", field="fs_hz")
+    if time_s.shape[0] < MIN_SAMPLES:
+        raise InputError(f"too short: {time_s.shape[0]} samples (need at least {MIN_SAMPLES})", field="time_s")
+
+
+def analyze_signal(
+    time_s: np.ndarray,
+    acc_g: np.ndarray,
+    fs_hz: float,
+    *,
+    placement: str = "auto",
+    range_g: float | None = None,
+    gaps: Iterable = (),
+) -> Analysis:
+    """Strikes, impact (g, g/s), bouts and cadence (steps/min) of (N,) times in s and (N, 3) acc in g.
+
+    Times stay in the input's time base (a window of a longer stream works). placement "auto"
+    decides from the signal; range_g None infers the range from flat-topped maxima if any.
+    """
+    time_s = np.asarray(time_s, dtype=np.float64)
+    acc_g = np.asarray(acc_g, dtype=np.float64)
+    _check_inputs(time_s, acc_g, float(fs_hz))
+    if placement not in PLACEMENTS and placement != "auto":
+        raise InputError(f"unknown placement {placement!r}, expected auto, {', '.join(PLACEMENTS)}",
+                         field="placement")
+    warnings: list[str] = []
+    fs_eff = effective_fs_hz(time_s, fs_hz)
+    if fs_eff > 0 and abs(fs_eff - fs_hz) > 0.05 * fs_hz:
+        warnings.append(f"timestamps say {fs_eff:.1f} Hz, not the nominal {fs_hz:.1f} Hz: using {fs_eff:.1f} Hz")
+        fs_hz = fs_eff
+    fs_hz = float(fs_hz)
+
+    res = resultant_g(acc_g)
+    starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps)
+    if gap_iv.shape[0]:
+        warnings.append(f"{gap_iv.shape[0]} gap(s) in the samples ({float(np.sum(gap_iv[:, 1] - gap_iv[:, 0])):.2f} s"
+                        " in total): strikes next to them are flagged near_gap, none invented")
+    stats = bouts_mod.block_stats(time_s, res, fs_hz)
+
+    if placement == "auto":
+        placement, why = decide_placement(time_s, acc_g, res, fs_hz, stats)
+        source = "auto"
+        warnings.append(f"placement decided from the signal: {placement} ({why})")
+    else:
+        source = "declared"
+
+    if range_g is None:
+        range_g = infer_range_g(acc_g, step=1)
+        if range_g is not None:
+            warnings.append(f"sensor range inferred as +-{range_g:g} g from flat-topped maxima")
+
+    run = bouts_mod.running_blocks(stats, placement)
+    bouts = bouts_mod.bouts_from_blocks(stats, run)
+    if not bouts:
+        warnings.append("no running found (standing/walking only?)")
+
+    det = _detect_in_bouts(time_s, acc_g, res, fs_hz, placement, bouts, starts, stops)
+    ic = det.ic_time_s
+    fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g)
+    win = IMPACT_WINDOW_S[placement]
+    near_gap = overlaps_intervals(ic - NEAR_GAP_BEFORE_S, ic + win, gap_iv)
+    # strikes whose window runs past the end of the samples are incomplete: flag them like a gap
+    near_gap |= (ic + win > time_s[-1]) | (ic - NEAR_GAP_BEFORE_S < time_s[0])
+    bout_idx = _bout_index(ic, bouts)
+    strikes = Strikes(
+        time_s=ic,
+        foot=det.foot.astype("<U1"),
+        peak_g=fig.peak_g,
+        loading_rate_gps=fig.loading_rate_gps,
+        clipped=fig.clipped,
+        near_gap=near_gap,
+        bout=bout_idx,
+    )
+    if fig.clipped.any():
+        warnings.append(f"{int(fig.clipped.sum())} of {len(strikes)} strikes reached the sensor range "
+                        f"(+-{range_g:g} g): their peak_g is a lower bound")
+    per_strike = 1 if placement == "waist" else 2
+    cad = cadence_spm(ic, per_strike, bout_idx, gap_iv)
+    per_bout = cadence_per_bout_spm(ic, bout_idx, len(bouts), per_strike, gap_iv)
+    running_s = float(sum(b.duration_s for b in bouts))
+    params = {
+        "impact_window_s": win,
+        "peak": "max of the raw resultant |a| (g) in [IC, IC + impact_window_s], parabolic peak refinement",
+        "loading_rate": f"(a{int(LOADING_RATE_FRACTIONS[1] * 100)} - a{int(LOADING_RATE_FRACTIONS[0] * 100)})"
+                        " / (t80 - t20) of the rise from |a| at IC to the peak, g/s",
+        "detection_filter": (f"zero-phase Butterworth low-pass {WAIST_LP_HZ:g} Hz (sosfiltfilt) on the vertical"
+                             if placement == "waist" else "raw resultant (impact transients)"),
+        "gap_threshold_s": GAP_FACTOR / fs_hz,
+        "range_g": range_g,
+        "steps_per_strike": per_strike,
+        "cadence_per_bout_spm": per_bout,
+    }
+    return Analysis(
+        placement=placement,
+        placement_source=source,
+        fs_hz=fs_hz,
+        duration_s=float(time_s[-1] - time_s[0]),
+        running_s=running_s,
+        strikes=strikes,
+        bouts=bouts,
+        cadence_spm=cad,
+        warnings=warnings,
+        params=params,
+    )
+
+
+def analyze_recording(rec: Recording, placement: str | None = None) -> Analysis:
+    """`analyze_signal` on a Recording: placement argument > rec.meta.placement > "auto"; times in s."""
+    place = placement or rec.meta.placement or "auto"
+    ana = analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement=place, range_g=rec.meta.range_g,
+                         gaps=rec.gaps)
+    return ana
+
+
+def _detect_in_bouts(
+    time_s: np.ndarray, acc_g: np.ndarray, res: np.ndarray, fs_hz: float, placement: str,
+    bouts: list[Bout], starts: np.ndarray, stops: np.ndarray,
+) -> DetectedStrikes:
+    """Detect strikes bout by bout (each with its own gravity estimate); IC times in s."""
+    ics, peaks, feet = [], [], []
+    n = time_s.shape[0]
+    for b in bouts:
+        i0 = int(np.searchsorted(time_s, b.start_s - BOUT_MARGIN_S))
+        i1 = int(np.searchsorted(time_s, b.end_s + BOUT_MARGIN_S, side="right"))
+        i1 = min(i1, n)
+        if i1 - i0 < MIN_SAMPLES:
+            continue
+        s_loc, e_loc = _local_segments(starts, stops, i0, i1)
+        if placement == "waist":
+            d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc)
+        else:
+            d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement)
+        keep = (d.ic_time_s >= b.start_s - BOUT_MARGIN_S) & (d.ic_time_s <= b.end_s + BOUT_MARGIN_S)
+        ics.append(d.ic_time_s[keep])
+        peaks.append(d.peak_index[keep] + i0)
+        feet.append(d.foot[keep])
+    if not ics:
+        return DetectedStrikes(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype="<U1"))
+    ic = np.concatenate(ics)
+    order = np.argsort(ic, kind="stable")
+    return DetectedStrikes(ic[order], np.concatenate(peaks)[order], np.concatenate(feet)[order])
+
+
+def _local_segments(starts: np.ndarray, stops: np.ndarray, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gap-free stretches clipped to [i0, i1), re-based to i0."""
+    keep = (stops > i0) & (starts < i1)
+    s = np.clip(starts[keep], i0, i1) - i0
+    e = np.clip(stops[keep], i0, i1) - i0
+    return s, e
+
+
+def _bout_index(ic: np.ndarray, bouts: list[Bout]) -> np.ndarray:
+    """Index of the bout (with margin) holding each IC time (s)."""
+    if not bouts or ic.shape[0] == 0:
+        return np.zeros(ic.shape[0], dtype=np.int64)
+    starts = np.array([b.start_s - BOUT_MARGIN_S for b in bouts])
+    return np.clip(np.searchsorted(starts, ic, side="right") - 1, 0, len(bouts) - 1).astype(np.int64)

@@ -1,0 +1,80 @@
+"""Automatic placement (waist vs shoe vs shank) from the signal alone, orientation-free.
+
+1. Waist vs foot (step symmetry): a waist sensor feels both feet, so the autocorrelation of |a|
+   at half the stride period is about as high as at the full stride; a shoe/shank sensor feels one
+   foot, so it is much lower. Median over the moving, periodic blocks.
+2. Shoe vs shank (impact rise time): the impact transient at the shoe peaks 5-10 ms after initial
+   contact, at the tibia 10-20 ms (heel pad, ankle and soft tissue low-pass it). The median
+   IC-to-peak time of up to MAX_BLOCKS s of running strikes decides (threshold SHOE_MAX_RISE_S).
+   Resultant only, so the mounting does not matter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaitimpact.core.bouts import STRIDE_LAGS_S, BlockStats, gait_period_s, running_blocks
+from gaitimpact.core.filters import contiguous_segments
+from gaitimpact.core.impact import impact_figures
+from gaitimpact.core.strikes import detect_foot
+
+ACTIVE_STD_G = 0.12
+"""Blocks with a resultant std above this (g) are moving and used for the decision."""
+WAIST_SYMMETRY = 0.55
+"""Step symmetry above this means a waist sensor."""
+SHOE_MAX_RISE_S = 0.0085
+"""A median IC-to-peak time below this (s) means a shoe sensor (shoe transients peak 5-10 ms after
+contact, tibial ones 10-20 ms: the heel pad and ankle soften them)."""
+MAX_BLOCKS = 60
+"""At most this many blocks (s) of running are used for the rise-time feature."""
+
+
+def step_symmetry(stats: BlockStats) -> tuple[float, np.ndarray]:
+    """Median over moving, periodic blocks of acf(stride/2) / acf(stride); and the blocks used."""
+    stride, val = gait_period_s(stats, STRIDE_LAGS_S)
+    use = (stats.std_g >= ACTIVE_STD_G) & (val >= 0.25) & np.isfinite(stride)
+    if not use.any():
+        return float("nan"), use
+    rows = np.flatnonzero(use)
+    half = np.rint(stride[rows] * stats.fs_dec / 2).astype(np.int64)
+    acf = stats.acf
+    h = np.max(np.stack([acf[rows, np.clip(half + d, 1, acf.shape[1] - 1)] for d in (-1, 0, 1)]), axis=0)
+    return float(np.median(h / np.maximum(val[rows], 1e-6))), use
+
+
+def impact_rise_time_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stats: BlockStats,
+                       blocks: np.ndarray) -> float:
+    """Median time (s) from IC to the impact peak over the longest stretch of the given blocks."""
+    if blocks.size == 0:
+        return float("nan")
+    runs = np.split(blocks, np.flatnonzero(np.diff(blocks) != 1) + 1)
+    best = max(runs, key=len)[:MAX_BLOCKS]
+    i0, i1 = int(best[0]) * stats.block, min((int(best[-1]) + 1) * stats.block, res_g.shape[0])
+    t, r = time_s[i0:i1], res_g[i0:i1]
+    starts, stops, _ = contiguous_segments(t, fs_hz)
+    det = detect_foot(t, r, fs_hz, starts, stops, "shoe")
+    if det.ic_time_s.shape[0] < 5:
+        return float("nan")
+    fig = impact_figures(t, r, det.ic_time_s, "shoe")
+    return float(np.median(fig.peak_time_s - det.ic_time_s))
+
+
+def decide_placement(time_s: np.ndarray, acc_g: np.ndarray, res_g: np.ndarray, fs_hz: float,
+                     stats: BlockStats) -> tuple[str, str]:
+    """("waist"|"shoe"|"shank", reason) decided from the signal's features."""
+    sym, _ = step_symmetry(stats)
+    if not np.isfinite(sym):
+        return "waist", "no steady gait found; defaulting to waist"
+    if sym > WAIST_SYMMETRY:
+        return "waist", f"step symmetry {sym:.2f} > {WAIST_SYMMETRY}: both feet felt"
+    run = np.flatnonzero(running_blocks(stats, "shoe"))
+    if run.size == 0:
+        run = np.flatnonzero(stats.std_g >= ACTIVE_STD_G)
+    rise = impact_rise_time_s(time_s, res_g, fs_hz, stats, run)
+    if not np.isfinite(rise):
+        return "shoe", f"step symmetry {sym:.2f}: one foot; too few impacts to tell shoe from shank"
+    if rise < SHOE_MAX_RISE_S:
+        return "shoe", (f"step symmetry {sym:.2f}: one foot; impact peaks {rise * 1e3:.1f} ms after contact "
+                        f"(< {SHOE_MAX_RISE_S * 1e3:.1f} ms: sharp shoe transient)")
+    return "shank", (f"step symmetry {sym:.2f}: one foot; impact peaks {rise * 1e3:.1f} ms after contact "
+                     f"(>= {SHOE_MAX_RISE_S * 1e3:.1f} ms: transient softened by heel pad and ankle)")

@@ -1,0 +1,174 @@
+"""Streaming form of the signal core for live recording.
+
+`StreamingAnalyzer` keeps the last `window_s` seconds of samples and re-runs the offline core
+(`gaitimpact.core.pipeline.analyze_signal`) on that window every `hop_s` seconds of data. A strike is
+*committed* once it is at least `settle_s` older than the newest sample (its impact window, the filters'
+edge effects and the bout decision are then settled) and later than the last committed strike; the
+newest uncommitted strike is shown as *provisional*. Placement is decided once (from the first window
+with a running bout) and then held, so every window is analysed the same way the offline run is.
+Cadence uses the core's own `cadence_spm` on the committed strikes, so live and offline agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gaitimpact.core.cadence import cadence_spm
+
+STEPS_PER_STRIKE = {"waist": 1, "shoe": 2, "shank": 2}
+"""Steps (both feet) per detected strike by placement: a foot sensor sees every other step."""
+
+
+@dataclass
+class LiveFigures:
+    """What the live view shows; times in s of the recording, peaks in g, cadence in steps/min."""
+
+    n_strikes: int
+    cadence_spm: float
+    last_peak_g: float
+    last_strike_time_s: float
+    rolling_peak_g: float
+    placement: str
+
+
+class StreamingAnalyzer:
+    """Re-run the offline core on a rolling window; commit strikes once older than `settle_s` (s)."""
+
+    def __init__(self, fs_hz: float, *, placement: str = "auto", range_g: float | None = None,
+                 window_s: float = 12.0, hop_s: float = 0.5, settle_s: float = 2.0,
+                 rolling_s: float = 30.0, min_separation_s: float = 0.12) -> None:
+        self.fs_hz = float(fs_hz)
+        self.placement = placement
+        self.range_g = range_g
+        self.window_s = window_s
+        self.hop_s = hop_s
+        self.settle_s = settle_s
+        self.rolling_s = rolling_s
+        self.min_separation_s = min_separation_s
+        cap = int(np.ceil((window_s + 2 * hop_s + 1.0) * self.fs_hz)) + 64
+        self._t = np.zeros(2 * cap)
+        self._a = np.zeros((2 * cap, 3))
+        self._cap = cap
+        self._start = 0
+        self._end = 0
+        self._gaps: list[tuple[float, float]] = []
+        self._last_run_t = -np.inf
+        self.strike_time_s: list[float] = []
+        self.strike_peak_g: list[float] = []
+        self.strike_foot: list[str] = []
+        self.provisional: tuple[float, float] | None = None
+        self.analyses = 0
+        self.warnings: list[str] = []
+
+    # ---------------------------------------------------------------- input
+    def append(self, time_s: np.ndarray, acc_g: np.ndarray) -> None:
+        """Add samples (time in s of the recording, acc (n, 3) in g) to the rolling window."""
+        n = int(np.asarray(time_s).shape[0])
+        if n == 0:
+            return
+        if self._end + n > self._t.shape[0]:
+            keep_from = max(self._start, self._end - self._cap)
+            k = self._end - keep_from
+            self._t[:k] = self._t[keep_from:self._end]
+            self._a[:k] = self._a[keep_from:self._end]
+            self._start, self._end = 0, k
+            if self._end + n > self._t.shape[0]:  # a block larger than the whole buffer
+                grow = self._end + n
+                self._t = np.resize(self._t, grow)
+                self._a = np.resize(self._a, (grow, 3))
+        self._t[self._end:self._end + n] = time_s
+        self._a[self._end:self._end + n] = acc_g
+        self._end += n
+        newest = self._t[self._end - 1]
+        lo = np.searchsorted(self._t[self._start:self._end], newest - self.window_s)
+        self._start += int(lo)
+
+    def add_gap(self, start_s: float, end_s: float) -> None:
+        """Tell the analyzer about a stretch without samples (s)."""
+        self._gaps.append((float(start_s), float(end_s)))
+
+    @property
+    def newest_time_s(self) -> float:
+        """Time of the newest sample in s (-inf before any)."""
+        return float(self._t[self._end - 1]) if self._end > self._start else -np.inf
+
+    # ---------------------------------------------------------------- analysis
+    def update(self, *, final: bool = False) -> bool:
+        """Analyse the window if `hop_s` of new data arrived (or `final`); True when it ran."""
+        newest = self.newest_time_s
+        if not final and newest - self._last_run_t < self.hop_s:
+            return False
+        if self._end - self._start < int(3.0 * self.fs_hz):
+            return False
+        self._last_run_t = newest
+        self._run(final)
+        return True
+
+    def _run(self, final: bool) -> None:
+        from gaitimpact.core.pipeline import analyze_signal  # the CORE engineer's offline pipeline
+
+        t = self._t[self._start:self._end]
+        a = self._a[self._start:self._end]
+        t0 = float(t[0])
+        gaps = [(s - t0, e - t0) for s, e in self._gaps if e > t0]
+        try:
+            an = analyze_signal(t - t0, a, self.fs_hz, placement=self.placement, range_g=self.range_g,
+                                gaps=gaps)
+        except Exception as exc:  # noqa: BLE001 - a window the core cannot analyse is skipped, noted once
+            msg = f"window analysis skipped: {exc}"
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+            return
+        self.analyses += 1
+        if self.placement == "auto" and len(an.strikes):
+            self.placement = an.placement
+        st = an.strikes
+        times = np.asarray(st.time_s, dtype=float) + t0
+        limit = np.inf if final else self.newest_time_s - self.settle_s
+        last = self.strike_time_s[-1] if self.strike_time_s else -np.inf
+        # strikes near the window start lack context (filters, bout start): left to the earlier windows
+        lead_ok = times >= t0 + (0.0 if t0 <= 0.0 else self.settle_s)
+        sel = (times <= limit) & (times > last + self.min_separation_s) & lead_ok
+        for i in np.flatnonzero(sel):
+            self.strike_time_s.append(float(times[i]))
+            self.strike_peak_g.append(float(st.peak_g[i]))
+            self.strike_foot.append(str(st.foot[i]))
+        newer = np.flatnonzero(times > limit)
+        self.provisional = (float(times[newer[-1]]), float(st.peak_g[newer[-1]])) if newer.size else None
+
+    # ---------------------------------------------------------------- output
+    def steps_per_strike(self) -> int:
+        """Steps per detected strike for the current placement (2 for a foot sensor)."""
+        return STEPS_PER_STRIKE.get(self.placement, 1)
+
+    def cadence_spm(self, since_s: float | None = None) -> float:
+        """Cadence in steps/min from committed strikes (all, or those after `since_s`); NaN if too few."""
+        t = np.asarray(self.strike_time_s)
+        if since_s is not None:
+            t = t[t >= since_s]
+        gap_iv = np.asarray(self._gaps, dtype=float).reshape(-1, 2)
+        return cadence_spm(t, self.steps_per_strike(), None, gap_iv)
+
+    def figures(self) -> LiveFigures:
+        """Current live numbers: rolling cadence and peaks over `rolling_s`, last strike (maybe provisional)."""
+        newest = self.newest_time_s
+        t = np.asarray(self.strike_time_s)
+        p = np.asarray(self.strike_peak_g)
+        recent = t >= newest - self.rolling_s
+        last_t, last_p = (float(t[-1]), float(p[-1])) if t.size else (float("nan"), float("nan"))
+        if self.provisional is not None and (not t.size or self.provisional[0] > last_t):
+            last_t, last_p = self.provisional
+        return LiveFigures(
+            n_strikes=int(t.size),
+            cadence_spm=self.cadence_spm(newest - self.rolling_s),
+            last_peak_g=last_p,
+            last_strike_time_s=last_t,
+            rolling_peak_g=float(np.median(p[recent])) if recent.any() else float("nan"),
+            placement=self.placement,
+        )
+
+    def finish(self) -> None:
+        """Commit the strikes of the last window (end of recording)."""
+        self.update(final=True)

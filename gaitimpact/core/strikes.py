@@ -1,0 +1,267 @@
+"""Initial contact (IC) of every foot strike; left/right at the waist. Vectorised over strikes.
+
+Waist/sacrum: the vertical specific force v = a . up (up = gravity direction from the data) drops
+towards 0 g in flight and rises steeply when a foot lands. v is low-passed (zero-phase Butterworth,
+WAIST_LP_HZ) for detection only; every stance peak is found with `scipy.signal.find_peaks`
+(spacing from the step period measured by autocorrelation), and IC is the onset of the rise before
+it: the first crossing of ONSET_FRACTION of the trough-to-peak rise, extrapolated back along the
+local slope to the trough level (tangent method), in real timestamps.
+
+Shoe/shank: the impact transient is the largest, sharpest event of each stride in the raw resultant
+|a|. Stride peaks are found with `find_peaks` (spacing from the stride period), and IC is the
+onset of the transient before the peak by the same tangent method on the raw resultant.
+
+All times are in the input's time base (s); the functions hold no state, so they work on any window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from gaitimpact.core.filters import zero_phase_filter
+from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
+
+WAIST_LP_HZ = 20.0
+"""Low-pass cut-off (Hz) of the vertical signal used to find waist strikes."""
+ONSET_FRACTION = {"waist": 0.2, "shoe": 0.2, "shank": 0.2}
+"""Fraction of the trough-to-peak rise where the onset tangent is taken."""
+WAIST_MAX_TROUGH_G = 0.6
+"""A waist strike needs a flight phase before it: the low-passed vertical must drop below this (g)."""
+WAIST_MIN_REL_PEAK = 0.65
+"""A waist strike's vertical peak must reach this fraction of the median one (drops walking steps)."""
+STEP_PERIOD_RANGE_S = (0.25, 0.55)
+"""Plausible running step period (s): 110-240 steps/min."""
+SPIKE_HALF_WIDTH_S = {"shoe": 0.010, "shank": 0.015}
+"""Half width (s) of the spikiness detector for shoe/shank impacts (tibial transients are slower)."""
+SPIKE_REL_HEIGHT = 0.25
+"""Shoe/shank candidates below this fraction of the median spikiness are not strikes."""
+FOOT_LOOKBACK_S = 0.04
+"""How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
+LR_STANCE_S = 0.06
+"""Window after IC (s) over which the mediolateral acceleration decides left/right at the waist."""
+
+
+@dataclass
+class DetectedStrikes:
+    """IC times (s, input time base), index of the detection peak, and foot ("L", "R", "?")."""
+
+    ic_time_s: np.ndarray
+    peak_index: np.ndarray
+    foot: np.ndarray
+
+
+def dominant_period_s(x: np.ndarray, fs_hz: float, lo_s: float, hi_s: float,
+                      decimated: bool = False) -> float | None:
+    """Dominant period (s) of x within [lo_s, hi_s] from its autocorrelation (FFT), or None."""
+    step = 1 if decimated else max(1, int(fs_hz // 100))
+    y = np.asarray(x[::step], dtype=np.float64)
+    fs = fs_hz / step
+    n = y.shape[0]
+    if n < int(3 * hi_s * fs):
+        return None
+    y = y - y.mean()
+    nfft = 1 << int(np.ceil(np.log2(2 * n)))
+    spec = np.fft.rfft(y, nfft)
+    ac = np.fft.irfft(spec * np.conj(spec), nfft)[:n]
+    if ac[0] <= 0:
+        return None
+    lo, hi = int(lo_s * fs), min(int(hi_s * fs) + 1, n - 1)
+    if hi <= lo + 1:
+        return None
+    k = lo + int(np.argmax(ac[lo:hi]))
+    if ac[k] < 0.1 * ac[0]:
+        return None
+    # parabolic refinement of the lag
+    if lo < k < hi - 1:
+        y0, y1, y2 = ac[k - 1], ac[k], ac[k + 1]
+        den = y0 - 2 * y1 + y2
+        if den < 0:
+            return (k + 0.5 * (y0 - y2) / den) / fs
+    return k / fs
+
+
+def _windows(idx_end: np.ndarray, length: int, lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(M, length) index matrix ending at idx_end (inclusive), and a validity mask (index >= lo)."""
+    cols = np.arange(-length + 1, 1)
+    idx = idx_end[:, None] + cols[None, :]
+    valid = idx >= (0 if lo is None else lo[:, None])
+    return np.maximum(idx, 0), valid
+
+
+def onset_times(
+    time_s: np.ndarray, x: np.ndarray, peak_idx: np.ndarray, lookback: int, fraction: float,
+    seg_start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Onset time (s) of the rise into every peak of x, whether it was found, and the trough value.
+
+    Trough = minimum of x in the `lookback` samples before the peak (not before seg_start); onset =
+    first crossing of trough + fraction * (peak - trough) after the trough, extrapolated back along
+    the slope there to the trough level.
+    """
+    m = peak_idx.shape[0]
+    if m == 0:
+        return np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0)
+    idx, valid = _windows(peak_idx, lookback + 1, seg_start)
+    w = np.where(valid, x[idx], np.inf)
+    kmin = np.argmin(w, axis=1)
+    rows = np.arange(m)
+    trough = w[rows, kmin]
+    pk = x[peak_idx]
+    level = trough + fraction * (pk - trough)
+    cols = np.arange(lookback + 1)
+    after = valid & (cols[None, :] >= kmin[:, None]) & (w >= level[:, None])
+    j = np.argmax(after, axis=1)
+    # the trough must be observed: not the first sample of the window or of the gap-free stretch
+    # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
+    found = after[rows, j] & (j > kmin) & valid[:, 0]
+    jj = idx[rows, j]
+    jp = np.maximum(jj - 1, 0)
+    ta, tb = time_s[jp], time_s[jj]
+    ya, yb = x[jp], x[jj]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (yb - ya) / (tb - ta)
+        tc = ta + (level - ya) / slope
+        onset = tc - (level - trough) / slope
+    ok = found & np.isfinite(onset) & (slope > 0)
+    onset = np.where(ok, np.maximum(onset, time_s[idx[rows, kmin]]), np.nan)
+    return onset, ok, trough
+
+
+def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """First sample index of the gap-free stretch holding each index."""
+    return starts[np.searchsorted(starts, idx, side="right") - 1]
+
+
+def detect_waist(
+    time_s: np.ndarray, acc_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
+    up: np.ndarray | None = None,
+) -> DetectedStrikes:
+    """Waist ICs (s) of both feet in a stretch of running, with L/R from mediolateral sway."""
+    if up is None:
+        up = gravity_direction(acc_g, step=max(1, int(fs_hz // 50)))
+    v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
+    period = dominant_period_s(v, fs_hz, *STEP_PERIOD_RANGE_S) or 0.33
+    dist = max(1, int(0.6 * period * fs_hz))
+    peaks, _ = signal.find_peaks(v, height=1.4, distance=dist, prominence=0.6)
+    lookback = max(2, int(0.8 * period * fs_hz))
+    seg0 = _segment_start_of(peaks, starts)
+    ic, ok, trough = onset_times(time_s, v, peaks, lookback, ONSET_FRACTION["waist"], seg0)
+    ok &= trough <= WAIST_MAX_TROUGH_G
+    if ok.sum() >= 3:
+        ok &= v[peaks] >= WAIST_MIN_REL_PEAK * np.median(v[peaks[ok]])
+    ic, peaks = ic[ok], peaks[ok]
+    foot = waist_feet(time_s, acc_g, ic, up)
+    return DetectedStrikes(ic, peaks, foot)
+
+
+def spikiness_g(res_g: np.ndarray, half_width: int) -> np.ndarray:
+    """|a| minus the mean of its values half_width samples before and after (g): high on sharp impacts."""
+    n = res_g.shape[0]
+    out = np.zeros(n)
+    k = int(half_width)
+    if n > 2 * k:
+        out[k:n - k] = res_g[k:n - k] - 0.5 * (res_g[: n - 2 * k] + res_g[2 * k:])
+    return out
+
+
+def detect_foot(
+    time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
+    placement: str,
+) -> DetectedStrikes:
+    """Shoe/shank ICs (s) of the instrumented foot from impact transients in the raw resultant (g).
+
+    Swing-phase accelerations can be as large as the impact but are ~10x slower, so strides are
+    found on the spikiness of |a| (|a| minus the mean of its values SPIKE_HALF_WIDTH_S before and
+    after), one per stride (spacing from the stride period), keeping those at least
+    SPIKE_REL_HEIGHT of the typical one.
+    """
+    k = max(1, int(round(SPIKE_HALF_WIDTH_S[placement] * fs_hz)))
+    spike = spikiness_g(res_g, k)
+    step = max(1, int(fs_hz // 100))
+    smooth = res_g[::step]
+    stride = dominant_period_s(smooth, fs_hz / step, 2 * STEP_PERIOD_RANGE_S[0], 2 * STEP_PERIOD_RANGE_S[1],
+                               decimated=True) or 0.7
+    dist = max(1, int(0.6 * stride * fs_hz))
+    cand, props = signal.find_peaks(spike, height=0.3, distance=dist)
+    if cand.size:
+        h = props["peak_heights"]
+        cand = cand[h >= SPIKE_REL_HEIGHT * np.median(h)]
+    # the impact peak: the raw maximum within +-k samples of the spike
+    peaks = _local_argmax(res_g, cand, k)
+    lookback = max(3, int(FOOT_LOOKBACK_S * fs_hz))
+    seg0 = _segment_start_of(peaks, starts)
+    ic, ok, _ = onset_times(time_s, res_g, peaks, lookback, ONSET_FRACTION[placement], seg0)
+    ic, peaks = ic[ok], peaks[ok]
+    return DetectedStrikes(ic, peaks, np.full(ic.shape[0], "?", dtype="<U1"))
+
+
+def _local_argmax(x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
+    """Index of the maximum of x within [i - k, i + k] for every i in idx."""
+    if idx.size == 0:
+        return idx
+    cols = np.arange(-k, k + 1)
+    w = np.clip(idx[:, None] + cols[None, :], 0, x.shape[0] - 1)
+    return w[np.arange(idx.size), np.argmax(x[w], axis=1)]
+
+
+def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Left/right per waist IC from the mediolateral acceleration in early stance; "?" where unsure.
+
+    In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
+    landing leg's hip forward, so the horizontal acceleration leans towards the stance-foot side;
+    it alternates from step to step. The mediolateral axis is the principal direction of that
+    alternation; forward is opposite to the mean early-stance (braking) acceleration; left = up x
+    forward. Feet alternate, so one decision is taken per chain of consecutive strikes (no missed
+    strike or gap) from all its evidence, and the chain stays "?" when the evidence is weak.
+    """
+    m = ic_time_s.shape[0]
+    foot = np.full(m, "?", dtype="<U1")
+    if m < 4:
+        return foot
+    e1, e2 = horizontal_basis(up)
+    h = np.asarray(acc_g, dtype=np.float64) @ np.column_stack((e1, e2))
+    h = h - h.mean(axis=0)
+    cs = np.concatenate((np.zeros((1, 2)), np.cumsum(h, axis=0)))
+    i0 = np.searchsorted(time_s, ic_time_s)
+    i1 = np.searchsorted(time_s, ic_time_s + LR_STANCE_S)
+    ib = np.searchsorted(time_s, ic_time_s + 0.05)
+    n_st = np.maximum(i1 - i0, 1)[:, None]
+    stance = (cs[i1] - cs[i0]) / n_st
+    early = (cs[ib] - cs[i0]) / np.maximum(ib - i0, 1)[:, None]
+    alt = stance[1:-1] - 0.5 * (stance[:-2] + stance[2:])
+    cov = alt.T @ alt
+    _, vec = np.linalg.eigh(cov)
+    ml = vec[:, -1]
+    fwd_axis = np.array([-ml[1], ml[0]])
+    fwd_sign = -np.sign(float(np.median(early @ fwd_axis)))
+    if fwd_sign == 0:
+        return foot
+    fwd3 = fwd_sign * (fwd_axis[0] * e1 + fwd_axis[1] * e2)
+    left3 = np.cross(up, fwd3)
+    left2 = np.array([left3 @ e1, left3 @ e2])
+    p = stance @ left2
+    # remove slow drift (speed, posture): compare each strike with the mean of its two neighbours
+    q = np.empty_like(p)
+    q[1:-1] = p[1:-1] - 0.5 * (p[:-2] + p[2:])
+    q[0], q[-1] = p[0] - p[1], p[-1] - p[-2]
+    # feet alternate: decide once per chain of consecutive strikes from all of its evidence
+    d = np.diff(ic_time_s)
+    med = float(np.median(d))
+    breaks = np.flatnonzero((d > 1.5 * med) | (d < 0.5 * med)) + 1
+    for chain in np.split(np.arange(m), breaks):
+        if chain.size < 4:
+            continue
+        parity = np.where(np.arange(chain.size) % 2 == 0, 1.0, -1.0)
+        ev = q[chain] * parity
+        score = float(ev.mean())
+        noise = float(ev.std()) / np.sqrt(chain.size) + 1e-12
+        if abs(score) < 3.0 * noise:
+            continue
+        # early-stance acceleration towards the left => the left foot landed (see docstring)
+        even = "L" if score > 0 else "R"
+        odd = "L" if even == "R" else "R"
+        foot[chain] = np.where(parity > 0, even, odd)
+    return foot

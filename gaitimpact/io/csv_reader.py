@@ -1,0 +1,779 @@
+"""Read any common accelerometer CSV into a `Recording`: sniff a small head, then one C-engine parse.
+
+The head (first 256 KiB) decides the separator, decimal mark, preamble, header, app dialect, which
+columns hold time / acceleration / gyro and their units. Then pandas' C parser reads only those
+columns as float64, and numpy does the rest (NaN rows, ordering, gaps, units) without a Python loop
+per sample. Everything decided or repaired is reported in `Recording.warnings`; anything that cannot
+be read is an `InputError` naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gaitimpact.errors import InputError
+from gaitimpact.io.dialects import (
+    ACC_UNITS,
+    EPOCH_1970,
+    GYRO_UNITS,
+    TIME_UNITS,
+    AppDialect,
+    Column,
+    find_app_dialect,
+    parse_column,
+)
+from gaitimpact.recording import Gap, Metadata, Recording
+
+HEAD_BYTES = 256 * 1024
+GAP_FACTOR = 2.5
+"""An interval longer than GAP_FACTOR x the median interval is a gap (at least one sample missing)."""
+MIN_SAMPLES = 10
+MIN_DURATION_S = 1.0
+
+_NUM_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+_NUM_COMMA_RE = re.compile(r"^\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*$")
+_NAN_WORDS = {"", "nan", "na", "n/a", "null", "none", "-nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
+_DATE_RE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}[:.]\d{2}([:.]\d{2}([.,]\d+)?)?)?")
+_EPOCH_RANGES_S = (9.4e8, 4.2e9)  # 2000-01-01 .. 2103: a plausible Unix time in s
+
+
+@dataclass
+class Layout:
+    """What the sniffer found: how to parse the file and what each used column means."""
+
+    sep: str
+    decimal: str
+    encoding: str
+    skiprows: int
+    header: list[str] | None
+    n_fields: int
+    time_idx: int | None = None
+    time_unit: str | None = None
+    time_epoch: datetime | None = None
+    time_is_text: bool = False
+    acc_idx: tuple[int, int, int] = (0, 1, 2)
+    acc_unit: str | None = None
+    gyro_idx: tuple[int, int, int] | None = None
+    gyro_unit: str | None = None
+    start_idx: int | None = None
+    dialect: AppDialect | None = None
+    notes: list[str] = field(default_factory=list)
+    head_rows: list[list[str]] = field(default_factory=list)
+
+    def name(self, idx: int) -> str:
+        """Column name for messages (header cell or "column N")."""
+        if self.header is not None and idx < len(self.header):
+            return self.header[idx].strip().strip('"')
+        return f"column {idx + 1}"
+
+
+# ------------------------------------------------------------------------------------------ sniffing
+
+
+def _read_head(path: Path) -> tuple[bytes, bool, int]:
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise InputError("is a folder, not a recording file", path=str(path))
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except PermissionError:
+        raise InputError("permission denied", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    return head, len(head) < size, size
+
+
+def _decode(head: bytes) -> tuple[str, str]:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace").lstrip("\ufeff"), "utf-16"
+    enc = "utf-8"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # cut inside a multi-byte character at the end of the head
+            text = head[: exc.start].decode("utf-8")
+        else:
+            text, enc = head.decode("latin-1"), "latin-1"
+    if "\x00" in text[:4096]:
+        raise InputError("not a text CSV file (binary content)")
+    return text.lstrip("\ufeff"), enc
+
+
+def _split(line: str, sep: str) -> list[str]:
+    if sep == " ":
+        return line.split()
+    if '"' not in line:
+        return line.split(sep)
+    return next(csv.reader([line], delimiter=sep, quotechar='"'))
+
+
+def _is_num(cell: str, decimal: str) -> bool:
+    c = cell.strip().strip('"')
+    if c.lower() in _NAN_WORDS:
+        return True
+    if decimal == ",":
+        return bool(_NUM_COMMA_RE.match(c) or _NUM_RE.match(c))
+    return bool(_NUM_RE.match(c))
+
+
+def _is_date(cell: str) -> bool:
+    return bool(_DATE_RE.match(cell.strip().strip('"')))
+
+
+def _choose_separator(lines: list[str]) -> tuple[str, int]:
+    """First of tab, ';', ',', '|', spaces that splits (almost) every line into the same >= 2 fields.
+
+    Tab and ';' come before ',' so that decimal-comma files ("0,5;1,25") are not split at the commas.
+    """
+    body = lines[-min(len(lines), 200) :]
+    for sep in ("\t", ";", ",", "|", " "):
+        counts = [len(_split(ln, sep)) for ln in body]
+        mode = max(set(counts), key=counts.count)
+        if mode >= 2 and counts.count(mode) / len(counts) >= 0.8:
+            return sep, mode
+    raise InputError("cannot find a column separator (tried tab ; , | and spaces)")
+
+
+def sniff(path: Path) -> tuple[Layout, bool, int]:
+    """Look at the head of the file and decide how to parse it; returns (layout, truncated_head, size)."""
+    head, more, size = _read_head(path)
+    if size == 0 or not head.strip():
+        raise InputError("file is empty", path=str(path))
+    try:
+        text, enc = _decode(head)
+    except InputError as exc:
+        raise InputError(str(exc), path=str(path)) from None
+    lines = text.splitlines()
+    if more and lines:
+        lines = lines[:-1]  # the head may end inside a line
+    lines_all = lines
+    # Drop trailing blank lines from the sniffing sample.
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise InputError("file is empty", path=str(path))
+    nonblank = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith(("#", "//"))]
+    if not nonblank:
+        raise InputError("file has no data lines (only comments)", path=str(path))
+    try:
+        sep, n_fields = _choose_separator(nonblank)
+    except InputError:
+        if len(nonblank) <= 2:
+            raise InputError("no data rows", path=str(path)) from None
+        raise InputError("cannot find a column separator (tried tab ; , | and spaces)",
+                         path=str(path)) from None
+
+    # Table start: first line with the table's field count, followed by another such line (or EOF).
+    start = None
+    for i, ln in enumerate(lines_all):
+        if not ln.strip() or ln.lstrip().startswith(("#", "//")):
+            continue
+        if len(_split(ln, sep)) == n_fields:
+            nxt = next((m for m in lines_all[i + 1 :] if m.strip()), None)
+            if nxt is None or len(_split(nxt, sep)) == n_fields or len(_split(nxt, sep)) < n_fields:
+                start = i
+                break
+    if start is None:
+        raise InputError("cannot find the table of samples", path=str(path))
+
+    first = _split(lines_all[start], sep)
+    data_lines = [ln for ln in lines_all[start + 1 : start + 400] if ln.strip()]
+    # Decimal comma: only when the separator is not a comma and numbers look like "0,123".
+    decimal = "."
+    if sep != ",":
+        sample_cells = [c for ln in data_lines[:50] for c in _split(ln, sep)]
+        if any(_NUM_COMMA_RE.match(c.strip().strip('"')) for c in sample_cells):
+            decimal = ","
+    header_cells: list[str] | None
+    if all(_is_num(c, decimal) or _is_date(c) for c in first):
+        header_cells = None
+        data_lines = [ln for ln in lines_all[start : start + 400] if ln.strip()]
+        skiprows = start
+    else:
+        header_cells = [c.strip().strip('"').strip() for c in first]
+        skiprows = start + 1
+    if not data_lines:
+        raise InputError("no data rows (only a header)", path=str(path))
+    rows = [_split(ln, sep) for ln in data_lines[:200]]
+    layout = Layout(sep=sep if sep != " " else r"\s+", decimal=decimal, encoding=enc, skiprows=skiprows,
+                    header=header_cells, n_fields=n_fields, head_rows=rows)
+    if start > 0:
+        layout.notes.append(f"skipped {start} preamble line(s) before the table")
+    _assign_columns(layout, rows, path)
+    return layout, more, size
+
+
+def _column_is_numeric(rows: list[list[str]], idx: int, decimal: str) -> bool:
+    cells = [r[idx] for r in rows if idx < len(r) and r[idx].strip().strip('"').lower() not in _NAN_WORDS]
+    return bool(cells) and all(_is_num(c, decimal) for c in cells)
+
+
+def _column_is_date(rows: list[list[str]], idx: int) -> bool:
+    cells = [r[idx] for r in rows if idx < len(r) and r[idx].strip()]
+    return bool(cells) and all(_is_date(c) for c in cells)
+
+
+def _assign_columns(layout: Layout, rows: list[list[str]], path: Path) -> None:
+    header = layout.header
+    if header is None:
+        _assign_positional(layout, rows, path)
+        return
+    lower = [h.lower() for h in header]
+    dialect = find_app_dialect(header)
+    if dialect is not None:
+        for stem, reason in dialect.rejects:
+            if path.stem.lower().endswith(stem):
+                raise InputError(reason, path=str(path))
+        layout.dialect = dialect
+        layout.acc_idx = tuple(lower.index(c) for c in dialect.acc_cols)  # type: ignore[assignment]
+        layout.acc_unit = dialect.acc_unit
+        layout.time_idx = lower.index(dialect.time_col)
+        layout.time_unit = dialect.time_unit
+        layout.time_epoch = dialect.time_epoch
+        if dialect.gyro_cols and all(c in lower for c in dialect.gyro_cols):
+            layout.gyro_idx = tuple(lower.index(c) for c in dialect.gyro_cols)  # type: ignore[assignment]
+            layout.gyro_unit = dialect.gyro_unit
+        if dialect.start_col and dialect.start_col in lower:
+            layout.start_idx = lower.index(dialect.start_col)
+        if not _column_is_numeric(rows, layout.time_idx, layout.decimal):
+            raise InputError(f"time column '{header[layout.time_idx]}' is not numeric",
+                             path=str(path), field=header[layout.time_idx])
+        return
+
+    cols = [parse_column(h) for h in header]
+    acc: dict[int, int] = {}
+    gyro: dict[int, int] = {}
+    for i, col in enumerate(cols):
+        if col.kind == "acc" and col.axis is not None and col.axis not in acc:
+            acc[col.axis] = i
+        elif col.kind == "gyro" and col.axis is not None and col.axis not in gyro:
+            gyro[col.axis] = i
+    if len(acc) < 3:
+        found = ", ".join(h for h in header if h)[:160]
+        hint = " (this looks like a gyroscope file)" if len(gyro) == 3 else ""
+        raise InputError(f"no acceleration columns (x, y, z) found{hint}; columns are: {found}",
+                         path=str(path), line=layout.skiprows)
+    layout.acc_idx = (acc[0], acc[1], acc[2])
+    units = {cols[i].unit for i in layout.acc_idx}
+    if len(units) > 1:
+        raise InputError(f"acceleration columns disagree on units: {sorted(u or '?' for u in units)}",
+                         path=str(path), line=layout.skiprows, field=header[acc[0]])
+    layout.acc_unit = units.pop()
+    for i in layout.acc_idx:
+        if not _column_is_numeric(rows, i, layout.decimal):
+            bad = next(r[i] for r in rows if i < len(r) and not _is_num(r[i], layout.decimal))
+            raise InputError(f"acceleration column holds non-numeric value {bad.strip()!r}",
+                             path=str(path), line=layout.skiprows + 1, field=header[i])
+    if len(gyro) == 3:
+        gidx = (gyro[0], gyro[1], gyro[2])
+        if all(_column_is_numeric(rows, i, layout.decimal) for i in gidx):
+            layout.gyro_idx = gidx
+            gunits = {cols[i].unit for i in gidx}
+            layout.gyro_unit = gunits.pop() if len(gunits) == 1 else None
+
+    time_cols = [i for i, c in enumerate(cols) if c.kind == "time"]
+    numeric_time = [i for i in time_cols if _column_is_numeric(rows, i, layout.decimal)]
+    text_time = [i for i in time_cols if i not in numeric_time and _column_is_date(rows, i)]
+    # Text date-times give the wall-clock start even when a numeric clock is used for timing.
+    if text_time:
+        layout.start_idx = text_time[0]
+    if numeric_time:
+        # Prefer a column whose unit is stated; otherwise the first.
+        with_unit = [i for i in numeric_time if cols[i].unit]
+        layout.time_idx = (with_unit or numeric_time)[0]
+        unit = cols[layout.time_idx].unit
+        name_tokens = header[layout.time_idx].lower()
+        if unit is None and re.search(r"\bsec(ond)?s?\b|seconds", name_tokens):
+            unit = "s"
+        layout.time_unit = unit
+    elif text_time:
+        layout.time_idx = text_time[0]
+        layout.time_is_text = True
+    else:
+        # An unnamed first column that increases steadily is the time (e.g. "t", "", "index").
+        cand = 0 if 0 not in layout.acc_idx and cols[0].kind == "other" else None
+        if cand is not None and _column_is_numeric(rows, cand, layout.decimal) and _increasing(rows, cand):
+            layout.time_idx = cand
+            layout.notes.append(f"took first column '{header[cand]}' as time")
+
+
+def _increasing(rows: list[list[str]], idx: int) -> bool:
+    try:
+        vals = np.array([float(r[idx].replace(",", ".")) for r in rows if idx < len(r) and r[idx].strip()])
+    except ValueError:
+        return False
+    return vals.size >= 3 and bool(np.all(np.diff(vals) > 0))
+
+
+def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> None:
+    n = layout.n_fields
+    numeric = [_column_is_numeric(rows, i, layout.decimal) for i in range(n)]
+    first_is_time = n in (4, 7) and (
+        (numeric[0] and _increasing(rows, 0)) or _column_is_date(rows, 0)
+    )
+    if n == 3 and all(numeric):
+        layout.acc_idx = (0, 1, 2)
+        layout.notes.append("no header: read the 3 columns as x, y, z acceleration")
+    elif n == 6 and all(numeric):
+        layout.acc_idx, layout.gyro_idx = (0, 1, 2), (3, 4, 5)
+        layout.notes.append("no header: read 6 columns as x, y, z acceleration then x, y, z gyro")
+    elif first_is_time and all(numeric[1:]):
+        layout.time_idx = 0
+        layout.time_is_text = not numeric[0]
+        layout.acc_idx = (1, 2, 3)
+        if n == 7:
+            layout.gyro_idx = (4, 5, 6)
+        what = "time, x, y, z acceleration" + (", x, y, z gyro" if n == 7 else "")
+        layout.notes.append(f"no header: read the {n} columns as {what}")
+    else:
+        raise InputError(
+            f"no header and {n} columns: cannot tell which are acceleration "
+            "(add a header such as time_s,ax_g,ay_g,az_g)",
+            path=str(path),
+            line=layout.skiprows + 1,
+        )
+    if layout.time_idx is not None and not layout.time_is_text and not numeric[layout.time_idx]:
+        raise InputError("time column is not numeric", path=str(path), line=layout.skiprows + 1)
+
+
+# ------------------------------------------------------------------------------------------- parsing
+
+
+def _parse(path: Path, layout: Layout, rows: list[list[str]] | None = None) -> pd.DataFrame:
+    """One pandas C-engine parse of the table (column labels are field indices).
+
+    Types are inferred by the C parser (forcing float64 or selecting columns with `usecols` costs up
+    to 2.5x on a plain numeric file); `usecols` is used only to skip text or many unused columns.
+    """
+    use = list(layout.acc_idx)
+    if layout.gyro_idx:
+        use += list(layout.gyro_idx)
+    if layout.time_idx is not None:
+        use.append(layout.time_idx)
+    unused = [i for i in range(layout.n_fields) if i not in use]
+    skip_some = bool(unused) and (
+        len(unused) >= len(set(use)) or rows is None
+        or any(not _column_is_numeric(rows, i, layout.decimal) for i in unused)
+    )
+    dtype: dict[int, object] | None = None
+    if layout.time_idx is not None and layout.time_is_text:
+        dtype = {layout.time_idx: str}
+    try:
+        return pd.read_csv(
+            path,
+            sep=layout.sep,
+            decimal=layout.decimal,
+            header=None,
+            skiprows=layout.skiprows,
+            usecols=sorted(set(use)) if skip_some else None,
+            dtype=dtype,
+            engine="c",
+            encoding=layout.encoding,
+            skip_blank_lines=False,
+            index_col=False,
+            quotechar='"',
+        )
+    except pd.errors.ParserError as exc:
+        msg = str(exc)
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        if m:
+            raise InputError(f"expected {m.group(1)} fields, found {m.group(3)}", path=str(path),
+                             line=int(m.group(2))) from None
+        last = msg.strip().splitlines()[-1] if msg.strip() else type(exc).__name__
+        raise InputError(f"cannot parse CSV: {last}", path=str(path)) from None
+    except (ValueError, TypeError):
+        _raise_first_bad_cell(path, layout, use)
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError("no data rows", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("file is not UTF-8 or Latin-1 text", path=str(path)) from None
+
+
+def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int) -> np.ndarray:
+    """Column `idx` as float64; InputError naming line and column at the first non-numeric cell."""
+    col = df[idx]
+    if col.dtype.kind in "iufb":
+        return col.to_numpy(dtype=np.float64)
+    text = col.astype(str).str.strip()
+    if layout.decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    num = pd.to_numeric(text, errors="coerce")
+    bad = num.isna().to_numpy() & col.notna().to_numpy() & ~text.str.lower().isin(_NAN_WORDS).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"non-numeric value {str(col.iloc[row]).strip()!r}", path=str(path),
+                         line=line0 + row, field=layout.name(idx))
+    return num.to_numpy(dtype=np.float64)
+
+
+def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
+    """Slow path, only after a failed parse: find the first non-numeric cell and name its line/column."""
+    raw = pd.read_csv(path, sep=layout.sep, header=None, skiprows=layout.skiprows, usecols=sorted(set(use)),
+                      dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
+                      index_col=False, keep_default_na=False)
+    for idx in sorted(set(use)):
+        if idx == layout.time_idx and layout.time_is_text:
+            continue
+        col = raw[idx].str.strip()
+        text = col.str.replace(",", ".", regex=False) if layout.decimal == "," else col
+        num = pd.to_numeric(text, errors="coerce")
+        bad = num.isna() & ~col.str.lower().isin(_NAN_WORDS)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"non-numeric value {col.iloc[row]!r}", path=str(path),
+                             line=layout.skiprows + row + 1, field=layout.name(idx))
+
+
+# ---------------------------------------------------------------------------------------- conversion
+
+
+def infer_acc_unit(acc: np.ndarray) -> tuple[str | None, float]:
+    """Guess g / mg / m/s^2 from the at-rest magnitude: median |a| of the quietest windows (file units).
+
+    Returns (unit or None when no unit fits within a factor 2.5, at-rest magnitude in file units).
+    """
+    n = acc.shape[0]
+    step = max(1, n // 200_000)
+    sub = acc[::step]
+    mag = np.sqrt(np.einsum("ij,ij->i", sub, sub))
+    mag = mag[np.isfinite(mag)]
+    win = 32
+    nw = mag.size // win
+    if nw >= 4:
+        w = mag[: nw * win].reshape(nw, win)
+        sd = w.std(axis=1)
+        quiet = sd <= np.quantile(sd, 0.2)
+        rest = float(np.median(w[quiet].mean(axis=1)))
+    else:
+        rest = float(np.median(mag)) if mag.size else float("nan")
+    if not np.isfinite(rest) or rest <= 0:
+        return None, rest
+    expected = {"g": 1.0, "mg": 1000.0, "m/s^2": 9.80665}
+    unit, err = min(((u, abs(math.log(rest / e))) for u, e in expected.items()), key=lambda x: x[1])
+    return (unit if err <= math.log(2.5) else None), rest
+
+
+def _epoch_unit(first: float) -> str | None:
+    for unit, scale in TIME_UNITS.items():
+        secs = first * scale
+        if _EPOCH_RANGES_S[0] <= secs <= _EPOCH_RANGES_S[1]:
+            return unit
+    return None
+
+
+def _relative_unit(dt_median: float) -> str:
+    """Unit of a relative time column with no stated unit, from its median step (5 Hz .. 100 kHz)."""
+    if dt_median < 0.2:
+        return "s"
+    if dt_median < 200:
+        return "ms"
+    if dt_median < 2e5:
+        return "us"
+    return "ns"
+
+
+def _fmt_dt(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def _parse_text_times(values: pd.Series, path: Path, layout: Layout, rows_line0: int) -> pd.Series:
+    """ISO 8601 date-time strings -> datetime Series; InputError naming the first unreadable cell."""
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy() & values.notna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"unreadable date-time {values.iloc[row]!r}", path=str(path),
+                         line=rows_line0 + row, field=layout.name(layout.time_idx or 0))
+    return parsed
+
+
+def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
+                       meta: Metadata | None = None) -> Recording:
+    """Read a CSV/TSV/TXT accelerometer recording into a Recording (time s, acc g, gyro deg/s).
+
+    `rate_hz` is required when the file has no time column; with a time column it sets the nominal
+    rate. `meta` (e.g. from the sidecar) is attached; start time, gaps and format are filled in.
+    """
+    p = Path(path)
+    if rate_hz is not None and (not math.isfinite(rate_hz) or rate_hz <= 0):
+        raise InputError(f"sampling rate must be > 0 Hz, got {rate_hz}", field="rate_hz")
+    layout, _, _ = sniff(p)
+    warnings: list[str] = list(layout.notes)
+    meta = meta if meta is not None else Metadata()
+    df = _parse(p, layout, layout.head_rows)
+    line0 = layout.skiprows + 1  # file line (1-based) of data row 0
+
+    acc = np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.acc_idx])
+    gyro = (np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.gyro_idx])
+            if layout.gyro_idx else None)
+    n_rows = acc.shape[0]
+    if n_rows == 0:
+        raise InputError("no data rows", path=str(p))
+
+    # Time column -> raw values (int64 kept exact until made relative). Text date-times become
+    # int64 ns; their zone (if any) gives the UTC start.
+    tcol: np.ndarray | None = None
+    t_missing = np.zeros(n_rows, dtype=bool)
+    text_start: datetime | None = None
+    if layout.time_idx is not None:
+        series = df[layout.time_idx]
+        if layout.time_is_text:
+            parsed = _parse_text_times(series, p, layout, line0)
+            t_missing = parsed.isna().to_numpy()
+            if parsed.dt.tz is not None:
+                parsed = parsed.dt.tz_convert("UTC")
+            else:
+                warnings.append("date-times have no time zone: start time kept as local wall-clock time")
+            ok = np.flatnonzero(~t_missing)
+            if ok.size:
+                text_start = parsed.iloc[int(ok[0])].to_pydatetime()
+            tcol = parsed.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        else:
+            tcol = series.to_numpy() if series.dtype.kind in "iuf" else _numeric(df, layout.time_idx, p,
+                                                                                   layout, line0)
+            if tcol.dtype.kind == "f":
+                t_missing = ~np.isfinite(tcol)
+
+    # Drop rows with missing/non-finite values.
+    bad_rows = ~np.isfinite(acc).all(axis=1) | t_missing
+    n_bad = int(bad_rows.sum())
+    if n_bad:
+        first_bad = int(np.flatnonzero(bad_rows)[0])
+        last_cut = bool(bad_rows[-1]) and _ends_without_newline(p)
+        if last_cut and n_bad == 1:
+            what = "the incomplete last line (file cut off?)"
+        else:
+            what = (f"{n_bad} row(s) with missing or non-numeric values (first at line {line0 + first_bad})"
+                    + ("; the last line is incomplete" if last_cut else ""))
+        warnings.append(f"dropped {what}")
+        keep = ~bad_rows
+        acc = acc[keep]
+        gyro = gyro[keep] if gyro is not None else None
+        tcol = tcol[keep] if tcol is not None else None
+    if gyro is not None and not np.isfinite(gyro).all():
+        warnings.append("gyro has missing values (kept as NaN)")
+
+    n = acc.shape[0]
+    if n < MIN_SAMPLES:
+        raise InputError(f"too short: {n} valid sample(s); need at least {MIN_SAMPLES}", path=str(p))
+
+    # Time in s from the first sample.
+    if tcol is None:
+        if rate_hz is None:
+            raise InputError("no time column: give the sampling rate (--rate HZ)", path=str(p))
+        t = np.arange(n, dtype=np.float64) / float(rate_hz)
+        warnings.append(f"no time column: assumed evenly spaced samples at {rate_hz:g} Hz")
+    elif layout.time_is_text:
+        t = (tcol - tcol[0]).astype(np.float64) * 1e-9
+        start = text_start
+    else:
+        t, start = _numeric_time(tcol, layout, warnings)
+
+    # Order: keep samples whose time is strictly after every earlier one (checked cheaply first).
+    dt = np.diff(t)
+    if not (dt > 0).all():
+        run_max = np.maximum.accumulate(t)
+        later = np.empty(n, dtype=bool)
+        later[0] = True
+        later[1:] = t[1:] > run_max[:-1]
+        dup = int(np.count_nonzero(t[1:] == run_max[:-1]))
+        back = int(n - 1 - np.count_nonzero(later[1:]) - dup)
+        first_drop = int(np.flatnonzero(~later)[0])
+        parts = []
+        if dup:
+            parts.append(f"{dup} duplicated timestamp(s)")
+        if back:
+            parts.append(f"{back} sample(s) whose time went backwards")
+        warnings.append(f"dropped {' and '.join(parts)} (first near sample {first_drop})")
+        t, acc = t[later], acc[later]
+        gyro = gyro[later] if gyro is not None else None
+        n = t.shape[0]
+        if n < MIN_SAMPLES:
+            raise InputError(f"too short: {n} samples with increasing time", path=str(p))
+        dt = np.diff(t)
+    if t[0] != 0.0:
+        t = t - t[0]
+    duration = float(t[-1])
+    if duration < MIN_DURATION_S:
+        raise InputError(f"too short: {duration:.3g} s of data; need at least {MIN_DURATION_S:g} s",
+                         path=str(p))
+
+    dt_med = float(np.median(dt))
+    fs_measured = 1.0 / dt_med
+    fs = _nice_rate(fs_measured)
+    if rate_hz is not None and tcol is not None:
+        if abs(rate_hz - fs_measured) / fs_measured > 0.02:
+            warnings.append(f"--rate {rate_hz:g} Hz differs from the timestamps' {fs_measured:.4g} Hz; "
+                            "times come from the file")
+        fs = float(rate_hz)
+    gap_idx = np.flatnonzero(dt > GAP_FACTOR * dt_med)
+    gaps = [Gap(float(t[i]), float(t[i + 1]), "timestamps") for i in gap_idx]
+    if gaps:
+        total = float(dt[gap_idx].sum())
+        warnings.append(f"{len(gaps)} gap(s) in the timestamps (longest {float(dt[gap_idx].max()):.3g} s, "
+                        f"total {total:.3g} s); kept as gaps, not filled")
+    sub = dt[:: max(1, dt.size // 200_000)]
+    regular = sub[sub <= GAP_FACTOR * dt_med]
+    if regular.size > 2:
+        jit = float(regular.std())
+        if jit > 0.1 * dt_med:
+            warnings.append(f"irregular sampling: interval {dt_med * 1e3:.3g} ms +- {jit * 1e3:.2g} ms (std)")
+
+    # Units.
+    unit = layout.acc_unit
+    inferred, rest = infer_acc_unit(acc)
+    if unit is None:
+        if inferred is None:
+            hint = " (acceleration with gravity removed?)" if rest < 0.4 else ""
+            raise InputError(
+                f"cannot tell acceleration units: at-rest magnitude {rest:.4g} matches none of g (~1), "
+                f"mg (~1000), m/s^2 (~9.81){hint}; put the unit in the header, e.g. 'ax (g)'",
+                path=str(p), field=layout.name(layout.acc_idx[0]))
+        unit = inferred
+        warnings.append(f"acceleration units not stated: inferred {unit} from the at-rest magnitude "
+                        f"{rest:.4g}")
+    elif inferred is not None and inferred != unit:
+        warnings.append(f"acceleration stated in {unit} but its at-rest magnitude {rest:.4g} looks like "
+                        f"{inferred}; kept {unit}")
+    if unit != "g":
+        acc = acc * ACC_UNITS[unit]
+    if gyro is not None:
+        gunit = layout.gyro_unit
+        if gunit is None:
+            gunit = "deg/s"
+            warnings.append("gyro units not stated: assumed deg/s")
+        if gunit != "deg/s":
+            gyro = gyro * GYRO_UNITS[gunit]
+
+    # A separate text date-time column gives the wall clock when the timing clock has no epoch
+    # (e.g. Polar's phone timestamp next to the sensor's own ns counter).
+    if layout.start_idx is not None and layout.start_idx != layout.time_idx and start is None:
+        start = _wall_clock_start(p, layout)
+        if start is not None and start.tzinfo is None:
+            warnings.append(f"start time from '{layout.name(layout.start_idx)}' has no time zone: "
+                            "kept as local wall-clock time")
+    if start is not None and meta.start_utc is None:
+        meta.start_utc = start
+    meta.extra.setdefault("source_format", layout.dialect.name if layout.dialect else "CSV")
+    meta.extra.setdefault("acc_unit", unit)
+
+    return Recording(
+        time_s=t,
+        acc_g=acc,
+        fs_hz=fs,
+        gyro_dps=gyro,
+        gaps=gaps,
+        meta=meta,
+        source=str(p),
+        warnings=warnings,
+    )
+
+
+def _numeric_time(
+    tcol: np.ndarray, layout: Layout, warnings: list[str]
+) -> tuple[np.ndarray, datetime | None]:
+    """Numeric time column -> (s from first sample, start datetime if it is an epoch time)."""
+    first = float(tcol[0])
+    unit = layout.time_unit
+    epoch = layout.time_epoch
+    name = layout.name(layout.time_idx or 0)
+    if unit is None:
+        eu = _epoch_unit(first)
+        if eu is not None:
+            unit, epoch = eu, EPOCH_1970
+            warnings.append(f"time column '{name}' read as Unix time in {unit}")
+        else:
+            step = np.diff(tcol[: min(tcol.shape[0], 20001)].astype(np.float64))
+            step = step[step > 0]
+            med = float(np.median(step)) if step.size else 1.0
+            unit = _relative_unit(med)
+            warnings.append(f"time column '{name}' has no unit: read as {unit} (median step {med:.4g})")
+    elif epoch is None and _epoch_unit(first) == unit:
+        epoch = EPOCH_1970
+    scale = TIME_UNITS[unit]
+    if tcol.dtype.kind in "iu":
+        rel = (tcol - tcol[0]).astype(np.float64) * scale
+    else:
+        rel = (tcol.astype(np.float64) - first) * scale
+    start = None
+    if epoch is not None:
+        if tcol.dtype.kind in "iu" and unit in ("ns", "us"):
+            whole = int(tcol[0])
+            start = epoch + timedelta(microseconds=whole // 1000 if unit == "ns" else whole)
+        else:
+            start = epoch + timedelta(seconds=first * scale)
+        start = start.astimezone(timezone.utc)
+    return rel, start
+
+
+def _wall_clock_start(path: Path, layout: Layout) -> datetime | None:
+    """Wall-clock start from a text date-time column (first data row), e.g. Polar's phone timestamp."""
+    try:
+        with open(path, encoding=layout.encoding, errors="replace") as fh:
+            for _ in range(layout.skiprows):
+                fh.readline()
+            row = fh.readline()
+    except OSError:
+        return None
+    cells = _split(row.rstrip("\r\n").lstrip("\ufeff"), layout.sep if layout.sep != r"\s+" else " ")
+    if layout.start_idx is None or layout.start_idx >= len(cells):
+        return None
+    text = cells[layout.start_idx].strip().strip('"')
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        return None
+    if ts is pd.NaT:
+        return None
+    dt = ts.to_pydatetime()
+    return dt.astimezone(timezone.utc) if dt.tzinfo is not None else dt
+
+
+def _ends_without_newline(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) not in (b"\n", b"\r")
+    except OSError:
+        return False
+
+
+def _nice_rate(fs: float) -> float:
+    """Round a measured rate to a whole Hz when within 0.5 %, else to 0.01 Hz."""
+    r = round(fs)
+    if r > 0 and abs(fs - r) / fs < 0.005:
+        return float(r)
+    return round(fs, 2)
+
+
+def describe_layout(path: str | os.PathLike) -> dict:
+    """What the sniffer decides for a file (separator, decimal, header, columns, units) — for debugging."""
+    layout, _, _ = sniff(Path(path))
+    return {
+        "sep": layout.sep,
+        "decimal": layout.decimal,
+        "skiprows": layout.skiprows,
+        "dialect": layout.dialect.name if layout.dialect else None,
+        "time": None if layout.time_idx is None else layout.name(layout.time_idx),
+        "time_unit": layout.time_unit,
+        "acc": [layout.name(i) for i in layout.acc_idx],
+        "acc_unit": layout.acc_unit,
+        "gyro": None if layout.gyro_idx is None else [layout.name(i) for i in layout.gyro_idx],
+        "gyro_unit": layout.gyro_unit,
+    }
+
+
+__all__ = ["Column", "Layout", "describe_layout", "infer_acc_unit", "read_csv_recording", "sniff"]

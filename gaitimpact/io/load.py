@@ -1,0 +1,106 @@
+"""One entry point for every recording file: `load_recording(path)` -> `Recording`.
+
+Dispatch by suffix (.parquet -> Parquet reader, anything else -> tolerant CSV reader), then the
+sidecar (`run.csv` -> `run.json`) and finally CLI overrides, which win over the sidecar.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from gaitimpact.errors import InputError
+from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
+from gaitimpact.recording import PLACEMENTS, Gap, Metadata, Recording
+
+CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+OVERRIDE_KEYS = ("placement", "surface", "speed_mps", "shoe", "shoe_km", "range_g", "notes")
+
+
+def _number(value: Any, key: str, *, positive: bool) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"must be a number, got {value!r}", field=key) from None
+    if not math.isfinite(x) or (x <= 0 if positive else x < 0):
+        raise InputError(f"must be {'> 0' if positive else '>= 0'}, got {value!r}", field=key)
+    return x
+
+
+def apply_overrides(meta: Metadata, overrides: dict | None) -> Metadata:
+    """Apply CLI overrides (placement, surface, speed_mps, shoe, shoe_km, range_g, notes) onto `meta`.
+
+    None values and keys not listed above are ignored; `surface` replaces any segments with one
+    whole-run segment. Returns `meta`. Raises InputError naming the override on a bad value.
+    """
+    if not overrides:
+        return meta
+    if overrides.get("placement") is not None:
+        placement = str(overrides["placement"]).strip().lower()
+        if placement not in (*PLACEMENTS, "auto"):
+            raise InputError(f"must be one of auto, {', '.join(PLACEMENTS)}; got {placement!r}",
+                             field="placement")
+        meta.placement = placement
+    if overrides.get("speed_mps") is not None:
+        meta.speed_mps = _number(overrides["speed_mps"], "speed_mps", positive=True)
+        if len(meta.segments) == 1 and math.isinf(meta.segments[0].end_s):
+            meta.segments = [whole_run_segment(meta.segments[0].surface, meta.speed_mps)]
+    if overrides.get("surface") is not None:
+        surface = str(overrides["surface"]).strip().lower()
+        if not surface:
+            raise InputError("must not be empty", field="surface")
+        meta.segments = [whole_run_segment(surface, meta.speed_mps)]
+    if overrides.get("shoe") is not None:
+        meta.shoe = str(overrides["shoe"]).strip()
+    if overrides.get("shoe_km") is not None:
+        meta.shoe_km = _number(overrides["shoe_km"], "shoe_km", positive=False)
+    if overrides.get("range_g") is not None:
+        meta.range_g = _number(overrides["range_g"], "range_g", positive=True)
+    if overrides.get("notes") is not None:
+        meta.notes = str(overrides["notes"])
+    return meta
+
+
+def _merge_gaps(detected: list[Gap], known: list[Gap]) -> list[Gap]:
+    """Known gaps (sidecar, with their reasons) plus detected gaps that none of them overlaps."""
+    if not known:
+        return detected
+    out = list(known)
+    for g in detected:
+        if not any(g.start_s < k.end_s and k.start_s < g.end_s for k in known):
+            out.append(g)
+    return sorted(out, key=lambda g: g.start_s)
+
+
+def load_recording(
+    path: str | os.PathLike, *, rate_hz: float | None = None, overrides: dict | None = None
+) -> Recording:
+    """Load any supported recording (CSV dialects, app exports, Parquet) as a Recording (s, g, deg/s).
+
+    Metadata: the sidecar `<name>.json` if present, then `overrides` on top. Raises InputError
+    (one line naming file/line/field) for anything it cannot read.
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".parquet":
+        from gaitimpact.io.parquet import read_parquet
+
+        return read_parquet(p, rate_hz=rate_hz, overrides=overrides)
+    if not p.exists():
+        raise InputError("file not found", path=str(p))
+
+    from gaitimpact.io.csv_reader import read_csv_recording
+
+    side = sidecar_path(p)
+    meta = read_sidecar(side) if side.is_file() and side != p else Metadata()
+    rec = read_csv_recording(p, rate_hz=rate_hz, meta=meta)
+    known = sidecar_gaps(meta)
+    if known:
+        rec.gaps = _merge_gaps(rec.gaps, known)
+    side_fs = meta.extra.get("fs_hz")
+    if rate_hz is None and side_fs and abs(side_fs - rec.fs_hz) / side_fs > 0.02:
+        rec.warnings.append(f"sidecar says {side_fs:g} Hz but the timestamps give {rec.fs_hz:g} Hz; "
+                            "used the timestamps")
+    apply_overrides(rec.meta, overrides)
+    return rec

@@ -1,0 +1,307 @@
+"""Parquet as a second recording format (pyarrow), metadata kept inside the file.
+
+Layout: float64 columns `time_s, ax_g, ay_g, az_g` (+ `gx_dps, gy_dps, gz_dps` when there is a gyro), the
+same names and units as the canonical CSV; the sidecar JSON object (`gaitimpact.io.sidecar` schema,
+including `gaps` and `fs_hz`) is stored in the Parquet key-value metadata under `gaitimpact.sidecar`.
+A `run.json` sidecar next to a Parquet file, if present, wins over the embedded one (it is the user's
+later edit); overrides (CLI flags) win over both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaitimpact.errors import InputError
+from gaitimpact.recording import Gap, Metadata, Recording
+
+ACC_COLUMNS = ("ax_g", "ay_g", "az_g")
+GYRO_COLUMNS = ("gx_dps", "gy_dps", "gz_dps")
+TIME_COLUMN = "time_s"
+SIDECAR_KEY = b"gaitimpact.sidecar"
+FORMAT_KEY = b"gaitimpact.format"
+FORMAT_VERSION = b"1"
+ROW_GROUP_ROWS = 1_000_000
+"""Rows per Parquet row group: the unit chunked readers fetch at a time."""
+
+GAP_FACTOR = 2.5
+"""A time step longer than this many median sample periods is a gap (files without stored gaps; same rule
+as the CSV reader)."""
+
+
+def _pq() -> Any:
+    """pyarrow.parquet, imported on demand."""
+    import pyarrow.parquet as pq
+
+    return pq
+
+
+def _bad(path: str | Path, message: str, field: str | None = None) -> InputError:
+    """An InputError naming the file."""
+    return InputError(message, path=str(path), field=field)
+
+
+def write_parquet(path: str | Path, rec: Recording) -> Path:
+    """Write a Recording as Parquet (time in s, acceleration in g, gyro in deg/s; metadata embedded), atomically."""
+    import pyarrow as pa
+
+    from gaitimpact.io.fsutil import write_error
+    from gaitimpact.io.sidecar import metadata_to_dict
+
+    target = Path(path)
+    columns: dict[str, np.ndarray] = {TIME_COLUMN: np.asarray(rec.time_s, dtype=np.float64)}
+    for i, name in enumerate(ACC_COLUMNS):
+        columns[name] = np.ascontiguousarray(rec.acc_g[:, i], dtype=np.float64)
+    if rec.gyro_dps is not None:
+        for i, name in enumerate(GYRO_COLUMNS):
+            columns[name] = np.ascontiguousarray(rec.gyro_dps[:, i], dtype=np.float64)
+    sidecar = metadata_to_dict(rec.meta, gaps=list(rec.gaps), fs_hz=float(rec.fs_hz))
+    table = pa.table(columns)
+    table = table.replace_schema_metadata({
+        SIDECAR_KEY: json.dumps(sidecar, allow_nan=False).encode("utf-8"),
+        FORMAT_KEY: FORMAT_VERSION,
+    })
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        _pq().write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise write_error(exc, target) from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def _open(path: str | Path) -> Any:
+    """A pyarrow ParquetFile, or InputError for a missing/unreadable/non-Parquet file."""
+    import pyarrow as pa
+
+    p = Path(path)
+    if not p.is_file():
+        raise _bad(p, "file not found")
+    try:
+        return _pq().ParquetFile(p)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _bad(p, f"not a readable Parquet file ({' '.join(str(exc).split())[:120]})") from None
+
+
+def embedded_sidecar(path: str | Path) -> dict:
+    """The sidecar JSON object stored in a Parquet file's metadata ({} when there is none)."""
+    pf = _open(path)
+    kv = pf.schema_arrow.metadata or {}
+    raw = kv.get(SIDECAR_KEY)
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _bad(path, "embedded gaitimpact metadata is not valid JSON", field="gaitimpact.sidecar") from None
+    if not isinstance(data, dict):
+        raise _bad(path, "embedded gaitimpact metadata is not a JSON object", field="gaitimpact.sidecar")
+    return data
+
+
+def parquet_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
+    """Metadata of a Parquet recording: embedded sidecar, then a `run.json` next to it, then overrides."""
+    from gaitimpact.io.sidecar import metadata_from_dict, sidecar_path
+
+    data = embedded_sidecar(path)
+    side = sidecar_path(path)
+    if side.is_file():
+        from gaitimpact.io.sidecar import read_sidecar
+
+        read_sidecar(side)  # validates, with errors naming the sidecar file
+        data = {**data, **json.loads(side.read_text(encoding="utf-8-sig"))}
+    meta = metadata_from_dict(data, str(path))
+    return apply_overrides(meta, overrides)
+
+
+def apply_overrides(meta: Metadata, overrides: dict | None) -> Metadata:
+    """Apply CLI overrides (placement, surface, speed_mps, shoe, shoe_km) on top of metadata."""
+    if not overrides:
+        return meta
+    try:
+        from gaitimpact.io.load import apply_overrides as read_apply
+    except ImportError:
+        read_apply = None
+    if read_apply is not None:
+        result = read_apply(meta, overrides)
+        return meta if result is None else result
+    from gaitimpact.io.sidecar import whole_run_segment
+
+    if overrides.get("placement") is not None:
+        meta.placement = str(overrides["placement"])
+    if overrides.get("speed_mps") is not None:
+        meta.speed_mps = float(overrides["speed_mps"])
+    if overrides.get("surface") is not None:
+        meta.segments = [whole_run_segment(str(overrides["surface"]).lower(), meta.speed_mps)]
+    if overrides.get("shoe") is not None:
+        meta.shoe = str(overrides["shoe"])
+    if overrides.get("shoe_km") is not None:
+        meta.shoe_km = float(overrides["shoe_km"])
+    return meta
+
+
+def _column_names(pf: Any, path: str | Path, rate_hz: float | None, meta_fs_hz: float | None) -> list[str]:
+    """The canonical columns present in the file (InputError when acceleration or time is missing)."""
+    names = set(pf.schema_arrow.names)
+    missing = [c for c in ACC_COLUMNS if c not in names]
+    if missing:
+        raise _bad(path, f"no acceleration columns {', '.join(missing)} (found: {', '.join(sorted(names))[:200]})")
+    cols = []
+    if TIME_COLUMN in names:
+        cols.append(TIME_COLUMN)
+    elif rate_hz is None and meta_fs_hz is None:
+        raise _bad(path, "no time_s column: give the sampling rate with --rate HZ")
+    cols += list(ACC_COLUMNS)
+    if all(c in names for c in GYRO_COLUMNS):
+        cols += list(GYRO_COLUMNS)
+    return cols
+
+
+def _as_float(path: str | Path, batch: Any, name: str) -> np.ndarray:
+    """One column as float64 (InputError for non-numeric columns)."""
+    import pyarrow as pa
+
+    col = batch.column(batch.schema.get_field_index(name))
+    if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type) or pa.types.is_decimal(col.type)):
+        raise _bad(path, f"column is {col.type}, expected numbers", field=name)
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def iter_parquet_blocks(
+    path: str | Path, *, rows: int = ROW_GROUP_ROWS, rate_hz: float | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Yield (time_s raw, acc_g (n,3), gyro_dps (n,3) or None) blocks of about `rows` samples, in file order.
+
+    Times are the file's own values (not shifted to start at 0); without a time column they are
+    index / rate (rate from `rate_hz` or the embedded `fs_hz`).
+    """
+    pf = _open(path)
+    fs = embedded_sidecar(path).get("fs_hz")
+    cols = _column_names(pf, path, rate_hz, fs)
+    rate = rate_hz or fs
+    offset = 0
+    try:
+        for batch in pf.iter_batches(batch_size=max(1, rows), columns=cols):
+            acc = np.column_stack([_as_float(path, batch, c) for c in ACC_COLUMNS])
+            n = acc.shape[0]
+            if TIME_COLUMN in cols:
+                t = _as_float(path, batch, TIME_COLUMN)
+            else:
+                t = (offset + np.arange(n, dtype=np.float64)) / float(rate)
+            gyro = np.column_stack([_as_float(path, batch, c) for c in GYRO_COLUMNS]) if GYRO_COLUMNS[0] in cols \
+                else None
+            offset += n
+            yield t, acc, gyro
+    except OSError as exc:
+        raise _bad(path, f"cannot read Parquet data ({' '.join(str(exc).split())[:120]})") from None
+
+
+def clean_samples(
+    time_s: np.ndarray, acc_g: np.ndarray, gyro_dps: np.ndarray | None, last_time_s: float = -np.inf
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int, int]:
+    """Drop rows with non-finite values and rows whose time does not increase; returns kept + counts dropped.
+
+    Returns (time_s, acc_g, gyro_dps, n_dropped_nonfinite, n_dropped_not_increasing). `last_time_s` is the
+    last kept time of the previous block (chunked reading).
+    """
+    finite = np.isfinite(time_s) & np.isfinite(acc_g).all(axis=1)
+    if gyro_dps is not None:
+        finite &= np.isfinite(gyro_dps).all(axis=1)
+    n_nonfinite = int((~finite).sum())
+    t = time_s[finite]
+    prev_max = np.maximum.accumulate(np.concatenate(([last_time_s], t)))[:-1]
+    increasing = t > prev_max
+    n_backwards = int((~increasing).sum())
+    keep = np.flatnonzero(finite)[increasing]
+    return (time_s[keep], acc_g[keep], None if gyro_dps is None else gyro_dps[keep], n_nonfinite, n_backwards)
+
+
+def detect_gaps(time_s: np.ndarray, fs_hz: float) -> list[Gap]:
+    """Gaps where consecutive samples are more than GAP_FACTOR periods (1 / fs_hz) apart; times in s."""
+    if time_s.size < 2 or fs_hz <= 0:
+        return []
+    dt = np.diff(time_s)
+    idx = np.flatnonzero(dt > GAP_FACTOR / fs_hz)
+    return [Gap(float(time_s[i]), float(time_s[i + 1]), "timestamps") for i in idx]
+
+
+def nice_rate_hz(fs_hz: float) -> float:
+    """A measured rate rounded like the CSV reader does: whole Hz when within 0.5 %, else 0.01 Hz."""
+    r = round(fs_hz)
+    if r > 0 and abs(fs_hz - r) / fs_hz < 0.005:
+        return float(r)
+    return round(fs_hz, 2)
+
+
+def estimate_fs_hz(time_s: np.ndarray) -> float:
+    """Nominal rate in Hz from the median time step, rounded by `nice_rate_hz` (0 when it cannot be told)."""
+    if time_s.size < 2:
+        return 0.0
+    step = float(np.median(np.diff(time_s)))
+    return nice_rate_hz(1.0 / step) if step > 0 and np.isfinite(step) else 0.0
+
+
+def timing_notes(n_gaps: int, longest_gap_s: float, total_gap_s: float, step_mean_s: float,
+                 step_std_s: float) -> list[str]:
+    """The CSV reader's notes on gaps and jitter (same wording), from step statistics in s."""
+    out = []
+    if n_gaps:
+        out.append(f"{n_gaps} gap(s) in the timestamps (longest {longest_gap_s:.3g} s, total "
+                   f"{total_gap_s:.3g} s); kept as gaps, not filled")
+    if step_mean_s > 0 and step_std_s > 0.1 * step_mean_s:
+        out.append(f"irregular sampling: interval {step_mean_s * 1e3:.3g} ms +- {step_std_s * 1e3:.2g} ms (std)")
+    return out
+
+
+def merge_gaps(detected: list[Gap], known: list[Gap]) -> list[Gap]:
+    """Known gaps (metadata, with their reasons) plus detected gaps that none of them overlaps, sorted."""
+    out = list(known)
+    for g in detected:
+        if not any(g.start_s < k.end_s and k.start_s < g.end_s for k in known):
+            out.append(g)
+    return sorted(out, key=lambda g: g.start_s)
+
+
+def read_parquet(
+    path: str | Path, *, rate_hz: float | None = None, overrides: dict | None = None
+) -> Recording:
+    """Read a Parquet recording (time s, acceleration g, gyro deg/s, embedded metadata) into a Recording."""
+    path = Path(path)
+    if rate_hz is not None and (not np.isfinite(rate_hz) or rate_hz <= 0):
+        raise InputError(f"sampling rate must be > 0 Hz, got {rate_hz}", field="rate_hz")
+    meta = parquet_metadata(path, overrides)
+    blocks = list(iter_parquet_blocks(path, rate_hz=rate_hz))
+    if not blocks:
+        raise _bad(path, "no samples")
+    t = np.concatenate([b[0] for b in blocks])
+    acc = np.concatenate([b[1] for b in blocks])
+    gyro = np.concatenate([b[2] for b in blocks]) if blocks[0][2] is not None else None
+    del blocks
+    t, acc, gyro, n_nonfinite, n_backwards = clean_samples(t, acc, gyro)
+    warnings: list[str] = []
+    if n_nonfinite:
+        warnings.append(f"dropped {n_nonfinite} rows with missing or non-finite values")
+    if n_backwards:
+        warnings.append(f"dropped {n_backwards} rows whose time did not increase")
+    if t.size < 2:
+        raise _bad(path, f"too few valid samples ({t.size})")
+    t = t - t[0]
+    dt = np.diff(t)
+    dt_med = float(np.median(dt))
+    fs = float(rate_hz) if rate_hz else nice_rate_hz(1.0 / dt_med)
+    long = dt > GAP_FACTOR * dt_med
+    detected = [Gap(float(t[i]), float(t[i + 1]), "timestamps") for i in np.flatnonzero(long)]
+    regular = dt[~long]
+    warnings += timing_notes(len(detected), float(dt[long].max()) if detected else 0.0, float(dt[long].sum()),
+                             dt_med, float(regular.std()) if regular.size > 2 else 0.0)
+    gaps = merge_gaps(detected, list(meta.extra.get("gaps", [])))
+    return Recording(time_s=t, acc_g=acc, fs_hz=fs, gyro_dps=gyro, gaps=gaps, meta=meta,
+                     source=str(path), warnings=warnings)

@@ -1,0 +1,256 @@
+"""The HTML report: one self-contained file (inline CSS, plots as base64 PNG); every user string escaped."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+
+from gaitimpact import __version__
+from gaitimpact.report import load as load_mod
+
+CSS = """
+body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;
+background:#f6f7f9;color:#222}
+header{background:#1d3557;color:#fff;padding:18px 32px}
+header h1{margin:0;font-size:24px} header p{margin:4px 0 0;opacity:.85;font-size:13px}
+main{max-width:1120px;margin:0 auto;padding:8px 24px 40px}
+section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);margin:18px 0;
+padding:14px 20px}
+h2{font-size:18px;margin:4px 0 10px;color:#1d3557}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0 10px}
+th,td{padding:4px 6px;border-bottom:1px solid #e5e7eb;text-align:right}
+td{white-space:nowrap} td.l{white-space:normal;overflow-wrap:anywhere} .scroll{overflow-x:auto}
+th{background:#eef1f5;font-weight:600} td.l,th.l{text-align:left}
+img{max-width:100%;height:auto;display:block;margin:8px auto}
+.note{font-size:12px;color:#555} .verdict{margin:2px 0;font-size:14px}
+.warn{background:#fff4e5;border-left:4px solid #f0a030;padding:6px 10px;font-size:13px}
+.cards{display:flex;gap:12px;flex-wrap:wrap} .card{background:#eef1f5;border-radius:6px;padding:8px 14px}
+.card b{display:block;font-size:20px;color:#1d3557} .card span{font-size:12px;color:#555}
+"""
+
+
+def esc(value: object) -> str:
+    """HTML-escape any value (None -> empty string)."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def img(png: bytes, alt: str) -> str:
+    """An <img> with the PNG embedded as a base64 data URI."""
+    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+def fmt(value: object, nd: int = 2) -> str:
+    """Format a number (or '-' for missing) and escape the result."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "-"
+    if isinstance(value, (float, np.floating)):
+        return esc(f"{value:.{nd}f}")
+    return esc(value)
+
+
+def table(headers: list[str], rows: Iterable[Iterable[object]], left: int = 1) -> str:
+    """An HTML table; the first `left` columns left-aligned; headers escaped, cells passed pre-escaped."""
+    head = "".join(f'<th class="{"l" if i < left else ""}">{esc(h)}</th>' for i, h in enumerate(headers))
+    body = []
+    for row in rows:
+        cells = "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(row))
+        body.append(f"<tr>{cells}</tr>")
+    rows_html = "".join(body)
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows_html}</tbody></table></div>"
+    )
+
+
+def sessions_section(sessions: pd.DataFrame) -> str:
+    """Sessions table: date, file, placement, shoe, km, distance, strikes, cadence, speed, peaks, load."""
+    rows = []
+    for r in sessions.itertuples():
+        rows.append(
+            [
+                esc(pd.Timestamp(r.start_utc).strftime("%Y-%m-%d %H:%M")),
+                esc(r.source),
+                esc(r.placement),
+                esc(r.shoe if isinstance(r.shoe, str) else "-"),
+                fmt(r.shoe_km, 0),
+                fmt(r.distance_km, 2) + ("" if r.distance_source == "given" else "*"),
+                fmt(r.running_s / 60.0, 1),
+                fmt(int(r.strikes)),
+                fmt(r.cadence_spm, 0),
+                fmt(r.speed_mps, 2),
+                fmt(r.peak_g_median, 2),
+                fmt(r.bone_stimulus_g, 1),
+            ]
+        )
+    headers = [
+        "date (UTC)",
+        "file",
+        "placement",
+        "shoe",
+        "shoe km",
+        "km",
+        "run min",
+        "strikes",
+        "cadence spm",
+        "speed m/s",
+        "median peak g",
+        "bone stimulus g",
+    ]
+    return (
+        f"<section><h2>Sessions ({len(sessions)})</h2>{table(headers, rows, left=4)}"
+        '<p class="note">* distance estimated (speed x running time, or steps x 1.0 m '
+        "when speed is unknown).</p>"
+        "</section>"
+    )
+
+
+def compare_section(doc: dict | None, png: bytes | None, error: str | None) -> str:
+    """Surfaces side by side: table of steps, cadence, peaks, impact index and ratio with CI; verdicts."""
+    if doc is None:
+        return f'<section><h2>Surfaces side by side</h2><p class="warn">{esc(error)}</p></section>'
+    rows = []
+    for r in doc["surfaces"]:
+        lo, hi = r["ratio_ci95"]
+        rows.append(
+            [
+                esc(r["surface"]),
+                fmt(r["steps"]),
+                fmt(r["runs"]),
+                fmt((r["running_s"] or 0) / 60.0, 1),
+                fmt(r["cadence_spm"], 0),
+                fmt(r["peak_g_median"], 2),
+                fmt(r["peak_g_p95"], 2),
+                fmt(r["impact_index"], 2),
+                fmt(r["ratio"], 3),
+                "-" if r["surface"] == doc["reference"] else f"{fmt(lo, 3)} - {fmt(hi, 3)}",
+            ]
+        )
+    headers = [
+        "surface",
+        "steps",
+        "runs",
+        "run min",
+        "cadence spm",
+        "median peak g",
+        "p95 peak g",
+        "impact index g",
+        "ratio",
+        "95% CI",
+    ]
+    common = doc.get("common_speed_mps")
+    at = f"{common:g} m/s" if common is not None else f"{doc.get('common_cadence_spm')} steps/min"
+    slope_key = "speed_slope" if "speed_slope" in doc else "cadence_slope"
+    slope = doc[slope_key]
+    verdicts = "".join(
+        f'<p class="verdict">{esc(r["verdict"])}</p>' for r in doc["surfaces"] if r["verdict"] != "reference"
+    )
+    notes = "".join(f"<li>{esc(n)}</li>" for n in doc["notes"])
+    return (
+        "<section><h2>Surfaces side by side</h2>"
+        f"<p>Reference: <b>{esc(doc['reference'])}</b>; impact index = geometric-mean peak adjusted to "
+        f"{esc(at)} ({esc(', '.join(doc['adjusted_for']))}); slope {fmt(slope['pct_per_unit'], 1)}% per "
+        f"{esc(slope['unit'])} ({esc(slope['source'])}).</p>"
+        f"{table(headers, rows)}{verdicts}"
+        f"{img(png, 'surfaces') if png else ''}"
+        f'<p class="note">{esc(doc["ci_method"])}.</p>'
+        f"{f'<ul class=note>{notes}</ul>' if notes else ''}</section>"
+    )
+
+
+def shoes_section(doc: dict, png: bytes | None) -> str:
+    """Shoe trends: sessions, km, % per 100 km with CI, retirement hint; the plot; the rule."""
+    rows = []
+    for s in doc["shoes"]:
+        ci = s["pct_per_100km_ci95"]
+        rows.append(
+            [
+                esc(s["shoe"]),
+                fmt(s["sessions"]),
+                fmt(s["km_first"], 0),
+                fmt(s["km_last"], 0),
+                fmt(s["km_now"], 0),
+                fmt(s["pct_per_100km"], 1),
+                "-" if ci is None else f"{fmt(ci[0], 1)} to {fmt(ci[1], 1)}",
+                esc(s["hint"]),
+            ]
+        )
+    headers = ["shoe", "sessions", "km first", "km last", "km now", "% per 100 km", "95% CI", "hint"]
+    notes = "".join(f"<li>{esc(n)}</li>" for n in doc["notes"])
+    return (
+        "<section><h2>Shoe trends</h2>"
+        f"{table(headers, rows)}{img(png, 'shoes') if png else ''}"
+        f'<p class="note">Rule: {esc(doc["rule"])}</p>'
+        f"{f'<ul class=note>{notes}</ul>' if notes else ''}</section>"
+    )
+
+
+def load_section(weekly: pd.DataFrame, png: bytes | None) -> str:
+    """Load over time: weekly strikes, cumulative impact and bone stimulus; the formula and its source."""
+    rows = [
+        [
+            esc(pd.Timestamp(r.week).strftime("%Y-%m-%d")),
+            esc(r.placement),
+            fmt(int(r.sessions)),
+            fmt(int(r.strikes)),
+            fmt(r.cumulative_impact_g, 0),
+            fmt(r.bone_stimulus_g, 1),
+        ]
+        for r in weekly.itertuples()
+    ]
+    headers = ["week of", "placement", "sessions", "strikes", "cumulative impact g", "bone stimulus g"]
+    return (
+        "<section><h2>Load over time</h2>"
+        f"{table(headers, rows, left=2)}{img(png, 'load') if png else ''}"
+        f'<p class="note">Bone stimulus index = (sum over strikes of peak_g^{load_mod.BONE_STIMULUS_M:g})'
+        f"^(1/{load_mod.BONE_STIMULUS_M:g}): Carter's daily stress stimulus "
+        "(Carter, Fyhrie &amp; Whalen 1987, "
+        "J Biomech 20:785-794; Whalen, Carter &amp; Steele 1988, J Biomech 21:825-837) with each strike as "
+        "one loading cycle and its peak impact standing in for stress. Relative, per runner and placement."
+        "</p></section>"
+    )
+
+
+def render_report(
+    *,
+    library: str,
+    since: datetime | None,
+    sessions: pd.DataFrame,
+    weekly: pd.DataFrame,
+    compare_doc: dict | None,
+    compare_error: str | None,
+    shoes_doc: dict,
+    pngs: dict[str, bytes | None],
+) -> str:
+    """The whole report as one HTML string (no external resources)."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    span = ""
+    if len(sessions):
+        t = pd.to_datetime(sessions["start_utc"], utc=True)
+        span = f"{t.min():%Y-%m-%d} to {t.max():%Y-%m-%d}"
+    cards = [
+        (len(sessions), "sessions"),
+        (int(sessions["strikes"].sum()) if len(sessions) else 0, "strikes"),
+        (f"{sessions['distance_km'].sum():.1f}" if len(sessions) else "0", "km"),
+        (f"{sessions['running_s'].sum() / 3600:.1f}" if len(sessions) else "0", "running hours"),
+    ]
+    card_html = "".join(f'<div class="card"><b>{esc(v)}</b><span>{esc(k)}</span></div>' for v, k in cards)
+    since_txt = f" since {since:%Y-%m-%d}" if since else ""
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>gaitimpact report{esc(since_txt)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>gaitimpact report{esc(since_txt)}</h1>"
+        f"<p>{esc(span)} &middot; library {esc(library)} &middot; generated {esc(now)} "
+        f"&middot; gaitimpact {esc(__version__)}</p></header><main>"
+        f'<section><div class="cards">{card_html}</div></section>'
+        f"{sessions_section(sessions)}"
+        f"{compare_section(compare_doc, pngs.get('compare'), compare_error)}"
+        f"{shoes_section(shoes_doc, pngs.get('shoes'))}"
+        f"{load_section(weekly, pngs.get('load'))}"
+        "</main></body></html>"
+    )

@@ -1,0 +1,83 @@
+"""From a recording file to a library session: hash, analyse, label, store (one transaction)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gaitimpact.errors import InputError
+from gaitimpact.recording import Recording
+from gaitimpact.report.library import AddResult, Library, file_hash
+
+
+@dataclass
+class IngestResult:
+    """What `ingest_file` did: the stored (or already known) session, strikes, and notes for the user."""
+
+    result: AddResult
+    strikes: int = 0
+    shoe: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def session_date(rec: Recording, path: Path) -> tuple[datetime, str]:
+    """Session start (UTC) and its source: the recording's start_utc, else the file's modification time."""
+    if rec.meta.start_utc is not None:
+        t = rec.meta.start_utc
+        return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)), "recording"
+    return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc), "file time"
+
+
+def ingest_file(
+    lib: Library,
+    path: str | os.PathLike,
+    *,
+    rate_hz: float | None = None,
+    overrides: dict | None = None,
+    distance_km: float | None = None,
+) -> IngestResult:
+    """Analyse one recording and store it; a file already stored (same SHA-256) is not analysed again.
+
+    A shoe named by `overrides["shoe"]` must exist in the library (InputError otherwise); a shoe named
+    only by the sidecar is added to the library with the sidecar's km as its start km.
+    """
+    from gaitimpact.summary import analyze_file, steps_table
+
+    path = Path(path)
+    overrides = dict(overrides or {})
+    if overrides.get("shoe"):
+        lib.shoe(overrides["shoe"])
+    if not path.is_file():
+        raise InputError("no such file", path=str(path))
+    digest = file_hash(path)
+    known = lib.existing(digest)
+    if known is not None:
+        note = f"already in the library as session {known.session_id} (same content), skipped"
+        return IngestResult(known, notes=[note])
+    rec, analysis, summary = analyze_file(path, rate_hz=rate_hz, overrides=overrides)
+    table = steps_table(rec, analysis)
+    notes: list[str] = []
+    shoe = rec.meta.shoe
+    if shoe and shoe not in {s.name for s in lib.shoes()}:
+        start = rec.meta.shoe_km or 0.0
+        lib.add_shoe(shoe, start)
+        notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km")
+    start_utc, date_source = session_date(rec, path)
+    res = lib.add_session(
+        content_hash=digest,
+        source=path.name,
+        summary=summary,
+        strikes=table,
+        segments=[
+            {k: s.get(k) for k in ("start_s", "end_s", "surface", "speed_mps")}
+            for s in summary.get("segments", [])
+        ],
+        start_utc=start_utc,
+        date_source=date_source,
+        distance_km=distance_km if distance_km is not None else rec.meta.distance_km,
+        shoe=shoe,
+        shoe_km=rec.meta.shoe_km,
+    )
+    return IngestResult(res, strikes=len(table), shoe=shoe, notes=notes)

@@ -1,0 +1,149 @@
+"""Report plots as PNG bytes (matplotlib Agg canvas, no pyplot state, no display needed)."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gaitimpact.io.fsutil import atomic_write_bytes
+
+DPI = 110
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def save_png(data: bytes, path: str | os.PathLike) -> None:
+    """Write PNG bytes atomically to `path`."""
+    atomic_write_bytes(path, data)
+
+
+def compare_png(doc: dict, strikes: pd.DataFrame) -> bytes:
+    """Per-group peak_g distributions (box plots, g) and the adjusted ratios to the reference with 95% CIs."""
+    by = doc["by"]
+    rows = doc["surfaces"] if by == "surface" else doc["groups"]
+    names = [str(r[by]) for r in rows]
+    key = {"surface": "surface", "shoe": "shoe", "session": "session"}[by]
+    labels = strikes[key].astype(str)
+    ok = ~strikes["clipped"].astype(bool) & ~strikes["near_gap"].astype(bool)
+    if "placement" in strikes:
+        ok &= strikes["placement"].astype(str) == doc["placement"]
+    data = [strikes.loc[ok & (labels == n), "peak_g"].to_numpy(float) for n in names]
+    fig = Figure(figsize=(10, 4.2))
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+    bp = ax1.boxplot(data, showfliers=False, patch_artist=True, widths=0.6)
+    ax1.set_xticks(range(1, len(names) + 1), names, rotation=20 if len(names) > 4 else 0)
+    for patch, color in zip(bp["boxes"], PALETTE * 4):
+        patch.set_facecolor(color)
+        patch.set_alpha(0.45)
+    ax1.set_ylabel("peak impact per strike (g)")
+    ax1.set_title(f"Measured peaks by {by} ({doc['placement']}, not speed-adjusted)", fontsize=10)
+    ax1.grid(axis="y", alpha=0.3)
+    y = np.arange(len(rows))[::-1]
+    ratio = np.array([r["ratio"] for r in rows], float)
+    lo = np.array([r["ratio_ci95"][0] for r in rows], float)
+    hi = np.array([r["ratio_ci95"][1] for r in rows], float)
+    colors = [
+        "#777777" if r[by] == doc["reference"] else PALETTE[i % len(PALETTE)] for i, r in enumerate(rows)
+    ]
+    ax2.axvline(1.0, color="#444444", lw=1, ls="--")
+    for yi, r, a, b, c in zip(y, ratio, lo, hi, colors):
+        ax2.errorbar(r, yi, xerr=[[r - a], [b - r]], fmt="o", color=c, capsize=4, ms=6)
+    ax2.set_yticks(y, names)
+    adjusted = ", ".join(doc["adjusted_for"])
+    common = doc.get("common_speed_mps")
+    at = f" at {common:g} m/s" if common is not None else f" at {doc.get('common_cadence_spm')} steps/min"
+    ax2.set_xlabel(f"impact index ratio to {doc['reference']} (95% CI)")
+    ax2.set_title(f"Adjusted for {adjusted}{at}", fontsize=10)
+    ax2.grid(axis="x", alpha=0.3)
+    span = max(0.05, float(np.nanmax(np.abs(np.r_[lo, hi] - 1.0))) * 1.2)
+    ax2.set_xlim(1 - span, 1 + span)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def shoes_png(doc: dict) -> bytes:
+    """Speed-adjusted impact index (g) per session against km on the shoe, with each shoe's fitted trend."""
+    fig = Figure(figsize=(10, 4.2))
+    ax = fig.subplots()
+    drawn = 0
+    for i, shoe in enumerate(doc["shoes"]):
+        pts = shoe.get("points") or []
+        if not pts:
+            continue
+        km = np.array([p["km"] for p in pts], float)
+        idx = np.array([p["impact_index"] for p in pts], float)
+        color = PALETTE[i % len(PALETTE)]
+        label = shoe["shoe"]
+        if shoe["pct_per_100km"] is not None:
+            lo, hi = shoe["pct_per_100km_ci95"]
+            label += f": {shoe['pct_per_100km']:+.1f}%/100 km (95% CI {lo:+.1f} to {hi:+.1f})"
+            grid = np.linspace(km.min(), km.max(), 50)
+            centre = np.exp(np.mean(np.log(idx)))
+            line = centre * (1 + shoe["pct_per_100km"] / 100.0) ** ((grid - km.mean()) / 100.0)
+            ax.plot(grid, line, color=color, lw=1.5)
+        ax.plot(km, idx, "o", color=color, label=label, alpha=0.8)
+        drawn += 1
+    for x in (500, 800):
+        ax.axvline(x, color="#999999", ls=":", lw=1)
+    ax.set_xlabel("km on the shoe at the session")
+    adjusted = " and ".join(doc.get("adjusted_for") or ["nothing"])
+    ax.set_ylabel("impact index (g)")
+    ax.set_title(f"Shoe age: impact adjusted for {adjusted} (dotted: 500 and 800 km)", fontsize=10)
+    if drawn:
+        ax.legend(fontsize=8, loc="best")
+    else:
+        ax.text(0.5, 0.5, "no sessions with a shoe yet", ha="center", va="center", transform=ax.transAxes)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def load_png(weekly: pd.DataFrame, sessions: pd.DataFrame) -> bytes:
+    """Weekly bone stimulus index (g, bars) and strikes (line), and per-session stimulus over time."""
+    fig = Figure(figsize=(10, 4.2))
+    ax1, ax3 = fig.subplots(1, 2)
+    title_extra = ""
+    if len(weekly) and "placement" in weekly:
+        top = weekly.groupby("placement")["strikes"].sum().idxmax()
+        weekly = weekly[weekly["placement"] == top]
+        sessions = sessions[sessions["placement"] == top] if "placement" in sessions else sessions
+        title_extra = f" ({top} sensor)"
+    if len(weekly):
+        w = weekly.groupby("week", sort=True).agg(
+            stim=("bone_stimulus_g", lambda s: float(np.sum(np.asarray(s, float) ** 4) ** 0.25)),
+            strikes=("strikes", "sum"),
+        )
+        x = np.arange(len(w))
+        ax1.bar(x, w["stim"], color=PALETTE[0], alpha=0.7, width=0.6, label="bone stimulus (g)")
+        ax1.set_xlim(-0.8, max(len(w), 3) - 0.2)
+        ax1.set_xticks(x, [d.strftime("%Y-%m-%d") for d in w.index], rotation=30, fontsize=8)
+        ax1.set_ylabel("bone stimulus index (g)")
+        ax2 = ax1.twinx()
+        ax2.plot(x, w["strikes"], "o-", color=PALETTE[1], label="strikes")
+        ax2.set_ylabel("strikes per week")
+        ax2.set_ylim(bottom=0)
+        ax1.set_title(f"Per week (Monday start){title_extra}", fontsize=10)
+    if len(sessions):
+        x = np.arange(len(sessions))
+        ax3.bar(x, sessions["bone_stimulus_g"], color=PALETTE[2], alpha=0.75, width=0.6)
+        dates = pd.to_datetime(sessions["start_utc"], utc=True).dt.strftime("%m-%d")
+        labels = [f"#{s} {d}" for s, d in zip(sessions["session"], dates)]
+        step = max(1, len(labels) // 12)
+        ax3.set_xticks(x[::step], labels[::step], rotation=30, fontsize=8)
+        ax3.set_ylabel("bone stimulus index per session (g)")
+        ax3.set_title(f"Per session{title_extra}", fontsize=10)
+    for ax in (ax1, ax3):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)

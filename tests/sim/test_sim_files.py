@@ -1,0 +1,75 @@
+"""Simulator output files and the `gaitimpact simulate` command, through real files and a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from gaitimpact.io.load import load_recording
+from gaitimpact.io.sidecar import read_sidecar
+from gaitimpact.sim import SimConfig, SimSegment, simulate, write_simulation
+
+
+def test_write_simulation_round_trips_through_the_project_reader(tmp_path):
+    segs = [SimSegment(20, "run", 3.2, "asphalt"), SimSegment(8, "walk"), SimSegment(20, "run", 3.8, "grass")]
+    res = simulate(SimConfig(placement="waist", fs_hz=200, segments=segs, shoe_km=250, gaps=[(10.0, 0.3)],
+                             noise_g=0.01, range_g=16, seed=3))
+    csv, side, truth = write_simulation(res, tmp_path / "run.csv")
+    assert csv.read_text().splitlines()[0] == "time_s,ax_g,ay_g,az_g"
+    assert side.name == "run.json" and truth.name == "run.truth.json"
+    meta = read_sidecar(side)
+    assert meta.simulated and meta.placement == "waist" and meta.shoe_km == 250 and meta.range_g == 16
+    assert [s.surface for s in meta.segments] == ["asphalt", "asphalt", "grass"]
+    assert meta.segments[2].speed_mps == 3.8
+    rec = load_recording(csv)
+    assert rec.n_samples == res.recording.n_samples
+    assert np.allclose(rec.acc_g, res.recording.acc_g, atol=1e-5)
+    assert np.allclose(rec.time_s, res.recording.time_s, atol=1e-6)
+    assert any(abs(g.start_s - res.recording.gaps[0].start_s) < 1e-5 for g in rec.gaps)
+    tj = json.loads(truth.read_text())
+    assert tj["simulated"] is True
+    assert len(tj["strikes"]["ic_time_s"]) == len(res.truth.ic_time_s)
+    assert np.allclose(tj["strikes"]["peak_g"], res.truth.peak_g)
+    assert tj["cadence_spm"] == res.truth.cadence_spm
+    assert tj["factors"]["surface"]["grass"] == res.truth.surface_factor("grass")
+    assert set(tj["strikes"]["surface"]) == {"asphalt", "grass"}
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "gaitimpact", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_simulate_command_writes_recording_sidecar_and_truth(tmp_path):
+    out = tmp_path / "shoe.csv"
+    p = _cli("simulate", "--placement", "shoe", "--rate", "500", "--segments",
+             "run:15:3.5:asphalt,stand:3,run:15:4:grass", "--shoe-km", "400", "--mount-error", "10",
+             "--jitter", "0.0003", "--gaps", "1", "--range", "16", "--seed", "4", "--out", str(out), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "running strikes" in p.stdout
+    truth = json.loads((tmp_path / "shoe.truth.json").read_text())
+    side = json.loads((tmp_path / "shoe.json").read_text())
+    assert truth["placement"] == "shoe" and truth["config"]["seed"] == 4 and truth["mount_error_deg"] == 10
+    assert side["simulated"] is True and side["shoe"]["km"] == 400 and side["range_g"] == 16
+    rec = load_recording(out)
+    assert abs(rec.fs_hz - 500) < 1
+    # the same command again gives the same file (seeded)
+    first = out.read_bytes()
+    assert _cli("simulate", "--placement", "shoe", "--rate", "500", "--segments",
+                "run:15:3.5:asphalt,stand:3,run:15:4:grass", "--shoe-km", "400", "--mount-error", "10",
+                "--jitter", "0.0003", "--gaps", "1", "--range", "16", "--seed", "4", "--out", str(out),
+                cwd=tmp_path).returncode == 0
+    assert out.read_bytes() == first
+
+
+def test_simulate_command_rejects_bad_input_with_one_line_and_exit_2(tmp_path):
+    for args in (["--segments", "run:abc"], ["--segments", "swim:10"], ["--out", str(tmp_path / "x.txt")],
+                 ["--out", str(tmp_path / "missing" / "x.csv")], ["--rate", "1"]):
+        argv = ["simulate", *args]
+        if "--out" not in args:
+            argv += ["--out", str(tmp_path / "x.csv")]
+        p = _cli(*argv, cwd=tmp_path)
+        assert p.returncode == 2, (args, p.stderr)
+        assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
