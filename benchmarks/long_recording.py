@@ -124,7 +124,8 @@ def main() -> None:
         print(f"  chunked analysis wall time: {wall:.1f} s ({n / wall / 1e6:.2f} M samples/s, "
               f"{args.chunk_s:g} s chunks, {result['windows']} windows)")
         print(f"  peak RSS of the analysing process: {rss_mib:.0f} MiB (target < 1024 MiB)")
-        print(f"  strikes {result['strikes']:,}, steps {result['steps']:,}, running {result['running_s'] / 3600:.2f} h, "
+        print(f"  strikes {result['strikes']:,}, steps {result['steps']:,}, "
+              f"running {result['running_s'] / 3600:.2f} h, "
               f"cadence {result['cadence_spm']} spm, median peak {result['peak_g_median']} g")
 
 

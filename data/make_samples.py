@@ -1,6 +1,6 @@
 """Regenerate the shipped sample recordings (all SIMULATED by gaitimpact.sim, seeds fixed).
 
-Run from the repository root:  python data/make_samples.py
+Run from the repository root:  python data/make_samples.py [OUT_DIR]
 Writes <name>.csv, <name>.json (sidecar) and <name>.truth.json for each sample below.
 """
 
@@ -35,11 +35,11 @@ SAMPLES = {
 }
 
 
-def main() -> None:
-    """Write every sample next to this script and print its size."""
+def main(out_dir: Path = HERE) -> None:
+    """Write every sample into out_dir (default: next to this script) and print its size in MB."""
     for name, cfg in SAMPLES.items():
         res = simulate(cfg)
-        paths = write_simulation(res, HERE / f"{name}.csv")
+        paths = write_simulation(res, Path(out_dir) / f"{name}.csv")
         for p in paths:
             p.chmod(0o644)
         size = sum(p.stat().st_size for p in paths[:1])
@@ -48,4 +48,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

@@ -14,12 +14,25 @@ SKIPPED_NAME_ENDINGS = (".steps.csv", ".steps.parquet", ".journal.jsonl")
 """Files the tools themselves write next to recordings (per-strike tables, batch journals)."""
 
 
+RESULT_HEADER = b"file,status,error,sha256"
+"""First columns of a batch result table (a CSV starting with them is output, not a recording)."""
+
+
 def _is_recording(path: Path) -> bool:
-    """A file under a searched directory that looks like a recording."""
+    """A file under a searched directory that looks like a recording (not a sidecar, table or hidden)."""
     name = path.name.lower()
     if name.startswith(".") or any(name.endswith(end) for end in SKIPPED_NAME_ENDINGS):
         return False
-    return path.suffix.lower() in RECORDING_SUFFIXES
+    if path.suffix.lower() not in RECORDING_SUFFIXES:
+        return False
+    if path.suffix.lower() == ".csv":
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(len(RESULT_HEADER)) == RESULT_HEADER:
+                    return False
+        except OSError:
+            return True
+    return True
 
 
 def find_recordings(paths: Sequence[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:

@@ -22,10 +22,12 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
-    Task as RichTask,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
+)
+from rich.progress import (
+    Task as RichTask,
 )
 from rich.text import Text
 
@@ -131,14 +133,18 @@ def _pool_results(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
         for task in tasks:
             yield run_task(task)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
         futures = {pool.submit(run_task, task): task for task in tasks}
         for fut in as_completed(futures):
             task = futures[fut]
             try:
-                yield fut.result()
+                row = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker that died (OOM, signal) fails its file only
-                yield _crashed_row(task, exc)
+                row = _crashed_row(task, exc)
+            yield row
+    finally:  # on Ctrl-C or an error: drop the queued files, wait only for those running
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _crashed_row(task: Task, exc: BaseException) -> dict[str, Any]:
@@ -162,11 +168,13 @@ def dask_client(address: str) -> Any:
 def _dask_results(tasks: list[Task], address: str | Any) -> Iterator[dict[str, Any]]:
     """Run tasks on a Dask cluster (address string or an existing Client); yields rows as they finish."""
     try:
-        from distributed import Client, as_completed as dask_as_completed
+        from distributed import Client
+        from distributed import as_completed as dask_as_completed
     except ImportError as exc:
         raise InputError(DASK_HINT, field="--dask") from exc
     own = not isinstance(address, Client)
     client = dask_client(address) if own else address
+    futures: list[Any] = []
     try:
         if not tasks:
             return
@@ -181,6 +189,9 @@ def _dask_results(tasks: list[Task], address: str | Any) -> Iterator[dict[str, A
                     row = _crashed_row(by_key[fut.key], exc)
                 yield row
     finally:
+        pending = [f for f in futures if not f.done()]
+        if pending:
+            client.cancel(pending)
         if own:
             client.close()
 
@@ -232,6 +243,9 @@ def run_batch(
 
     console = console or Console(stderr=True)
     failures: list[tuple[str, str]] = []
+    own_client = None
+    if isinstance(dask_address, str):  # connect before the progress bar starts: a bad address fails fast
+        own_client = dask_address = dask_client(dask_address)
     bar = Progress(
         TextColumn("[bold]batch"),
         BarColumn(),
@@ -244,6 +258,7 @@ def run_batch(
         disable=not progress,
         transient=False,
     )
+    source: Iterator[dict[str, Any]] | None = None
     try:
         with bar:
             bar_task = bar.add_task("batch", total=len(tasks))
@@ -256,13 +271,17 @@ def run_batch(
                     journal.record(row)
                 if row["status"] != "ok":
                     failures.append((row["file"], row["error"]))
-                    bar.console.print(f"[red]failed[/red] {row['file']}: {row['error']}", highlight=False)
+                    bar.console.print(Text.assemble(("failed ", "red"), f"{row['file']}: {row['error']}"))
                 if on_row is not None:
                     on_row(row)
                 bar.advance(bar_task)
     finally:
+        if source is not None:
+            source.close()  # stops the pool / cancels Dask futures at once on Ctrl-C
         if journal is not None:
             journal.close()
+        if own_client is not None:
+            own_client.close()
     final = [r for r in rows if r is not None]
     if out_path is not None:
         write_results(final, out_path)

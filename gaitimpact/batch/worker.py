@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from gaitimpact.batch.flatten import flatten_summary
+from gaitimpact.core.chunked import CHUNKED_MIN_BYTES, wants_chunked
 from gaitimpact.errors import GaitImpactError
-
-CHUNKED_MIN_BYTES = 256 * 1024 * 1024
-"""Recordings at least this big are analysed in chunks (`gaitimpact.core.chunked`) to bound memory."""
 
 DEFAULT_ANALYZER = "gaitimpact.batch.worker:analyze_for_batch"
 
@@ -41,7 +39,7 @@ def analyze_for_batch(
     """Analyse one recording: (analyze-JSON summary dict, per-strike DataFrame or None); big files in chunks."""
     from gaitimpact.summary import steps_table
 
-    if os.path.getsize(path) >= chunked_min_bytes:
+    if wants_chunked(path, chunked_min_bytes):
         from gaitimpact.core.chunked import analyze_file_chunked
 
         rec, analysis, summary = analyze_file_chunked(path, rate_hz=rate_hz, overrides=overrides or None)

@@ -64,9 +64,11 @@ def render(state: LiveState) -> Table:
 
 def status_line(state: LiveState) -> str:
     """One plain line of the live state (for logs when stdout is not a terminal)."""
-    return (f"t={state.elapsed_s:.0f}s samples/s={state.samples_per_s:.0f} lost={state.packets_lost} "
-            f"battery={state.battery_pct} cadence_spm={_num(state.cadence_spm, '.0f')} "
-            f"last_peak_g={_num(state.last_peak_g, '.2f')} status={state.status}")
+    return (
+        f"t={state.elapsed_s:.0f}s samples/s={state.samples_per_s:.0f} lost={state.packets_lost} "
+        f"battery={state.battery_pct} cadence_spm={_num(state.cadence_spm, '.0f')} "
+        f"last_peak_g={_num(state.last_peak_g, '.2f')} status={state.status}"
+    )
 
 
 @contextlib.contextmanager

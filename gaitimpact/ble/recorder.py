@@ -60,7 +60,7 @@ class RecordOptions:
     reconnect_timeout_s: float = 30.0
     live: bool = True
     events_path: Path | None = None
-    hop_s: float = 0.5
+    hop_s: float = 0.1
 
 
 @dataclass
@@ -96,8 +96,9 @@ def preflight(out: Path) -> CsvAppender:
         free = MIN_FREE_BYTES
     if free < MIN_FREE_BYTES:
         appender.close()
-        raise InputError(f"only {free // 1024} KiB free on the disk (need {MIN_FREE_BYTES // 2**20} MiB)",
-                         path=str(out))
+        raise InputError(
+            f"only {free // 1024} KiB free on the disk (need {MIN_FREE_BYTES // 2**20} MiB)", path=str(out)
+        )
     try:
         write_sidecar(out, Metadata(placement="auto"), recording="starting")
     except GaitImpactError as exc:
@@ -126,6 +127,7 @@ class Recorder:
         self._disconnected = asyncio.Event()
         self._stop = asyncio.Event()
         self._t_start_host: float | None = None
+        self._t_connected: float | None = None
         self._start_utc: datetime | None = None
         self._segments: list[tuple[float, str]] = [(0.0, opts.surface)] if opts.surface else []
         self._events = None
@@ -148,7 +150,9 @@ class Recorder:
             return
         if self._t_start_host is None:
             self._t_start_host = host_s - (block.n - 1) * block.period_s
-            self._start_utc = datetime.now(timezone.utc) - timedelta(seconds=time.monotonic() - self._t_start_host)
+            self._start_utc = datetime.now(timezone.utc) - timedelta(
+                seconds=time.monotonic() - self._t_start_host
+            )
         if chunk.gap is not None:
             self._flush()
             if self.analyzer is not None:
@@ -182,8 +186,11 @@ class Recorder:
         found = await find(o.device, o.profile, o.scan_timeout_s)
         if found is None:
             what = f"device {o.device!r}" if o.device else "no sensor speaking a supported profile"
-            raise DeviceError(f"{what} not found within {o.scan_timeout_s:g} s of scanning"
-                              if o.device else f"{what} found within {o.scan_timeout_s:g} s of scanning")
+            raise DeviceError(
+                f"{what} not found within {o.scan_timeout_s:g} s of scanning"
+                if o.device
+                else f"{what} found within {o.scan_timeout_s:g} s of scanning"
+            )
         return found
 
     def _choose_profile(self, client: BleakClient) -> Any:
@@ -192,19 +199,26 @@ class Recorder:
         if self.opts.profile != "auto":
             prof = get_profile(self.opts.profile)
             if not prof.matches(uuids):
-                raise DeviceError(f"device {self.found.name or self.found.address} does not offer the "
-                                  f"{prof.NAME} profile (service {prof.SERVICE_UUID} missing)")
+                raise DeviceError(
+                    f"device {self.found.name or self.found.address} does not offer the "
+                    f"{prof.NAME} profile (service {prof.SERVICE_UUID} missing)"
+                )
             return prof
         prof = profile_for_services(uuids)
         if prof is None:
-            raise DeviceError(f"device {self.found.name or self.found.address} speaks no supported profile "
-                              f"(services: {', '.join(sorted(uuids)) or 'none'})")
+            raise DeviceError(
+                f"device {self.found.name or self.found.address} speaks no supported profile "
+                f"(services: {', '.join(sorted(uuids)) or 'none'})"
+            )
         return prof
 
     async def _connect(self, first: bool) -> None:
         assert self.found is not None
-        client = BleakClient(self.found.device if first else self.found.address,
-                             disconnected_callback=self._on_disconnect, timeout=10.0)
+        client = BleakClient(
+            self.found.device if first else self.found.address,
+            disconnected_callback=self._on_disconnect,
+            timeout=10.0,
+        )
         await client.connect()
         self.client = client
         self._disconnected.clear()
@@ -214,8 +228,9 @@ class Recorder:
             setup = await self.profile.configure(client, rate_hz=self.opts.rate_hz, range_g=self.opts.range_g)
             if first:
                 self.setup = setup
-                self.analyzer = StreamingAnalyzer(setup.fs_hz, placement=self.opts.placement,
-                                                  range_g=setup.range_g, hop_s=self.opts.hop_s)
+                self.analyzer = StreamingAnalyzer(
+                    setup.fs_hz, placement=self.opts.placement, range_g=setup.range_g, hop_s=self.opts.hop_s
+                )
             else:
                 assert self.setup is not None
                 setup.decoder = self.setup.decoder  # keep the decoder state (clock unwrap, period)
@@ -223,10 +238,12 @@ class Recorder:
             await client.start_notify(self.setup.data_char_uuid, self._on_data)
             await self.profile.start(client, self.setup)
             await self._battery(client)
-        except ValueError as exc:
+        except BaseException as exc:
             with contextlib.suppress(Exception):
-                await client.disconnect()
-            raise DeviceError(f"{self.found.name or self.found.address}: {exc}") from None
+                await asyncio.wait_for(client.disconnect(), 3.0)
+            if isinstance(exc, ValueError):  # the device refused our settings / lacks the stream
+                raise DeviceError(f"{self.found.name or self.found.address}: {exc}") from None
+            raise
 
     async def _battery(self, client: BleakClient) -> None:
         char = client.services.get_characteristic(BATTERY_LEVEL_UUID)
@@ -246,12 +263,15 @@ class Recorder:
         delay = 0.25
         while not self._stop.is_set():
             remaining = deadline - time.monotonic()
+            if self._duration_reached():
+                return True
             if remaining <= 0:
                 return False
             self.state.status = "reconnecting"
             try:
-                dev = await BleakScanner.find_device_by_address(self.found.address,
-                                                                timeout=min(max(delay, 1.0), remaining))
+                dev = await BleakScanner.find_device_by_address(
+                    self.found.address, timeout=min(max(delay, 1.0), remaining)
+                )
                 if dev is not None:
                     self.found.device = dev
                     await asyncio.wait_for(self._connect(first=False), timeout=max(1.0, remaining))
@@ -264,6 +284,11 @@ class Recorder:
             await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 4.0)
         return True
+
+    def _duration_reached(self) -> bool:
+        t_begin = self._t_start_host if self._t_start_host is not None else self._t_connected
+        return (self.opts.duration_s is not None and t_begin is not None
+                and time.monotonic() - t_begin >= self.opts.duration_s)
 
     # ---------------------------------------------------------------- main loop
     def _key(self, ch: str) -> None:
@@ -292,22 +317,53 @@ class Recorder:
         """The sidecar metadata as known now."""
         o = self.opts
         setup = self.setup
-        device = {"name": self.found.name if self.found else None,
-                  "address": self.found.address if self.found else None,
-                  "profile": self.profile.NAME if self.profile else None,
-                  "firmware": setup.firmware if setup else None,
-                  "model": setup.model if setup else None}
-        return Metadata(placement=o.placement, segments=self._segments_meta(), shoe=o.shoe, device=device,
-                        range_g=setup.range_g if setup else None, start_utc=self._start_utc)
+        device = {
+            "name": self.found.name if self.found else None,
+            "address": self.found.address if self.found else None,
+            "profile": self.profile.NAME if self.profile else None,
+            "firmware": setup.firmware if setup else None,
+            "model": setup.model if setup else None,
+        }
+        return Metadata(
+            placement=o.placement,
+            segments=self._segments_meta(),
+            shoe=o.shoe,
+            device=device,
+            range_g=setup.range_g if setup else None,
+            start_utc=self._start_utc,
+        )
 
     def write_sidecar(self, recording: str) -> None:
         """Rewrite the sidecar atomically with the counters so far."""
         a = self.assembler
-        write_sidecar(self.opts.out, self.metadata(), fs_hz=self.setup.fs_hz if self.setup else None,
-                      gaps=list(a.gaps), packets_lost=a.packets_lost, packets_received=a.packets_received,
-                      samples_received=a.samples, malformed_packets=self.result.malformed,
-                      reconnects=self.result.reconnects, clock_drift_ppm=round(a.clock.drift_ppm, 2),
-                      recording=recording)
+        write_sidecar(
+            self.opts.out,
+            self.metadata(),
+            fs_hz=self.setup.fs_hz if self.setup else None,
+            gaps=list(a.gaps),
+            packets_lost=a.packets_lost,
+            packets_received=a.packets_received,
+            samples_received=a.samples,
+            malformed_packets=self.result.malformed,
+            reconnects=self.result.reconnects,
+            clock_drift_ppm=round(a.clock.drift_ppm, 2),
+            recording=recording,
+            **self._live_extra(),
+        )
+
+    def _live_extra(self) -> dict:
+        r = self.result
+        if not r.ended or self.analyzer is None:
+            return {}
+        return {
+            "live": {
+                "strikes": r.live_strikes,
+                "cadence_spm": round(r.live_cadence_spm, 2) if math.isfinite(r.live_cadence_spm) else None,
+                "peak_g_median": round(r.live_median_peak_g, 4)
+                if math.isfinite(r.live_median_peak_g)
+                else None,
+            }
+        }
 
     def _update_state(self) -> None:
         st = self.state
@@ -315,7 +371,8 @@ class Recorder:
         a = self.assembler
         st.samples, st.packets_lost, st.gaps = a.samples, a.packets_lost, len(a.gaps)
         st.malformed = self.result.malformed
-        st.elapsed_s = now - self._t_start_host if self._t_start_host is not None else 0.0
+        t_begin = self._t_start_host if self._t_start_host is not None else self._t_connected
+        st.elapsed_s = now - t_begin if t_begin is not None else 0.0
         self._rate_window.append((now, a.samples))
         while len(self._rate_window) > 2 and now - self._rate_window[0][0] > 2.0:
             self._rate_window.pop(0)
@@ -325,13 +382,23 @@ class Recorder:
             f = self.analyzer.figures()
             st.cadence_spm, st.last_peak_g, st.rolling_peak_g = f.cadence_spm, f.last_peak_g, f.rolling_peak_g
             st.strikes = f.n_strikes
-            if self._events is not None and math.isfinite(f.last_strike_time_s) and \
-                    f.last_strike_time_s != self._last_event_strike:
+            if (
+                self._events is not None
+                and math.isfinite(f.last_strike_time_s)
+                and f.last_strike_time_s != self._last_event_strike
+            ):
                 self._last_event_strike = f.last_strike_time_s
-                self._events.write(json.dumps({"host_unix_s": time.time(), "strike_time_s": f.last_strike_time_s,
-                                               "peak_g": f.last_peak_g,
-                                               "start_unix_s": self._start_utc.timestamp()
-                                               if self._start_utc else None}) + "\n")
+                self._events.write(
+                    json.dumps(
+                        {
+                            "host_unix_s": time.time(),
+                            "strike_time_s": f.last_strike_time_s,
+                            "peak_g": f.last_peak_g,
+                            "start_unix_s": self._start_utc.timestamp() if self._start_utc else None,
+                        }
+                    )
+                    + "\n"
+                )
                 self._events.flush()
 
     async def _stream(self, live: Any) -> None:
@@ -377,6 +444,7 @@ class Recorder:
             self.found = await self._find()
             self.state.device = self.found.name or self.found.address
             await self._connect(first=True)
+            self._t_connected = time.monotonic()
             self.state.status = "recording"
             use_live = self.opts.live and self.console.is_terminal
             with key_input(self._key):

@@ -26,8 +26,14 @@ class Found:
 def _found(device: Any, adv: Any) -> Found:
     name = adv.local_name or device.name or ""
     prof = profile_for_services(adv.service_uuids or [], name)
-    return Found(name=name, address=device.address, rssi_dbm=adv.rssi, profile=prof.NAME if prof else None,
-                 device=device, service_uuids=tuple(adv.service_uuids or ()))
+    return Found(
+        name=name,
+        address=device.address,
+        rssi_dbm=adv.rssi,
+        profile=prof.NAME if prof else None,
+        device=device,
+        service_uuids=tuple(adv.service_uuids or ()),
+    )
 
 
 async def scan(timeout_s: float = 5.0) -> list[Found]:

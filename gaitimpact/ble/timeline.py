@@ -41,7 +41,6 @@ class ClockMap:
         self._win_min = math.inf
         self._win_dev = 0.0
         self._minima: list[tuple[float, float]] = []
-        self._host0: float | None = None
 
     @property
     def drift_ppm(self) -> float:
@@ -52,7 +51,6 @@ class ClockMap:
         """Anchor: device time `t_dev_s` is time_s 0 (first sample, received at host time `host_s`)."""
         self._anchor_dev = t_dev_s
         self._anchor_ts = 0.0
-        self._host0 = host_s
 
     def reanchor(self, t_dev_s: float, time_s: float) -> None:
         """After a device clock reset: device time `t_dev_s` maps to `time_s`; drift history restarts."""
@@ -65,12 +63,9 @@ class ClockMap:
     def map(self, t_dev_s: np.ndarray | float) -> np.ndarray:
         """Recording time_s (s) of device times (s)."""
         assert self._anchor_dev is not None, "ClockMap.start() first"
-        return self._anchor_ts + (np.asarray(t_dev_s, dtype=np.float64) - self._anchor_dev) * (1.0 + self.drift)
-
-    def host_time_of(self, time_s: float) -> float:
-        """Host clock (s) estimate of recording time `time_s` (lower-envelope offset, drift included)."""
-        assert self._host0 is not None
-        return self._host0 + time_s
+        return self._anchor_ts + (np.asarray(t_dev_s, dtype=np.float64) - self._anchor_dev) * (
+            1.0 + self.drift
+        )
 
     def observe(self, t_dev_last_s: float, host_s: float) -> None:
         """Feed one arrival: device time of a block's last sample and host receive time (s)."""
@@ -81,7 +76,7 @@ class ClockMap:
             self._win_min, self._win_dev = offset, t_dev_last_s
         if t_dev_last_s - self._win_start >= self.window_s:
             self._minima.append((self._win_dev, self._win_min))
-            del self._minima[:-self.max_windows]
+            del self._minima[: -self.max_windows]
             self._win_start, self._win_min = t_dev_last_s, math.inf
             self._refit(t_dev_last_s)
 
@@ -153,13 +148,16 @@ class Assembler:
                 t0 = self.last_time_s + max(host_gap - n * block.period_s, period)
                 self.clock.reanchor(block.t_first_s, t0)
                 lost = max(lost_seq, 1)
-                return self._take(block, t_dev, host_s, "device clock reset" if not reconnected
-                                  else "disconnected", lost)
+                return self._take(
+                    block, t_dev, host_s, "device clock reset" if not reconnected else "disconnected", lost
+                )
             keep = t_dev > self.last_dev_end + 0.5 * period
             if not keep.any():
                 self.duplicates += 1
                 return None
-            block = Block(block.seq, float(t_dev[keep][0]), block.period_s, block.acc_g[keep], block.seq_modulus)
+            block = Block(
+                block.seq, float(t_dev[keep][0]), block.period_s, block.acc_g[keep], block.seq_modulus
+            )
             return self._take(block, t_dev[keep], host_s, None, 0)
         missing = int(round(dt / period)) if dt > 0.5 * period else 0
         lost_time = int(math.ceil(missing / n)) if missing else 0
@@ -178,7 +176,9 @@ class Assembler:
             keep = time_s > self.last_time_s
             if not keep.all():
                 time_s, t_dev = time_s[keep], t_dev[keep]
-                block = Block(block.seq, block.t_first_s, block.period_s, block.acc_g[keep], block.seq_modulus)
+                block = Block(
+                    block.seq, block.t_first_s, block.period_s, block.acc_g[keep], block.seq_modulus
+                )
             if reason is not None and time_s.size:
                 gap = Gap(float(self.last_time_s), float(time_s[0]), reason)
                 self.gaps.append(gap)

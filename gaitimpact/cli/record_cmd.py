@@ -23,6 +23,7 @@ def _positive(kind: type = float):  # noqa: ANN202
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
         return value
+
     return parse
 
 
@@ -35,28 +36,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_scan)
 
     r = subparsers.add_parser(
-        "record", help="record a run live from a BLE sensor to CSV + sidecar, then print its analysis",
+        "record",
+        help="record a run live from a BLE sensor to CSV + sidecar, then print its analysis",
         description="Record live over Bluetooth LE. Keys while recording (terminal only): "
-                    "1 asphalt, 2 concrete, 3 track, 4 grass, 5 trail, 6 treadmill mark a surface change.")
+        "1 asphalt, 2 concrete, 3 track, 4 grass, 5 trail, 6 treadmill mark a surface change.",
+    )
     r.add_argument("--device", metavar="NAME|ADDRESS", help="sensor name or address (default: first found)")
-    r.add_argument("--profile", choices=["auto", *all_profiles()], default="auto",
-                   help="sensor profile (default: auto from the advertised/resolved services)")
+    r.add_argument(
+        "--profile",
+        choices=["auto", *all_profiles()],
+        default="auto",
+        help="sensor profile (default: auto from the advertised/resolved services)",
+    )
     r.add_argument("--rate", type=_positive(), metavar="HZ", help="sampling rate in Hz (default: device max)")
-    r.add_argument("--range", dest="range_g", type=_positive(), metavar="G",
-                   help="full-scale range in g (default: the device's widest/first offered)")
+    r.add_argument(
+        "--range",
+        dest="range_g",
+        type=_positive(),
+        metavar="G",
+        help="full-scale range in g (default: the device's widest/first offered)",
+    )
     r.add_argument("--duration", type=_positive(), metavar="S", help="stop after S seconds (default: Ctrl-C)")
     r.add_argument("--out", required=True, type=Path, metavar="FILE.csv", help="output CSV (must not exist)")
     r.add_argument("--placement", choices=["auto", *PLACEMENTS], default="auto")
-    r.add_argument("--surface", help="surface at the start (asphalt, concrete, track, grass, trail, treadmill)")
+    r.add_argument(
+        "--surface", help="surface at the start (asphalt, concrete, track, grass, trail, treadmill)"
+    )
     r.add_argument("--shoe", help="shoe name")
-    r.add_argument("--scan-timeout", type=_positive(), default=10.0, metavar="S",
-                   help="give up finding the device after S seconds (default 10)")
-    r.add_argument("--reconnect-timeout", type=_positive(), default=30.0, metavar="S",
-                   help="give up reconnecting after S seconds without the device (default 30)")
+    r.add_argument(
+        "--scan-timeout",
+        type=_positive(),
+        default=10.0,
+        metavar="S",
+        help="give up finding the device after S seconds (default 10)",
+    )
+    r.add_argument(
+        "--reconnect-timeout",
+        type=_positive(),
+        default=30.0,
+        metavar="S",
+        help="give up reconnecting after S seconds without the device (default 30)",
+    )
     r.add_argument("--no-live", action="store_true", help="no live view (status lines only)")
     r.add_argument("--quiet", action="store_true", help="no live view and no status lines")
     r.add_argument("--events", type=Path, metavar="FILE.jsonl", help=argparse.SUPPRESS)
-    r.add_argument("--hop", type=_positive(), default=0.5, metavar="S", help=argparse.SUPPRESS)
+    r.add_argument("--hop", type=_positive(), default=0.1, metavar="S", help=argparse.SUPPRESS)
     r.set_defaults(func=run_record)
 
 
@@ -76,16 +100,20 @@ def run_scan(args: argparse.Namespace) -> int:
     for col in ("name", "address", "rssi_dbm", "profile"):
         table.add_column(col)
     for f in found:
-        table.add_row(f.name or "-", f.address, "-" if f.rssi_dbm is None else str(f.rssi_dbm), f.profile or "-")
+        table.add_row(
+            f.name or "-", f.address, "-" if f.rssi_dbm is None else str(f.rssi_dbm), f.profile or "-"
+        )
     console.print(table)
     return 0
 
 
 def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
     """Print the recording counters and the offline analysis of the written file."""
-    console.print(f"recorded {result.samples} samples to {out} ({result.packets_received} packets, "
-                  f"{result.packets_lost} lost, {len(result.gaps)} gaps, {result.malformed} malformed, "
-                  f"{result.reconnects} reconnects, clock drift {result.drift_ppm:+.0f} ppm)")
+    console.print(
+        f"recorded {result.samples} samples to {out} ({result.packets_received} packets, "
+        f"{result.packets_lost} lost, {len(result.gaps)} gaps, {result.malformed} malformed, "
+        f"{result.reconnects} reconnects, clock drift {result.drift_ppm:+.0f} ppm)"
+    )
     for reason in dict.fromkeys(result.malformed_reasons):
         console.print(f"  malformed packet: {reason}")
     try:
@@ -107,11 +135,15 @@ def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
     table.add_row("running_s", str(summary.get("running_s")))
     table.add_row("strikes", str(summary.get("strikes")))
     table.add_row("cadence_spm (offline)", str(summary.get("cadence_spm")))
-    table.add_row("cadence_spm (live)", "-" if not math.isfinite(result.live_cadence_spm)
-                  else f"{result.live_cadence_spm:.1f}")
+    table.add_row(
+        "cadence_spm (live)",
+        "-" if not math.isfinite(result.live_cadence_spm) else f"{result.live_cadence_spm:.1f}",
+    )
     table.add_row("peak_g median (offline)", str(peak.get("median")))
-    table.add_row("peak_g median (live)", "-" if not math.isfinite(result.live_median_peak_g)
-                  else f"{result.live_median_peak_g:.3f}")
+    table.add_row(
+        "peak_g median (live)",
+        "-" if not math.isfinite(result.live_median_peak_g) else f"{result.live_median_peak_g:.3f}",
+    )
     table.add_row("peak_g p95", str(peak.get("p95")))
     console.print(table)
 
@@ -122,16 +154,29 @@ def run_record(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() != ".csv":
         raise InputError("output must be a .csv file", path=str(args.out))
-    opts = RecordOptions(out=args.out, device=args.device, profile=args.profile, rate_hz=args.rate,
-                         range_g=args.range_g, duration_s=args.duration, placement=args.placement,
-                         surface=args.surface, shoe=args.shoe, scan_timeout_s=args.scan_timeout,
-                         reconnect_timeout_s=args.reconnect_timeout, live=not (args.no_live or args.quiet),
-                         events_path=args.events, hop_s=args.hop)
+    opts = RecordOptions(
+        out=args.out,
+        device=args.device,
+        profile=args.profile,
+        rate_hz=args.rate,
+        range_g=args.range_g,
+        duration_s=args.duration,
+        placement=args.placement,
+        surface=args.surface,
+        shoe=args.shoe,
+        scan_timeout_s=args.scan_timeout,
+        reconnect_timeout_s=args.reconnect_timeout,
+        live=not (args.no_live or args.quiet),
+        events_path=args.events,
+        hop_s=args.hop,
+    )
     console = Console(stderr=True, quiet=args.quiet)
     result = record(opts, console)
     out_console = Console()
     _print_summary(out_console, args.out, result)
     if result.ended == "lost":
-        raise DeviceError(f"connection to the sensor lost for good (no reconnect within "
-                          f"{args.reconnect_timeout:g} s); {args.out} is closed and complete up to the loss")
+        raise DeviceError(
+            f"connection to the sensor lost for good (no reconnect within "
+            f"{args.reconnect_timeout:g} s); {args.out} is closed and complete up to the loss"
+        )
     return 0

@@ -27,9 +27,7 @@ def _console() -> Console:
 
 
 def _library_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--library", metavar="PATH", help=f"library file (default: ${ENV_VAR}, else the user data folder)"
-    )
+    p.add_argument("--library", metavar="PATH", help=f"library file (default: ${ENV_VAR}, else the user data folder)")
 
 
 def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -42,7 +40,8 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
         except sqlite3.DatabaseError as exc:
             path = resolve_library_path(getattr(args, "library", None))
             raise InputError(
-                f"library cannot be read ({exc}); the file was left untouched", path=str(path)
+                f"library access failed ({exc}); any partial write was rolled back, the file was left untouched",
+                path=str(path),
             ) from None
 
     return run
@@ -106,9 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     shoe_sub.required = True
     q = shoe_sub.add_parser("add", help="add a shoe")
     q.add_argument("name")
-    q.add_argument(
-        "--km", type=float, default=0.0, metavar="START", help="km already on the shoe (default 0)"
-    )
+    q.add_argument("--km", type=float, default=0.0, metavar="START", help="km already on the shoe (default 0)")
     _library_option(q)
     q.set_defaults(func=_guard(cmd_shoe_add))
     q = shoe_sub.add_parser("list", help="list shoes with their km")
@@ -121,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "compare",
-        help="surfaces (or shoes, sessions) side by side, speed-adjusted, with 95% CI",
+        help="surfaces (or shoes, sessions) side by side, speed-adjusted, with 95%% CI",
         description="Compare impact between surfaces/shoes/sessions, adjusted to a common speed.",
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="recordings to compare (default: the library)")
@@ -136,9 +133,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _library_option(p)
     p.set_defaults(func=_guard(cmd_compare))
 
-    p = sub.add_parser("shoes", help="impact vs km per shoe, % per 100 km with 95% CI, retirement hint")
+    p = sub.add_parser("shoes", help="impact vs km per shoe, %% per 100 km with 95%% CI, retirement hint")
     p.add_argument("--json", metavar="OUT", help="write the shoe trends as JSON ('-' for stdout)")
     p.add_argument("--plot", metavar="OUT.png", help="write impact vs km as PNG")
+    p.add_argument("--placement", choices=("waist", "shoe", "shank"), help="placement to use (default: most strikes)")
     _library_option(p)
     p.set_defaults(func=_guard(cmd_shoes))
 
@@ -163,9 +161,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             lib.shoe(args.shoe)  # unknown shoe named on the command line: stop before any work
         for name in args.files:
             try:
-                done = ingest_file(
-                    lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km
-                )
+                done = ingest_file(lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km)
             except GaitImpactError as exc:
                 failed += 1
                 sys.stderr.write(f"gaitimpact: error: {exc}\n")
@@ -175,13 +171,10 @@ def cmd_add(args: argparse.Namespace) -> int:
             res = done.result
             if not res.added:
                 continue
-            km = (
-                f", shoe {done.shoe} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
-            )
+            km = f", shoe {done.shoe} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
             console.print(
-                f"{name}: session {res.session_id}: {done.strikes} strikes, "
-                f"{res.distance_km:.2f} km{dist}{km}",
+                f"{name}: session {res.session_id}: {done.strikes} strikes, {res.distance_km:.2f} km{dist}{km}",
                 highlight=False,
             )
     return 2 if failed else 0
@@ -197,6 +190,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     with _open(args) as lib:
         _nonempty(lib)
         sessions, strikes = session_overview(lib, since)
+    if len(sessions) == 0:
+        raise InputError(f"no sessions since {args.since}", field="since")
     weekly = weekly_load(strikes)
     if args.json:
         _write_json({"sessions": _records(sessions), "weeks": _records(weekly)}, args.json)
@@ -322,12 +317,19 @@ def cmd_shoes(args: argparse.Namespace) -> int:
         _nonempty(lib)
         strikes = lib.strikes()
         shoes = lib.shoes()
-    doc = shoe_trends(strikes, shoes=shoes)
+    doc = shoe_trends(strikes, shoes=shoes, placement=args.placement)
     if args.json:
         _write_json(doc, args.json)
     if args.plot:
         save_png(shoes_png(doc), args.plot)
     if args.json == "-":
+        return 0
+    if not doc["shoes"]:
+        _console().print(
+            "no shoes yet: add one with `gaitimpact shoe add NAME --km START` and name it when "
+            "adding sessions (--shoe NAME or the sidecar's shoe)",
+            highlight=False,
+        )
         return 0
     t = Table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
     for col in ("shoe", "sessions", "km first", "km last", "% per 100 km", "95% CI", "hint"):
@@ -380,9 +382,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         with _open(args) as lib:
             _nonempty(lib)
             strikes = lib.strikes(_parse_since(args.since))
-    doc = compare(
-        strikes, by=args.by, reference=args.reference, placement=args.placement, min_strikes=args.min_strikes
-    )
+        if len(strikes) == 0 and args.since:
+            raise InputError(f"no sessions since {args.since}", field="since")
+    doc = compare(strikes, by=args.by, reference=args.reference, placement=args.placement, min_strikes=args.min_strikes)
     if args.json:
         _write_json(doc, args.json)
     if args.plot:
@@ -394,9 +396,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     cov = doc["adjusted_for"][0]
     common = doc.get("common_speed_mps", doc.get("common_cadence_spm"))
     unit = "m/s" if cov == "speed" else "steps/min"
+    wear = doc.get("shoe_wear")
+    at_km = f", {wear['common_shoe_km']:g} km on the shoe" if wear else ""
     t = Table(
-        title=f"Impact by {by} ({doc['placement']}), adjusted to {common:g} {unit}; "
-        f"reference {doc['reference']}",
+        title=f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
+        f"(at {common:g} {unit}{at_km}); reference {doc['reference']}",
         title_justify="left",
     )
     for col in (

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "simulate", help="write a simulated IMU recording with exact truth",
         description="Simulate a running IMU recording (waist, shoe or shank) and write FILE.csv, its "
                     "sidecar FILE.json and the truth FILE.truth.json (IC times, true peaks, cadence).")
-    p.add_argument("--placement", choices=PLACEMENTS, default="waist")
+    p.add_argument("--placement", choices=PLACEMENTS, default="waist", help="where the sensor is worn")
     p.add_argument("--rate", type=float, default=None, metavar="HZ",
                    help="sampling rate in Hz (default 200 waist, 500 shoe/shank)")
     p.add_argument("--duration", type=float, default=60.0, metavar="S",
@@ -37,10 +37,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="sensor full scale +-G (per-axis clipping)")
     p.add_argument("--bits", type=int, default=None, help="ADC bits over +-range (quantisation)")
     p.add_argument("--jitter", type=float, default=0.0, metavar="S", help="timestamp jitter std, s")
-    p.add_argument("--gaps", type=int, default=0, metavar="N", help="number of random BLE-style gaps")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gaps", default="0", metavar="N|START:DUR,...",
+                   help="BLE-style gaps: a count of random ones, or start_s:duration_s pairs")
+    p.add_argument("--gyro", action="store_true", help="also write gyroscope columns (deg/s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same files")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV path")
     p.set_defaults(func=run)
+
+
+def _parse_gaps(text: str) -> int | list[tuple[float, float]]:
+    """`3` -> 3 random gaps; `10:0.5,30:1` -> gaps at 10 s (0.5 s long) and 30 s (1 s long)."""
+    text = text.strip()
+    try:
+        if ":" not in text:
+            n = int(text)
+            if n < 0:
+                raise ValueError
+            return n
+        out = []
+        for part in text.split(","):
+            start, dur = part.split(":")
+            out.append((float(start), float(dur)))
+            if out[-1][0] < 0 or out[-1][1] <= 0:
+                raise ValueError
+        return out
+    except ValueError:
+        raise InputError(f"expected a count or start_s:duration_s,... got {text!r}", field="--gaps") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,12 +80,13 @@ def run(args: argparse.Namespace) -> int:
         segments = parse_segments(args.segments)
     else:
         segments = [SimSegment(args.duration, "run", args.speed, args.surface.lower())]
+    gaps = _parse_gaps(args.gaps)
     rate = args.rate or (200.0 if args.placement == "waist" else 500.0)
     cfg = SimConfig(placement=args.placement, fs_hz=rate, segments=segments, shoe=args.shoe,
                     shoe_km=args.shoe_km, mount_error_deg=args.mount_error,
                     random_orientation=args.random_orientation, noise_g=args.noise, bias_g=args.bias,
-                    range_g=args.range_g, quant_bits=args.bits, jitter_s=args.jitter, gaps=args.gaps,
-                    side=args.side, seed=args.seed)
+                    range_g=args.range_g, quant_bits=args.bits, jitter_s=args.jitter, gaps=gaps,
+                    side=args.side, seed=args.seed, gyro=args.gyro)
     res = simulate(cfg)
     csv, side, truth = write_simulation(res, out)
     t = res.truth

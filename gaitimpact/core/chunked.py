@@ -40,8 +40,14 @@ DEFAULT_OVERLAP_S = 30.0
 BLOCK_ROWS = 250_000
 """Rows read from the file at a time."""
 
+CHUNKED_MIN_BYTES = 256 * 1024 * 1024
+"""Files at least this big are worth analysing in chunks (about 2 h at 1000 Hz as canonical CSV)."""
+
 GAP_FACTOR = 2.5
 """A timestamp step longer than GAP_FACTOR / fs_hz is a gap (same rule as `gaitimpact.core.filters`)."""
+
+MIN_WINDOW_SAMPLES = 32
+"""Windows with fewer samples are not analysed (the core needs at least this many; no strike fits)."""
 
 CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
 CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
@@ -116,6 +122,16 @@ def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
         yield from iter_parquet_blocks(path, rows=rows, rate_hz=rate_hz)
     else:
         yield from iter_canonical_csv(path, rows=rows)
+
+
+def wants_chunked(path: str | Path, min_bytes: int = CHUNKED_MIN_BYTES) -> bool:
+    """True when a file is big (>= min_bytes) and streamable (Parquet or canonical CSV): analyse it in chunks."""
+    p = Path(path)
+    try:
+        big = p.stat().st_size >= min_bytes
+    except OSError:
+        return False
+    return big and (p.suffix.lower() == ".parquet" or is_canonical_csv(p))
 
 
 def recording_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
@@ -208,14 +224,15 @@ def analyze_blocks(
         """Local index rounded down so that its global index is on the core's activity-block grid."""
         return max(0, (buf_i0 + i_local) // block * block - buf_i0)
 
-    def run_window(core_start: float, core_end: float, final: bool) -> None:
+    def run_window(core_start: float, core_end: float, final: bool) -> float | None:
+        """Analyse one window; keep what later windows need; return the first time >= core_end (or None)."""
         nonlocal window_first, chosen, buf_t, buf_a, buf_i0
         t = np.concatenate(buf_t) if len(buf_t) > 1 else buf_t[0]
         a = np.concatenate(buf_a) if len(buf_a) > 1 else buf_a[0]
         lo = align(int(np.searchsorted(t, core_start - overlap_s, side="left")))
         hi = t.size if final else int(np.searchsorted(t, core_end + overlap_s, side="right"))
         core_has = bool(np.any((t[lo:hi] >= core_start) & (t[lo:hi] < core_end)))
-        if core_has and hi - lo >= 2:
+        if core_has and hi - lo >= MIN_WINDOW_SAMPLES:
             tw, aw = t[lo:hi], a[lo:hi]
             gaps_w = [g for g in declared if g.end_s >= tw[0] and g.start_s <= tw[-1]]
             an = analyze_signal(tw, aw, fs, placement=chosen, range_g=range_g, gaps=gaps_w)
@@ -240,6 +257,8 @@ def analyze_blocks(
         keep_from = align(int(np.searchsorted(t, core_end - overlap_s, side="left")))
         buf_t, buf_a = [t[keep_from:]], [a[keep_from:]]
         buf_i0 += keep_from
+        nxt = int(np.searchsorted(t, core_end, side="left"))
+        return float(t[nxt]) if nxt < t.size else None
 
     for t, a in _clean_blocks(blocks, stats):
         if not fs:
@@ -254,8 +273,9 @@ def analyze_blocks(
         buf_t.append(t)
         buf_a.append(a)
         while float(t[-1]) >= (k + 1) * chunk_s + overlap_s:
-            run_window(k * chunk_s, (k + 1) * chunk_s, final=False)
-            k += 1
+            next_t = run_window(k * chunk_s, (k + 1) * chunk_s, final=False)
+            # jump over core intervals without samples (long gaps, absurd timestamps) in one step
+            k = max(k + 1, int(next_t // chunk_s)) if next_t is not None and math.isfinite(next_t) else k + 1
     if stats.n_samples < 2:
         raise InputError("too few valid samples for analysis")
     if buf_t and sum(x.size for x in buf_t):
@@ -293,6 +313,20 @@ def _rate_from(t: np.ndarray) -> float:
     return nice_rate_hz(1.0 / step)
 
 
+def _retrim(bouts: list[Bout], cols: dict[str, np.ndarray]) -> tuple[list[Bout], dict[str, np.ndarray]]:
+    """Re-apply the core's bout trimming (bout = first IC .. last IC + typical interval) to the stitched
+    strikes, so a bout's end uses the interval of the whole bout, not of its last window."""
+    from gaitimpact.core import pipeline
+
+    trim = getattr(pipeline, "trim_bouts", None) or getattr(pipeline, "_trim_bouts", None)
+    if trim is None or not bouts:
+        return bouts, cols
+    new_bouts, new_idx, keep = trim(cols["time_s"], bouts)
+    cols = {name: values[keep] for name, values in cols.items()}
+    cols["bout"] = np.asarray(new_idx, dtype=np.int64)[keep]
+    return list(new_bouts), cols
+
+
 def _stitch(
     kept: list[dict[str, np.ndarray]],
     clipped_bouts: list[tuple[float, float, str]],
@@ -323,6 +357,7 @@ def _stitch(
         cols = {name: getattr(empty, name) for name in ("time_s", "foot", "peak_g", "loading_rate_gps",
                                                        "clipped", "near_gap", "bout")}
     cols["bout"] = np.array([remap.get(int(b), -1) for b in cols["bout"]], dtype=np.int64)
+    bouts, cols = _retrim(bouts, cols)
     strikes = Strikes(**cols)
     if placement == "auto" and first is not None:
         placement = first.placement

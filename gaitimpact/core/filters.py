@@ -65,7 +65,7 @@ def contiguous_segments(
     declared = [_gap_pair(g) for g in gaps]
     for g0, g1 in declared:
         # a declared gap lying between two samples breaks the stretch there
-        k = int(np.searchsorted(time_s, g1, side="left"))
+        k = int(np.searchsorted(time_s, g1 - 1e-9, side="left"))
         if 0 < k < n and time_s[k - 1] <= g0 + 1e-9:
             brk[k - 1] = True
     cut = np.flatnonzero(brk) + 1

@@ -22,7 +22,13 @@ def gravity_direction(acc_g: np.ndarray, step: int = 1) -> np.ndarray:
 
 def vertical_g(acc_g: np.ndarray, up: np.ndarray) -> np.ndarray:
     """Vertical specific force in g (positive up; 1 g at rest) = acc_g . up."""
-    return np.asarray(acc_g, dtype=np.float64) @ up
+    return project(acc_g, up)
+
+
+def project(acc_g: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Component (g) of (N, 3) vectors along a unit axis (column arithmetic: faster than a matmul)."""
+    a = np.asarray(acc_g, dtype=np.float64)
+    return a[:, 0] * axis[0] + a[:, 1] * axis[1] + a[:, 2] * axis[2]
 
 
 def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

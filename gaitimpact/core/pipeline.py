@@ -31,7 +31,7 @@ from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, d
 from gaitimpact.errors import InputError
 from gaitimpact.recording import PLACEMENTS, Recording
 
-BOUT_MARGIN_S = 0.5
+BOUT_MARGIN_S = 1.5
 """Strikes are searched this far (s) beyond each running bout's block edges."""
 NEAR_GAP_BEFORE_S = 0.2
 """A strike is near_gap when a gap overlaps [IC - NEAR_GAP_BEFORE_S, IC + impact window]."""
@@ -102,16 +102,20 @@ def analyze_signal(
         warnings.append("no running found (standing/walking only?)")
 
     det = _detect_in_bouts(time_s, acc_g, res, fs_hz, placement, bouts, starts, stops)
-    ic = det.ic_time_s
+    bouts, bout_idx, keep = _trim_bouts(det.ic_time_s, bouts)
+    if not bouts and not any("no running" in w for w in warnings):
+        warnings.append("no running found (standing/walking only?)")
+    ic = det.ic_time_s[keep]
+    bout_idx = bout_idx[keep]
+    foot = det.foot[keep]
     fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g)
     win = IMPACT_WINDOW_S[placement]
     near_gap = overlaps_intervals(ic - NEAR_GAP_BEFORE_S, ic + win, gap_iv)
     # strikes whose window runs past the end of the samples are incomplete: flag them like a gap
     near_gap |= (ic + win > time_s[-1]) | (ic - NEAR_GAP_BEFORE_S < time_s[0])
-    bout_idx = _bout_index(ic, bouts)
     strikes = Strikes(
         time_s=ic,
-        foot=det.foot.astype("<U1"),
+        foot=foot.astype("<U1"),
         peak_g=fig.peak_g,
         loading_rate_gps=fig.loading_rate_gps,
         clipped=fig.clipped,
@@ -127,7 +131,7 @@ def analyze_signal(
     running_s = float(sum(b.duration_s for b in bouts))
     params = {
         "impact_window_s": win,
-        "peak": "max of the raw resultant |a| (g) in [IC, IC + impact_window_s], parabolic peak refinement",
+        "peak": "max of the raw resultant |a| (g) in [IC, IC + impact_window_s], band-limited interpolation",
         "loading_rate": f"(a{int(LOADING_RATE_FRACTIONS[1] * 100)} - a{int(LOADING_RATE_FRACTIONS[0] * 100)})"
                         " / (t80 - t20) of the rise from |a| at IC to the peak, g/s",
         "detection_filter": (f"zero-phase Butterworth low-pass {WAIST_LP_HZ:g} Hz (sosfiltfilt) on the vertical"
@@ -194,6 +198,25 @@ def _local_segments(starts: np.ndarray, stops: np.ndarray, i0: int, i1: int) -> 
     s = np.clip(starts[keep], i0, i1) - i0
     e = np.clip(stops[keep], i0, i1) - i0
     return s, e
+
+
+def _trim_bouts(ic: np.ndarray, bouts: list[Bout]) -> tuple[list[Bout], np.ndarray, np.ndarray]:
+    """Bouts trimmed to their strikes (first IC to last IC + one typical interval, s), bouts with
+    fewer than 3 strikes dropped; each strike's index into the returned list; strikes to keep."""
+    idx = _bout_index(ic, bouts)
+    out: list[Bout] = []
+    new_idx = np.zeros(ic.shape[0], dtype=np.int64)
+    for b in range(len(bouts)):
+        sel = np.flatnonzero(idx == b)
+        if sel.size < 3:
+            continue
+        t = ic[sel]
+        step = float(np.median(np.diff(t)))
+        new_idx[sel] = len(out)
+        out.append(Bout(float(t[0]), float(t[-1] + step), "running"))
+    kept_bouts = [b for b in range(len(bouts)) if np.count_nonzero(idx == b) >= 3]
+    keep = np.isin(idx, kept_bouts)
+    return out, new_idx, keep
 
 
 def _bout_index(ic: np.ndarray, bouts: list[Bout]) -> np.ndarray:

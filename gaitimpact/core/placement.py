@@ -3,9 +3,10 @@
 1. Waist vs foot (step symmetry): a waist sensor feels both feet, so the autocorrelation of |a|
    at half the stride period is about as high as at the full stride; a shoe/shank sensor feels one
    foot, so it is much lower. Median over the moving, periodic blocks.
-2. Shoe vs shank (impact rise time): the impact transient at the shoe peaks 5-10 ms after initial
-   contact, at the tibia 10-20 ms (heel pad, ankle and soft tissue low-pass it). The median
-   IC-to-peak time of up to MAX_BLOCKS s of running strikes decides (threshold SHOE_MAX_RISE_S).
+2. Shoe vs shank (impact timing): the impact transient at the shoe peaks 5-10 ms after initial
+   contact, at the tibia 10-20 ms (heel pad, ankle and soft tissue low-pass it). The median time
+   centroid of the transient (first CENTROID_WINDOW_S after IC) of up to MAX_BLOCKS s of running
+   strikes decides (threshold SHOE_MAX_CENTROID_S).
    Resultant only, so the mounting does not matter.
 """
 
@@ -15,16 +16,17 @@ import numpy as np
 
 from gaitimpact.core.bouts import STRIDE_LAGS_S, BlockStats, gait_period_s, running_blocks
 from gaitimpact.core.filters import contiguous_segments
-from gaitimpact.core.impact import impact_figures
 from gaitimpact.core.strikes import detect_foot
 
 ACTIVE_STD_G = 0.12
 """Blocks with a resultant std above this (g) are moving and used for the decision."""
 WAIST_SYMMETRY = 0.55
 """Step symmetry above this means a waist sensor."""
-SHOE_MAX_RISE_S = 0.0085
-"""A median IC-to-peak time below this (s) means a shoe sensor (shoe transients peak 5-10 ms after
-contact, tibial ones 10-20 ms: the heel pad and ankle soften them)."""
+SHOE_MAX_CENTROID_S = 0.010
+"""A median impact centroid below this (s after IC) means a shoe sensor (shoe transients peak 5-10 ms
+after contact, tibial ones 10-20 ms: the heel pad and ankle soften them)."""
+CENTROID_WINDOW_S = 0.025
+"""Window after IC (s) over which the impact centroid is taken."""
 MAX_BLOCKS = 60
 """At most this many blocks (s) of running are used for the rise-time feature."""
 
@@ -42,9 +44,13 @@ def step_symmetry(stats: BlockStats) -> tuple[float, np.ndarray]:
     return float(np.median(h / np.maximum(val[rows], 1e-6))), use
 
 
-def impact_rise_time_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stats: BlockStats,
-                       blocks: np.ndarray) -> float:
-    """Median time (s) from IC to the impact peak over the longest stretch of the given blocks."""
+def impact_centroid_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stats: BlockStats,
+                      blocks: np.ndarray) -> float:
+    """Median time centroid (s after IC) of the impact transient over the longest stretch of blocks.
+
+    Centroid of the excess of |a| over its value at IC within CENTROID_WINDOW_S after IC; being an
+    integral it depends little on the sampling rate (a peak time would).
+    """
     if blocks.size == 0:
         return float("nan")
     runs = np.split(blocks, np.flatnonzero(np.diff(blocks) != 1) + 1)
@@ -52,11 +58,19 @@ def impact_rise_time_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stat
     i0, i1 = int(best[0]) * stats.block, min((int(best[-1]) + 1) * stats.block, res_g.shape[0])
     t, r = time_s[i0:i1], res_g[i0:i1]
     starts, stops, _ = contiguous_segments(t, fs_hz)
-    det = detect_foot(t, r, fs_hz, starts, stops, "shoe")
-    if det.ic_time_s.shape[0] < 5:
+    ic = detect_foot(t, r, fs_hz, starts, stops, "shoe").ic_time_s
+    if ic.shape[0] < 5:
         return float("nan")
-    fig = impact_figures(t, r, det.ic_time_s, "shoe")
-    return float(np.median(fig.peak_time_s - det.ic_time_s))
+    length = max(2, int(np.ceil(CENTROID_WINDOW_S * fs_hz)) + 2)
+    j0 = np.searchsorted(t, ic)
+    idx = np.minimum(j0[:, None] + np.arange(length)[None, :], t.shape[0] - 1)
+    dt = t[idx] - ic[:, None]
+    excess = np.maximum(r[idx] - np.interp(ic, t, r)[:, None], 0.0)
+    excess[(dt > CENTROID_WINDOW_S) | (dt < 0)] = 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cent = (dt * excess).sum(axis=1) / excess.sum(axis=1)
+    cent = cent[np.isfinite(cent)]
+    return float(np.median(cent)) if cent.size >= 5 else float("nan")
 
 
 def decide_placement(time_s: np.ndarray, acc_g: np.ndarray, res_g: np.ndarray, fs_hz: float,
@@ -70,11 +84,11 @@ def decide_placement(time_s: np.ndarray, acc_g: np.ndarray, res_g: np.ndarray, f
     run = np.flatnonzero(running_blocks(stats, "shoe"))
     if run.size == 0:
         run = np.flatnonzero(stats.std_g >= ACTIVE_STD_G)
-    rise = impact_rise_time_s(time_s, res_g, fs_hz, stats, run)
-    if not np.isfinite(rise):
+    cent = impact_centroid_s(time_s, res_g, fs_hz, stats, run)
+    if not np.isfinite(cent):
         return "shoe", f"step symmetry {sym:.2f}: one foot; too few impacts to tell shoe from shank"
-    if rise < SHOE_MAX_RISE_S:
-        return "shoe", (f"step symmetry {sym:.2f}: one foot; impact peaks {rise * 1e3:.1f} ms after contact "
-                        f"(< {SHOE_MAX_RISE_S * 1e3:.1f} ms: sharp shoe transient)")
-    return "shank", (f"step symmetry {sym:.2f}: one foot; impact peaks {rise * 1e3:.1f} ms after contact "
-                     f"(>= {SHOE_MAX_RISE_S * 1e3:.1f} ms: transient softened by heel pad and ankle)")
+    if cent < SHOE_MAX_CENTROID_S:
+        return "shoe", (f"step symmetry {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
+                        f"(< {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: sharp shoe transient)")
+    return "shank", (f"step symmetry {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
+                     f"(>= {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: transient softened by heel pad and ankle)")

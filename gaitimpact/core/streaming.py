@@ -36,9 +36,18 @@ class LiveFigures:
 class StreamingAnalyzer:
     """Re-run the offline core on a rolling window; commit strikes once older than `settle_s` (s)."""
 
-    def __init__(self, fs_hz: float, *, placement: str = "auto", range_g: float | None = None,
-                 window_s: float = 12.0, hop_s: float = 0.5, settle_s: float = 2.0,
-                 rolling_s: float = 30.0, min_separation_s: float = 0.12) -> None:
+    def __init__(
+        self,
+        fs_hz: float,
+        *,
+        placement: str = "auto",
+        range_g: float | None = None,
+        window_s: float = 12.0,
+        hop_s: float = 0.5,
+        settle_s: float = 2.0,
+        rolling_s: float = 30.0,
+        min_separation_s: float = 0.12,
+    ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
         self.range_g = range_g
@@ -71,18 +80,18 @@ class StreamingAnalyzer:
         if self._end + n > self._t.shape[0]:
             keep_from = max(self._start, self._end - self._cap)
             k = self._end - keep_from
-            self._t[:k] = self._t[keep_from:self._end]
-            self._a[:k] = self._a[keep_from:self._end]
+            self._t[:k] = self._t[keep_from : self._end]
+            self._a[:k] = self._a[keep_from : self._end]
             self._start, self._end = 0, k
             if self._end + n > self._t.shape[0]:  # a block larger than the whole buffer
                 grow = self._end + n
                 self._t = np.resize(self._t, grow)
                 self._a = np.resize(self._a, (grow, 3))
-        self._t[self._end:self._end + n] = time_s
-        self._a[self._end:self._end + n] = acc_g
+        self._t[self._end : self._end + n] = time_s
+        self._a[self._end : self._end + n] = acc_g
         self._end += n
         newest = self._t[self._end - 1]
-        lo = np.searchsorted(self._t[self._start:self._end], newest - self.window_s)
+        lo = np.searchsorted(self._t[self._start : self._end], newest - self.window_s)
         self._start += int(lo)
 
     def add_gap(self, start_s: float, end_s: float) -> None:
@@ -109,13 +118,14 @@ class StreamingAnalyzer:
     def _run(self, final: bool) -> None:
         from gaitimpact.core.pipeline import analyze_signal  # the CORE engineer's offline pipeline
 
-        t = self._t[self._start:self._end]
-        a = self._a[self._start:self._end]
+        t = self._t[self._start : self._end]
+        a = self._a[self._start : self._end]
         t0 = float(t[0])
         gaps = [(s - t0, e - t0) for s, e in self._gaps if e > t0]
         try:
-            an = analyze_signal(t - t0, a, self.fs_hz, placement=self.placement, range_g=self.range_g,
-                                gaps=gaps)
+            an = analyze_signal(
+                t - t0, a, self.fs_hz, placement=self.placement, range_g=self.range_g, gaps=gaps
+            )
         except Exception as exc:  # noqa: BLE001 - a window the core cannot analyse is skipped, noted once
             msg = f"window analysis skipped: {exc}"
             if msg not in self.warnings:

@@ -16,28 +16,43 @@ All times are in the input's time base (s); the functions hold no state, so they
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
 
 from gaitimpact.core.filters import zero_phase_filter
-from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
+from gaitimpact.core.orientation import gravity_direction, horizontal_basis, project, vertical_g
 
+PERIOD_WINDOW_S = 120.0
+"""At most this much signal (s) is used to estimate the gait period of a stretch."""
+LOCAL_HALF = 8
+"""Neighbours (strikes) on each side used for the local typical strike."""
+WAIST_DETECT_HZ = 250.0
+"""Waist detection runs on at most about this rate (Hz): higher rates are subsampled first."""
 WAIST_LP_HZ = 20.0
 """Low-pass cut-off (Hz) of the vertical signal used to find waist strikes."""
 ONSET_FRACTION = {"waist": 0.2, "shoe": 0.2, "shank": 0.2}
 """Fraction of the trough-to-peak rise where the onset tangent is taken."""
 WAIST_MAX_TROUGH_G = 0.6
 """A waist strike needs a flight phase before it: the low-passed vertical must drop below this (g)."""
+WAIST_MAX_TROUGH_FIRST_G = 0.9
+"""...unless it is the first step of a run: trough below this (g) and a peak of a running step."""
+WAIST_FIRST_REL_PEAK = 0.8
+"""Relative height (of the median running peak) a step without flight needs to count."""
 WAIST_MIN_REL_PEAK = 0.65
 """A waist strike's vertical peak must reach this fraction of the median one (drops walking steps)."""
 STEP_PERIOD_RANGE_S = (0.25, 0.55)
 """Plausible running step period (s): 110-240 steps/min."""
 SPIKE_HALF_WIDTH_S = {"shoe": 0.010, "shank": 0.015}
 """Half width (s) of the spikiness detector for shoe/shank impacts (tibial transients are slower)."""
+SPIKE_MIN_G = 1.0
+"""Smallest spikiness (g) that can be a running impact (running impacts give >= 3 g)."""
 SPIKE_REL_HEIGHT = 0.25
 """Shoe/shank candidates below this fraction of the median spikiness are not strikes."""
+FOOT_MIN_REL_PEAK = 0.6
+"""A shoe/shank impact must reach this fraction of the median impact peak of the stretch."""
 FOOT_LOOKBACK_S = 0.04
 """How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
 LR_STANCE_S = 0.06
@@ -55,11 +70,18 @@ class DetectedStrikes:
 
 def dominant_period_s(x: np.ndarray, fs_hz: float, lo_s: float, hi_s: float,
                       decimated: bool = False) -> float | None:
-    """Dominant period (s) of x within [lo_s, hi_s] from its autocorrelation (FFT), or None."""
+    """Dominant period (s) of x within [lo_s, hi_s] from its autocorrelation (FFT), or None.
+
+    Uses at most the middle PERIOD_WINDOW_S of x (the period only sets the minimum peak spacing).
+    """
     step = 1 if decimated else max(1, int(fs_hz // 100))
     y = np.asarray(x[::step], dtype=np.float64)
     fs = fs_hz / step
     n = y.shape[0]
+    longest = int(PERIOD_WINDOW_S * fs)
+    if n > longest:
+        y = y[(n - longest) // 2:(n + longest) // 2]
+        n = y.shape[0]
     if n < int(3 * hi_s * fs):
         return None
     y = y - y.mean()
@@ -81,6 +103,25 @@ def dominant_period_s(x: np.ndarray, fs_hz: float, lo_s: float, hi_s: float,
         if den < 0:
             return (k + 0.5 * (y0 - y2) / den) / fs
     return k / fs
+
+
+def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL_HALF) -> np.ndarray:
+    """Per element, the median of x over the `use` elements among its +-half neighbours (same unit).
+
+    Used for "relative to the typical strike" thresholds that must follow changes of pace.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
+    vals = np.where(np.ones(n, dtype=bool) if use is None else use, x, np.nan)
+    if n == 0:
+        return vals
+    pad = np.pad(vals, half, constant_values=np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN, handled below
+        med = np.nanmedian(win, axis=1)
+    fallback = np.nanmedian(vals) if np.isfinite(vals).any() else 0.0
+    return np.where(np.isfinite(med), med, fallback)
 
 
 def _windows(idx_end: np.ndarray, length: int, lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +171,24 @@ def onset_times(
     return onset, ok, trough
 
 
+def find_peaks_per_stretch(x: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                           **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """`scipy.signal.find_peaks` run on every gap-free stretch separately (a sample `distance`
+    must not reach across a gap); returns the peak indices and heights."""
+    if starts.shape[0] <= 1:
+        a = int(starts[0]) if starts.shape[0] else 0
+        b = int(stops[0]) if stops.shape[0] else x.shape[0]
+        idx, _ = signal.find_peaks(x[a:b], **kwargs)
+        return idx + a, x[idx + a]
+    out = []
+    for a, b in zip(starts.tolist(), stops.tolist()):  # one call per stretch between gaps
+        if b - a >= 3:
+            idx, _ = signal.find_peaks(x[a:b], **kwargs)
+            out.append(idx + a)
+    idx = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    return idx, x[idx]
+
+
 def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """First sample index of the gap-free stretch holding each index."""
     return starts[np.searchsorted(starts, idx, side="right") - 1]
@@ -139,22 +198,35 @@ def detect_waist(
     time_s: np.ndarray, acc_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
     up: np.ndarray | None = None,
 ) -> DetectedStrikes:
-    """Waist ICs (s) of both feet in a stretch of running, with L/R from mediolateral sway."""
+    """Waist ICs (s) of both feet in a stretch of running, with L/R from mediolateral sway.
+
+    Above WAIST_DETECT_HZ the samples are subsampled for detection (the 20 Hz low-pass follows, the
+    timestamps stay real), which keeps the waist path as fast as the shoe path.
+    """
+    d = max(1, int(fs_hz // WAIST_DETECT_HZ))
+    if d > 1:
+        time_s, acc_g, fs_hz = time_s[::d], acc_g[::d], fs_hz / d
+        starts, stops = (starts + d - 1) // d, (stops + d - 1) // d
     if up is None:
         up = gravity_direction(acc_g, step=max(1, int(fs_hz // 50)))
     v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
     period = dominant_period_s(v, fs_hz, *STEP_PERIOD_RANGE_S) or 0.33
     dist = max(1, int(0.6 * period * fs_hz))
-    peaks, _ = signal.find_peaks(v, height=1.4, distance=dist, prominence=0.6)
-    lookback = max(2, int(0.8 * period * fs_hz))
+    peaks, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=0.6)
+    lookback = max(2, int(0.6 * period * fs_hz))
     seg0 = _segment_start_of(peaks, starts)
     ic, ok, trough = onset_times(time_s, v, peaks, lookback, ONSET_FRACTION["waist"], seg0)
-    ok &= trough <= WAIST_MAX_TROUGH_G
-    if ok.sum() >= 3:
-        ok &= v[peaks] >= WAIST_MIN_REL_PEAK * np.median(v[peaks[ok]])
+    flight = trough <= WAIST_MAX_TROUGH_G
+    if np.count_nonzero(ok & flight) >= 3:
+        typical = local_median(v[peaks], ok & flight)
+        # the first step of a run follows walking (no flight before it) but lands like a running step
+        first_step = (trough <= WAIST_MAX_TROUGH_FIRST_G) & (v[peaks] >= WAIST_FIRST_REL_PEAK * typical)
+        ok &= (flight | first_step) & (v[peaks] >= WAIST_MIN_REL_PEAK * typical)
+    else:
+        ok &= flight
     ic, peaks = ic[ok], peaks[ok]
     foot = waist_feet(time_s, acc_g, ic, up)
-    return DetectedStrikes(ic, peaks, foot)
+    return DetectedStrikes(ic, peaks * d, foot)
 
 
 def spikiness_g(res_g: np.ndarray, half_width: int) -> np.ndarray:
@@ -185,12 +257,21 @@ def detect_foot(
     stride = dominant_period_s(smooth, fs_hz / step, 2 * STEP_PERIOD_RANGE_S[0], 2 * STEP_PERIOD_RANGE_S[1],
                                decimated=True) or 0.7
     dist = max(1, int(0.6 * stride * fs_hz))
-    cand, props = signal.find_peaks(spike, height=0.3, distance=dist)
+    # a spike must be seen whole: blank k samples at the edges of every gap-free stretch
+    if starts.shape[0] > 1 or (starts.shape[0] and (starts[0] > 0 or stops[0] < res_g.shape[0])):
+        edge = np.zeros(res_g.shape[0] + 1, dtype=np.int64)
+        np.add.at(edge, np.clip(starts, 0, res_g.shape[0]), 1)
+        np.add.at(edge, np.clip(starts + k, 0, res_g.shape[0]), -1)
+        np.add.at(edge, np.clip(stops - k, 0, res_g.shape[0]), 1)
+        np.add.at(edge, np.clip(stops, 0, res_g.shape[0]), -1)
+        spike[np.cumsum(edge[:-1]) > 0] = 0.0
+    cand, h = find_peaks_per_stretch(spike, starts, stops, height=SPIKE_MIN_G, distance=dist)
     if cand.size:
-        h = props["peak_heights"]
-        cand = cand[h >= SPIKE_REL_HEIGHT * np.median(h)]
+        cand = cand[h >= SPIKE_REL_HEIGHT * local_median(h)]
     # the impact peak: the raw maximum within +-k samples of the spike
     peaks = _local_argmax(res_g, cand, k)
+    if peaks.size >= 3:  # walking heel strikes at the edges of a run land far softer
+        peaks = peaks[res_g[peaks] >= FOOT_MIN_REL_PEAK * local_median(res_g[peaks])]
     lookback = max(3, int(FOOT_LOOKBACK_S * fs_hz))
     seg0 = _segment_start_of(peaks, starts)
     ic, ok, _ = onset_times(time_s, res_g, peaks, lookback, ONSET_FRACTION[placement], seg0)
@@ -222,7 +303,7 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     if m < 4:
         return foot
     e1, e2 = horizontal_basis(up)
-    h = np.asarray(acc_g, dtype=np.float64) @ np.column_stack((e1, e2))
+    h = np.column_stack((project(acc_g, e1), project(acc_g, e2)))
     h = h - h.mean(axis=0)
     cs = np.concatenate((np.zeros((1, 2)), np.cumsum(h, axis=0)))
     i0 = np.searchsorted(time_s, ic_time_s)

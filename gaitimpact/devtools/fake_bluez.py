@@ -35,8 +35,9 @@ What bleak 3.1's BlueZ backend needs (read from bleak/backends/bluezdbus/*.py), 
   ("/serviceXXXX/charXXXX") off the characteristic path -- any other shape silently drops notifications.
 - GattService1 (UUID, Primary, Device), GattCharacteristic1 (UUID, Service, Value, Notifying, Flags,
   MTU; ReadValue(a{sv}) -> ay, WriteValue(ay, a{sv}), StartNotify, StopNotify), GattDescriptor1 (UUID,
-  Characteristic, Value, Flags; ReadValue, WriteValue). bleak uses StartNotify by default; this fake
-  refuses AcquireNotify/AcquireWrite (NotSupported) and never shows NotifyAcquired.
+  Characteristic, Value, Flags; ReadValue, WriteValue). bleak uses StartNotify by default and uses
+  AcquireNotify for streaming only if the characteristic shows NotifyAcquired, which this fake never
+  does. AcquireWrite/AcquireNotify do work (fd + MTU) so bleak's `_acquire_mtu()` / `mtu_size` work.
 - A notification is a PropertiesChanged of `Value` on the characteristic object (sent from the fake's
   own connection; bleak's manager connection receives it).
 - Link loss: `ServicesResolved` false, then `Connected` false (bleak fires its disconnected callback),
@@ -45,16 +46,48 @@ What bleak 3.1's BlueZ backend needs (read from bleak/backends/bluezdbus/*.py), 
   ("org.bluez.Error.Failed: Operation failed with ATT error: 0x..") and bleak raises
   BleakGATTProtocolError.
 
-Pitfalls: bleak keeps one BlueZ manager per event loop and connects it on first use, so set the
-environment *before* the first bleak call in a process/loop; a fresh `asyncio.run` gets a fresh
-manager. `BlueZFeatures` (the bluetoothctl check) is process-global and runs once.
+- A device connected at BlueZ level keeps its link when the client process dies (BlueZ does not
+  disconnect on client exit), and a connected sensor does not advertise: a restarted client must
+  attach through `BleakAdapter.get_connected_devices()` (it filters on Device1.UUIDs containing 1801,
+  which BlueZ -- and this fake -- list once connected), not a scan. Its notify sessions do end.
+- One notify session per client and characteristic: a second StartNotify from the same connection
+  fails ("Already notifying"), as in BlueZ.
 
-Python API (plain dataclasses): FakeCharacteristic / FakeDescriptor / FakeService / FakeDevice, and
-`FakeBluez` (`start`, `add_device`, `notify`, `disconnect`, `vanish`, `reappear`, ...). For tests that
-run the real CLI in a subprocess there is a D-Bus control interface (`org.gaitimpact.FakeControl`,
-see `FakeControl1`, `call_control`) and three ways to host the fake: in the test's own event loop,
-`FakeBluezThread` (a background thread of the test process) or `FakeBluezProcess` (a subprocess
-running `python -m gaitimpact.devtools.fake_bluez --factory module:function`).
+Pitfalls met while building this:
+- bleak keeps one BlueZ manager per event loop and connects it on first use, so set the environment
+  *before* the first bleak call in a loop; a fresh `asyncio.run` gets a fresh manager.
+  `BlueZFeatures` (the bluetoothctl check) is process-global and runs once.
+- dbus-fast 5.x drops its whole connection when a write meets a full socket buffer (BlockingIOError).
+  A burst of notifications faster than dbus-daemon reads would kill the fake, so notifications pass a
+  flow-control queue (sent in order when the socket is writable; stats "notifications_queued").
+- Hooks run inside the D-Bus dispatch: notifications sent from a write hook (a control point's
+  answer) are held until the write's reply is out, as on air.
+- `python -m gaitimpact.devtools.fake_bluez` re-imports itself as a module so factories and the
+  server share one `FakeDevice` class.
+- dbus-daemon's stderr goes to a file: an unread pipe fills up and blocks the daemon.
+
+Python API (plain dataclasses)::
+
+    fake = FakeBluez()
+    await fake.start(bus_address)                       # owns org.bluez (+ org.gaitimpact.FakeControl)
+    dev = fake.add_device(FakeDevice("C0:FF:EE:00:00:01", "GI-Sensor", rssi=-50,
+        advertised_uuids=[SVC], services=[FakeService(SVC, [
+            FakeCharacteristic(DATA, ["notify"], on_notify=start_or_stop_streaming),
+            FakeCharacteristic(CTRL, ["write"], on_write=handle_command)])]))
+    await fake.notify(dev, DATA, packet)                # or notify_nowait(); False if not subscribed
+    fake.disconnect(dev, down_s=2.0); fake.vanish(dev); fake.reappear(dev)
+    fake.drop_next(dev, 3); fake.corrupt_next(dev, 1); fake.stats(dev)
+
+Stats counters per device: notifications_sent / _dropped (DropNext) / _corrupted (CorruptNext) /
+_skipped (nobody subscribed or not connected) / _queued (flow control) / _purged (still queued at a
+link loss) / _overflow, connects, link_losses, reads, writes.
+
+For tests that run the real CLI in a subprocess there is a D-Bus control interface
+(`org.gaitimpact.FakeControl`, see `FakeControl1`; `call_control(bus, "DropNext", address, 3)`) and
+three ways to host the fake: in the test's own event loop, `FakeBluezThread` (a background thread of
+the test process, Python API via `.call(fn)`) or `FakeBluezProcess` (a subprocess running
+`python -m gaitimpact.devtools.fake_bluez --factory module:function --opt key=value`).
+`python -m gaitimpact.devtools.fake_bluez --selftest 2` checks a machine end to end and prints figures.
 """
 
 from __future__ import annotations
@@ -70,9 +103,11 @@ import os
 import re
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -83,7 +118,7 @@ from typing import Annotated, Any, TypeVar
 
 from dbus_fast import BusType, DBusError, Message, MessageType, NameFlag, RequestNameReply, Variant
 from dbus_fast.aio import MessageBus
-from dbus_fast.annotations import DBusDouble, DBusSignature, DBusStr, DBusUInt32
+from dbus_fast.annotations import DBusBool, DBusDouble, DBusSignature, DBusStr, DBusUInt32
 from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
@@ -110,6 +145,7 @@ GAP_SERVICE_UUID = "00001800-0000-1000-8000-00805f9b34fb"
 GATT_SERVICE_UUID = "00001801-0000-1000-8000-00805f9b34fb"
 _BASE_UUID_TAIL = "-0000-1000-8000-00805f9b34fb"
 _FIRST_HANDLE = 0x000A
+_ACQUIRED = "<acquired>"  # subscriber key of an AcquireNotify socket
 
 _ERR_FAILED = "org.bluez.Error.Failed"
 _ERR_NOT_PERMITTED = "org.bluez.Error.NotPermitted"
@@ -339,7 +375,9 @@ class _CharState:
     iface: _PropsInterface
     uuid: str
     descriptors: list[_DescState]
-    subscribers: set[str] = field(default_factory=set)
+    subscribers: set[str] = field(default_factory=set)  # bus names with a notify session (or ACQUIRED)
+    notify_sock: socket.socket | None = None  # our end of an AcquireNotify socket
+    write_sock: socket.socket | None = None  # our end of an AcquireWrite socket
 
 
 @dataclass(eq=False)
@@ -366,13 +404,18 @@ class _DeviceState:
     drop_next: int = 0
     corrupt_next: int = 0
     stats: Counter[str] = field(default_factory=Counter)
+    char_cache: dict[str, _CharState] = field(default_factory=dict)  # uuid as given -> characteristic
 
     def find_char(self, uuid: str) -> _CharState:
         """The first characteristic with this UUID (any service); KeyError if none."""
+        found = self.char_cache.get(uuid)
+        if found is not None:
+            return found
         wanted = normalize_uuid(uuid)
         for service in self.services:
             for char in service.chars:
                 if char.uuid == wanted:
+                    self.char_cache[uuid] = char
                     return char
         raise KeyError(f"{self.dev.address} has no characteristic {uuid}")
 
@@ -451,15 +494,21 @@ class FakeBluez:
     async def start(self, bus_address: str) -> None:
         """Connect to the bus at `bus_address`, own org.bluez (and the control name), export hci0."""
         self.bus_address = bus_address
-        self.bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
-        self.bus.add_message_handler(self._on_message)
-        await self._add_match("type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'")
-        self.bus.export(ADAPTER_PATH, self.adapter)
-        await _own_name(self.bus, BLUEZ_SERVICE)
-        if self.control:
-            self.control_bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
-            self.control_bus.export(CONTROL_PATH, FakeControl1(self))
-            await _own_name(self.control_bus, CONTROL_BUS_NAME)
+        try:
+            self.bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM,
+                                        negotiate_unix_fd=True).connect()
+            self.bus.add_message_handler(self._on_message)
+            await self._add_match("type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'")
+            self.bus.export(ADAPTER_PATH, self.adapter)
+            await _own_name(self.bus, BLUEZ_SERVICE)
+            if self.control:
+                self.control_bus = MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM)
+                await self.control_bus.connect()
+                self.control_bus.export(CONTROL_PATH, FakeControl1(self))
+                await _own_name(self.control_bus, CONTROL_BUS_NAME)
+        except BaseException:
+            await self.stop()
+            raise
         log.info("fake BlueZ up on %s", bus_address)
 
     async def stop(self) -> None:
@@ -468,6 +517,10 @@ class FakeBluez:
             self._pump_handle.cancel()
             self._pump_handle = None
         self._purge_queue(None)
+        for state in self._devices.values():
+            for char in state.chars_by_path.values():
+                self._release(char, "write")
+                self._release(char, "notify")
         tasks = list(self._tasks)
         if self._advertiser is not None:
             tasks.append(self._advertiser)
@@ -483,12 +536,6 @@ class FakeBluez:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(bus.wait_for_disconnect(), 2.0)
         self.bus = self.control_bus = None
-
-    async def __aenter__(self) -> FakeBluez:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _add_match(self, rule: str) -> None:
         assert self.bus is not None
@@ -623,13 +670,29 @@ class FakeBluez:
         """
         if device is not None:
             return dict(self._state(device).stats)
-        return {addr: {**s.stats, "connected": s.connected, "in_range": s.in_range, "name": s.dev.name}
+        return {addr: {**s.stats, "connected": s.connected, "in_range": s.in_range, "name": s.dev.name,
+                       "notifying": [c.uuid for c in s.chars_by_path.values()
+                                     if s.connected and c.subscribers]}
                 for addr, s in self._devices.items()}
+
+    async def wait_notifying(self, device: FakeDevice | str, char_uuid: str, timeout_s: float = 10.0,
+                             notifying: bool = True) -> bool:
+        """Wait until a client has (notifying=True) or has no longer notifications on; False on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.is_notifying(device, char_uuid) != notifying:
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
     # -- notifications (fast path) --------------------------------------------------------------
 
     def notify_nowait(self, device: FakeDevice | str, char_uuid: str, data: bytes) -> bool:
-        """Send one notification now; False if not connected/subscribed or dropped by DropNext."""
+        """Send one notification now (or queue it, in order, if the bus is backed up): True.
+
+        False if nobody is subscribed, the device is not connected, or DropNext ate it.
+        """
         state = self._state(device)
         char = state.find_char(char_uuid)
         return self._notify_char(state, char, data) is not None
@@ -662,6 +725,16 @@ class FakeBluez:
         char.iface.values["Value"] = payload
         msg = Message.new_signal(char.path, PROPERTIES_IFACE, "PropertiesChanged", "sa{sv}as",
                                  [CHAR_IFACE, {"Value": Variant("ay", payload)}, []])
+        if char.notify_sock is not None:  # acquired: straight into the client's socket
+            try:
+                char.notify_sock.send(payload)
+            except OSError:
+                state.stats["notifications_dropped"] += 1
+                return None
+            state.stats["notifications_sent"] += 1
+            sent: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            sent.set_result(None)
+            return sent
         if self._held is not None:  # sent from inside a write hook: goes out after the write's reply
             state.stats["notifications_sent"] += 1
             self._held.append(msg)
@@ -734,7 +807,7 @@ class FakeBluez:
         char = state.find_char(char_uuid)
         char.spec.value = bytes(data)
         char.iface.values["Value"] = bytes(data)
-        return char.subscribers and self._notify_char(state, char, data) is not None
+        return bool(char.subscribers) and self._notify_char(state, char, data) is not None
 
     # -- faults ---------------------------------------------------------------------------------
 
@@ -793,6 +866,10 @@ class FakeBluez:
             raise KeyError(f"{state.dev.address} has no command {name!r}") from None
         return str(fn(arg))
 
+    def is_available(self, device: FakeDevice | str) -> bool:
+        """True if the device is in range, not in a Disconnect downtime, and the adapter is powered."""
+        return self._available(self._state(device))
+
     def _available(self, state: _DeviceState) -> bool:
         powered = bool(self.adapter.values["Powered"])
         return powered and state.in_range and time.monotonic() >= state.down_until
@@ -843,6 +920,12 @@ class FakeBluez:
         state.iface.update(Connected=False)
         for service in reversed(state.services):
             for char in service.chars:
+                self._release(char, "write")
+                if char.notify_sock is not None:
+                    char.notify_sock.close()  # the client sees the socket hang up
+                    with contextlib.suppress(Exception):
+                        asyncio.get_running_loop().remove_reader(char.notify_sock.fileno())
+                    char.notify_sock = None
                 was_notifying = bool(char.subscribers)
                 char.subscribers.clear()
                 char.iface.values["Notifying"] = False
@@ -912,11 +995,7 @@ class FakeBluez:
         self._discovery_filters.pop(name, None)
         for state in self._devices.values():
             for char in state.chars_by_path.values():
-                if name in char.subscribers:
-                    char.subscribers.discard(name)
-                    if not char.subscribers:
-                        char.iface.update(Notifying=False)
-                        self._run_hook(char.spec.on_notify, False)
+                self._unsubscribe(char, name)
 
     # -- D-Bus method dispatch ------------------------------------------------------------------
 
@@ -1041,24 +1120,33 @@ class FakeBluez:
             if member == "StartNotify":
                 if not _has_any(flags, _NOTIFY_FLAGS):
                     return Message.new_error(msg, _ERR_NOT_SUPPORTED, "Operation is not supported")
-                first = not char.subscribers
-                char.subscribers.add(sender)
-                if first:
-                    self._set_cccd(char, b"\x01\x00" if "notify" in flags else b"\x02\x00")
-                    char.iface.update(Notifying=True)
-                    self._run_hook(char.spec.on_notify, True)
+                if char.notify_sock is not None:
+                    return Message.new_error(msg, _ERR_NOT_PERMITTED, "Notify acquired")
+                if sender in char.subscribers:  # BlueZ: one notify session per client
+                    return Message.new_error(msg, _ERR_FAILED, "Already notifying")
+                self._subscribe(char, sender)
                 return Message.new_method_return(msg)
             if member == "StopNotify":
                 if sender not in char.subscribers:
                     return Message.new_error(msg, _ERR_FAILED, "No notify session started")
-                char.subscribers.discard(sender)
-                if not char.subscribers:
-                    self._set_cccd(char, b"\x00\x00")
-                    char.iface.update(Notifying=False)
-                    self._run_hook(char.spec.on_notify, False)
+                self._unsubscribe(char, sender)
                 return Message.new_method_return(msg)
-            if member in ("AcquireNotify", "AcquireWrite", "Confirm"):
-                return Message.new_error(msg, _ERR_NOT_SUPPORTED, "Operation is not supported")
+            if member == "AcquireNotify":
+                if not _has_any(flags, _NOTIFY_FLAGS):
+                    return Message.new_error(msg, _ERR_NOT_SUPPORTED, "Operation is not supported")
+                if char.notify_sock is not None:
+                    return Message.new_error(msg, _ERR_NOT_PERMITTED, "Notify acquired")
+                if char.subscribers:
+                    return Message.new_error(msg, _ERR_IN_PROGRESS, "In Progress")
+                return self._acquire(msg, state, char, "notify")
+            if member == "AcquireWrite":
+                if "write-without-response" not in flags:
+                    return Message.new_error(msg, _ERR_NOT_SUPPORTED, "Operation is not supported")
+                if char.write_sock is not None:
+                    return Message.new_error(msg, _ERR_NOT_PERMITTED, "Write acquired")
+                return self._acquire(msg, state, char, "write")
+            if member == "Confirm":
+                return Message.new_method_return(msg)
             return Message.new_error(msg, _ERR_UNKNOWN_METHOD, f"no method {member}")
         desc = state.descs_by_path.get(path)
         if desc is None:
@@ -1077,6 +1165,74 @@ class FakeBluez:
 
             return self._reply_write(msg, store)
         return Message.new_error(msg, _ERR_UNKNOWN_METHOD, f"no method {member}")
+
+    def _subscribe(self, char: _CharState, key: str) -> None:
+        first = not char.subscribers
+        char.subscribers.add(key)
+        if first:
+            self._set_cccd(char, b"\x01\x00" if "notify" in char.spec.flags else b"\x02\x00")
+            char.iface.update(Notifying=True)
+            self._run_hook(char.spec.on_notify, True)
+
+    def _unsubscribe(self, char: _CharState, key: str) -> None:
+        if key not in char.subscribers:
+            return
+        char.subscribers.discard(key)
+        if not char.subscribers:
+            self._set_cccd(char, b"\x00\x00")
+            char.iface.update(Notifying=False)
+            self._run_hook(char.spec.on_notify, False)
+
+    def _acquire(self, msg: Message, state: _DeviceState, char: _CharState, kind: str) -> bool:
+        """AcquireNotify/AcquireWrite: answer (fd, MTU) with one end of a SEQPACKET socket pair.
+
+        Acquired notifications go to the socket instead of Value PropertiesChanged; bytes the client
+        writes to an acquired write socket reach on_write. Closing the socket releases it. bleak itself
+        only uses this in _acquire_mtu() (to learn the MTU); this fake never advertises NotifyAcquired.
+        """
+        assert self.bus is not None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setblocking(False)
+        loop = asyncio.get_running_loop()
+        if kind == "notify":
+            char.notify_sock = ours
+            self._subscribe(char, _ACQUIRED)
+        else:
+            char.write_sock = ours
+        loop.add_reader(ours.fileno(), self._on_acquired_readable, state, char, kind)
+        reply = Message.new_method_return(msg, "hq", [0, state.dev.mtu], unix_fds=[theirs.fileno()])
+        self.bus.send(reply).add_done_callback(lambda _f: theirs.close())
+        return True
+
+    def _on_acquired_readable(self, state: _DeviceState, char: _CharState, kind: str) -> None:
+        sock = char.notify_sock if kind == "notify" else char.write_sock
+        if sock is None:
+            return
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client closed its end
+            self._release(char, kind)
+            return
+        if kind == "write":
+            state.stats["writes"] += 1
+            self._run_hook(char.spec.on_write, data)
+
+    def _release(self, char: _CharState, kind: str) -> None:
+        sock = char.notify_sock if kind == "notify" else char.write_sock
+        if sock is None:
+            return
+        if kind == "notify":
+            char.notify_sock = None
+            self._unsubscribe(char, _ACQUIRED)
+        else:
+            char.write_sock = None
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(sock.fileno())
+        sock.close()
 
     @staticmethod
     def _set_cccd(char: _CharState, value: bytes) -> None:
@@ -1201,6 +1357,23 @@ class FakeControl1(ServiceInterface):
         self._fake.corrupt_next(self._state(address).dev, int(n))
 
     @dbus_method()
+    async def WaitNotifying(  # noqa: N802
+        self, address: DBusStr, char_uuid: DBusStr, timeout_s: DBusDouble
+    ) -> DBusBool:
+        """Wait up to timeout_s (s) until a client subscribed to char_uuid; False on timeout."""
+        state = self._state(address)
+        try:
+            state.find_char(char_uuid)
+        except KeyError as exc:
+            raise DBusError(_ERR_UNKNOWN_DEVICE, str(exc)) from None
+        return await self._fake.wait_notifying(state.dev, char_uuid, float(timeout_s))
+
+    @dbus_method()
+    def SetPowered(self, powered: DBusBool) -> DBusNothing:  # noqa: N802
+        """Adapter power (off: all links lost, scans fail as "Bluetooth is off")."""
+        self._fake.set_powered(bool(powered))
+
+    @dbus_method()
     def Stats(self) -> DBusStr:  # noqa: N802
         """JSON {address: {counter: n, ...}} for every device."""
         return json.dumps(self._fake.stats(), sort_keys=True)
@@ -1218,7 +1391,8 @@ class FakeControl1(ServiceInterface):
 
 
 _CONTROL_SIGNATURES = {"Disconnect": "sd", "Vanish": "s", "Reappear": "s", "DropNext": "su",
-                       "CorruptNext": "su", "Stats": "", "Command": "sss"}
+                       "CorruptNext": "su", "SetPowered": "b", "Stats": "", "Command": "sss",
+                       "WaitNotifying": "ssd"}
 
 
 async def call_control_async(bus_address: str, method: str, *args: Any, timeout_s: float = 5.0) -> Any:
@@ -1226,9 +1400,12 @@ async def call_control_async(bus_address: str, method: str, *args: Any, timeout_
     if method not in _CONTROL_SIGNATURES:
         raise ValueError(f"unknown control method {method!r}; one of {sorted(_CONTROL_SIGNATURES)}")
     signature = _CONTROL_SIGNATURES[method]
-    body = [float(a) if t == "d" else int(a) if t == "u" else str(a) for t, a in zip(signature, args)]
+    convert = {"d": float, "u": int, "b": bool, "s": str}
+    body = [convert[t](a) for t, a in zip(signature, args)]
     if len(body) != len(signature):
         raise ValueError(f"{method} takes {len(signature)} arguments")
+    if method == "WaitNotifying":
+        timeout_s = max(timeout_s, float(body[2]) + 5.0)
     bus = MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM)
     try:
         await asyncio.wait_for(bus.connect(), timeout_s)
@@ -1464,7 +1641,9 @@ class FakeBluezThread:
 class FakeBluezProcess:
     """Run `python -m gaitimpact.devtools.fake_bluez` as a subprocess on an existing bus.
 
-    Waits for its READY line; control it with `.control("Disconnect", address, 2.0)` etc.
+    Waits for its READY line; control it with `.control("Disconnect", address, 2.0)` etc. Its stderr
+    (logs, a factory's traceback) goes to log_path (default: a temp file, quoted if it fails to start);
+    its later stdout is drained so a chatty factory cannot block it. It dies with the parent (Linux).
     """
 
     def __init__(self, bus_address: str, factory: str = "gaitimpact.devtools.fake_bluez:demo_devices",
@@ -1476,20 +1655,25 @@ class FakeBluezProcess:
         self.start_timeout_s = start_timeout_s
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self._own_log: str | None = None
+        self._drainer: threading.Thread | None = None
 
     def start(self) -> FakeBluezProcess:
         """Start the subprocess and wait (up to start_timeout_s) until it reports READY."""
+        from gaitimpact.devtools.dbus_daemon import _die_with_parent
+
         cmd = [sys.executable, "-m", "gaitimpact.devtools.fake_bluez", "--bus", self.bus_address,
                "--factory", self.factory]
         for key, value in self.options.items():
             cmd += ["--opt", f"{key}={value}"]
-        stderr = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        try:
+        log_path = self.log_path
+        if log_path is None:
+            fd, log_path = tempfile.mkstemp(prefix="gi-fake-bluez-", suffix=".log")
+            os.close(fd)
+            self._own_log = log_path
+        with open(log_path, "ab") as stderr:
             self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr,
-                                            stdin=subprocess.DEVNULL)
-        finally:
-            if self.log_path:
-                stderr.close()
+                                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         assert self.process.stdout is not None
         fd = self.process.stdout.fileno()
         deadline = time.monotonic() + self.start_timeout_s
@@ -1499,13 +1683,25 @@ class FakeBluezProcess:
             ready = select.select([fd], [], [], max(0.0, remaining))[0] if remaining > 0 else []
             chunk = os.read(fd, 4096) if ready else b""
             if not chunk:
+                with open(log_path, "rb") as log_file:
+                    tail = log_file.read().decode(errors="replace")[-1500:]
                 self.stop()
-                raise RuntimeError(f"fake BlueZ process did not start: {buf.decode(errors='replace')!r}")
+                why = "timed out" if not ready else f"exited: {buf.decode(errors='replace')!r}"
+                raise RuntimeError(f"fake BlueZ process did not start ({why}); its stderr: {tail.strip()}")
             buf += chunk
+        self._drainer = threading.Thread(target=self._drain, args=(self.process,), name="fake-bluez-stdout",
+                                         daemon=True)
+        self._drainer.start()
         return self
 
+    @staticmethod
+    def _drain(process: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(Exception):
+            while process.stdout is not None and process.stdout.read(65536):
+                pass
+
     def control(self, method: str, *args: Any) -> Any:
-        """Call a FakeControl1 method: Disconnect, Vanish, Reappear, DropNext, CorruptNext, Stats, Command."""
+        """Call a FakeControl1 method (see _CONTROL_SIGNATURES), e.g. control("DropNext", address, 3)."""
         return call_control(self.bus_address, method, *args)
 
     def stop(self) -> None:
@@ -1520,14 +1716,76 @@ class FakeBluezProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5.0)
+        if self._drainer is not None:
+            self._drainer.join(timeout=2.0)
+            self._drainer = None
         if proc.stdout is not None:
             proc.stdout.close()
+        if self._own_log is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._own_log)
+            self._own_log = None
 
     def __enter__(self) -> FakeBluezProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Self-test: real bleak against the demo device, with figures
+# ---------------------------------------------------------------------------------------------
+
+
+async def _selftest_client(address: str, seconds: float) -> dict[str, Any]:
+    import resource
+
+    from bleak import BleakClient, BleakScanner
+
+    t0 = time.perf_counter()
+    device = await BleakScanner.find_device_by_address(address, timeout=10.0)
+    if device is None:
+        raise RuntimeError(f"self-test: demo device {address} not found by scan")
+    t_found = time.perf_counter()
+    seqs: list[int] = []
+    async with BleakClient(device, timeout=10.0) as client:
+        t_connected = time.perf_counter()
+        usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        t_stream = time.perf_counter()
+        await client.start_notify(DEMO_COUNTER_UUID,
+                                  lambda _c, data: seqs.append(struct.unpack_from("<I", data)[0]))
+        await asyncio.sleep(seconds)
+        await client.stop_notify(DEMO_COUNTER_UUID)
+        t_stopped = time.perf_counter()
+        await asyncio.sleep(0.3)  # let in-flight notifications arrive
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime
+    return {"scan_s": t_found - t0, "connect_s": t_connected - t_found, "stream_s": t_stopped - t_stream,
+            "received": len(seqs), "in_order": seqs == list(range(len(seqs))),
+            "client_cpu_pct": 100.0 * cpu_s / (time.perf_counter() - t_stream)}
+
+
+def selftest(seconds: float = 2.0, rate_hz: float = 1000.0, payload_bytes: int = 20,
+             bus_address: str | None = None) -> dict[str, Any]:
+    """Scan, connect and stream `seconds` s from a demo device at rate_hz with real bleak; figures in a dict.
+
+    The fake runs in a subprocess (so client_cpu_pct is bleak's own share of one core); a private
+    dbus-daemon is started unless bus_address is given. Keys: scan_s, connect_s, stream_s, received,
+    sent, in_order, notifications_per_s, client_cpu_pct.
+    """
+    from gaitimpact.devtools.dbus_daemon import DBusDaemon, bluez_environ
+
+    with contextlib.ExitStack() as stack:
+        if bus_address is None:
+            bus_address = stack.enter_context(DBusDaemon()).address
+        stack.enter_context(bluez_environ(bus_address))
+        host = stack.enter_context(FakeBluezProcess(
+            bus_address, options={"rate_hz": str(rate_hz), "payload_bytes": str(payload_bytes)}))
+        figures = asyncio.run(_selftest_client("C0:FF:EE:00:00:01", seconds))
+        figures["sent"] = int(host.control("Command", "C0:FF:EE:00:00:01", "sent", ""))
+    figures["notifications_per_s"] = figures["received"] / figures["stream_s"]
+    return figures
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1591,8 +1849,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--advertising-interval", type=float, default=0.1, metavar="S",
                         help="seconds between advertisements while scanning (default: %(default)s)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    parser.add_argument("--selftest", type=float, metavar="S",
+                        help="instead of serving: run real bleak against a demo device for S seconds "
+                             "(rate from --opt rate_hz, default 1000) and print the figures")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr)
+    if args.selftest is not None:
+        opts = _parse_opts(args.opt)
+        rate_hz = float(opts.get("rate_hz", "1000"))
+        fig = selftest(args.selftest, rate_hz, int(opts.get("payload_bytes", "20")), args.bus or None)
+        print(f"fake BlueZ self-test ({rate_hz:g} Hz): scan {fig['scan_s']:.2f} s, "
+              f"connect {fig['connect_s']:.3f} s, received {fig['received']} of {fig['sent']} notifications "
+              f"in order={fig['in_order']} ({fig['notifications_per_s']:.0f}/s), "
+              f"bleak client CPU {fig['client_cpu_pct']:.1f}% of one core")
+        return 0 if fig["in_order"] and fig["received"] == fig["sent"] else 1
     try:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:

@@ -47,14 +47,23 @@ HEART_RATE_SERVICE_UUID = "0000180d-0000-1000-8000-00805f9b34fb"
 HEART_RATE_MEAS_UUID = "00002a37-0000-1000-8000-00805f9b34fb"
 
 
-def simulated_signal(placement: str, fs_hz: float, duration_s: float, speed_mps: float, seed: int,
-                     range_g: float | None = None) -> tuple[np.ndarray, Any]:
+def simulated_signal(
+    placement: str, fs_hz: float, duration_s: float, speed_mps: float, seed: int, range_g: float | None = None
+) -> tuple[np.ndarray, Any]:
     """(N, 3) g samples of a run from the project's simulator (a short stand and a run), and its truth."""
     from gaitimpact.sim import SimConfig, SimSegment, simulate
 
-    cfg = SimConfig(placement=placement, fs_hz=fs_hz, seed=seed, noise_g=0.02, range_g=range_g,
-                    segments=[SimSegment(2.0, "stand", 0.0, "asphalt"),
-                              SimSegment(max(duration_s - 2.0, 5.0), "run", speed_mps, "asphalt")])
+    cfg = SimConfig(
+        placement=placement,
+        fs_hz=fs_hz,
+        seed=seed,
+        noise_g=0.02,
+        range_g=range_g,
+        segments=[
+            SimSegment(2.0, "stand", 0.0, "asphalt"),
+            SimSegment(max(duration_s - 2.0, 5.0), "run", speed_mps, "asphalt"),
+        ],
+    )
     res = simulate(cfg)
     return np.asarray(res.recording.acc_g, dtype=np.float64), res.truth
 
@@ -62,8 +71,19 @@ def simulated_signal(placement: str, fs_hz: float, duration_s: float, speed_mps:
 class SimSensor:
     """One simulated peripheral speaking `server` (a profile's SimServer) with a simulated signal."""
 
-    def __init__(self, fake: FakeBluez, kind: str, server: Any, signal_g: np.ndarray, fs_hz: float, *,
-                 drift_ppm: float, clock_start_s: float, log_dir: Path | None, battery_pct: int) -> None:
+    def __init__(
+        self,
+        fake: FakeBluez,
+        kind: str,
+        server: Any,
+        signal_g: np.ndarray,
+        fs_hz: float,
+        *,
+        drift_ppm: float,
+        clock_start_s: float,
+        log_dir: Path | None,
+        battery_pct: int,
+    ) -> None:
         self.fake = fake
         self.kind = kind
         self.server = server
@@ -84,19 +104,35 @@ class SimSensor:
         for svc_uuid, spec in server.gatt():
             cs = []
             for uuid, flags, value in spec:
-                cs.append(FakeCharacteristic(uuid, flags, value=value,
-                                             on_write=(lambda data, u=uuid: self._on_write(u, data))
-                                             if "write" in flags else None))
+                cs.append(
+                    FakeCharacteristic(
+                        uuid,
+                        flags,
+                        value=value,
+                        on_write=(lambda data, u=uuid: self._on_write(u, data)) if "write" in flags else None,
+                    )
+                )
                 if flags == ["notify"]:
                     self.data_uuid = uuid
             chars.append(FakeService(svc_uuid, cs))
-        chars.append(FakeService(BATTERY_SERVICE_UUID, [
-            FakeCharacteristic(BATTERY_LEVEL_UUID, ["read", "notify"], value=bytes([battery_pct]))]))
+        chars.append(
+            FakeService(
+                BATTERY_SERVICE_UUID,
+                [FakeCharacteristic(BATTERY_LEVEL_UUID, ["read", "notify"], value=bytes([battery_pct]))],
+            )
+        )
         advertised = [server.gatt()[0][0]] if kind == "gaitimpact" else [HEART_RATE_SERVICE_UUID]
         self.device = FakeDevice(
-            address=ADDRESSES[kind], name=NAMES[kind], rssi=-50 if kind == "gaitimpact" else -65,
-            services=chars, advertised_uuids=advertised, on_disconnect=lambda _d: self._stop(),
-            corrupt=self._corrupt, commands={"sent": self._sent_cmd}, mtu=247 if kind == "gaitimpact" else 232)
+            address=ADDRESSES[kind],
+            name=NAMES[kind],
+            rssi=-50 if kind == "gaitimpact" else -65,
+            services=chars,
+            advertised_uuids=advertised,
+            on_disconnect=lambda _d: self._stop(),
+            corrupt=self._corrupt,
+            commands={"sent": self._sent_cmd},
+            mtu=247 if kind == "gaitimpact" else 232,
+        )
 
     # ---------------------------------------------------------------- device behaviour
     def _corrupt(self, data: bytes) -> bytes:
@@ -110,8 +146,14 @@ class SimSensor:
         return data[:7]
 
     def _sent_cmd(self, _arg: str) -> str:
-        return json.dumps({"sent": self.sent, "delivered": self.delivered, "next_i": self.next_i,
-                           "fs_hz": self.server.fs_hz})
+        return json.dumps(
+            {
+                "sent": self.sent,
+                "delivered": self.delivered,
+                "next_i": self.next_i,
+                "fs_hz": self.server.fs_hz,
+            }
+        )
 
     def _on_write(self, uuid: str, data: bytes) -> None:
         reply = self.server.on_write(uuid, bytes(data))
@@ -151,8 +193,12 @@ class SimSensor:
                 self.sent += 1
                 self.delivered += int(ok)
                 if self._log is not None:
-                    self._log.write(json.dumps({"seq": seq, "i0": i0, "n": n, "delivered": ok,
-                                                "host_unix_s": time.time()}) + "\n")
+                    self._log.write(
+                        json.dumps(
+                            {"seq": seq, "i0": i0, "n": n, "delivered": ok, "host_unix_s": time.time()}
+                        )
+                        + "\n"
+                    )
                 self.next_i += n
             await asyncio.sleep(max(0.001, period * 0.5))
 
@@ -170,36 +216,68 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
     out = []
     for kind in kinds:
         if kind == "other":
-            out.append(FakeDevice(address=ADDRESSES["other"], name=NAMES["other"], rssi=-70,
-                                  advertised_uuids=[HEART_RATE_SERVICE_UUID],
-                                  services=[FakeService(HEART_RATE_SERVICE_UUID, [
-                                      FakeCharacteristic(HEART_RATE_MEAS_UUID, ["notify"])])]))
+            out.append(
+                FakeDevice(
+                    address=ADDRESSES["other"],
+                    name=NAMES["other"],
+                    rssi=-70,
+                    advertised_uuids=[HEART_RATE_SERVICE_UUID],
+                    services=[
+                        FakeService(
+                            HEART_RATE_SERVICE_UUID, [FakeCharacteristic(HEART_RATE_MEAS_UUID, ["notify"])]
+                        )
+                    ],
+                )
+            )
             continue
         if kind == "gaitimpact":
             fs = float(options.get("fs_hz", "1000"))
-            server: Any = gaitimpact_open.SimServer()
+            rates = tuple(r for r in (100, 200, 500, 1000) if r <= fs) or (int(fs),)
+            server: Any = gaitimpact_open.SimServer(rates_hz=rates)
             server.seq = int(options.get("seq_start", "0")) % gaitimpact_open.SEQ_MODULUS
             clock_start = float(options.get("clock_start_s", "12.5"))
             range_g = 16.0
         elif kind == "polar":
             fs = float(options.get("polar_fs_hz", "200"))
-            server = polar_pmd.SimServer(compressed=options.get("polar_compressed", "1") == "1")
+            rates = tuple(r for r in (25, 50, 100, 200) if r <= fs) or (int(fs),)
+            server = polar_pmd.SimServer(
+                rates_hz=rates, compressed=options.get("polar_compressed", "1") == "1"
+            )
             clock_start = 0.0
             range_g = 8.0
         else:
             raise ValueError(f"unknown simulated device kind {kind!r}")
-        signal_g, truth = simulated_signal(placement if kind == "gaitimpact" else "waist", fs, duration_s, speed,
-                                           seed, range_g)
+        signal_g, truth = simulated_signal(
+            placement if kind == "gaitimpact" else "waist", fs, duration_s, speed, seed, range_g
+        )
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             np.save(log_dir / f"{kind}.signal.npy", signal_g)
-            (log_dir / f"{kind}.truth.json").write_text(json.dumps(
-                {"fs_hz": fs, "ic_time_s": np.asarray(truth.ic_time_s).tolist(),
-                 "peak_g": np.asarray(truth.peak_g).tolist(), "cadence_spm": float(np.nanmean(truth.cadence_spm))
-                 if np.size(truth.cadence_spm) else None}))
-        sensor = SimSensor(fake, kind, server, signal_g, fs, drift_ppm=drift_ppm, clock_start_s=clock_start,
-                           log_dir=log_dir, battery_pct=battery)
+            (log_dir / f"{kind}.truth.json").write_text(
+                json.dumps(
+                    {
+                        "fs_hz": fs,
+                        "ic_time_s": np.asarray(truth.ic_time_s).tolist(),
+                        "peak_g": np.asarray(truth.peak_g).tolist(),
+                        "cadence_spm": float(np.nanmean(truth.cadence_spm))
+                        if np.size(truth.cadence_spm)
+                        else None,
+                    }
+                )
+            )
+        sensor = SimSensor(
+            fake,
+            kind,
+            server,
+            signal_g,
+            fs,
+            drift_ppm=drift_ppm,
+            clock_start_s=clock_start,
+            log_dir=log_dir,
+            battery_pct=battery,
+        )
         out.append(sensor.device)
     if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "pid").write_text(str(os.getpid()))
     return out

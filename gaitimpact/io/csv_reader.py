@@ -1,9 +1,9 @@
 """Read any common accelerometer CSV into a `Recording`: sniff a small head, then one C-engine parse.
 
 The head (first 256 KiB) decides the separator, decimal mark, preamble, header, app dialect, which
-columns hold time / acceleration / gyro and their units. Then pandas' C parser reads only those
-columns as float64, and numpy does the rest (NaN rows, ordering, gaps, units) without a Python loop
-per sample. Everything decided or repaired is reported in `Recording.warnings`; anything that cannot
+columns hold time / acceleration / gyro and their units. Then pandas' C parser reads the table once
+(multi-threaded, types inferred), and numpy does the rest (NaN rows, ordering, gaps, units) without
+a Python loop per sample. Everything decided or repaired is reported in `Recording.warnings`; anything that cannot
 be read is an `InputError` naming the file, line and column.
 """
 
@@ -13,6 +13,7 @@ import csv
 import math
 import os
 import re
+import warnings as pywarnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -67,7 +68,6 @@ class Layout:
     start_idx: int | None = None
     dialect: AppDialect | None = None
     notes: list[str] = field(default_factory=list)
-    head_rows: list[list[str]] = field(default_factory=list)
 
     def name(self, idx: int) -> str:
         """Column name for messages (header cell or "column N")."""
@@ -98,7 +98,7 @@ def _read_head(path: Path) -> tuple[bytes, bool, int]:
 def _decode(head: bytes) -> tuple[str, str]:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return head.decode("utf-16", errors="replace").lstrip("\ufeff"), "utf-16"
-    enc = "utf-8"
+    enc = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -175,40 +175,51 @@ def sniff(path: Path) -> tuple[Layout, bool, int]:
         raise InputError("cannot find a column separator (tried tab ; , | and spaces)",
                          path=str(path)) from None
 
+    # A separator at the end of every data line ("1;2;3;") adds an empty last field that the header
+    # usually lacks; pandas drops it with index_col=False.
+    body = nonblank[-min(len(nonblank), 200):]
+    trailing = sep != " " and n_fields > 2 and sum(
+        1 for ln in body if len(_split(ln, sep)) == n_fields and not _split(ln, sep)[-1].strip()
+    ) >= 0.95 * len(body)
+    ok_counts = {n_fields, n_fields - 1} if trailing else {n_fields}
+
     # Table start: first line with the table's field count, followed by another such line (or EOF).
     start = None
     for i, ln in enumerate(lines_all):
         if not ln.strip() or ln.lstrip().startswith(("#", "//")):
             continue
-        if len(_split(ln, sep)) == n_fields:
+        if len(_split(ln, sep)) in ok_counts:
             nxt = next((m for m in lines_all[i + 1 :] if m.strip()), None)
-            if nxt is None or len(_split(nxt, sep)) == n_fields or len(_split(nxt, sep)) < n_fields:
+            if nxt is None or len(_split(nxt, sep)) <= n_fields:
                 start = i
                 break
     if start is None:
         raise InputError("cannot find the table of samples", path=str(path))
 
     first = _split(lines_all[start], sep)
-    data_lines = [ln for ln in lines_all[start + 1 : start + 400] if ln.strip()]
+    if trailing:
+        n_fields -= 1
+        first = first[:n_fields]
+    data_lines = lines_all[start + 1 : start + 400]  # blank lines kept: row k is file line start + 2 + k
     # Decimal comma: only when the separator is not a comma and numbers look like "0,123".
     decimal = "."
     if sep != ",":
-        sample_cells = [c for ln in data_lines[:50] for c in _split(ln, sep)]
+        sample_cells = [c for ln in data_lines[:50] if ln.strip() for c in _split(ln, sep)]
         if any(_NUM_COMMA_RE.match(c.strip().strip('"')) for c in sample_cells):
             decimal = ","
     header_cells: list[str] | None
     if all(_is_num(c, decimal) or _is_date(c) for c in first):
         header_cells = None
-        data_lines = [ln for ln in lines_all[start : start + 400] if ln.strip()]
+        data_lines = lines_all[start : start + 400]
         skiprows = start
     else:
         header_cells = [c.strip().strip('"').strip() for c in first]
         skiprows = start + 1
-    if not data_lines:
+    if not any(ln.strip() for ln in data_lines):
         raise InputError("no data rows (only a header)", path=str(path))
     rows = [_split(ln, sep) for ln in data_lines[:200]]
     layout = Layout(sep=sep if sep != " " else r"\s+", decimal=decimal, encoding=enc, skiprows=skiprows,
-                    header=header_cells, n_fields=n_fields, head_rows=rows)
+                    header=header_cells, n_fields=n_fields)
     if start > 0:
         layout.notes.append(f"skipped {start} preamble line(s) before the table")
     _assign_columns(layout, rows, path)
@@ -250,6 +261,8 @@ def _assign_columns(layout: Layout, rows: list[list[str]], path: Path) -> None:
         if not _column_is_numeric(rows, layout.time_idx, layout.decimal):
             raise InputError(f"time column '{header[layout.time_idx]}' is not numeric",
                              path=str(path), field=header[layout.time_idx])
+        if layout.gyro_idx is None:
+            _assign_gyro(layout, [parse_column(h) for h in header], rows)
         return
 
     cols = [parse_column(h) for h in header]
@@ -272,16 +285,12 @@ def _assign_columns(layout: Layout, rows: list[list[str]], path: Path) -> None:
                          path=str(path), line=layout.skiprows, field=header[acc[0]])
     layout.acc_unit = units.pop()
     for i in layout.acc_idx:
-        if not _column_is_numeric(rows, i, layout.decimal):
-            bad = next(r[i] for r in rows if i < len(r) and not _is_num(r[i], layout.decimal))
-            raise InputError(f"acceleration column holds non-numeric value {bad.strip()!r}",
-                             path=str(path), line=layout.skiprows + 1, field=header[i])
-    if len(gyro) == 3:
-        gidx = (gyro[0], gyro[1], gyro[2])
-        if all(_column_is_numeric(rows, i, layout.decimal) for i in gidx):
-            layout.gyro_idx = gidx
-            gunits = {cols[i].unit for i in gidx}
-            layout.gyro_unit = gunits.pop() if len(gunits) == 1 else None
+        bad_rows = [k for k, r in enumerate(rows) if i < len(r) and not _is_num(r[i], layout.decimal)]
+        if bad_rows:
+            k = bad_rows[0]
+            raise InputError(f"non-numeric value {rows[k][i].strip()!r} in an acceleration column",
+                             path=str(path), line=layout.skiprows + 1 + k, field=header[i])
+    _assign_gyro(layout, cols, rows)
 
     time_cols = [i for i, c in enumerate(cols) if c.kind == "time"]
     numeric_time = [i for i in time_cols if _column_is_numeric(rows, i, layout.decimal)]
@@ -301,12 +310,21 @@ def _assign_columns(layout: Layout, rows: list[list[str]], path: Path) -> None:
     elif text_time:
         layout.time_idx = text_time[0]
         layout.time_is_text = True
-    else:
-        # An unnamed first column that increases steadily is the time (e.g. "t", "", "index").
-        cand = 0 if 0 not in layout.acc_idx and cols[0].kind == "other" else None
-        if cand is not None and _column_is_numeric(rows, cand, layout.decimal) and _increasing(rows, cand):
-            layout.time_idx = cand
-            layout.notes.append(f"took first column '{header[cand]}' as time")
+    # No time column (a sample index is not a clock): the caller must give the rate.
+
+
+def _assign_gyro(layout: Layout, cols: list[Column], rows: list[list[str]]) -> None:
+    """Use the first complete, numeric x/y/z gyro column set, if any."""
+    gyro: dict[int, int] = {}
+    for i, col in enumerate(cols):
+        if col.kind == "gyro" and col.axis is not None and col.axis not in gyro:
+            gyro[col.axis] = i
+    if len(gyro) == 3:
+        gidx = (gyro[0], gyro[1], gyro[2])
+        if all(_column_is_numeric(rows, i, layout.decimal) for i in gidx):
+            layout.gyro_idx = gidx
+            gunits = {cols[i].unit for i in gidx}
+            layout.gyro_unit = gunits.pop() if len(gunits) == 1 else None
 
 
 def _increasing(rows: list[list[str]], idx: int) -> bool:
@@ -351,40 +369,40 @@ def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> Non
 # ------------------------------------------------------------------------------------------- parsing
 
 
-def _parse(path: Path, layout: Layout, rows: list[list[str]] | None = None) -> pd.DataFrame:
-    """One pandas C-engine parse of the table (column labels are field indices).
-
-    Types are inferred by the C parser (forcing float64 or selecting columns with `usecols` costs up
-    to 2.5x on a plain numeric file); `usecols` is used only to skip text or many unused columns.
-    """
-    use = list(layout.acc_idx)
-    if layout.gyro_idx:
-        use += list(layout.gyro_idx)
+def _used_columns(layout: Layout) -> list[int]:
+    use = list(layout.acc_idx) + list(layout.gyro_idx or ())
     if layout.time_idx is not None:
         use.append(layout.time_idx)
-    unused = [i for i in range(layout.n_fields) if i not in use]
-    skip_some = bool(unused) and (
-        len(unused) >= len(set(use)) or rows is None
-        or any(not _column_is_numeric(rows, i, layout.decimal) for i in unused)
-    )
-    dtype: dict[int, object] | None = None
-    if layout.time_idx is not None and layout.time_is_text:
-        dtype = {layout.time_idx: str}
+    return sorted(set(use))
+
+
+def _parse(path: Path, layout: Layout) -> pd.DataFrame:
+    """One pandas C-engine parse of the whole table (column labels are field indices).
+
+    All columns are read and types inferred: pandas (>= 3) splits the file over threads only
+    without `usecols`, and forcing dtypes is no faster, so either would cost up to 2.5x.
+    """
     try:
-        return pd.read_csv(
-            path,
-            sep=layout.sep,
-            decimal=layout.decimal,
-            header=None,
-            skiprows=layout.skiprows,
-            usecols=sorted(set(use)) if skip_some else None,
-            dtype=dtype,
-            engine="c",
-            encoding=layout.encoding,
-            skip_blank_lines=False,
-            index_col=False,
-            quotechar='"',
-        )
+        return _read_table(path, layout)
+    except UnicodeDecodeError:
+        if layout.encoding not in ("utf-8", "utf-8-sig"):
+            raise InputError("file is not UTF-8 or Latin-1 text", path=str(path)) from None
+        layout.encoding = "latin-1"  # valid UTF-8 head, invalid bytes later on: read as Latin-1
+        return _parse(path, layout)
+
+
+def _read_table(path: Path, layout: Layout) -> pd.DataFrame:
+    """pd.read_csv with the sniffed layout; parser failures become one-line InputErrors."""
+    try:
+        # With a header, pandas reads it (header=0 parses measurably faster than header=None plus
+        # one more skipped row); columns are then addressed by position.
+        has_header = layout.header is not None
+        with pywarnings.catch_warnings():
+            # A trailing separator on every data line: the empty last field is dropped on purpose.
+            pywarnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = _read_csv_call(path, layout, has_header)
+        df.columns = range(df.shape[1])
+        return df
     except pd.errors.ParserError as exc:
         msg = str(exc)
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
@@ -393,13 +411,29 @@ def _parse(path: Path, layout: Layout, rows: list[list[str]] | None = None) -> p
                              line=int(m.group(2))) from None
         last = msg.strip().splitlines()[-1] if msg.strip() else type(exc).__name__
         raise InputError(f"cannot parse CSV: {last}", path=str(path)) from None
-    except (ValueError, TypeError):
-        _raise_first_bad_cell(path, layout, use)
-        raise
     except pd.errors.EmptyDataError:
         raise InputError("no data rows", path=str(path)) from None
     except UnicodeDecodeError:
-        raise InputError("file is not UTF-8 or Latin-1 text", path=str(path)) from None
+        raise
+    except (ValueError, TypeError) as exc:
+        _raise_first_bad_cell(path, layout, _used_columns(layout))
+        raise InputError(f"cannot parse CSV: {exc}", path=str(path)) from None
+
+
+def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame:
+    """The one pandas C-engine call (eligible for pandas' multi-threaded read: no usecols/dtype)."""
+    return pd.read_csv(
+        path,
+        sep=layout.sep,
+        decimal=layout.decimal,
+        header=0 if has_header else None,
+        skiprows=layout.skiprows - 1 if has_header else layout.skiprows,
+        engine="c",
+        encoding=layout.encoding,
+        skip_blank_lines=False,
+        index_col=False,
+        quotechar='"',
+    )
 
 
 def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int) -> np.ndarray:
@@ -446,7 +480,7 @@ def infer_acc_unit(acc: np.ndarray) -> tuple[str | None, float]:
     Returns (unit or None when no unit fits within a factor 2.5, at-rest magnitude in file units).
     """
     n = acc.shape[0]
-    step = max(1, n // 200_000)
+    step = max(1, n // 100_000)
     sub = acc[::step]
     mag = np.sqrt(np.einsum("ij,ij->i", sub, sub))
     mag = mag[np.isfinite(mag)]
@@ -507,16 +541,25 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
     `rate_hz` is required when the file has no time column; with a time column it sets the nominal
     rate. `meta` (e.g. from the sidecar) is attached; start time, gaps and format are filled in.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # absurd values: checked, not warned
+        return _read_csv_recording(path, rate_hz=rate_hz, meta=meta)
+
+
+def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
+                        meta: Metadata | None) -> Recording:
     p = Path(path)
     if rate_hz is not None and (not math.isfinite(rate_hz) or rate_hz <= 0):
         raise InputError(f"sampling rate must be > 0 Hz, got {rate_hz}", field="rate_hz")
     layout, _, _ = sniff(p)
     warnings: list[str] = list(layout.notes)
     meta = meta if meta is not None else Metadata()
-    df = _parse(p, layout, layout.head_rows)
+    df = _parse(p, layout)
     line0 = layout.skiprows + 1  # file line (1-based) of data row 0
 
-    acc = np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.acc_idx])
+    if all(df[i].dtype.kind in "iuf" for i in layout.acc_idx):
+        acc = df[list(layout.acc_idx)].to_numpy(dtype=np.float64)
+    else:
+        acc = np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.acc_idx])
     gyro = (np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.gyro_idx])
             if layout.gyro_idx else None)
     n_rows = acc.shape[0]
@@ -526,6 +569,7 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
     # Time column -> raw values (int64 kept exact until made relative). Text date-times become
     # int64 ns; their zone (if any) gives the UTC start.
     tcol: np.ndarray | None = None
+    start: datetime | None = None
     t_missing = np.zeros(n_rows, dtype=bool)
     text_start: datetime | None = None
     if layout.time_idx is not None:
@@ -544,11 +588,12 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
         else:
             tcol = series.to_numpy() if series.dtype.kind in "iuf" else _numeric(df, layout.time_idx, p,
                                                                                    layout, line0)
-            if tcol.dtype.kind == "f":
+            if tcol.dtype.kind == "f" and not np.isfinite(tcol.sum()):
                 t_missing = ~np.isfinite(tcol)
 
     # Drop rows with missing/non-finite values.
-    bad_rows = ~np.isfinite(acc).all(axis=1) | t_missing
+    # One summing pass proves all values finite in the usual case; the row mask only when needed.
+    bad_rows = t_missing if np.isfinite(acc.sum()) else (~np.isfinite(acc).all(axis=1) | t_missing)
     n_bad = int(bad_rows.sum())
     if n_bad:
         first_bad = int(np.flatnonzero(bad_rows)[0])
@@ -584,7 +629,7 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
 
     # Order: keep samples whose time is strictly after every earlier one (checked cheaply first).
     dt = np.diff(t)
-    if not (dt > 0).all():
+    if dt.min() <= 0:
         run_max = np.maximum.accumulate(t)
         later = np.empty(n, dtype=bool)
         later[0] = True
@@ -611,7 +656,7 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
         raise InputError(f"too short: {duration:.3g} s of data; need at least {MIN_DURATION_S:g} s",
                          path=str(p))
 
-    dt_med = float(np.median(dt))
+    dt_med = float(np.median(dt[:: max(1, dt.size // 500_000)]))
     fs_measured = 1.0 / dt_med
     fs = _nice_rate(fs_measured)
     if rate_hz is not None and tcol is not None:
@@ -645,7 +690,10 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
         unit = inferred
         warnings.append(f"acceleration units not stated: inferred {unit} from the at-rest magnitude "
                         f"{rest:.4g}")
-    elif inferred is not None and inferred != unit:
+    elif inferred is None:
+        warnings.append(f"acceleration stated in {unit} but its at-rest magnitude {rest:.4g} {unit} is "
+                        "implausible; check the file")
+    elif inferred != unit:
         warnings.append(f"acceleration stated in {unit} but its at-rest magnitude {rest:.4g} looks like "
                         f"{inferred}; kept {unit}")
     if unit != "g":
@@ -667,8 +715,20 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
                             "kept as local wall-clock time")
     if start is not None and meta.start_utc is None:
         meta.start_utc = start
-    meta.extra.setdefault("source_format", layout.dialect.name if layout.dialect else "CSV")
-    meta.extra.setdefault("acc_unit", unit)
+    meta.extra["source_format"] = layout.dialect.name if layout.dialect else f"CSV ({unit})"
+
+    # Arrays viewing pandas' buffers come back read-only (copy-on-write); the DataFrame is gone
+    # after this function, so hand out ordinary writeable arrays like every other reader.
+    for arr in (t, acc, gyro):
+        if arr is not None and not arr.flags.writeable:
+            try:
+                arr.setflags(write=True)
+            except ValueError:
+                pass
+    t = t if t.flags.writeable else t.copy()
+    acc = acc if acc.flags.writeable else acc.copy()
+    if gyro is not None and not gyro.flags.writeable:
+        gyro = gyro.copy()
 
     return Recording(
         time_s=t,
@@ -701,21 +761,29 @@ def _numeric_time(
             med = float(np.median(step)) if step.size else 1.0
             unit = _relative_unit(med)
             warnings.append(f"time column '{name}' has no unit: read as {unit} (median step {med:.4g})")
-    elif epoch is None and _epoch_unit(first) == unit:
-        epoch = EPOCH_1970
+    elif epoch is None and layout.dialect is None and _epoch_unit(first) == unit:
+        epoch = EPOCH_1970  # an app dialect says itself whether its clock is an epoch
     scale = TIME_UNITS[unit]
     if tcol.dtype.kind in "iu":
-        rel = (tcol - tcol[0]).astype(np.float64) * scale
+        rel = (tcol - tcol[0]).astype(np.float64)
     else:
-        rel = (tcol.astype(np.float64) - first) * scale
+        rel = tcol.astype(np.float64, copy=False)
+        if first != 0.0:
+            rel = rel - first
+    if scale != 1.0:
+        rel = rel * scale
     start = None
     if epoch is not None:
-        if tcol.dtype.kind in "iu" and unit in ("ns", "us"):
-            whole = int(tcol[0])
-            start = epoch + timedelta(microseconds=whole // 1000 if unit == "ns" else whole)
-        else:
-            start = epoch + timedelta(seconds=first * scale)
-        start = start.astimezone(timezone.utc)
+        try:
+            if tcol.dtype.kind in "iu" and unit in ("ns", "us"):
+                whole = int(tcol[0])
+                start = epoch + timedelta(microseconds=whole // 1000 if unit == "ns" else whole)
+            else:
+                start = epoch + timedelta(seconds=first * scale)
+            start = start.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            start = None
+            warnings.append(f"time column '{name}' is not a plausible date: start time unknown")
     return rel, start
 
 
@@ -759,21 +827,4 @@ def _nice_rate(fs: float) -> float:
     return round(fs, 2)
 
 
-def describe_layout(path: str | os.PathLike) -> dict:
-    """What the sniffer decides for a file (separator, decimal, header, columns, units) — for debugging."""
-    layout, _, _ = sniff(Path(path))
-    return {
-        "sep": layout.sep,
-        "decimal": layout.decimal,
-        "skiprows": layout.skiprows,
-        "dialect": layout.dialect.name if layout.dialect else None,
-        "time": None if layout.time_idx is None else layout.name(layout.time_idx),
-        "time_unit": layout.time_unit,
-        "acc": [layout.name(i) for i in layout.acc_idx],
-        "acc_unit": layout.acc_unit,
-        "gyro": None if layout.gyro_idx is None else [layout.name(i) for i in layout.gyro_idx],
-        "gyro_unit": layout.gyro_unit,
-    }
-
-
-__all__ = ["Column", "Layout", "describe_layout", "infer_acc_unit", "read_csv_recording", "sniff"]
+__all__ = ["Column", "Layout", "infer_acc_unit", "read_csv_recording", "sniff"]

@@ -15,8 +15,30 @@ from gaitimpact.errors import InputError
 from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
 from gaitimpact.recording import PLACEMENTS, Gap, Metadata, Recording
 
-CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
-OVERRIDE_KEYS = ("placement", "surface", "speed_mps", "shoe", "shoe_km", "range_g", "notes")
+READING_DOC = """\
+### Recordings gaitimpact reads
+
+- **Any accelerometer CSV/TSV/TXT**: separator `,` `;` tab `|` or spaces, decimal point or comma,
+  with or without a header (quoted or not), UTF-8 (with or without BOM) or Latin-1, LF or CRLF,
+  `#` preamble lines skipped. Columns are found by name in the common styles (`ax`, `x`, `acc_x`,
+  `Acc X (g)`, `X [mg]`, `Acceleration x (m/s^2)`, `x-axis (g)`, ...; gyro `gx`, `gyro_x`,
+  `Gyroscope x (rad/s)`, `X [dps]`); without a header, 3 columns are x,y,z, 4 are time,x,y,z,
+  6 are acc+gyro, 7 are time+acc+gyro.
+- **Units**: from the header (g, mg, m/s^2; deg/s, rad/s), else inferred from the at-rest
+  magnitude (~1 g, ~1000 mg, ~9.81 m/s^2) and reported as a warning.
+- **Time**: s, ms, us or ns (from the header, else from the step size), relative or Unix epoch,
+  ISO 8601 date-times, or none (then `--rate HZ` is required). Epoch and zoned ISO times give the
+  start time in UTC.
+- **App exports**: Polar Sensor Logger `*_ACC.txt`, phyphox "Acceleration with g" (`Raw Data.csv`),
+  Sensor Logger `TotalAcceleration.csv` (its gravity-free `Accelerometer.csv` is refused with a hint),
+  MbientLab MetaBase accelerometer CSV; gaitimpact's own `time_s,ax_g,ay_g,az_g[,gx_dps,gy_dps,gz_dps]`
+  and Parquet.
+- **Repairs, always reported**: rows with missing/non-numeric values and a cut-off last line are
+  dropped; duplicated or backwards timestamps are dropped; gaps (an interval > 2.5x the median) are
+  listed, never filled; irregular sampling is noted. Anything unreadable is one line naming the
+  file, line and column (exit 2).
+"""
+
 
 
 def _number(value: Any, key: str, *, positive: bool) -> float:

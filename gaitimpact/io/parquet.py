@@ -183,6 +183,8 @@ def iter_parquet_blocks(
     Times are the file's own values (not shifted to start at 0); without a time column they are
     index / rate (rate from `rate_hz` or the embedded `fs_hz`).
     """
+    import pyarrow as pa
+
     pf = _open(path)
     fs = embedded_sidecar(path).get("fs_hz")
     cols = _column_names(pf, path, rate_hz, fs)
@@ -200,7 +202,7 @@ def iter_parquet_blocks(
                 else None
             offset += n
             yield t, acc, gyro
-    except OSError as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise _bad(path, f"cannot read Parquet data ({' '.join(str(exc).split())[:120]})") from None
 
 

@@ -76,7 +76,8 @@ _TOP_LEVEL_KNOWN = (
 
 EXTRA_KEYS = ("schema_version", "fs_hz", "gaps", "packets_lost", "samples_received")
 """Known sidecar fields that `Metadata` has no attribute for: parsed and kept in `Metadata.extra`
-(`gaps` as a list of `Gap`)."""
+(`gaps` as a list of `Gap`). Readers also put `source_format` (what the file was read as) in
+`Metadata.extra`; it describes the source file and is not written to a new sidecar."""
 
 
 def sidecar_path(csv_path: str | os.PathLike) -> Path:
@@ -155,7 +156,10 @@ def _parse_start_utc(check: _Checker, value: Any) -> datetime:
         raise check.fail("start_utc", f"must be an ISO 8601 date-time, got {json.dumps(value)}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise check.fail("start_utc", f"is out of range: {json.dumps(value)}") from None
 
 
 def metadata_from_dict(data: Any, path: str = "<sidecar>") -> Metadata:
@@ -265,6 +269,14 @@ def metadata_from_dict(data: Any, path: str = "<sidecar>") -> Metadata:
     return meta
 
 
+class _NonFiniteConstant(ValueError):
+    """NaN/Infinity in a JSON file (Python accepts them; JSON does not)."""
+
+
+def _reject_constant(name: str) -> None:
+    raise _NonFiniteConstant(name)
+
+
 def read_sidecar(path: str | os.PathLike) -> Metadata:
     """Read and validate a sidecar JSON file into `Metadata` (times in s, speeds m/s, distances km).
 
@@ -282,10 +294,14 @@ def read_sidecar(path: str | os.PathLike) -> Metadata:
     except OSError as exc:
         raise InputError(f"cannot read sidecar: {exc.strerror or exc}", path=str(p)) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         msg = f"not valid JSON: {exc.msg} (column {exc.colno})"
         raise InputError(msg, path=str(p), line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("not valid sidecar JSON: nested too deeply", path=str(p)) from None
+    except _NonFiniteConstant as exc:
+        raise InputError(f"not valid JSON: {exc} is not a JSON number", path=str(p)) from None
     return metadata_from_dict(data, str(p))
 
 
@@ -304,7 +320,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN/Infinity
     return value
 
 
@@ -356,7 +374,7 @@ def metadata_to_dict(meta: Metadata, **extra: Any) -> dict:
         out["simulated"] = True
     if meta.notes:
         out["notes"] = meta.notes
-    merged = {k: v for k, v in meta.extra.items() if k != "schema_version"}
+    merged = {k: v for k, v in meta.extra.items() if k not in ("schema_version", "source_format")}
     merged.update(extra)
     if "gaps" in merged:
         merged["gaps"] = [_gap_from(g) for g in (merged["gaps"] or [])]

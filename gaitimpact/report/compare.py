@@ -5,7 +5,10 @@ Model (per placement, fitted on ln(peak_g) of every usable strike):
     ln(peak_g) = a_group [+ b_surface, when grouping by shoe/session] + beta * (speed_mps - v0) + e
 
 `impact_index` of a group = exp(a_group): the geometric-mean peak impact in g at the common speed v0 (the
-median speed of the compared strikes). `ratio` = exp(a_group - a_reference). beta is fitted from the
+median speed of the compared strikes). Where the data can separate them, the model also takes shoe wear
+(+ gamma * (shoe_km - km0) / 100, when km varies by >= 50 km within groups) and the shoe model (one term
+per shoe) into account, so that a surface run only in new shoes does not look soft because of the shoes;
+`adjusted_for` lists what was adjusted for. `ratio` = exp(a_group - a_reference). beta is fitted from the
 runner's own runs when speed varies enough *within* the compared groups (>= 0.15 m/s weighted SD);
 otherwise the literature slope `stats.SPEED_SLOPE_LIT_PER_MPS` (+38 % per m/s) is used and the output
 says so. When the speed of any run is unknown, the same model is fitted with cadence (steps/min, both
@@ -34,6 +37,9 @@ REFERENCE_ORDER = ("concrete", "asphalt")
 
 BY_CHOICES = ("surface", "shoe", "session")
 
+MIN_KM_SPREAD = 50.0
+"""Shoe wear (km) is adjusted for only when km varies by at least this much (weighted SD, km) within groups."""
+
 
 def _r(x: float | None, nd: int = 3) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
@@ -53,14 +59,10 @@ def prepare(strikes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return df, runs
 
 
-def choose_placement(
-    strikes: pd.DataFrame, placement: str | None = None
-) -> tuple[pd.DataFrame, str, list[str]]:
+def choose_placement(strikes: pd.DataFrame, placement: str | None = None) -> tuple[pd.DataFrame, str, list[str]]:
     """Keep one placement (given, else the one with most strikes): peaks from different placements differ."""
     notes: list[str] = []
-    counts = (
-        strikes["placement"].astype(str).value_counts() if "placement" in strikes else pd.Series(dtype=int)
-    )
+    counts = strikes["placement"].astype(str).value_counts() if "placement" in strikes else pd.Series(dtype=int)
     if placement is None:
         placement = str(counts.index[0]) if len(counts) else "auto"
     kept = strikes[strikes["placement"].astype(str) == placement] if "placement" in strikes else strikes
@@ -130,7 +132,10 @@ def compare(
     df["group"] = _group_labels(df, by).to_numpy()
     runs["group"] = df.groupby("run")["group"].first().to_numpy()
     counts = df["group"].value_counts().to_dict()
-    groups = sorted(counts, key=lambda g: (SURFACES.index(g) if g in SURFACES else len(SURFACES), g))
+    groups = sorted(
+        counts,
+        key=lambda g: (SURFACES.index(g) if g in SURFACES else len(SURFACES), int(g) if g.isdigit() else 0, g),
+    )
     if len(groups) < 2:
         raise InputError(f"only one {by} ({groups[0]!r}) in the data: nothing to compare it with")
     few = [f"{g!r} has {counts[g]}" for g in groups if counts[g] < min_strikes]
@@ -143,9 +148,7 @@ def compare(
     if reference is None:
         reference = default_reference(groups, counts, by)
     elif reference not in groups:
-        raise InputError(
-            f"reference {reference!r} not in the data (have: {', '.join(groups)})", field="reference"
-        )
+        raise InputError(f"reference {reference!r} not in the data (have: {', '.join(groups)})", field="reference")
 
     # --- covariate: speed if known for every run, else cadence -----------------------------------------
     speed_known = bool(runs["speed_mps"].notna().all())
@@ -159,7 +162,8 @@ def compare(
         x_run = np.where(np.isfinite(x_run), x_run, np.nanmedian(x_run))
         lit_slope, min_spread = stats.CADENCE_SLOPE_LIT_PER_SPM, stats.MIN_CADENCE_SPREAD_SPM
         x0 = float(np.round(np.median(np.repeat(x_run, runs["strikes"]))))
-        notes.append("speed unknown for some runs: impact adjusted by cadence instead of speed")
+        unknown = int(runs["speed_mps"].isna().sum())
+        notes.append(f"speed unknown for {unknown} of {len(runs)} runs: impact adjusted by cadence instead of speed")
     runs["x"] = x_run
 
     # --- design per run -----------------------------------------------------------------------------
@@ -179,15 +183,39 @@ def compare(
     spread = stats.within_group_spread(x_run, cells, runs["strikes"].to_numpy(float))
     x_col = (x_run - x0)[:, None]
     fit_slope = (
-        spread >= min_spread
-        and len(np.unique(np.round(x_run, 3))) >= 2
-        and stats.full_rank(np.hstack([*cols, x_col]))
+        spread >= min_spread and len(np.unique(np.round(x_run, 3))) >= 2 and stats.full_rank(np.hstack([*cols, x_col]))
     )
+    slope_idx = km_idx = None
     if fit_slope:
+        slope_idx = sum(c.shape[1] for c in cols)
         cols.append(x_col)
         slope_source = "fitted from your runs"
     else:
         slope_source = f"literature fallback ({cov_name} does not vary independently of the {by} here)"
+    adjusted = [cov_name] + (["surface"] if nuisance_surfaces else [])
+    # --- shoe wear (km on the shoe) and shoe model, where the data can separate them -------------------
+    km_run = runs["shoe_km"].to_numpy(float)
+    km0 = None
+    if np.isfinite(km_run).all():
+        km0 = float(np.round(np.median(np.repeat(km_run, runs["strikes"])), -1))
+        km_col = ((km_run - km0) / 100.0)[:, None]
+        km_spread = stats.within_group_spread(km_run, cells, runs["strikes"].to_numpy(float))
+        if km_spread >= MIN_KM_SPREAD and stats.full_rank(np.hstack([*cols, km_col])):
+            km_idx = sum(c.shape[1] for c in cols)
+            cols.append(km_col)
+            adjusted.append("shoe km")
+    elif np.isfinite(km_run).any():
+        notes.append("shoe km unknown for some runs: not adjusted for shoe wear")
+    if by != "shoe":
+        shoe_run = runs["shoe"].fillna("").astype(str).to_numpy()
+        for name in sorted(set(shoe_run))[1:]:
+            col = (shoe_run == name).astype(float)[:, None]
+            if stats.full_rank(np.hstack([*cols, col])):
+                cols.append(col)
+                if "shoe" not in adjusted:
+                    adjusted.append("shoe")
+            elif by == "surface":
+                notes.append(f"shoe {name or '(none)'!r} cannot be separated from the surfaces it ran on")
     x_design = np.hstack(cols)
 
     # --- units: runs, or 30-s blocks inside runs for cells with < MIN_RUNS runs -------------------------
@@ -224,8 +252,8 @@ def compare(
             f"{boot.dropped} of {n_boot} bootstrap replicates left the model unidentifiable "
             "(e.g. no speed variation) and were skipped"
         )
-    slope = float(boot.coef[-1]) if fit_slope else lit_slope
-    slope_ci = stats.percentile_ci(boot.replicates[:, -1]) if fit_slope else None
+    slope = float(boot.coef[slope_idx]) if slope_idx is not None else lit_slope
+    slope_ci = stats.percentile_ci(boot.replicates[:, slope_idx]) if slope_idx is not None else None
     ref_i = g_index[reference]
 
     out_groups = []
@@ -262,7 +290,7 @@ def compare(
         "by": by,
         "placement": placement,
         "reference": reference,
-        "adjusted_for": [cov_name] + (["surface"] if nuisance_surfaces else []),
+        "adjusted_for": adjusted,
         common: x0,
         f"{cov_name}_slope": {
             "per_unit_ln_peak": _r(slope, 4),
@@ -271,10 +299,21 @@ def compare(
             "source": slope_source,
             "ci95": None if slope_ci is None else [_r(slope_ci[0], 4), _r(slope_ci[1], 4)],
         },
+        "shoe_wear": None
+        if km_idx is None
+        else {
+            "common_shoe_km": km0,
+            "pct_per_100km": _r((np.exp(boot.coef[km_idx]) - 1) * 100, 2),
+            "ci95": [_r((np.exp(c) - 1) * 100, 2) for c in stats.percentile_ci(boot.replicates[:, km_idx])],
+        },
         "impact_index_definition": (
             f"geometric-mean peak impact (g) adjusted to {x0:g} "
-            f"{'m/s' if cov_name == 'speed' else 'steps/min'} "
-            f"with ln(peak) = a_{by} + beta*({cov_name} - {x0:g})"
+            f"{'m/s' if cov_name == 'speed' else 'steps/min'}"
+            + (f" and {km0:g} km on the shoe" if km_idx is not None else "")
+            + f"; ln(peak) = a_{by} + beta*({cov_name} - {x0:g})"
+            + (" + surface" if nuisance_surfaces else "")
+            + (f" + gamma*(shoe_km - {km0:g})/100" if km_idx is not None else "")
+            + (" + shoe" if "shoe" in adjusted else "")
         ),
         "ci_method": (
             f"stratified cluster bootstrap ({n_boot} replicates) over runs, strata = {by} x surface; "
@@ -308,20 +347,14 @@ def _jsonable(v: object) -> object:
     return v
 
 
-def verdict(
-    group: str, reference: str, ratio: float, ci: tuple[float, float], adjusted: str = "speed"
-) -> str:
+def verdict(group: str, reference: str, ratio: float, ci: tuple[float, float], adjusted: str = "speed") -> str:
     """Plain-language comparison: how much higher/lower than the reference, or 'within the noise'."""
     lo, hi = ci
     if lo <= 1.0 <= hi:
-        return (
-            f"{group} vs {reference}: within the noise "
-            f"(ratio {ratio:.3f}, 95% CI {lo:.3f}-{hi:.3f} includes 1)"
-        )
+        return f"{group} vs {reference}: within the noise (ratio {ratio:.3f}, 95% CI {lo:.3f}-{hi:.3f} includes 1)"
     pct = (ratio - 1) * 100
     word = "higher" if pct > 0 else "lower"
     a, b = sorted((abs(lo - 1) * 100, abs(hi - 1) * 100))
     return (
-        f"{group}: {abs(pct):.1f}% {word} impact than {reference} at equal {adjusted} "
-        f"(95% CI {a:.1f}-{b:.1f}% {word})"
+        f"{group}: {abs(pct):.1f}% {word} impact than {reference} at equal {adjusted} (95% CI {a:.1f}-{b:.1f}% {word})"
     )

@@ -24,12 +24,13 @@ padding:14px 20px}
 h2{font-size:18px;margin:4px 0 10px;color:#1d3557}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0 10px}
 th,td{padding:4px 6px;border-bottom:1px solid #e5e7eb;text-align:right}
-td{white-space:nowrap} td.l{white-space:normal;overflow-wrap:anywhere} .scroll{overflow-x:auto}
-th{background:#eef1f5;font-weight:600} td.l,th.l{text-align:left}
+td{white-space:nowrap} td.w{white-space:normal;text-align:left;min-width:18em} .scroll{overflow-x:auto}
+th{background:#eef1f5;font-weight:600} td.l,th.l,th.w{text-align:left}
 img{max-width:100%;height:auto;display:block;margin:8px auto}
 .note{font-size:12px;color:#555} .verdict{margin:2px 0;font-size:14px}
 .warn{background:#fff4e5;border-left:4px solid #f0a030;padding:6px 10px;font-size:13px}
 .cards{display:flex;gap:12px;flex-wrap:wrap} .card{background:#eef1f5;border-radius:6px;padding:8px 14px}
+details{font-size:13px;margin:6px 0} summary{cursor:pointer;color:#1d3557}
 .card b{display:block;font-size:20px;color:#1d3557} .card span{font-size:12px;color:#555}
 """
 
@@ -53,18 +54,19 @@ def fmt(value: object, nd: int = 2) -> str:
     return esc(value)
 
 
-def table(headers: list[str], rows: Iterable[Iterable[object]], left: int = 1) -> str:
-    """An HTML table; the first `left` columns left-aligned; headers escaped, cells passed pre-escaped."""
-    head = "".join(f'<th class="{"l" if i < left else ""}">{esc(h)}</th>' for i, h in enumerate(headers))
+def table(headers: list[str], rows: Iterable[Iterable[object]], left: int = 1, wrap: int | None = None) -> str:
+    """An HTML table: first `left` columns left-aligned, column `wrap` wraps; cells passed pre-escaped."""
+
+    def cls(i: int) -> str:
+        return "w" if i == wrap else "l" if i < left else ""
+
+    head = "".join(f'<th class="{cls(i)}">{esc(h)}</th>' for i, h in enumerate(headers))
     body = []
     for row in rows:
-        cells = "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(row))
+        cells = "".join(f'<td class="{cls(i)}">{c}</td>' for i, c in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
     rows_html = "".join(body)
-    return (
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{rows_html}</tbody></table></div>"
-    )
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table></div>'
 
 
 def sessions_section(sessions: pd.DataFrame) -> str:
@@ -146,18 +148,45 @@ def compare_section(doc: dict | None, png: bytes | None, error: str | None) -> s
     at = f"{common:g} m/s" if common is not None else f"{doc.get('common_cadence_spm')} steps/min"
     slope_key = "speed_slope" if "speed_slope" in doc else "cadence_slope"
     slope = doc[slope_key]
+    wear = doc.get("shoe_wear")
+    wear_txt = ""
+    if wear:
+        lo_w, hi_w = wear["ci95"]
+        wear_txt = (
+            f" and {wear['common_shoe_km']:g} km on the shoe (shoe wear {wear['pct_per_100km']:+.1f}% per 100 km, "
+            f"95% CI {lo_w:+.1f} to {hi_w:+.1f})"
+        )
     verdicts = "".join(
         f'<p class="verdict">{esc(r["verdict"])}</p>' for r in doc["surfaces"] if r["verdict"] != "reference"
     )
     notes = "".join(f"<li>{esc(n)}</li>" for n in doc["notes"])
+    run_rows = [
+        [
+            esc(r["session"]),
+            esc(r["surface"]),
+            esc(r["shoe"] or "-"),
+            fmt(r["speed_mps"], 2),
+            fmt(r["strikes"]),
+            fmt((r["running_s"] or 0) / 60.0, 1),
+            fmt(r["cadence_spm"], 0),
+            fmt(r["peak_g_geomean"], 2),
+        ]
+        for r in doc["runs"]
+    ]
+    run_headers = ["session", "surface", "shoe", "speed m/s", "strikes", "run min", "cadence spm", "geo-mean peak g"]
+    runs_html = (
+        f"<details><summary>Within each run: {len(run_rows)} runs (one surface at one speed), "
+        f"measured, not adjusted</summary>{table(run_headers, run_rows, left=3)}</details>"
+    )
     return (
         "<section><h2>Surfaces side by side</h2>"
-        f"<p>Reference: <b>{esc(doc['reference'])}</b>; impact index = geometric-mean peak adjusted to "
-        f"{esc(at)} ({esc(', '.join(doc['adjusted_for']))}); slope {fmt(slope['pct_per_unit'], 1)}% per "
+        f"<p>Reference: <b>{esc(doc['reference'])}</b>. Impact index adjusted for "
+        f"<b>{esc(', '.join(doc['adjusted_for']))}</b> at {esc(at)}{esc(wear_txt)}; "
+        f"{esc(slope_key.split('_')[0])} slope {fmt(slope['pct_per_unit'], 1)}% per "
         f"{esc(slope['unit'])} ({esc(slope['source'])}).</p>"
         f"{table(headers, rows)}{verdicts}"
-        f"{img(png, 'surfaces') if png else ''}"
-        f'<p class="note">{esc(doc["ci_method"])}.</p>'
+        f"{img(png, 'surfaces') if png else ''}{runs_html}"
+        f'<p class="note">{esc(doc["impact_index_definition"])}. {esc(doc["ci_method"])}.</p>'
         f"{f'<ul class=note>{notes}</ul>' if notes else ''}</section>"
     )
 
@@ -183,7 +212,7 @@ def shoes_section(doc: dict, png: bytes | None) -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in doc["notes"])
     return (
         "<section><h2>Shoe trends</h2>"
-        f"{table(headers, rows)}{img(png, 'shoes') if png else ''}"
+        f"{table(headers, rows, wrap=len(headers) - 1)}{img(png, 'shoes') if png else ''}"
         f'<p class="note">Rule: {esc(doc["rule"])}</p>'
         f"{f'<ul class=note>{notes}</ul>' if notes else ''}</section>"
     )

@@ -64,6 +64,11 @@ def ingest_file(
         start = rec.meta.shoe_km or 0.0
         lib.add_shoe(shoe, start)
         notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km")
+    shoe_km = rec.meta.shoe_km
+    if overrides.get("shoe") and overrides.get("shoe_km") is None and shoe_km is not None:
+        # The sidecar's km belongs to the sidecar's shoe; a different shoe from the flag uses the library's km.
+        if _sidecar_shoe(path) != shoe:
+            shoe_km = None
     start_utc, date_source = session_date(rec, path)
     res = lib.add_session(
         content_hash=digest,
@@ -78,6 +83,14 @@ def ingest_file(
         date_source=date_source,
         distance_km=distance_km if distance_km is not None else rec.meta.distance_km,
         shoe=shoe,
-        shoe_km=rec.meta.shoe_km,
+        shoe_km=shoe_km,
     )
     return IngestResult(res, strikes=len(table), shoe=shoe, notes=notes)
+
+
+def _sidecar_shoe(path: Path) -> str | None:
+    """Shoe named by the recording's sidecar (None without a sidecar or shoe)."""
+    from gaitimpact.io.sidecar import read_sidecar, sidecar_path
+
+    side = sidecar_path(path)
+    return read_sidecar(side).shoe if side.is_file() else None

@@ -60,7 +60,9 @@ def session_load(strikes: pd.DataFrame) -> pd.DataFrame:
     """Per session: strikes, cumulative_impact_g (sum of peaks, g), bone_stimulus_g, peak_g_median (g)."""
     if len(strikes) == 0:
         return pd.DataFrame(columns=["strikes", "cumulative_impact_g", "bone_stimulus_g", "peak_g_median"])
-    return _aggregate(strikes, strikes["session"])
+    out = _aggregate(strikes, strikes["session"])
+    out.index.name = "session"
+    return out
 
 
 def weekly_load(strikes: pd.DataFrame) -> pd.DataFrame:
@@ -69,7 +71,7 @@ def weekly_load(strikes: pd.DataFrame) -> pd.DataFrame:
     if len(strikes) == 0:
         return pd.DataFrame(columns=cols)
     start = pd.to_datetime(strikes["start_utc"], utc=True)
-    week = (start.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(start.dt.weekday, unit="D")).dt.date
+    week = (start.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(start.dt.day_of_week, unit="D")).dt.date
     placement = (
         strikes["placement"].astype(str) if "placement" in strikes else pd.Series("auto", index=strikes.index)
     )

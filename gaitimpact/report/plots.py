@@ -132,7 +132,7 @@ def load_png(weekly: pd.DataFrame, sessions: pd.DataFrame) -> bytes:
         ax2 = ax1.twinx()
         ax2.plot(x, w["strikes"], "o-", color=PALETTE[1], label="strikes")
         ax2.set_ylabel("strikes per week")
-        ax2.set_ylim(bottom=0)
+        ax2.set_ylim(0, max(1.0, float(w["strikes"].max())) * 1.3)
         ax1.set_title(f"Per week (Monday start){title_extra}", fontsize=10)
     if len(sessions):
         x = np.arange(len(sessions))

@@ -8,7 +8,9 @@ Model (one placement, every usable strike of sessions that name a shoe):
 varies enough within shoe and surface, else the literature slope; cadence when speed is unknown). The
 model is fitted to per-run mean ln(peak_g) (a run = strikes of one session on one surface at one speed),
 so the scatter between runs, i.e. day-to-day variation, sets the 95 % CI (t distribution, runs - parameters
-degrees of freedom; `stats.ols_t`); strikes within a run are never treated as independent.
+degrees of freedom; `stats.ols_t`); strikes within a run are never treated as independent. (Runs of
+one session on different surfaces share that day and are treated as independent given the model, which
+makes the interval slightly optimistic for sessions that mix surfaces.)
 A shoe needs `MIN_SESSIONS` sessions spanning at least `MIN_KM_SPAN` km for a trend.
 """
 

@@ -42,6 +42,9 @@ MIN_CADENCE_SPREAD_SPM = 3.0
 BLOCK_S = 30.0
 """Block length (s) used to resample within a run when a stratum has fewer than `MIN_RUNS` runs."""
 
+MIN_BLOCK_S = 5.0
+"""Shortest block (s) when a short run is cut into 4 blocks."""
+
 MIN_RUNS = 3
 """Runs needed in a stratum for a between-run (cluster) bootstrap; fewer falls back to 30-s blocks."""
 
@@ -62,7 +65,7 @@ def label_runs(strikes: pd.DataFrame, keys: tuple[str, ...] = ("surface", "speed
     for col in ("session", "bout", *keys):
         if col not in df:
             continue
-        v = df[col].astype(str).to_numpy()
+        v = pd.factorize(df[col], use_na_sentinel=False)[0]  # NaN/None is one value, not a change
         change[1:] |= v[1:] != v[:-1]
     return np.cumsum(change) - 1
 
@@ -105,12 +108,18 @@ def run_table(strikes: pd.DataFrame) -> pd.DataFrame:
 
 
 def block_units(strikes: pd.DataFrame, block_s: float = BLOCK_S) -> np.ndarray:
-    """Block id per strike: runs cut into consecutive `block_s` pieces (for within-run resampling)."""
+    """Block id per strike: runs cut into consecutive pieces of `block_s` s (for within-run resampling).
+
+    A run shorter than 4 blocks is cut into 4 pieces (each at least `MIN_BLOCK_S` s) so that a group with
+    a single short run still has several units to resample.
+    """
     df = strikes.reset_index(drop=True)
     run = label_runs(df)
-    t = df["time_s"].to_numpy(float)
-    start = pd.Series(t).groupby(run).transform("min").to_numpy()
-    piece = np.floor((t - start) / block_s).astype(np.int64)
+    t = pd.Series(df["time_s"].to_numpy(float))
+    start = t.groupby(run).transform("min").to_numpy()
+    span = (t.groupby(run).transform("max") - start).to_numpy()
+    length = np.clip(span / 4.0, MIN_BLOCK_S, block_s)
+    piece = np.floor((t.to_numpy() - start) / length).astype(np.int64)
     key = pd.Series(run).astype(str) + ":" + pd.Series(piece).astype(str)
     return pd.factorize(key)[0]
 
@@ -164,9 +173,14 @@ def cluster_bootstrap(
         counts = np.zeros((n_boot, k))
         np.add.at(counts, (np.arange(n_boot)[:, None], draws), 1.0)
         mult[:, members] = counts * (k / m)
-    w = mult[:, g_idx] * n[None, :]  # (R, U)
-    xtwx = np.einsum("ru,ui,uj->rij", w, x, x)
-    xtwy = np.einsum("ru,ui,u->ri", w, x, y_mean)
+    # Per-group sufficient statistics, so a replicate is a weighted sum over groups (one matrix product).
+    p = x.shape[1]
+    g_xtx = np.zeros((g_codes.size, p * p))
+    np.add.at(g_xtx, g_idx, (n[:, None, None] * x[:, :, None] * x[:, None, :]).reshape(-1, p * p))
+    g_xty = np.zeros((g_codes.size, p))
+    np.add.at(g_xty, g_idx, (n * y_mean)[:, None] * x)
+    xtwx = (mult @ g_xtx).reshape(n_boot, p, p)
+    xtwy = mult @ g_xty
     reps = np.einsum("rij,rj->ri", np.linalg.pinv(xtwx), xtwy)
     singular = np.linalg.matrix_rank(xtwx) < x.shape[1]
     reps[singular] = np.nan

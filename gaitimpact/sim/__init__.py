@@ -12,21 +12,17 @@ from gaitimpact.sim.physics import (
     contact_time_model_s,
     expected_peak_g,
     speed_factor,
+    speed_from_cadence_mps,
     surface_factor,
     wear_factor,
 )
 from gaitimpact.sim.simulate import SimResult, simulate
 from gaitimpact.sim.truth import Truth
+from gaitimpact.sim.writer import truth_path, write_simulation
 
 __all__ = [
     "SimConfig", "SimSegment", "SimResult", "Truth", "simulate", "parse_segments", "write_simulation",
     "surface_factor", "speed_factor", "wear_factor", "expected_peak_g", "cadence_model_spm",
-    "contact_time_model_s",
+    "contact_time_model_s", "speed_from_cadence_mps", "truth_path",
 ]
 
-
-def write_simulation(result: SimResult, csv_path):  # noqa: ANN001, ANN201
-    """Write CSV + sidecar JSON + <stem>.truth.json for a simulation; returns the three paths."""
-    from gaitimpact.sim.writer import write_simulation as _write
-
-    return _write(result, csv_path)

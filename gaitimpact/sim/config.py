@@ -49,6 +49,7 @@ class SimConfig:
     jitter_s: std of the reported timestamp jitter in s (samples taken at the true instants).
     gaps: BLE-style dropouts: a count (random) or a list of (start_s, duration_s).
     seed: random seed (same seed, same result).
+    gyro: also simulate a gyroscope (Recording.gyro_dps, deg/s, same mounting); gyro_noise_dps its noise.
     """
 
     placement: str = "waist"
@@ -66,6 +67,8 @@ class SimConfig:
     gaps: int | list[tuple[float, float]] = 0
     side: str = "L"
     seed: int = 0
+    gyro: bool = False
+    gyro_noise_dps: float = 0.0
 
     def validate(self) -> None:
         """Raise InputError for out-of-range settings."""
@@ -84,7 +87,7 @@ class SimConfig:
             raise InputError(f"quantisation bits must be 4-32, got {self.quant_bits}", field="quant_bits")
         if self.quant_bits is not None and self.range_g is None:
             raise InputError("quantisation needs a range_g", field="quant_bits")
-        for name in ("noise_g", "bias_g", "jitter_s", "shoe_km", "mount_error_deg"):
+        for name in ("noise_g", "bias_g", "jitter_s", "shoe_km", "mount_error_deg", "gyro_noise_dps"):
             if float(getattr(self, name)) < 0:
                 raise InputError(f"{name} must be >= 0", field=name)
 

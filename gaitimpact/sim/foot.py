@@ -14,8 +14,9 @@ z up along the shank. Each stride of the instrumented foot runs from its IC to i
   (gravity projection changes as the segment rotates through gravity);
 - impact transient at IC along (-0.3, 0, 0.95): B (p(tau) + rho e^(-tau/tr) sin(2 pi fr tau)), p a
   unit-peak gamma pulse (shoe: peak 7 ms, shank 12 ms after IC at 3.5 m/s), plus ringing (RING);
-- mediolateral: 0.1 g swing sway.
-Standing: segment level (theta = 0), 1 g.
+- mediolateral: 0.1 g swing sway (mirrored for the right foot).
+Standing: segment level (theta = 0), 1 g. A stride squeezed by a short stand or a start from rest
+moves less (translation and rotation scaled by (S / 0.8 S_nominal)^2, at most 1).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class FootModel:
     def __init__(self, sched: Schedule, placement: str, side: str) -> None:
         self.sched = sched
         self.placement = placement
+        self.side_sign = 1.0 if side == "L" else -1.0
         st = sched.steps
         own = np.flatnonzero(st.foot == (0 if side == "L" else 1))
         starts: list[float] = []
@@ -103,6 +105,7 @@ class FootModel:
         step_of: list[int] = []
         acts: list[int] = []
         speeds: list[float] = []
+        nominal: list[float] = []
         for b, (_b0, b1) in enumerate(sched.blocks):
             o = own[st.block[own] == b]
             blk = np.flatnonzero(st.block == b)
@@ -112,10 +115,11 @@ class FootModel:
                 # the foot pushes off from rest before its first landing: a virtual stride, no impact
                 first_ic = st.ic_s[o[0]] if len(o) else b1
                 j = blk[0]
-                S = 2 * st.step_s[j]
-                starts.append(first_ic - S)
-                stance.append(st.contact_s[j])
+                s0 = max(first_ic - 2 * st.step_s[j], ends[-1] if ends else -np.inf)
+                starts.append(s0)
+                stance.append(min(st.contact_s[j], 0.5 * (first_ic - s0)))
                 ends.append(first_ic)
+                nominal.append(2 * st.step_s[j])
                 step_of.append(-1)
                 acts.append(int(st.act[j]))
                 speeds.append(float(st.speed_mps[j]))
@@ -125,12 +129,17 @@ class FootModel:
                 starts.append(s0)
                 stance.append(st.contact_s[j])
                 ends.append(e)
+                nominal.append(2 * st.step_s[j])
                 step_of.append(int(j))
                 acts.append(int(st.act[j]))
                 speeds.append(float(st.speed_mps[j]))
         self.start_s = np.array(starts)
         self.stance_s = np.array(stance)
-        self.end_s = np.array(ends)
+        # strides never overlap (a short stand between blocks cuts the last swing short)
+        self.end_s = np.minimum(np.array(ends), np.append(self.start_s[1:], np.inf))
+        # strides squeezed by a short stand (or a start from rest) move less: scale translation and rotation
+        squeeze = (self.end_s - self.start_s) / (0.8 * np.array(nominal)) if nominal else np.zeros(0)
+        self.motion_scale = np.minimum(1.0, squeeze) ** 2
         self.step_of = np.array(step_of, dtype=np.int64)
         self.act = np.array(acts, dtype=np.int64)
         self.speed = np.array(speeds)
@@ -141,13 +150,15 @@ class FootModel:
         self.impact_dir = IMPACT_DIR
         self.profiles = {act: _pitch_profile(placement, act) for act in (RUN, WALK)}
 
-    def world(self, t: np.ndarray, B: np.ndarray, body: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """World-frame (and sensor-segment-frame) specific force in g at times t (s), impact amplitudes B."""
+    def world(self, t: np.ndarray, B: np.ndarray, body: bool = True, gyro: bool = False,
+              ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """World- and segment-frame specific force in g, segment angular rate in deg/s, at times t (s)."""
         t = np.asarray(t, dtype=float)
         n = t.shape[0]
         f = np.zeros((n, 3))
         f[:, 2] = 1.0
         theta = np.zeros(n)
+        omega = np.zeros(n)
         if len(self.start_s):
             j = np.searchsorted(self.start_s, t, side="right") - 1
             ok = j >= 0
@@ -176,17 +187,19 @@ class FootModel:
                 thu[sel] = np.interp(uu, grid, t1)
                 thuu[sel] = np.interp(uu, grid, t2)
             dudt = dudx / Sm
+            ms = self.motion_scale[jm]
+            th, thu, thuu = th * ms, thu * ms, thuu * ms
             w = thu * dudt
             al = thuu * dudt ** 2 + thu * d2udx2 / Sm ** 2
             # pivot acceleration in swing (m/s^2)
-            L = self.speed[jm] * S[m]
+            L = self.speed[jm] * S[m] * ms
             H = np.where(act == RUN, LIFT_M[RUN], LIFT_M[WALK])
             hx = 60 * s - 180 * s ** 2 + 120 * s ** 3
             hz = 64 * (6 * s * (1 - s) ** 3 - 18 * s ** 2 * (1 - s) ** 2 + 6 * s ** 3 * (1 - s))
             sw = ~in_st
             ts = TRANSLATION_SCALE[self.placement]
             ax = np.where(sw, ts * L * hx / Tsw ** 2, 0.0)
-            az = np.where(sw, ts * H * hz / Tsw ** 2, 0.0)
+            az = np.where(sw, ts * ms * H * hz / Tsw ** 2, 0.0)
             r = SENSOR_OFFSET_M[self.placement]
             c, sn = np.cos(th), np.sin(th)
             rx = r[0] * c - r[2] * sn
@@ -200,10 +213,15 @@ class FootModel:
                          + amp * np.exp(-tau / tr) * np.sin(2 * np.pi * fr * tau))
             f[m, 0] = ax / STANDARD_GRAVITY_MPS2 + pulse * IMPACT_DIR[0]
             f[m, 2] = 1.0 + az / STANDARD_GRAVITY_MPS2 + pulse * IMPACT_DIR[2]
-            f[m, 1] = np.where(sw, 0.1 * np.sin(2 * np.pi * s), 0.0)
+            f[m, 1] = np.where(sw, self.side_sign * 0.1 * ms * np.sin(2 * np.pi * s), 0.0)
             theta[m] = th
+            omega[m] = w
         if not body:
-            return f, None
+            return f, None, None
         c, sn = np.cos(theta), np.sin(theta)
         fb = np.stack([f[:, 0] * c + f[:, 2] * sn, f[:, 1], -f[:, 0] * sn + f[:, 2] * c], axis=1)
-        return f, fb
+        wb = None
+        if gyro:  # toe-up pitch is a rotation about -y
+            wb = np.zeros((n, 3))
+            wb[:, 1] = -np.degrees(omega)
+        return f, fb, wb

@@ -115,6 +115,11 @@ def cadence_model_spm(speed_mps: float, activity: str = "run") -> float:
     return 148.0 + 8.0 * speed_mps
 
 
+def speed_from_cadence_mps(cadence_spm: float | np.ndarray) -> float | np.ndarray:
+    """Running speed in m/s the cadence model implies for a cadence in steps/min (inverse of the model)."""
+    return (np.asarray(cadence_spm, dtype=float) - 148.0) / 8.0
+
+
 def contact_time_model_s(speed_mps: float, activity: str = "run") -> float:
     """Model ground contact time of one foot in s.
 

@@ -85,7 +85,7 @@ def make_schedule(cfg: SimConfig, rng: np.random.Generator) -> Schedule:
         n_max = int(np.ceil(seg.duration_s / T0 * 1.2)) + 4
         T = T0 * (1.0 + physics.STEP_TIME_CV * rng.standard_normal(n_max))
         ic = t_first + np.concatenate(([0.0], np.cumsum(T)[:-1]))
-        keep = ic + T <= start + seg.duration_s
+        keep = ic < start + seg.duration_s  # the segment ends with its last step (>= nominal length)
         keep[0] = True
         n = int(np.count_nonzero(keep))
         ic, T = ic[:n], T[:n]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from gaitimpact.recording import Gap
-from gaitimpact.sim.rotation import axis_angle_matrix, random_rotation
+from gaitimpact.sim.rotation import apply_matrix, axis_angle_matrix, random_rotation
 
 GAP_MEDIAN_S = 0.15
 """Median random gap length in s (lognormal, sigma 0.8, clipped to 0.02-3 s): BLE packet losses of a
@@ -55,7 +55,7 @@ def apply_sensor(acc_body_g: np.ndarray, fs_hz: float, *, mount: np.ndarray, bia
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Gap]]:
     """Return (time_s, acc_g, kept_index, gaps) as the sensor would report them."""
     n = acc_body_g.shape[0]
-    acc = acc_body_g @ mount.T + bias_g
+    acc = apply_matrix(acc_body_g, mount) + bias_g
     if noise_g > 0:
         acc += noise_g * rng.standard_normal(acc.shape)
     if quant_bits is not None and range_g is not None:

@@ -10,6 +10,7 @@ from gaitimpact.core.definitions import IMPACT_WINDOW_S
 from gaitimpact.recording import Metadata, Recording, SurfaceSegment
 from gaitimpact.sim.config import SimConfig
 from gaitimpact.sim.foot import FootModel
+from gaitimpact.sim.rotation import apply_matrix
 from gaitimpact.sim.schedule import FOOT_NAMES, RUN, WALK, make_schedule
 from gaitimpact.sim.sensor import apply_sensor, mounting_matrix, plan_gaps
 from gaitimpact.sim.truth import Truth, measure_truth, solve_impacts
@@ -59,9 +60,13 @@ def simulate(config: SimConfig | None = None) -> SimResult:
     fs = float(cfg.fs_hz)
     n = int(np.floor(sched.end_s * fs)) + 1
     body = np.empty((n, 3))
+    rate = np.empty((n, 3)) if cfg.gyro else None
     for c0 in range(0, n, _EVAL_CHUNK):
         t = np.arange(c0, min(n, c0 + _EVAL_CHUNK)) / fs
-        body[c0:c0 + len(t)] = model.world(t, B)[1]
+        _, fb, wb = model.world(t, B, gyro=cfg.gyro)
+        body[c0:c0 + len(t)] = fb
+        if rate is not None:
+            rate[c0:c0 + len(t)] = wb
 
     mount = mounting_matrix(r_mount, cfg.mount_error_deg, cfg.random_orientation)
     bias = cfg.bias_g * r_mount.standard_normal(3)
@@ -70,6 +75,12 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         body, fs, mount=mount, bias_g=bias, noise_g=cfg.noise_g, range_g=cfg.range_g,
         quant_bits=cfg.quant_bits, jitter_s=cfg.jitter_s, gap_plan=gap_plan, rng=r_noise)
     end_s = (n - 1) / fs
+    gyro_dps = None
+    if rate is not None:
+        gyro_dps = apply_matrix(rate, mount)
+        if cfg.gyro_noise_dps > 0:
+            gyro_dps += cfg.gyro_noise_dps * r_noise.standard_normal(gyro_dps.shape)
+        gyro_dps = gyro_dps[kept]
 
     # truth strikes: events with an impact, fully inside the recording
     ev_ic = model.event_ic_s
@@ -98,9 +109,12 @@ def simulate(config: SimConfig | None = None) -> SimResult:
     walk_steps = st.act == WALK
     run_intervals = [(float(a), float(a + T)) for a, T in zip(st.ic_s[run_steps], st.step_s[run_steps])]
     walk_intervals = [(float(a), float(a + T)) for a, T in zip(st.ic_s[walk_steps], st.step_s[walk_steps])]
-    run_bouts = [(max(s, 0.0), min(e, end_s)) for s, e in _bouts(run_intervals)]
-    walk_bouts = [(max(s, 0.0), min(e, end_s)) for s, e in _bouts(walk_intervals)]
-    in_rec = run_steps & (st.ic_s >= 0) & (st.ic_s + st.step_s <= end_s)
+    run_bouts = [(max(s, 0.0), min(e, end_s)) for s, e in _bouts(run_intervals)
+                 if min(e, end_s) > max(s, 0.0)]
+    walk_bouts = [(max(s, 0.0), min(e, end_s)) for s, e in _bouts(walk_intervals)
+                  if min(e, end_s) > max(s, 0.0)]
+    # cadence: the true step rate of the running steps that start inside the recording
+    in_rec = run_steps & (st.ic_s >= 0) & (st.ic_s < end_s)
     running_s = float(np.sum(st.step_s[in_rec]))
     cadence = 60.0 * np.count_nonzero(in_rec) / running_s if running_s > 0 else 0.0
     bout_cad = []
@@ -108,11 +122,15 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         m = in_rec & (st.ic_s >= s) & (st.ic_s < e)
         tot = float(np.sum(st.step_s[m]))
         bout_cad.append(60.0 * np.count_nonzero(m) / tot if tot > 0 else 0.0)
+    ic_run = ic[run]
+    bout = np.full(len(ic_run), -1, dtype=np.int64)
+    for k, (s, e) in enumerate(run_bouts):
+        bout[(ic_run >= s) & (ic_run < e)] = k
     segments = []
     for i, seg in enumerate(sched.segments):
         seg = dict(seg)
         seg["end_s"] = min(seg["end_s"], end_s)
-        m = (st.segment == i) & (st.ic_s >= 0) & (st.ic_s + st.step_s <= end_s)
+        m = (st.segment == i) & (st.ic_s >= 0) & (st.ic_s < end_s)
         tot = float(np.sum(st.step_s[m]))
         moving = tot > 0 and seg["activity"] != "stand"
         seg["cadence_spm"] = 60.0 * np.count_nonzero(m) / tot if moving else None
@@ -126,7 +144,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         contact_time_s=st.contact_s[steps[run]], clipped=clipped[run], near_gap=near_gap[run],
         cadence_spm=cadence, run_bouts=run_bouts, walk_bouts=walk_bouts,
         walk_ic_time_s=ic[walk], walk_foot=FOOT_NAMES[st.foot[steps[walk]]],
-        segments=segments, gaps=gaps, bout_cadence_spm=bout_cad, mount_rotation=mount,
+        segments=segments, gaps=gaps, bout=bout, bout_cadence_spm=bout_cad, mount_rotation=mount,
         mount_error_deg=float(cfg.mount_error_deg), bias_g=bias, duration_s=end_s, seed=int(cfg.seed),
     )
     meta = Metadata(
@@ -138,5 +156,6 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         range_g=cfg.range_g, simulated=True,
         notes=f"simulated by gaitimpact.sim (seed {cfg.seed}); truth in <name>.truth.json",
     )
-    rec = Recording(time_s=time_s, acc_g=acc, fs_hz=fs, gaps=gaps, meta=meta, source="simulated")
+    rec = Recording(time_s=time_s, acc_g=acc, fs_hz=fs, gyro_dps=gyro_dps, gaps=gaps, meta=meta,
+                    source="simulated")
     return SimResult(recording=rec, truth=truth, config=cfg)

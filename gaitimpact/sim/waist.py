@@ -41,8 +41,9 @@ class WaistModel:
         self.has_impact = np.ones(len(st), dtype=bool)
         self.impact_dir = np.array([-AP_IMPACT_SHARE, 0.0, 1.0])
 
-    def world(self, t: np.ndarray, B: np.ndarray, body: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """World-frame (and trunk-frame) specific force in g at times t (s) for impact amplitudes B."""
+    def world(self, t: np.ndarray, B: np.ndarray, body: bool = True, gyro: bool = False,
+              ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """World-frame and trunk-frame specific force in g, trunk angular rate in deg/s, at times t (s)."""
         st = self.sched.steps
         t = np.asarray(t, dtype=float)
         f = np.zeros((t.shape[0], 3))
@@ -50,6 +51,7 @@ class WaistModel:
         roll = np.zeros_like(t)
         pitch = np.zeros_like(t)
         yaw = np.zeros_like(t)
+        rates = np.zeros((t.shape[0], 3))  # d(roll, pitch, yaw)/dt in deg/s
         if len(st):
             idx = np.searchsorted(st.ic_s, t, side="right") - 1
             i = np.maximum(idx, 0)
@@ -93,8 +95,19 @@ class WaistModel:
                 roll[mv] = side * 2.0 * np.sin(np.pi * ph)
                 yaw[mv] = side * 4.0 * np.cos(np.pi * ph)
                 pitch[mv] = lean + 1.5 * np.sin(2 * np.pi * ph)
+                if gyro:
+                    rates[mv, 0] = side * 2.0 * np.pi * np.cos(np.pi * ph) / T
+                    rates[mv, 1] = 1.5 * 2 * np.pi * np.cos(2 * np.pi * ph) / T
+                    rates[mv, 2] = -side * 4.0 * np.pi * np.sin(np.pi * ph) / T
         if not body:
-            return f, None
+            return f, None, None
         # trunk frame: R = Rz(yaw) Ry(pitch) Rx(roll) maps trunk to world; f_trunk = R^T f_world
-        fb = rot_x(rot_y(rot_z(f, -np.radians(yaw)), -np.radians(pitch)), -np.radians(roll))
-        return f, fb
+        r, p, y = np.radians(roll), np.radians(pitch), np.radians(yaw)
+        fb = rot_x(rot_y(rot_z(f, -y), -p), -r)
+        wb = None
+        if gyro:  # body angular rate from ZYX Euler rates
+            dr, dp, dy = rates.T
+            wb = np.stack([dr - np.sin(p) * dy,
+                           np.cos(r) * dp + np.sin(r) * np.cos(p) * dy,
+                           -np.sin(r) * dp + np.cos(r) * np.cos(p) * dy], axis=1)
+        return f, fb, wb

@@ -29,6 +29,7 @@ def config_dict(result: SimResult) -> dict:
         "random_orientation": c.random_orientation, "noise_g": c.noise_g, "bias_g": c.bias_g,
         "range_g": c.range_g, "quant_bits": c.quant_bits, "jitter_s": c.jitter_s,
         "gaps": c.gaps if isinstance(c.gaps, int) else [list(g) for g in c.gaps],
+        "gyro": c.gyro, "gyro_noise_dps": c.gyro_noise_dps,
     }
 
 
@@ -40,5 +41,5 @@ def write_simulation(result: SimResult, csv_path: str | os.PathLike) -> tuple[Pa
     truth = result.truth.to_dict()
     truth["config"] = config_dict(result)
     tpath = truth_path(csv)
-    atomic_write_bytes(tpath, (json.dumps(truth, allow_nan=True) + "\n").encode("utf-8"))
+    atomic_write_bytes(tpath, (json.dumps(truth, allow_nan=False) + "\n").encode("utf-8"))
     return csv, side, tpath

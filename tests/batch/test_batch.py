@@ -100,7 +100,8 @@ def test_rerun_skips_files_already_done_and_redoes_changed_ones(library, tmp_pat
     assert read_results(out).shape[0] == 7
 
 
-def test_an_interrupted_batch_continues_where_it_stopped(library, tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_interrupted_batch_continues_where_it_stopped(library, tmp_path, jobs):
     data = _copy(library, tmp_path / "data")
     out = tmp_path / "res.csv"
     seen = []
@@ -111,12 +112,12 @@ def test_an_interrupted_batch_continues_where_it_stopped(library, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_batch([data], jobs=1, out=out, progress=False, on_row=stop_after_three)
+        run_batch([data], jobs=jobs, out=out, progress=False, on_row=stop_after_three)
     assert not out.exists()
     lines = journal_path(out).read_text().splitlines()
     assert len(lines) == 3
     done_ok = sum(1 for r in seen if r["status"] == "ok")
-    rest = run_batch([data], jobs=1, out=out, progress=False)
+    rest = run_batch([data], jobs=jobs, out=out, progress=False)
     assert rest.reused == done_ok and rest.analysed == 7 - done_ok
     assert len(read_results(out)) == 7
 
@@ -207,3 +208,15 @@ def test_convert_rejects_unknown_formats_and_missing_inputs(tmp_path, capsys):
     assert main(["convert", str(tmp_path / "missing.csv"), str(tmp_path / "b.parquet")]) == 2
     err = capsys.readouterr().err
     assert "must end in .csv or .parquet" in err and "file not found" in err
+
+
+def test_big_files_go_through_the_chunked_analysis_with_the_same_row(library):
+    small = run_batch([library / "bob"], jobs=1, progress=False)
+    chunked = run_batch([library / "bob"], jobs=1, progress=False, chunked_min_bytes=0)
+    for a, b in zip(small.rows, chunked.rows):
+        assert b["status"] == a["status"] == "ok"
+        for key in ("steps", "strikes", "placement", "duration_s", "running_s", "n_samples", "segments",
+                    "peak_g.median", "peak_g.p95", "peak_g.clipped", "warnings"):
+            assert b[key] == a[key], (a["file"], key)
+        assert b["cadence_spm"] == pytest.approx(a["cadence_spm"], abs=0.15)
+        assert "definitions.chunked.windows" in b

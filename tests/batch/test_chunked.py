@@ -138,3 +138,19 @@ def test_chunked_file_errors_name_the_file(tmp_path):
     assert "sampling rate" in str(info.value)
     with pytest.raises(InputError, match="file not found"):
         analyze_file_chunked(tmp_path / "missing.csv")
+
+
+def test_an_absurd_timestamp_does_not_stall_the_chunked_reader(tmp_path):
+    from gaitimpact.core.chunked import analyze_file_chunked
+    from gaitimpact.sim import write_simulation
+    from gaitimpact.summary import analyze_file
+
+    res = simulate(SimConfig(placement="waist", fs_hz=100.0, segments=SEGMENTS[:2], seed=3))
+    csv_path, _, _ = write_simulation(res, tmp_path / "run.csv")
+    lines = csv_path.read_text().splitlines()
+    lines.insert(6000, "1e9,0.1,0.2,0.98")  # one glitched clock value 30 years ahead, then normal times
+    csv_path.write_text("\n".join(lines) + "\n")
+    whole = analyze_file(csv_path)[2]
+    chunked = analyze_file_chunked(csv_path, chunk_s=20.0, overlap_s=8.0)[2]
+    assert chunked["duration_s"] == whole["duration_s"] == 1e9
+    assert chunked["steps"] == whole["steps"] > 0

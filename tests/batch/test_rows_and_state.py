@@ -39,9 +39,10 @@ def test_discovery_finds_recordings_recursively_and_skips_sidecars_outputs_and_h
         p = tmp_path / name
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("x")
+    (tmp_path / "old_results.csv").write_text("file,status,error,sha256,steps\na.csv,ok,,x,3\n")
     found = find_recordings([tmp_path], exclude=[tmp_path / "res.csv", tmp_path / "steps"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.csv", "b/c/x.parquet", "b/run2.csv", "t.tsv"]
-    again = find_recordings([tmp_path / "a.csv", tmp_path, tmp_path / "notes.md"])
+    again = find_recordings([tmp_path / "a.csv", tmp_path, tmp_path / "notes.md"])  # files given: taken as is
     assert again[0] == tmp_path / "a.csv" and again[-1].name == "notes.md" and len(set(again)) == len(again) == 6
 
 

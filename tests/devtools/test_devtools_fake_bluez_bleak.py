@@ -134,7 +134,7 @@ def test_read_write_and_descriptor_read_round_trip_through_the_hooks(dbus_daemon
     assert stats["writes"] == 2 and stats["reads"] == 3
 
 
-def test_gatt_errors_reach_bleak_as_protocol_errors(dbus_daemon, run) -> None:
+def test_gatt_errors_and_broken_hooks_reach_bleak_as_errors_not_hangs(dbus_daemon, run) -> None:
     def refuse(_data: bytes) -> None:
         raise FakeGattError(0x13, "value not allowed")
 
@@ -142,10 +142,14 @@ def test_gatt_errors_reach_bleak_as_protocol_errors(dbus_daemon, run) -> None:
         await asyncio.sleep(0.01)
         return b"slow"
 
+    def broken_read() -> bytes:
+        raise ZeroDivisionError("bug in a simulated sensor")
+
     device = FakeDevice("AA:BB:CC:00:00:03", name="Errs", advertised_uuids=[OTHER_SERVICE], services=[
         FakeService(OTHER_SERVICE, [
             FakeCharacteristic(OTHER_CHAR, ["write"], on_write=refuse),
             FakeCharacteristic("0000fff2-0000-1000-8000-00805f9b34fb", ["read"], on_read=async_read),
+            FakeCharacteristic("0000fff3-0000-1000-8000-00805f9b34fb", ["read"], on_read=broken_read),
         ])])
 
     async def scenario():
@@ -161,6 +165,8 @@ def test_gatt_errors_reach_bleak_as_protocol_errors(dbus_daemon, run) -> None:
                 with pytest.raises(BleakError):
                     await client.start_notify(OTHER_CHAR, lambda _c, _d: None)
                 slow = await client.read_gatt_char("0000fff2-0000-1000-8000-00805f9b34fb")
+                with pytest.raises(BleakError, match="hook failed: ZeroDivisionError"):
+                    await client.read_gatt_char("0000fff3-0000-1000-8000-00805f9b34fb")
             return write_error.value, read_error.value, slow
         finally:
             await fake.stop()
@@ -199,6 +205,29 @@ def test_control_point_answers_a_write_with_an_indication_after_the_write_reply(
     assert run(scenario()) == [b"\xf0\x01\x02"]
 
 
+def test_bleak_learns_the_mtu_through_acquire_write_or_acquire_notify(dbus_daemon, run) -> None:
+    notify_only = FakeDevice(
+        "AA:BB:CC:00:00:05", name="NotifyOnly", mtu=185, advertised_uuids=[OTHER_SERVICE],
+        services=[FakeService(OTHER_SERVICE, [FakeCharacteristic(OTHER_CHAR, ["notify"])])])
+
+    async def scenario():
+        fake, _demo = await _start(dbus_daemon.address)
+        fake.add_device(notify_only)
+        try:
+            async with BleakClient(DEMO_ADDRESS, timeout=5) as client:  # has write-without-response
+                await client._backend._acquire_mtu()
+                demo_mtu = client.mtu_size
+            async with BleakClient(notify_only.address, timeout=5) as client:  # AcquireNotify path
+                await client._backend._acquire_mtu()
+                other_mtu = client.mtu_size
+                released = await fake.wait_notifying(notify_only, OTHER_CHAR, 5.0, notifying=False)
+            return demo_mtu, other_mtu, released
+        finally:
+            await fake.stop()
+
+    assert run(scenario()) == (247, 185, True)
+
+
 def test_notify_delivers_every_packet_in_order_at_1000_hz(dbus_daemon, run) -> None:
     async def scenario():
         fake, demo = await _start(dbus_daemon.address, rate_hz=1000.0)
@@ -219,6 +248,88 @@ def test_notify_delivers_every_packet_in_order_at_1000_hz(dbus_daemon, run) -> N
     assert _seqs(received) == list(range(sent))
     assert stats["notifications_sent"] == sent
     assert not notifying_after_stop
+
+
+def test_a_burst_faster_than_the_bus_drains_is_queued_not_lost_and_stays_in_order(dbus_daemon, run) -> None:
+    # dbus-fast drops its connection if a write meets a full socket; the fake must pace the burst.
+    burst = 10_000
+
+    async def scenario():
+        fake, demo = await _start(dbus_daemon.address, rate_hz=0.001)
+        received: list[bytes] = []
+        try:
+            async with BleakClient(DEMO_ADDRESS, timeout=5) as client:
+                await client.start_notify(DEMO_COUNTER_UUID, lambda _c, d: received.append(bytes(d)))
+                await _wait_until(lambda: len(received) == 1)  # the stream's first packet, seq 0
+                accepted = [fake.notify_nowait(DEMO_ADDRESS, DEMO_COUNTER_UUID, demo.packet(1 + i))
+                            for i in range(burst)]
+                await _wait_until(lambda: len(received) == burst + 1, timeout_s=30)
+            return accepted, received, fake.stats(DEMO_ADDRESS), fake.bus is not None and fake.bus.connected
+        finally:
+            await fake.stop()
+
+    accepted, received, stats, bus_alive = run(scenario(), 60)
+    assert all(accepted)
+    assert bus_alive
+    assert _seqs(received) == list(range(burst + 1))
+    assert stats["notifications_sent"] == burst + 1
+
+
+def test_two_devices_stream_to_two_clients_at_once_without_mixing_packets(dbus_daemon, run) -> None:
+    async def scenario():
+        fake = FakeBluez()
+        await fake.start(dbus_daemon.address)
+        left = DemoCounter(fake, "C0:FF:EE:00:00:0A", name="Left", rate_hz=300.0)
+        right = DemoCounter(fake, "C0:FF:EE:00:00:0B", name="Right", rate_hz=150.0, payload_bytes=8)
+        fake.add_device(left.device)
+        fake.add_device(right.device)
+        got: dict[str, list[bytes]] = {"Left": [], "Right": []}
+        try:
+            found = await BleakScanner.discover(timeout=0.4)
+            by_name = {d.name: d for d in found}
+            async with (BleakClient(by_name["Left"], timeout=5) as a,
+                        BleakClient(by_name["Right"], timeout=5) as b):
+                await a.start_notify(DEMO_COUNTER_UUID, lambda _c, d: got["Left"].append(bytes(d)))
+                await b.start_notify(DEMO_COUNTER_UUID, lambda _c, d: got["Right"].append(bytes(d)))
+                await asyncio.sleep(0.5)
+                await a.stop_notify(DEMO_COUNTER_UUID)
+                await b.stop_notify(DEMO_COUNTER_UUID)
+                await _wait_until(lambda: len(got["Left"]) == left.sent and len(got["Right"]) == right.sent)
+            return got
+        finally:
+            await fake.stop()
+
+    got = run(scenario())
+    assert len(got["Left"]) > 50 and len(got["Right"]) > 25
+    assert {len(p) for p in got["Left"]} == {20} and {len(p) for p in got["Right"]} == {8}
+    assert _seqs(got["Left"]) == list(range(len(got["Left"])))
+    assert _seqs(got["Right"]) == list(range(len(got["Right"])))
+
+
+def test_second_start_notify_from_the_same_client_fails_like_bluez_and_set_value_notifies(
+        dbus_daemon, run) -> None:
+    async def scenario():
+        fake, _demo = await _start(dbus_daemon.address)
+        got: list[bytes] = []
+        try:
+            async with BleakClient(DEMO_ADDRESS, timeout=5) as client:
+                def on_level(_c, data: bytearray) -> None:
+                    got.append(bytes(data))
+
+                await client.start_notify(fb.BATTERY_LEVEL_UUID, on_level)
+                with pytest.raises(BleakError, match="Already notifying"):
+                    # (bleak installs the callback before asking BlueZ, so it replaces the first one)
+                    await client.start_notify(fb.BATTERY_LEVEL_UUID, on_level)
+                notified = fake.set_value(DEMO_ADDRESS, fb.BATTERY_LEVEL_UUID, b"\x41")
+                await _wait_until(lambda: got)
+                level = await client.read_gatt_char(fb.BATTERY_LEVEL_UUID)
+            return notified, got, level
+        finally:
+            await fake.stop()
+
+    notified, got, level = run(scenario())
+    assert notified
+    assert got == [b"\x41"] and level == b"\x41"
 
 
 def test_notify_from_python_api_returns_false_when_nobody_subscribed(dbus_daemon, run) -> None:
@@ -278,12 +389,13 @@ def test_device_down_after_link_loss_refuses_connections_until_its_downtime_ends
         client = BleakClient(DEMO_ADDRESS, timeout=5)
         try:
             await client.connect()
-            fake.disconnect(DEMO_ADDRESS, down_s=0.6)
+            fake.disconnect(DEMO_ADDRESS, down_s=1.2)
             await _wait_until(lambda: not client.is_connected)
             with pytest.raises(BleakError):
                 await client.connect()
             not_seen = await BleakScanner.find_device_by_address(DEMO_ADDRESS, timeout=0.3)
-            await asyncio.sleep(0.4)
+            assert not fake.is_available(DEMO_ADDRESS), "machine too slow: the checks outlasted the downtime"
+            await _wait_until(lambda: fake.is_available(DEMO_ADDRESS))
             await client.connect(timeout=5)
             return not_seen, client.is_connected
         finally:

@@ -20,6 +20,7 @@ from gaitimpact.devtools.fake_bluez import (
     FakeBluezThread,
     call_control,
     demo_devices,
+    selftest,
 )
 
 DEMO_ADDRESS = "C0:FF:EE:00:00:01"
@@ -111,8 +112,11 @@ def test_process_hosted_fake_is_controlled_over_dbus(dbus_daemon, run) -> None:
             client = BleakClient(DEMO_ADDRESS, disconnected_callback=lambda _c: lost.set(), timeout=5)
             try:
                 await client.connect()
+                subscribed = asyncio.ensure_future(
+                    asyncio.to_thread(host.control, "WaitNotifying", DEMO_ADDRESS, DEMO_COUNTER_UUID, 5.0))
                 await client.start_notify(DEMO_COUNTER_UUID,
                                           lambda _c, d: seqs.append(struct.unpack_from("<I", d)[0]))
+                assert await subscribed is True
                 while len(seqs) < 50:
                     await asyncio.sleep(0.01)
                 await asyncio.to_thread(host.control, "DropNext", DEMO_ADDRESS, 5)
@@ -121,6 +125,7 @@ def test_process_hosted_fake_is_controlled_over_dbus(dbus_daemon, run) -> None:
                 await asyncio.to_thread(host.control, "Disconnect", DEMO_ADDRESS, 0.0)
                 await asyncio.wait_for(lost.wait(), 5)
                 stats = await asyncio.to_thread(host.control, "Stats")
+                assert stats[DEMO_ADDRESS]["notifying"] == []
                 await asyncio.to_thread(host.control, "Vanish", DEMO_ADDRESS)
                 gone = await BleakScanner.find_device_by_address(DEMO_ADDRESS, timeout=0.4)
                 await asyncio.to_thread(host.control, "Reappear", DEMO_ADDRESS)
@@ -173,3 +178,24 @@ def test_module_entry_point_without_bus_starts_its_own_daemon_and_prints_the_env
     assert ready_line.startswith("READY bus=unix:")
     assert list(stats) == [DEMO_ADDRESS]
     assert proc.returncode == 0
+
+
+def test_selftest_streams_from_a_subprocess_fake_and_reports_n_of_n(dbus_daemon) -> None:
+    figures = selftest(seconds=0.5, rate_hz=200.0, bus_address=dbus_daemon.address)
+    assert figures["in_order"]
+    assert figures["received"] == figures["sent"] >= 50
+    assert figures["scan_s"] > 0 and figures["connect_s"] > 0
+
+
+def test_control_set_powered_off_makes_bleak_in_another_process_report_bluetooth_off(dbus_daemon) -> None:
+    probe = ("import asyncio\nfrom bleak import BleakScanner\n"
+             "try:\n    asyncio.run(BleakScanner.discover(timeout=0.2))\n    print('SCANNED')\n"
+             "except Exception as exc:\n    print(type(exc).__name__)\n")
+    with FakeBluezThread(dbus_daemon.address, demo_devices):
+        env = bluez_env(dbus_daemon.address)
+        command = [sys.executable, "-c", probe]
+        before = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+        call_control(dbus_daemon.address, "SetPowered", False)
+        after = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+    assert before.stdout.strip() == "SCANNED"
+    assert after.stdout.strip() == "BleakBluetoothNotAvailableError"

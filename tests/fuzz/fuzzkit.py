@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from gaitimpact.errors import GaitImpactError
 
-HANG_S = 5.0
+HANG_S = 8.0
 """An input that takes longer than this (s) to be accepted or rejected counts as a hang."""
 
 
@@ -207,17 +207,50 @@ CSV_INPUTS = st.one_of(
     mutated(st.builds(valid_canonical_csv, st.integers(0, 400), st.sampled_from([50.0, 100.0, 1000.0]),
                       st.integers(0, 3)), max_ops=6),
     st.binary(max_size=2048),
-    st.sampled_from([b"", b"\n", b" ", b"\x00" * 64, b"time_s,ax_g,ay_g,az_g\n", b"\xff\xfe" + "t,x\n".encode("utf-16-le")]),
+    st.sampled_from([b"", b"\n", b" ", b"\x00" * 64, b"time_s,ax_g,ay_g,az_g\n",
+                     b"\xff\xfe" + "t,x\n".encode("utf-16-le")]),
 )
 """Everything the CSV target is fed: structured documents, mutated valid files, binary junk, degenerate files."""
+
+
+def valid_parquet(n: int = 300, fs_hz: float = 100.0, seed: int = 0, gyro: bool = False) -> bytes:
+    """A small valid gaitimpact Parquet recording (bytes) to mutate."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    cols = {"time_s": np.arange(n) / fs_hz}
+    for name in ("ax_g", "ay_g", "az_g") + (("gx_dps", "gy_dps", "gz_dps") if gyro else ()):
+        cols[name] = rng.normal(0, 1, n)
+    meta = {b"gaitimpact.sidecar": json.dumps({"placement": "waist", "fs_hz": fs_hz,
+                                               "gaps": [{"start_s": 0.5, "end_s": 0.6}]}).encode()}
+    sink = io.BytesIO()
+    pq.write_table(pa.table(cols).replace_schema_metadata(meta), sink, row_group_size=max(1, n // 3))
+    return sink.getvalue()
+
+
+PARQUET_INPUTS = st.one_of(
+    mutated(st.builds(valid_parquet, st.integers(0, 300), st.sampled_from([50.0, 1000.0]), st.integers(0, 3),
+                      st.booleans()), max_ops=3),
+    st.binary(max_size=512).map(lambda b: b"PAR1" + b + b"PAR1"),
+)
+"""Parquet recordings with flipped bits, truncation and junk; PAR1-framed binary junk."""
 
 
 # ------------------------------------------------------------------------------------ sidecar inputs
 
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
                          st.text(max_size=20), st.sampled_from(["waist", "shoe", "AUTO", "grass", "", "1e3"]))
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=12)
+
+
+def _json_containers(inner: st.SearchStrategy) -> st.SearchStrategy:
+    """Lists and objects of `inner` JSON values."""
+    return st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4))
+
+
+JSON_VALUES = st.recursive(JSON_SCALARS, _json_containers, max_leaves=12)
 SIDECAR_KEYS = ["schema_version", "placement", "surface", "segments", "speed_mps", "shoe", "shoe_km",
                 "distance_km", "device", "fs_hz", "range_g", "start_utc", "gaps", "packets_lost",
                 "samples_received", "simulated", "notes"]
@@ -322,10 +355,23 @@ def polar_packet_sequences() -> st.SearchStrategy[list[bytes]]:
 # ------------------------------------------------------------------------------------------ targets
 
 
+def warm_imports() -> None:
+    """Import the heavy modules the targets load lazily, so import time never counts towards a hang."""
+    import importlib
+
+    for name in ("pandas", "pyarrow.parquet", "scipy.signal", "scipy.ndimage", "gaitimpact.io.load",
+                 "gaitimpact.io.csv_reader", "gaitimpact.core.pipeline", "gaitimpact.summary"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 class FileTarget:
     """Writes each input to the same temp file name and hands the path to a reader."""
 
     def __init__(self, suffix: str) -> None:
+        warm_imports()
         self.dir = Path(tempfile.mkdtemp(prefix="gaitimpact-fuzz-"))
         self.path = self.dir / f"run{suffix}"
 
@@ -391,6 +437,65 @@ def check_csv(data: bytes, rate_hz: float | None = None) -> str | None:
     if problem is not None:
         return problem or None
     return recording_problem(rec)
+
+
+_PARQUET_TARGET: FileTarget | None = None
+
+
+def check_parquet(data: bytes) -> str | None:
+    """Parquet reader (`load_recording` on a .parquet): a valid Recording or a GaitImpactError."""
+    global _PARQUET_TARGET
+    from gaitimpact.io.load import load_recording
+
+    _PARQUET_TARGET = _PARQUET_TARGET or FileTarget(".parquet")
+    path = _PARQUET_TARGET.write(data)
+    rec, problem = run_guarded(lambda: load_recording(path), (GaitImpactError,))
+    if problem is not None:
+        return problem or None
+    return recording_problem(rec)
+
+
+_CHUNKED_TARGET: FileTarget | None = None
+
+
+def check_chunked(data: bytes) -> str | None:
+    """Chunked analysis of a canonical-CSV-like file: a summary or a GaitImpactError; else the failure."""
+    global _CHUNKED_TARGET
+    from gaitimpact.core.chunked import analyze_file_chunked
+
+    _CHUNKED_TARGET = _CHUNKED_TARGET or FileTarget(".csv")
+    path = _CHUNKED_TARGET.write(data)
+    result, problem = run_guarded(lambda: analyze_file_chunked(path, chunk_s=3.0, overlap_s=1.0, rows=97),
+                                  (GaitImpactError,))
+    if problem is not None:
+        return problem or None
+    summary = result[2]
+    if not (isinstance(summary, dict) and summary["n_samples"] >= 2 and summary["duration_s"] is not None):
+        return f"implausible summary {str(summary)[:120]}"
+    return None
+
+
+@st.composite
+def canonical_with_odd_rows(draw: st.DrawFn) -> bytes:
+    """A canonical CSV with a few rows replaced by absurd times or values (1e9 s, -1, NaN, 1e300, text)."""
+    lines = valid_canonical_csv(draw(st.integers(50, 1500)), draw(st.sampled_from([50.0, 200.0])),
+                                draw(st.integers(0, 3))).decode().splitlines()
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(1, len(lines) - 1))
+        cells = lines[i].split(",")
+        col = draw(st.integers(0, 3))
+        cells[col] = draw(st.sampled_from(["1e9", "-1", "nan", "1e300", "inf", "abc", "", "1.7e9", "0"]))
+        lines[i] = ",".join(cells)
+    return ("\n".join(lines) + "\n").encode()
+
+
+CHUNKED_INPUTS = st.one_of(
+    canonical_with_odd_rows(),
+    mutated(st.builds(valid_canonical_csv, st.integers(0, 1500), st.sampled_from([50.0, 200.0]),
+                      st.integers(0, 3)), max_ops=6),
+    csv_documents(),
+)
+"""Canonical CSVs (mutated) and CSV-like documents for the chunked reader."""
 
 
 _SIDECAR_TARGET: FileTarget | None = None

@@ -11,12 +11,16 @@ import math
 
 import pytest
 from fuzzkit import (
+    CHUNKED_INPUTS,
     CSV_INPUTS,
     JSON_VALUES,
+    PARQUET_INPUTS,
     SIDECAR_INPUTS,
+    check_chunked,
     check_csv,
     check_gaitimpact_info,
     check_gaitimpact_packets,
+    check_parquet,
     check_polar_packets,
     check_polar_settings,
     check_sidecar,
@@ -25,36 +29,57 @@ from fuzzkit import (
     module_available,
     polar_packet_sequences,
     sidecar_objects,
+    warm_imports,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 FUZZ_EXAMPLES = 60
-FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=4000, database=None, derandomize=False,
+FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=10_000, database=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 
 needs_reader = pytest.mark.skipif(not module_available("gaitimpact.io.load"), reason="CSV reader not landed")
 needs_ble = pytest.mark.skipif(not module_available("gaitimpact.ble.profiles.polar_pmd"),
                                reason="BLE profiles not landed")
+warm_imports()  # import time must not count against the deadline / hang limit
+
 RATES = st.one_of(st.none(), st.sampled_from([100.0, 1000.0, 0.0, -5.0, math.nan, math.inf, 1e12]))
 
 
 @needs_reader
 @FUZZ
 @given(CSV_INPUTS, RATES)
+@example(b"\xef\xbb\xbft;ax;ay;az\rnan;inf;0.005; 3 ", None)  # found by benchmarks/fuzz.py (StopIteration)
+@example(b"x,y,z\n" + b"0.1,0.2,0.98\n" * 600, 100.0)
 def test_csv_reader_gives_a_valid_recording_or_a_clear_input_error(data, rate_hz):
     assert check_csv(data, rate_hz) is None
 
 
+@needs_reader
+@FUZZ
+@given(PARQUET_INPUTS)
+def test_parquet_reader_gives_a_valid_recording_or_a_clear_input_error(data):
+    assert check_parquet(data) is None
+
+
+@FUZZ
+@given(CHUNKED_INPUTS)
+def test_chunked_reader_gives_a_summary_or_a_clear_input_error(data):
+    assert check_chunked(data) is None
+
+
 @FUZZ
 @given(SIDECAR_INPUTS)
+@example(b'{"start_utc": "9999-12-31T23:59:59-23:59"}')  # found by benchmarks/fuzz.py
+@example(b'{"a":' * 5000)
 def test_sidecar_file_gives_metadata_or_a_clear_input_error(data):
     assert check_sidecar(data) is None
 
 
 @FUZZ
 @given(st.one_of(sidecar_objects(), JSON_VALUES))
+@example({"placement": "waist", "x": math.inf})  # found by benchmarks/fuzz.py
 def test_sidecar_object_gives_writable_metadata_or_a_clear_input_error(obj):
     assert check_sidecar_object(obj) is None
 

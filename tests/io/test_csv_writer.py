@@ -148,3 +148,18 @@ def test_killed_writer_leaves_readable_file_up_to_last_append(tmp_path):
     df = pd.read_csv(path)
     assert len(df) == 1000
     np.testing.assert_allclose(df["time_s"].to_numpy(), np.arange(1000) / 100.0)
+
+
+def test_appender_with_gyro_writes_gyro_columns_and_requires_them(tmp_path):
+    path = tmp_path / "g.csv"
+    with CsvAppender(path, with_gyro=True) as app:
+        app.append(np.array([0.0, 0.01]), np.ones((2, 3)), np.full((2, 3), 90.0))
+        with pytest.raises(ValueError, match="gyro"):
+            app.append(np.array([0.02]), np.ones((1, 3)))
+    df = pd.read_csv(path)
+    assert list(df.columns)[4:] == ["gx_dps", "gy_dps", "gz_dps"] and df["gz_dps"].tolist() == [90.0, 90.0]
+
+
+def test_mismatched_block_lengths_are_refused(tmp_path):
+    with CsvAppender(tmp_path / "m.csv") as app, pytest.raises(ValueError, match="samples"):
+        app.append(np.array([0.0, 0.01]), np.ones((3, 3)))

@@ -176,3 +176,19 @@ def test_schema_doc_lists_every_field():
     for name in ("placement", "segments", "speed_mps", "shoe", "shoe_km", "distance_km", "device", "fs_hz",
                  "range_g", "start_utc", "gaps", "packets_lost", "simulated", "notes", "schema_version"):
         assert f"`{name}`" in SIDECAR_SCHEMA_DOC
+
+
+def test_nan_or_infinity_in_sidecar_is_input_error(tmp_path):
+    with pytest.raises(InputError, match="NaN is not a JSON number"):
+        read_sidecar(_write(tmp_path, '{"speed_mps": NaN}'))
+
+
+def test_deeply_nested_sidecar_is_input_error(tmp_path):
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_sidecar(_write(tmp_path, '{"a":' * 100000 + "1" + "}" * 100000))
+
+
+def test_non_finite_extra_values_are_written_as_null(tmp_path):
+    meta = Metadata(extra={"calibration": [1.0, float("inf")]})
+    out = write_sidecar(tmp_path / "x.json", meta)
+    assert json.loads(out.read_text())["calibration"] == [1.0, None]

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from gaitimpact.cli.main import main
 from gaitimpact.io.load import load_recording
 from gaitimpact.io.sidecar import read_sidecar
 from gaitimpact.sim import SimConfig, SimSegment, simulate, write_simulation
@@ -38,6 +39,15 @@ def test_write_simulation_round_trips_through_the_project_reader(tmp_path):
     assert set(tj["strikes"]["surface"]) == {"asphalt", "grass"}
 
 
+def test_simulate_command_takes_gaps_at_given_times(tmp_path, capsys):
+    out = tmp_path / "g.csv"
+    assert main(["simulate", "--duration", "20", "--gaps", "5:0.5,12:0.3", "--seed", "2", "--out", str(out)]) == 0
+    truth = json.loads((tmp_path / "g.truth.json").read_text())
+    starts = [g["start_s"] for g in truth["gaps"]]
+    assert len(starts) == 2 and abs(starts[0] - 5.0) < 0.01 and abs(starts[1] - 12.0) < 0.01
+    assert "2 gaps" in capsys.readouterr().out
+
+
 def _cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "gaitimpact", *args], cwd=cwd, capture_output=True, text=True)
 
@@ -64,12 +74,22 @@ def test_simulate_command_writes_recording_sidecar_and_truth(tmp_path):
     assert out.read_bytes() == first
 
 
-def test_simulate_command_rejects_bad_input_with_one_line_and_exit_2(tmp_path):
-    for args in (["--segments", "run:abc"], ["--segments", "swim:10"], ["--out", str(tmp_path / "x.txt")],
-                 ["--out", str(tmp_path / "missing" / "x.csv")], ["--rate", "1"]):
+def test_simulate_command_rejects_bad_input_with_one_line_and_exit_2(tmp_path, capsys):
+    p = _cli("simulate", "--segments", "run:abc", "--out", str(tmp_path / "x.csv"), cwd=tmp_path)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines() == ["gaitimpact: error: [segments] segment 1 'run:abc': duration and "
+                                             "speed must be numbers"]
+    for args in (["--segments", "swim:10"], ["--segments", "run:10:12"], ["--out", str(tmp_path / "x.txt")],
+                 ["--out", str(tmp_path / "missing" / "x.csv")], ["--rate", "1"], ["--placement", "hip"],
+                 ["--gaps", "-1"], ["--gaps", "5:x"]):
         argv = ["simulate", *args]
         if "--out" not in args:
             argv += ["--out", str(tmp_path / "x.csv")]
-        p = _cli(*argv, cwd=tmp_path)
-        assert p.returncode == 2, (args, p.stderr)
-        assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code
+        err = capsys.readouterr().err
+        assert code == 2, args
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()

@@ -13,6 +13,7 @@ from gaitimpact.sim import (
     contact_time_model_s,
     simulate,
     speed_factor,
+    speed_from_cadence_mps,
     surface_factor,
     wear_factor,
 )
@@ -97,7 +98,7 @@ def test_standing_reads_one_g_and_walking_has_no_flight():
 @pytest.mark.parametrize("placement", ["waist", "shoe", "shank"])
 def test_truth_peak_is_the_clean_resultant_maximum_in_the_impact_window(placement):
     res = _run(placement, fs=10000.0, dur=8.0, seed=7)
-    t, a = res.recording.time_s, res.recording.acc_g
+    a = res.recording.acc_g
     w = IMPACT_WINDOW_S[placement]
     r = np.linalg.norm(a, axis=1)
     for ic, pk, lr in zip(res.truth.ic_time_s, res.truth.peak_g, res.truth.loading_rate_gps):
@@ -152,3 +153,35 @@ def test_truth_factor_functions_match_the_module_functions():
     assert t.speed_factor(4.0) == pytest.approx(speed_factor(4.0, "shank"))
     assert t.wear_factor(300.0) == wear_factor(300.0)
     assert t.expected_peak_g(3.5, "concrete") == pytest.approx(7.5 * wear_factor(300.0))
+
+
+@pytest.mark.parametrize("placement", ["shoe", "shank"])
+def test_foot_reads_one_g_at_mid_stance_and_rotates_through_gravity_in_swing(placement):
+    res = _run(placement, fs=500.0, dur=20.0, seed=12)
+    t, a = res.recording.time_s, res.recording.acc_g
+    tr = res.truth
+    mid = np.zeros(len(t), dtype=bool)
+    for ic, tc in zip(tr.ic_time_s, tr.contact_time_s):
+        mid |= (t > ic + 0.28 * tc) & (t < ic + 0.42 * tc)
+    # foot flat (shoe) or shank rolling over the ankle (small centripetal term): about 1 g
+    assert np.abs(np.linalg.norm(a[mid], axis=1) - 1.0).max() < 0.2
+    # gravity seen along the segment's axes changes as it rotates: at mid-stance the segment is
+    # near level/upright, over the stride the forward axis sweeps through several g
+    assert abs(a[mid, 0].mean()) < 0.3
+    assert np.ptp(a[:, 0]) > 4.0
+
+
+def test_run_bouts_follow_the_segments_and_exclude_walking_and_standing():
+    segs = [SimSegment(5, "stand"), SimSegment(30, "run", 3.0, "track"), SimSegment(10, "walk"),
+            SimSegment(30, "run", 4.0, "trail")]
+    res = simulate(SimConfig(placement="waist", fs_hz=100, segments=segs, seed=2))
+    tr = res.truth
+    assert len(tr.run_bouts) == 2 and len(tr.walk_bouts) == 1
+    (a0, a1), (b0, b1) = tr.run_bouts
+    assert a0 == pytest.approx(5.0) and abs(a1 - 35.0) < 0.4 and abs(b1 - b0 - 30.0) < 0.4
+    assert np.all((tr.ic_time_s >= a0) & (tr.ic_time_s < a1) | (tr.ic_time_s >= b0) & (tr.ic_time_s < b1))
+    assert set(tr.surface[tr.ic_time_s < a1]) == {"track"} and set(tr.surface[tr.ic_time_s > b0]) == {"trail"}
+    assert np.all(tr.speed_mps[tr.ic_time_s > b0] == 4.0)
+    assert tr.bout_cadence_spm[1] > tr.bout_cadence_spm[0]
+    assert np.array_equal(tr.bout, (tr.ic_time_s >= b0).astype(int))
+    assert speed_from_cadence_mps(tr.bout_cadence_spm[1]) == pytest.approx(4.0, abs=0.15)

@@ -73,7 +73,9 @@ class ProfileModule(Protocol):
 
     def matches(self, service_uuids: Iterable[str]) -> bool: ...
 
-    async def configure(self, client: Any, *, rate_hz: float | None, range_g: float | None) -> StreamSetup: ...
+    async def configure(
+        self, client: Any, *, rate_hz: float | None, range_g: float | None
+    ) -> StreamSetup: ...
 
     async def stop(self, client: Any) -> None: ...
 
@@ -95,5 +97,7 @@ def pick_supported(wanted: float | None, supported: Iterable[float], what: str) 
         return options[-1]
     best = min(options, key=lambda s: abs(s - wanted))
     if abs(best - wanted) > 0.01 * max(wanted, 1.0):
-        raise ValueError(f"{what} {wanted:g} not supported (device offers {', '.join(f'{o:g}' for o in options)})")
+        raise ValueError(
+            f"{what} {wanted:g} not supported (device offers {', '.join(f'{o:g}' for o in options)})"
+        )
     return best

@@ -72,7 +72,9 @@ def parse_info(data: bytes) -> dict:
     }
 
 
-def encode_info(firmware: tuple[int, int, int], rates_hz: list[int], ranges_g: list[int], model: str) -> bytes:
+def encode_info(
+    firmware: tuple[int, int, int], rates_hz: list[int], ranges_g: list[int], model: str
+) -> bytes:
     """Encode the info characteristic (inverse of `parse_info`)."""
     out = struct.pack("<5B", VERSION, *firmware, len(rates_hz)) + struct.pack(f"<{len(rates_hz)}H", *rates_hz)
     out += struct.pack("<B", len(ranges_g)) + struct.pack(f"<{len(ranges_g)}H", *ranges_g)
@@ -111,8 +113,13 @@ class Decoder:
         self._last_us = t_us
         raw = np.frombuffer(data, dtype="<i2", count=3 * n, offset=HEADER_BYTES).reshape(n, 3)
         t_first_s = (t_us + self._wraps * US_MODULUS) * 1e-6
-        return Block(seq=seq, t_first_s=t_first_s, period_s=1.0 / self.fs_hz,
-                     acc_g=raw.astype(np.float64) * float(scale), seq_modulus=SEQ_MODULUS)
+        return Block(
+            seq=seq,
+            t_first_s=t_first_s,
+            period_s=1.0 / self.fs_hz,
+            acc_g=raw.astype(np.float64) * float(scale),
+            seq_modulus=SEQ_MODULUS,
+        )
 
 
 async def configure(client: Any, *, rate_hz: float | None, range_g: float | None) -> StreamSetup:
@@ -120,14 +127,21 @@ async def configure(client: Any, *, rate_hz: float | None, range_g: float | None
     info = parse_info(bytes(await client.read_gatt_char(INFO_UUID)))
     fs = pick_supported(rate_hz, info["rates_hz"], "rate (Hz)")
     rng = pick_supported(range_g, info["ranges_g"], "range (g)")
-    return StreamSetup(data_char_uuid=DATA_UUID, fs_hz=fs, range_g=rng, decoder=Decoder(fs, rng),
-                       firmware=info["firmware"], model=info["model"])
+    return StreamSetup(
+        data_char_uuid=DATA_UUID,
+        fs_hz=fs,
+        range_g=rng,
+        decoder=Decoder(fs, rng),
+        firmware=info["firmware"],
+        model=info["model"],
+    )
 
 
 async def start(client: Any, setup: StreamSetup) -> None:
     """Ask the sensor to stream at the chosen rate and range (after notifications are on)."""
-    await client.write_gatt_char(CONFIG_UUID, encode_config(OP_START, int(setup.fs_hz), int(setup.range_g)),
-                                 response=True)
+    await client.write_gatt_char(
+        CONFIG_UUID, encode_config(OP_START, int(setup.fs_hz), int(setup.range_g)), response=True
+    )
 
 
 async def stop(client: Any) -> None:
@@ -144,7 +158,9 @@ def encode_packet(seq: int, t_first_us: int, acc_g: np.ndarray, range_g: float) 
     """Encode one data notification from (n, 3) g samples; values beyond the range saturate (clip)."""
     scale = np.float32(range_g / 32768.0)
     counts = np.clip(np.rint(np.asarray(acc_g, dtype=np.float64) / float(scale)), -32768, 32767).astype("<i2")
-    head = HEADER.pack(VERSION, seq % SEQ_MODULUS, int(t_first_us) % US_MODULUS, counts.shape[0], float(scale))
+    head = HEADER.pack(
+        VERSION, seq % SEQ_MODULUS, int(t_first_us) % US_MODULUS, counts.shape[0], float(scale)
+    )
     return head + counts.tobytes()
 
 
@@ -153,8 +169,14 @@ class SimServer:
 
     name = NAME
 
-    def __init__(self, *, rates_hz: tuple[int, ...] = (100, 200, 500, 1000), ranges_g: tuple[int, ...] = (16, 32, 200),
-                 firmware: tuple[int, int, int] = (1, 2, 0), model: str = "gaitimpact-sim ADXL372+LSM6") -> None:
+    def __init__(
+        self,
+        *,
+        rates_hz: tuple[int, ...] = (100, 200, 500, 1000),
+        ranges_g: tuple[int, ...] = (16, 32, 200),
+        firmware: tuple[int, int, int] = (1, 2, 0),
+        model: str = "gaitimpact-sim ADXL372+LSM6",
+    ) -> None:
         self.rates_hz = list(rates_hz)
         self.ranges_g = list(ranges_g)
         self.firmware = firmware
@@ -172,11 +194,14 @@ class SimServer:
         """Services as (uuid, [(char uuid, flags, initial value)])."""
         info = encode_info(self.firmware, self.rates_hz, self.ranges_g, self.model)
         return [
-            (SERVICE_UUID, [
-                (DATA_UUID, ["notify"], b""),
-                (CONFIG_UUID, ["read", "write"], self.config_value(False)),
-                (INFO_UUID, ["read"], info),
-            ]),
+            (
+                SERVICE_UUID,
+                [
+                    (DATA_UUID, ["notify"], b""),
+                    (CONFIG_UUID, ["read", "write"], self.config_value(False)),
+                    (INFO_UUID, ["read"], info),
+                ],
+            ),
         ]
 
     def config_value(self, streaming: bool) -> bytes:

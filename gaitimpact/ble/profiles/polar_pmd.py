@@ -45,8 +45,14 @@ MEAS_ACC = 2
 OP_GET_SETTINGS, OP_START, OP_STOP = 1, 2, 3
 CP_RESPONSE = 0xF0
 SET_RATE, SET_RESOLUTION, SET_RANGE, SET_RANGE_MILLIUNIT, SET_CHANNELS, SET_FACTOR = 0, 1, 2, 3, 4, 5
-SETTING_SIZE = {SET_RATE: 2, SET_RESOLUTION: 2, SET_RANGE: 2, SET_RANGE_MILLIUNIT: 4, SET_CHANNELS: 1,
-                SET_FACTOR: 4}
+SETTING_SIZE = {
+    SET_RATE: 2,
+    SET_RESOLUTION: 2,
+    SET_RANGE: 2,
+    SET_RANGE_MILLIUNIT: 4,
+    SET_CHANNELS: 1,
+    SET_FACTOR: 4,
+}
 FEATURE_ACC_BIT = 0x04  # byte 1 of the CP read value
 EPOCH_2000_UNIX_S = 946684800
 H10_DEFAULT_TIME_NS = 599616000000000000  # 2019-01-01T00:00:00Z, Polar TimeSystemExplained.md
@@ -66,6 +72,7 @@ def matches_name(name: str | None) -> bool:
 
 # ---------------------------------------------------------------- settings and control point
 
+
 def parse_settings(data: bytes) -> dict[int, list[int]]:
     """Decode a settings TLV block into {setting type: [values]} (factor as float)."""
     out: dict[int, list] = {}
@@ -79,10 +86,12 @@ def parse_settings(data: bytes) -> dict[int, list[int]]:
                 raise PacketError(f"unknown PMD setting type {kind}")
             vals: list = []
             for _ in range(count):
-                chunk = bytes(data[off:off + size])
+                chunk = bytes(data[off : off + size])
                 if len(chunk) != size:
                     raise PacketError("truncated PMD settings")
-                vals.append(struct.unpack("<f", chunk)[0] if kind == SET_FACTOR else int.from_bytes(chunk, "little"))
+                vals.append(
+                    struct.unpack("<f", chunk)[0] if kind == SET_FACTOR else int.from_bytes(chunk, "little")
+                )
                 off += size
             out[kind] = vals
     except IndexError as exc:
@@ -96,7 +105,9 @@ def encode_settings(settings: dict[int, list]) -> bytes:
     for kind, vals in settings.items():
         out += bytes((kind, len(vals)))
         for v in vals:
-            out += struct.pack("<f", v) if kind == SET_FACTOR else int(v).to_bytes(SETTING_SIZE[kind], "little")
+            out += (
+                struct.pack("<f", v) if kind == SET_FACTOR else int(v).to_bytes(SETTING_SIZE[kind], "little")
+            )
     return bytes(out)
 
 
@@ -114,6 +125,7 @@ def encode_cp_response(opcode: int, mtype: int, status: int, params: bytes = b""
 
 
 # ---------------------------------------------------------------- frames
+
 
 def _sign_extend(vals: np.ndarray, bits: int) -> np.ndarray:
     """Two's complement sign extension of `bits`-wide unsigned integers."""
@@ -142,8 +154,9 @@ def parse_delta_frames(content: bytes, channels: int = 3, resolution: int = 16) 
         nbytes = math.ceil(nbits / 8)
         if off + nbytes > len(content):
             raise PacketError(f"truncated delta block: needs {nbytes} bytes, has {len(content) - off}")
-        bits = np.unpackbits(np.frombuffer(content, dtype=np.uint8, count=nbytes, offset=off),
-                             bitorder="little")[:nbits].reshape(count * channels, width)
+        bits = np.unpackbits(
+            np.frombuffer(content, dtype=np.uint8, count=nbytes, offset=off), bitorder="little"
+        )[:nbits].reshape(count * channels, width)
         w = weights_cache.setdefault(width, np.int64(1) << np.arange(width, dtype=np.int64))
         rows.append(_sign_extend(bits.astype(np.int64) @ w, width).reshape(count, channels))
         off += nbytes
@@ -156,7 +169,7 @@ def encode_delta_frames(values: np.ndarray, block: int = 12) -> bytes:
     out = bytearray(values[0].astype("<i2").tobytes())
     deltas = np.diff(values, axis=0)
     for start in range(0, deltas.shape[0], block):
-        d = deltas[start:start + block]
+        d = deltas[start : start + block]
         mag = np.where(d >= 0, d, ~d)
         width = int(max(1, int(mag.max()).bit_length() + 1)) if d.size else 1
         u = (d.reshape(-1) & ((1 << width) - 1)).astype(np.uint64)
@@ -188,7 +201,11 @@ class Decoder:
             if kind not in (0, 1):
                 raise PacketError(f"unsupported compressed ACC frame type {kind}")
             vals = parse_delta_frames(content, 3, 16).astype(np.float64)
-            mg = vals * self.factor * 1000.0 if kind == 0 else (vals * self.factor if self.factor != 1.0 else vals)
+            mg = (
+                vals * self.factor * 1000.0
+                if kind == 0
+                else (vals * self.factor if self.factor != 1.0 else vals)
+            )
         else:
             size = RAW_SAMPLE_BYTES.get(kind)
             if size is None:
@@ -210,8 +227,9 @@ class Decoder:
         return Block(seq=None, t_first_s=t_last - (n - 1) * period, period_s=period, acc_g=mg / 1000.0)
 
 
-def encode_frame(ts_last_ns: int, acc_g: np.ndarray, range_g: float, *, compressed: bool,
-                 factor: float = 1.0) -> bytes:
+def encode_frame(
+    ts_last_ns: int, acc_g: np.ndarray, range_g: float, *, compressed: bool, factor: float = 1.0
+) -> bytes:
     """Encode one ACC data frame (device side) from (n, 3) g samples, saturating at the range."""
     mg = np.clip(np.asarray(acc_g, dtype=np.float64) * 1000.0, -range_g * 1000.0, range_g * 1000.0)
     head = bytes((MEAS_ACC,)) + int(ts_last_ns).to_bytes(8, "little")
@@ -222,6 +240,7 @@ def encode_frame(ts_last_ns: int, acc_g: np.ndarray, range_g: float, *, compress
 
 
 # ---------------------------------------------------------------- client side
+
 
 def _cp_queue(setup_or_client: Any) -> asyncio.Queue:
     return setup_or_client.extra["cp_queue"]
@@ -266,14 +285,26 @@ async def configure(client: Any, *, rate_hz: float | None, range_g: float | None
             firmware = value
         else:
             model = value
-    return StreamSetup(data_char_uuid=DATA_UUID, fs_hz=fs, range_g=rng, decoder=Decoder(fs, rng),
-                       firmware=firmware, model=model, extra={"cp_queue": queue, "resolution": resolution})
+    return StreamSetup(
+        data_char_uuid=DATA_UUID,
+        fs_hz=fs,
+        range_g=rng,
+        decoder=Decoder(fs, rng),
+        firmware=firmware,
+        model=model,
+        extra={"cp_queue": queue, "resolution": resolution},
+    )
 
 
 async def start(client: Any, setup: StreamSetup) -> None:
     """Send the ACC start command with the chosen settings; takes the factor from the response."""
-    req = encode_settings({SET_RATE: [int(setup.fs_hz)], SET_RESOLUTION: [setup.extra["resolution"]],
-                           SET_RANGE: [int(setup.range_g)]})
+    req = encode_settings(
+        {
+            SET_RATE: [int(setup.fs_hz)],
+            SET_RESOLUTION: [setup.extra["resolution"]],
+            SET_RANGE: [int(setup.range_g)],
+        }
+    )
     params = await _command(client, _cp_queue(setup), bytes((OP_START, MEAS_ACC)) + req)
     factor = parse_settings(params).get(SET_FACTOR) if params else None
     if factor:
@@ -287,14 +318,23 @@ async def stop(client: Any) -> None:
 
 # ---------------------------------------------------------------- simulated device side
 
+
 class SimServer:
     """Device side of PMD for the simulated sensor (H10-like: 25-200 Hz, 2/4/8 g, mG frames)."""
 
     name = NAME
 
-    def __init__(self, *, rates_hz: tuple[int, ...] = (25, 50, 100, 200), ranges_g: tuple[int, ...] = (2, 4, 8),
-                 compressed: bool = True, factor: float = 0.25, firmware: str = "3.1.1",
-                 model: str = "H10", start_time_ns: int = H10_DEFAULT_TIME_NS) -> None:
+    def __init__(
+        self,
+        *,
+        rates_hz: tuple[int, ...] = (25, 50, 100, 200),
+        ranges_g: tuple[int, ...] = (2, 4, 8),
+        compressed: bool = True,
+        factor: float = 0.25,
+        firmware: str = "3.1.1",
+        model: str = "H10",
+        start_time_ns: int = H10_DEFAULT_TIME_NS,
+    ) -> None:
         self.rates_hz = list(rates_hz)
         self.ranges_g = list(ranges_g)
         self.compressed = compressed
@@ -309,14 +349,20 @@ class SimServer:
         """Services as (uuid, [(char uuid, flags, initial value)])."""
         feature = bytes((0x0F, 0x01 | FEATURE_ACC_BIT, 0x00))
         return [
-            (SERVICE_UUID, [
-                (CP_UUID, ["read", "write", "indicate"], feature),
-                (DATA_UUID, ["notify"], b""),
-            ]),
-            (DIS_SERVICE_UUID, [
-                (MODEL_NUMBER_UUID, ["read"], self.model.encode()),
-                (FIRMWARE_REV_UUID, ["read"], self.firmware_str.encode()),
-            ]),
+            (
+                SERVICE_UUID,
+                [
+                    (CP_UUID, ["read", "write", "indicate"], feature),
+                    (DATA_UUID, ["notify"], b""),
+                ],
+            ),
+            (
+                DIS_SERVICE_UUID,
+                [
+                    (MODEL_NUMBER_UUID, ["read"], self.model.encode()),
+                    (FIRMWARE_REV_UUID, ["read"], self.firmware_str.encode()),
+                ],
+            ),
         ]
 
     def on_write(self, char_uuid: str, data: bytes) -> ServerReply:
@@ -327,7 +373,9 @@ class SimServer:
         if mtype != MEAS_ACC:
             return ServerReply(notify=[(CP_UUID, encode_cp_response(op, mtype, 2))])
         if op == OP_GET_SETTINGS:
-            params = encode_settings({SET_RATE: self.rates_hz, SET_RESOLUTION: [16], SET_RANGE: self.ranges_g})
+            params = encode_settings(
+                {SET_RATE: self.rates_hz, SET_RESOLUTION: [16], SET_RANGE: self.ranges_g}
+            )
             return ServerReply(notify=[(CP_UUID, encode_cp_response(op, mtype, 0, params))])
         if op == OP_START:
             try:
@@ -342,8 +390,10 @@ class SimServer:
                 return ServerReply(notify=[(CP_UUID, encode_cp_response(op, mtype, 9))])
             self.fs_hz, self.range_g = float(rate), float(rng)
             params = encode_settings({SET_FACTOR: [self.factor]}) if self.compressed else b""
-            return ServerReply(notify=[(CP_UUID, encode_cp_response(op, mtype, 0, params))],
-                               start={"fs_hz": self.fs_hz, "range_g": self.range_g})
+            return ServerReply(
+                notify=[(CP_UUID, encode_cp_response(op, mtype, 0, params))],
+                start={"fs_hz": self.fs_hz, "range_g": self.range_g},
+            )
         if op == OP_STOP:
             return ServerReply(notify=[(CP_UUID, encode_cp_response(op, mtype, 0))], stop=True)
         return ServerReply(notify=[(CP_UUID, encode_cp_response(op, mtype, 1))])

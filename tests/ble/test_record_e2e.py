@@ -1,0 +1,317 @@
+"""End to end: the real `gaitimpact scan` / `gaitimpact record` (real bleak, real D-Bus) against simulated
+sensors on the fake BlueZ, one test per fault the recorder must survive."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from ble_helpers import SimBench, wait_for_rows
+
+GI_ADDR = "C0:FF:EE:00:10:01"
+
+
+def read_run(csv: Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    """time_s, acc (n, 3) and the sidecar dict of a recording."""
+    df = pd.read_csv(csv)
+    side = json.loads(csv.with_suffix(".json").read_text())
+    return df["time_s"].to_numpy(), df[["ax_g", "ay_g", "az_g"]].to_numpy(), side
+
+
+def delivered_samples(bench: SimBench, kind: str) -> tuple[np.ndarray, list[dict]]:
+    """Samples of every delivered packet, in order, and the send log."""
+    sent = bench.sent(kind)
+    sig = bench.signal(kind)
+    parts = [sig[np.arange(p["i0"], p["i0"] + p["n"]) % sig.shape[0]] for p in sent if p["delivered"]]
+    return (np.concatenate(parts) if parts else np.zeros((0, 3))), sent
+
+
+def assert_file_matches_sent(bench: SimBench, csv: Path, kind: str, range_g: float) -> dict:
+    """Every sample on disk is a delivered sample, in order, and every delivered one is on disk."""
+    t, acc, side = read_run(csv)
+    expected, sent = delivered_samples(bench, kind)
+    n_pkt = sent[0]["n"]
+    assert acc.shape[0] == side["samples_received"]
+    assert acc.shape[0] <= expected.shape[0]
+    # the last packets may be in flight when the recorder stops; nothing before them may be missing
+    assert acc.shape[0] >= expected.shape[0] - 4 * n_pkt
+    tol = range_g / 32768.0 + 2e-5
+    np.testing.assert_allclose(acc, np.clip(expected[: acc.shape[0]], -range_g, range_g), atol=tol)
+    assert np.all(np.diff(t) > 0)
+    return side
+
+
+def lost_runs(sent: list[dict], upto_samples: int) -> list[int]:
+    """Lengths (packets) of runs of undelivered packets between delivered ones, within the recorded part."""
+    runs, current, taken = [], 0, 0
+    for p in sent:
+        if taken >= upto_samples:
+            break
+        if p["delivered"]:
+            if current and taken:
+                runs.append(current)
+            current = 0
+            taken += p["n"]
+        else:
+            current += 1
+    return runs
+
+
+# ------------------------------------------------------------------------------------------- scan
+
+
+@pytest.mark.sim(devices="gaitimpact,polar,other")
+def test_scan_lists_supported_sensors_with_profile_and_skips_others(sim_bench: SimBench) -> None:
+    res = sim_bench.run("scan", "--timeout", "2")
+    assert res.returncode == 0, res.stderr
+    assert "GI-Sensor" in res.stdout and "gaitimpact" in res.stdout
+    assert "Polar H10" in res.stdout and "polar" in res.stdout
+    assert "HR-Strap" not in res.stdout
+
+
+@pytest.mark.sim(devices="other")
+def test_scan_without_supported_sensor_says_so_and_exits_1(sim_bench: SimBench) -> None:
+    res = sim_bench.run("scan", "--timeout", "1.5")
+    assert res.returncode == 1
+    assert "no sensor" in res.stdout
+
+
+# ------------------------------------------------------------------------------------------ record
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="1000", placement="shoe")
+def test_record_writes_every_received_sample_and_live_agrees_with_offline(sim_bench: SimBench) -> None:
+    from gaitimpact.summary import analyze_file
+
+    csv = sim_bench.tmp / "run.csv"
+    res = sim_bench.run(
+        "record",
+        "--device",
+        "GI-Sensor",
+        "--out",
+        str(csv),
+        "--duration",
+        "9",
+        "--range",
+        "16",
+        "--placement",
+        "shoe",
+        "--surface",
+        "track",
+        "--shoe",
+        "Pegasus",
+        "--quiet",
+    )
+    assert res.returncode == 0, res.stderr
+    side = assert_file_matches_sent(sim_bench, csv, "gaitimpact", 16.0)
+    assert side["device"]["profile"] == "gaitimpact" and side["device"]["firmware"] == "1.2.0"
+    assert side["fs_hz"] == 1000.0 and side["range_g"] == 16.0 and side["surface"] == "track"
+    assert side["shoe"]["name"] == "Pegasus" and side["start_utc"]
+    assert side["packets_lost"] == 0 and side["gaps"] == []
+    t, _acc, _ = read_run(csv)
+    assert abs(np.median(np.diff(t)) - 1e-3) < 2e-6
+    _rec, analysis, summary = analyze_file(csv)
+    live = side["live"]
+    assert len(analysis.strikes) >= 8
+    assert abs(live["cadence_spm"] - summary["cadence_spm"]) <= 1.0
+    assert abs(live["peak_g_median"] / summary["peak_g"]["median"] - 1.0) <= 0.02
+    assert "cadence_spm" in res.stdout  # the analysis summary is printed
+
+
+@pytest.mark.sim(devices="polar", polar_fs_hz="200")
+def test_record_polar_pmd_decodes_delta_frames_to_disk(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "polar.csv"
+    res = sim_bench.run("record", "--profile", "polar", "--out", str(csv), "--duration", "4", "--quiet")
+    assert res.returncode == 0, res.stderr
+    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0)
+    assert side["device"]["profile"] == "polar" and side["device"]["firmware"] == "3.1.1"
+    assert side["fs_hz"] == 200.0 and side["range_g"] == 8.0
+    t, _acc, _ = read_run(csv)
+    assert abs(np.median(np.diff(t)) - 5e-3) < 5e-5
+
+
+@pytest.mark.sim(devices="gaitimpact")
+def test_device_not_found_is_one_line_exit_1_and_leaves_no_file(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "none.csv"
+    res = sim_bench.run(
+        "record", "--device", "NoSuchSensor", "--out", str(csv), "--scan-timeout", "1.5", "--quiet"
+    )
+    assert res.returncode == 1
+    assert res.stderr.strip().count("\n") == 0 and "not found" in res.stderr and "Traceback" not in res.stderr
+    assert not csv.exists() and not csv.with_suffix(".json").exists()
+
+
+@pytest.mark.sim(devices="other")
+def test_device_without_the_profile_is_one_line_exit_1(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "hr.csv"
+    res = sim_bench.run("record", "--device", "HR-Strap", "--out", str(csv), "--scan-timeout", "5", "--quiet")
+    assert res.returncode == 1
+    assert "speaks no supported profile" in res.stderr and res.stderr.strip().count("\n") == 0
+    assert not csv.exists()
+
+
+@pytest.mark.sim(devices="gaitimpact")
+def test_unwritable_path_fails_before_connecting_exit_2(sim_bench: SimBench) -> None:
+    res = sim_bench.run("record", "--out", str(sim_bench.tmp / "no" / "such" / "dir" / "x.csv"), "--quiet")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().count("\n") == 0
+    assert sim_bench.control("Stats")[GI_ADDR].get("connects", 0) == 0
+
+
+@pytest.mark.sim(devices="gaitimpact")
+def test_full_disk_fails_before_connecting_exit_2(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "full.csv"
+    os.symlink("/dev/full", csv)  # every write: ENOSPC
+    res = sim_bench.run("record", "--out", str(csv), "--quiet")
+    assert res.returncode == 2 and "disk full" in res.stderr and "Traceback" not in res.stderr
+    assert sim_bench.control("Stats")[GI_ADDR].get("connects", 0) == 0
+
+
+# ------------------------------------------------------------------------------------------ faults
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="500")
+def test_dropped_packets_are_counted_and_recorded_as_gaps(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "drop.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--duration", "4", "--range", "16", "--quiet")
+    wait_for_rows(csv, 500)
+    sim_bench.control("DropNext", GI_ADDR, 3)
+    time.sleep(0.5)
+    sim_bench.control("DropNext", GI_ADDR, 1)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    side = assert_file_matches_sent(sim_bench, csv, "gaitimpact", 16.0)
+    runs = lost_runs(sim_bench.sent("gaitimpact"), side["samples_received"])
+    assert runs == [3, 1]
+    assert side["packets_lost"] == 4 and len(side["gaps"]) == 2
+    n = sim_bench.sent("gaitimpact")[0]["n"]
+    for gap, lost in zip(side["gaps"], runs):
+        assert abs((gap["end_s"] - gap["start_s"]) - (lost * n + 1) / 500.0) < 1e-3
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="500")
+def test_corrupted_packet_is_counted_skipped_and_reported(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "bad.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--duration", "3", "--quiet")
+    wait_for_rows(csv, 300)
+    sim_bench.control("CorruptNext", GI_ADDR, 1)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    _t, acc, side = read_run(csv)
+    assert side["malformed_packets"] == 1 and side["packets_lost"] == 1 and len(side["gaps"]) == 1
+    assert "malformed packet" in out and "1 malformed" in out
+    delivered = sum(p["n"] for p in sim_bench.sent("gaitimpact") if p["delivered"])
+    n = sim_bench.sent("gaitimpact")[0]["n"]
+    assert delivered - n - 4 * n <= acc.shape[0] <= delivered - n
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="500")
+def test_connection_lost_and_back_reconnects_and_appends_to_same_file(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "reconnect.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--duration", "7", "--range", "16", "--quiet")
+    wait_for_rows(csv, 500)
+    sim_bench.control("Disconnect", GI_ADDR, 1.0)
+    out, err = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err
+    side = assert_file_matches_sent(sim_bench, csv, "gaitimpact", 16.0)
+    assert side["reconnects"] == 1
+    assert len(side["gaps"]) == 1 and side["gaps"][0]["reason"] == "disconnected"
+    gap = side["gaps"][0]
+    assert 0.9 < gap["end_s"] - gap["start_s"] < 6.0
+    t, _acc, _ = read_run(csv)
+    assert t[-1] > gap["end_s"] + 1.0  # it kept recording after the reconnect
+    assert sim_bench.control("Stats")[GI_ADDR].get("connects") == 2
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="500")
+def test_connection_lost_for_good_closes_file_prints_summary_exit_1(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "lost.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--reconnect-timeout", "2", "--quiet")
+    wait_for_rows(csv, 1500)
+    sim_bench.control("Vanish", GI_ADDR)
+    out, err = proc.communicate(timeout=40)
+    assert proc.returncode == 1
+    assert "lost for good" in err and err.strip().count("\n") == 0
+    assert "recorded" in out and "samples" in out
+    _t, acc, side = read_run(csv)
+    assert side["recording"] == "lost" and side["samples_received"] == acc.shape[0] >= 1500
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="1000", seq_start="65480", clock_start_s="4293.5")
+def test_sequence_and_device_clock_wraparound_are_not_losses(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "wrap.csv"
+    res = sim_bench.run("record", "--out", str(csv), "--duration", "4", "--range", "16", "--quiet")
+    assert res.returncode == 0, res.stderr
+    side = assert_file_matches_sent(sim_bench, csv, "gaitimpact", 16.0)
+    seqs = [p["seq"] for p in sim_bench.sent("gaitimpact")]
+    assert max(seqs) == 65535 and 0 in seqs  # the 16-bit sequence wrapped during the run
+    assert side["packets_lost"] == 0 and side["gaps"] == []
+    t, _acc, _ = read_run(csv)
+    assert np.max(np.diff(t)) < 1.5e-3  # and the 32-bit microsecond clock wrap (at 4294.97 s) was seamless
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="1000")
+def test_sigkill_leaves_a_readable_file_up_to_the_last_second(sim_bench: SimBench) -> None:
+    from gaitimpact.io.load import load_recording
+
+    csv = sim_bench.tmp / "killed.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--quiet")
+    wait_for_rows(csv, 4000)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    killed_at = time.time()
+    sent = [p for p in sim_bench.sent("gaitimpact") if p["delivered"] and p["host_unix_s"] <= killed_at - 1.0]
+    rec = load_recording(csv)
+    # everything delivered up to one second before the kill is on disk and readable
+    assert rec.n_samples >= sum(p["n"] for p in sent)
+    assert rec.meta.device.get("profile") == "gaitimpact"  # the sidecar is there too (atomic rewrites)
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="500")
+def test_ctrl_c_stops_cleanly_closes_the_file_and_prints_the_summary(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "ctrlc.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--quiet")
+    wait_for_rows(csv, 1500)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "recorded" in out and "analysis" in out
+    _t, acc, side = read_run(csv)
+    assert side["recording"] == "interrupted" and side["samples_received"] == acc.shape[0] >= 1500
+    assert sim_bench.control("Stats")[GI_ADDR].get("connects") == 1
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="200")
+def test_key_press_on_a_terminal_marks_a_surface_change(sim_bench: SimBench) -> None:
+    import pty
+    import subprocess
+
+    csv = sim_bench.tmp / "keys.csv"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        sim_bench.cmd("record", "--out", str(csv), "--duration", "4", "--surface", "track", "--quiet"),
+        env=sim_bench.env,
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(slave)
+    try:
+        wait_for_rows(csv, 300)
+        os.write(master, b"4")  # 4 = grass
+        out, err = proc.communicate(timeout=30)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, err
+    _t, _acc, side = read_run(csv)
+    segs = side["segments"]
+    assert [s["surface"] for s in segs] == ["track", "grass"]
+    assert segs[0]["start_s"] == 0.0 and 1.0 < segs[1]["start_s"] == segs[0]["end_s"] < 4.0

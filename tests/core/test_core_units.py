@@ -1,0 +1,143 @@
+"""Small unit tests of the core's building blocks on hand-made signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaitimpact.core.cadence import cadence_spm, valid_intervals
+from gaitimpact.core.definitions import IMPACT_WINDOW_S
+from gaitimpact.core.evaluate import match_events, score_strikes
+from gaitimpact.core.filters import contiguous_segments, in_intervals, overlaps_intervals, resultant_g
+from gaitimpact.core.impact import impact_figures, infer_range_g
+from gaitimpact.core.orientation import gravity_direction, horizontal_basis, rotation_matrix
+from gaitimpact.core.pipeline import analyze_signal
+from gaitimpact.errors import InputError
+from gaitimpact.recording import Gap
+
+
+def test_resultant_is_the_vector_norm():
+    acc = np.array([[3.0, 4.0, 0.0], [0.0, 0.0, -1.0], [1.0, 2.0, 2.0]])
+    np.testing.assert_allclose(resultant_g(acc), [5.0, 1.0, 3.0])
+
+
+def test_gravity_direction_finds_up_in_any_orientation():
+    rng = np.random.default_rng(1)
+    acc = np.tile([0.0, 0.0, 1.0], (1000, 1)) + 0.3 * rng.standard_normal((1000, 3))
+    rot = rotation_matrix(np.array([1.0, 2.0, 0.5]), 2.0)
+    up = gravity_direction(acc @ rot.T)
+    np.testing.assert_allclose(up, rot @ [0.0, 0.0, 1.0], atol=0.03)
+    e1, e2 = horizontal_basis(up)
+    assert abs(e1 @ up) < 1e-12 and abs(e2 @ up) < 1e-12 and abs(e1 @ e2) < 1e-12
+
+
+def test_linear_rise_gives_exact_peak_and_loading_rate():
+    fs = 1000.0
+    t = np.arange(0, 1.0, 1 / fs)
+    res = np.ones_like(t)
+    ic = 0.5
+    rise = (t >= ic) & (t <= ic + 0.02)
+    res[rise] = 1.0 + 400.0 * (t[rise] - ic)  # 400 g/s up to 9 g at IC + 20 ms
+    after = t > ic + 0.02
+    res[after] = np.maximum(1.0, 9.0 - 400.0 * (t[after] - ic - 0.02))
+    fig = impact_figures(t, res, np.array([ic]), "shoe")
+    assert fig.peak_g[0] == pytest.approx(9.0, abs=1e-6)
+    assert fig.peak_time_s[0] == pytest.approx(ic + 0.02, abs=1e-6)
+    assert fig.loading_rate_gps[0] == pytest.approx(400.0, rel=1e-6)
+    assert not fig.clipped[0]
+
+
+def test_bandlimited_interpolation_recovers_the_continuous_peak_between_samples():
+    fs = 100.0
+    t = np.arange(0, 2.0, 1 / fs)
+    t_peak = 1.0537  # between samples
+    res = 1.0 + 3.0 * np.exp(-((t - t_peak) / 0.04) ** 2)
+    fig = impact_figures(t, res, np.array([1.0]), "waist")
+    raw = impact_figures(t, res, np.array([1.0]), "waist", interpolate=False)
+    assert abs(fig.peak_g[0] - 4.0) < abs(raw.peak_g[0] - 4.0)
+    assert fig.peak_g[0] == pytest.approx(4.0, abs=0.01)
+    assert fig.peak_time_s[0] == pytest.approx(t_peak, abs=0.002)
+
+
+def test_impact_window_is_the_shared_definition():
+    fs = 1000.0
+    t = np.arange(0, 1.0, 1 / fs)
+    res = np.ones_like(t)
+    res[np.searchsorted(t, 0.5 + IMPACT_WINDOW_S["shoe"] + 0.005)] = 20.0  # just outside the window
+    res[np.searchsorted(t, 0.51)] = 5.0
+    fig = impact_figures(t, res, np.array([0.5]), "shoe", interpolate=False)
+    assert fig.peak_g[0] == 5.0
+
+
+def test_clipping_flag_and_range_inference():
+    fs = 500.0
+    t = np.arange(0, 2.0, 1 / fs)
+    acc = np.zeros((t.size, 3))
+    acc[:, 2] = 1.0
+    i = np.searchsorted(t, 1.005)
+    acc[i:i + 4, 2] = 8.0  # flat top at the range
+    assert infer_range_g(acc) == pytest.approx(8.0)
+    fig = impact_figures(t, resultant_g(acc), np.array([1.0, 1.5]), "shoe", acc_g=acc, range_g=8.0)
+    assert fig.clipped.tolist() == [True, False]
+    acc[i + 1:i + 4, 2] = 7.0  # a single sample at the maximum is no evidence of a range
+    assert infer_range_g(acc) is None
+
+
+def test_cadence_counts_both_feet_and_skips_missed_strikes_and_gaps():
+    ic = np.arange(0.0, 10.0, 0.35)  # 171.4 steps/min
+    assert cadence_spm(ic) == pytest.approx(60 / 0.35)
+    stride = np.arange(0.0, 10.0, 0.7)
+    assert cadence_spm(stride, steps_per_strike=2) == pytest.approx(60 / 0.35)
+    missed = np.delete(ic, [5, 12])
+    assert cadence_spm(missed) == pytest.approx(60 / 0.35)
+    d, ok = valid_intervals(ic, gap_iv=np.array([[2.0, 2.05]]))
+    assert not ok[np.searchsorted(ic, 2.0) - 1] and ok.sum() == d.size - 1
+    assert np.isnan(cadence_spm(np.array([1.0])))
+
+
+def test_gaps_split_the_signal_from_timestamps_and_declared_gaps():
+    t = np.concatenate((np.arange(0, 1, 0.01), np.arange(1.5, 2, 0.01)))
+    starts, stops, gaps = contiguous_segments(t, 100.0)
+    assert starts.tolist() == [0, 100] and stops.tolist() == [100, 150]
+    assert gaps[0, 0] == pytest.approx(0.99) and gaps[0, 1] == pytest.approx(1.5)
+    t2 = np.arange(0, 2, 0.01)
+    starts, _, gaps = contiguous_segments(t2, 100.0, [Gap(0.99, 1.0)])
+    assert starts.tolist() == [0, 100]
+    assert in_intervals(np.array([0.5, 1.0]), gaps).tolist() == [False, True]
+    assert overlaps_intervals(np.array([0.9, 0.2]), np.array([0.999, 0.3]), gaps).tolist() == [True, False]
+
+
+def test_jitter_is_not_mistaken_for_gaps():
+    rng = np.random.default_rng(2)
+    t = np.arange(0, 10, 0.005) + rng.uniform(-0.002, 0.002, 2000)
+    t = np.sort(t)
+    _, _, gaps = contiguous_segments(t, 200.0)
+    assert gaps.shape[0] == 0
+
+
+def test_matching_is_one_to_one_and_scores_f1():
+    ref = np.array([1.0, 2.0, 3.0, 4.0])
+    det = np.array([1.01, 1.02, 2.5, 3.99])
+    d, r = match_events(det, ref, 0.05)
+    assert sorted(zip(d.tolist(), r.tolist())) == [(0, 0), (3, 3)]
+    sc = score_strikes(det, ref, 0.05, ignore_ref=np.array([False, True, False, False]))
+    assert (sc.tp, sc.fp, sc.fn) == (2, 2, 1)
+
+
+def test_bad_input_raises_input_error():
+    t = np.arange(100) / 100.0
+    with pytest.raises(InputError, match="N x 3"):
+        analyze_signal(t, np.zeros((100, 2)), 100.0)
+    with pytest.raises(InputError, match="too short"):
+        analyze_signal(t[:10], np.zeros((10, 3)), 100.0)
+    with pytest.raises(InputError, match="placement"):
+        analyze_signal(t, np.zeros((100, 3)), 100.0, placement="wrist")
+    with pytest.raises(InputError, match="rate"):
+        analyze_signal(t, np.zeros((100, 3)), 0.0)
+
+
+def test_still_sensor_has_no_running_and_no_strikes():
+    t = np.arange(0, 30, 0.01)
+    acc = np.tile([0.1, 0.2, 0.97], (t.size, 1))
+    ana = analyze_signal(t, acc, 100.0)
+    assert len(ana.strikes) == 0 and ana.bouts == [] and ana.running_s == 0.0

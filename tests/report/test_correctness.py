@@ -1,0 +1,72 @@
+"""Reporter vs the simulator's truth, through real files: simulate -> CSV + sidecar -> library -> report.
+
+Surfaces are run at different speeds (speed in the sidecar segments); the speed-adjusted ratios must
+recover the simulator's surface factors at equal speed within 3 %. Shoe sessions at known km must give
+a trend whose 95 % CI covers the simulator's wear slope.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from report_helpers import write_run
+
+from gaitimpact.report.compare import compare
+from gaitimpact.report.ingest import ingest_file
+from gaitimpact.report.library import Library
+from gaitimpact.report.shoes import shoe_trends
+from gaitimpact.sim import surface_factor, wear_factor
+
+# Each surface at three speeds, and the surfaces' mean speeds 0.4 m/s apart (concrete slowest).
+SPEEDS = {"concrete": [2.6, 3.0, 3.4], "asphalt": [3.0, 3.4, 3.8], "grass": [3.4, 3.8, 4.2]}
+
+
+@pytest.fixture(scope="module")
+def surface_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("surfaces")
+    path = folder / "lib.sqlite"
+    with Library.open(path, create=True) as lib:
+        for k in range(3):
+            segments = [(40.0, SPEEDS[s][(k + i) % 3], s) for i, s in enumerate(SPEEDS)]
+            csv = write_run(folder / f"run{k}.csv", segments, seed=10 + k)
+            ingest_file(lib, csv)
+    return path
+
+
+def test_surface_ratios_recover_truth_within_3_percent_despite_different_speeds(surface_library: Path) -> None:
+    with Library.open(surface_library) as lib:
+        strikes = lib.strikes()
+    assert strikes["speed_mps"].notna().all()  # speeds came from the sidecar segments
+    doc = compare(strikes, n_boot=1000, seed=1)
+    assert doc["reference"] == "concrete" and doc["adjusted_for"] == ["speed"]
+    assert doc["speed_slope"]["source"] == "fitted from your runs"
+    for row in doc["surfaces"]:
+        truth = surface_factor(row["surface"], "waist") / surface_factor("concrete", "waist")
+        assert row["ratio"] == pytest.approx(truth, rel=0.03), row["surface"]
+        naive = (
+            strikes.loc[strikes.surface == row["surface"], "peak_g"].median()
+            / strikes.loc[strikes.surface == "concrete", "peak_g"].median()
+        )
+        if row["surface"] == "grass":
+            assert naive / truth - 1 > 0.05  # without the speed adjustment grass would look harder
+
+
+def test_shoe_trend_ci_covers_the_simulators_wear_slope(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    kms = np.arange(0.0, 800.0, 100.0)
+    with Library.open(tmp_path / "lib.sqlite", create=True) as lib:
+        for k, km in enumerate(kms):
+            speed = float(rng.choice([2.8, 3.2, 3.6, 4.0]))
+            surface = str(rng.choice(["asphalt", "concrete"]))
+            csv = write_run(tmp_path / f"s{k}.csv", [(40.0, speed, surface)], seed=100 + k, shoe="Ride", shoe_km=km)
+            ingest_file(lib, csv)
+        doc = shoe_trends(lib.strikes(), shoes=lib.shoes())
+    truth_pct = ((wear_factor(kms[-1]) / wear_factor(kms[0])) ** (100.0 / (kms[-1] - kms[0])) - 1) * 100
+    (ride,) = doc["shoes"]
+    lo, hi = ride["pct_per_100km_ci95"]
+    assert (ride["sessions"], ride["km_first"], ride["km_last"]) == (8, 0.0, 700.0)
+    assert lo <= truth_pct <= hi
+    assert hi - lo < 2.0  # informative, not a blanket interval
+    assert ride["pct_per_100km"] == pytest.approx(truth_pct, abs=0.5)
