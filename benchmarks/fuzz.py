@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--save", type=Path, help="write each distinct failing input into this folder")
     args = ap.parse_args()
+    warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow notes on absurd values are expected
     names = args.target or list(TARGETS)
     total_tried = total_fail = 0
     print(f"fuzz: {args.examples:,} examples per target, seed {args.seed}, hang limit {fuzzkit.HANG_S:g} s")

@@ -73,6 +73,7 @@ class RecordResult:
     packets_lost: int = 0
     malformed: int = 0
     malformed_reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     gaps: list = field(default_factory=list)
     reconnects: int = 0
     live_cadence_spm: float = math.nan
@@ -287,8 +288,11 @@ class Recorder:
 
     def _duration_reached(self) -> bool:
         t_begin = self._t_start_host if self._t_start_host is not None else self._t_connected
-        return (self.opts.duration_s is not None and t_begin is not None
-                and time.monotonic() - t_begin >= self.opts.duration_s)
+        return (
+            self.opts.duration_s is not None
+            and t_begin is not None
+            and time.monotonic() - t_begin >= self.opts.duration_s
+        )
 
     # ---------------------------------------------------------------- main loop
     def _key(self, ch: str) -> None:
@@ -466,8 +470,11 @@ class Recorder:
                 await asyncio.wait_for(client.disconnect(), 3.0)
         try:
             self._flush()
+        except GaitImpactError as exc:  # e.g. the disk filled up: keep what is on disk, say why
+            self.result.warnings.append(f"last samples not written: {exc}")
         finally:
-            self.appender.close()
+            with contextlib.suppress(GaitImpactError):
+                self.appender.close()
         if self.analyzer is not None:
             self.analyzer.finish()
             self.result.live_cadence_spm = self.analyzer.cadence_spm()

@@ -116,6 +116,8 @@ def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
     )
     for reason in dict.fromkeys(result.malformed_reasons):
         console.print(f"  malformed packet: {reason}")
+    for warning in result.warnings:
+        console.print(f"  warning: {warning}")
     try:
         from gaitimpact.summary import analyze_file
 

@@ -71,12 +71,18 @@ def decimate_mean(x: np.ndarray, factor: int) -> np.ndarray:
     return block_view(x, factor).mean(axis=1)
 
 
+def block_samples(fs_hz: float, block_s: float = BLOCK_S) -> tuple[int, int]:
+    """(samples per activity block, decimation factor) at fs_hz: blocks are whole decimation steps."""
+    decim = max(1, int(round(fs_hz / DECIM_HZ)))
+    per_block = max(1, int(round(block_s * fs_hz / decim)))
+    return per_block * decim, decim
+
+
 def block_stats(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, block_s: float = BLOCK_S) -> BlockStats:
     """Block statistics of the resultant |a| (g): std, max, mean, autocorrelation; block times (s)."""
     n = res_g.shape[0]
-    decim = max(1, int(round(fs_hz / DECIM_HZ)))
-    per_block = max(1, int(round(block_s * fs_hz / decim)))
-    block = per_block * decim
+    block, decim = block_samples(fs_hz, block_s)
+    per_block = block // decim
     nb = n // block
     rd = decimate_mean(res_g[: nb * block], decim) if decim > 1 else res_g[: nb * block]
     fs_dec = fs_hz / decim

@@ -213,6 +213,7 @@ def analyze_blocks(
     block = 1
     prev_t: float | None = None
     k = 0
+    saturated = False
     kept: list[dict[str, np.ndarray]] = []
     bouts: list[tuple[float, float, str]] = []  # bouts clipped to their core interval
     window_first: Analysis | None = None
@@ -272,10 +273,12 @@ def analyze_blocks(
         stats.n_samples += int(t.size)
         buf_t.append(t)
         buf_a.append(a)
-        while float(t[-1]) >= (k + 1) * chunk_s + overlap_s:
+        while not saturated and float(t[-1]) >= (k + 1) * chunk_s + overlap_s:
             next_t = run_window(k * chunk_s, (k + 1) * chunk_s, final=False)
             # jump over core intervals without samples (long gaps, absurd timestamps) in one step
             k = max(k + 1, int(next_t // chunk_s)) if next_t is not None and math.isfinite(next_t) else k + 1
+            # absurd times (e.g. 1e300 s): the float grid no longer advances; the rest is one final window
+            saturated = (k + 2) * chunk_s - (k + 1) * chunk_s < 0.5 * chunk_s
     if stats.n_samples < 2:
         raise InputError("too few valid samples for analysis")
     if buf_t and sum(x.size for x in buf_t):

@@ -28,7 +28,7 @@ def vertical_g(acc_g: np.ndarray, up: np.ndarray) -> np.ndarray:
 def project(acc_g: np.ndarray, axis: np.ndarray) -> np.ndarray:
     """Component (g) of (N, 3) vectors along a unit axis (column arithmetic: faster than a matmul)."""
     a = np.asarray(acc_g, dtype=np.float64)
-    return a[:, 0] * axis[0] + a[:, 1] * axis[1] + a[:, 2] * axis[2]
+    return np.einsum("ij,j->i", a, np.asarray(axis, dtype=np.float64))
 
 
 def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,8 @@ from gaitimpact.recording import PLACEMENTS, Recording
 
 BOUT_MARGIN_S = 1.5
 """Strikes are searched this far (s) beyond each running bout's block edges."""
+DUPLICATE_S = 0.1
+"""Two ICs closer than this (s) are the same strike (no running step is this short)."""
 NEAR_GAP_BEFORE_S = 0.2
 """A strike is near_gap when a gap overlaps [IC - NEAR_GAP_BEFORE_S, IC + impact window]."""
 MIN_SAMPLES = 32
@@ -71,13 +73,21 @@ def analyze_signal(
         raise InputError(f"unknown placement {placement!r}, expected auto, {', '.join(PLACEMENTS)}",
                          field="placement")
     warnings: list[str] = []
+    res = resultant_g(acc_g)
+    if not (np.isfinite(res.sum()) and np.isfinite(time_s.sum())):
+        # rows without a value are left out like a gap (never filled in)
+        finite = np.isfinite(res) & np.isfinite(time_s)
+        time_s, acc_g, res = time_s[finite], acc_g[finite], res[finite]
+        warnings.append(f"{int((~finite).sum())} samples with missing values left out")
+        _check_inputs(time_s, acc_g, float(fs_hz))
+    if np.any(time_s[1:] <= time_s[:-1]):
+        raise InputError("timestamps must be strictly increasing", field="time_s")
     fs_eff = effective_fs_hz(time_s, fs_hz)
     if fs_eff > 0 and abs(fs_eff - fs_hz) > 0.05 * fs_hz:
         warnings.append(f"timestamps say {fs_eff:.1f} Hz, not the nominal {fs_hz:.1f} Hz: using {fs_eff:.1f} Hz")
         fs_hz = fs_eff
     fs_hz = float(fs_hz)
 
-    res = resultant_g(acc_g)
     starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps)
     if gap_iv.shape[0]:
         warnings.append(f"{gap_iv.shape[0]} gap(s) in the samples ({float(np.sum(gap_iv[:, 1] - gap_iv[:, 0])):.2f} s"
@@ -102,7 +112,7 @@ def analyze_signal(
         warnings.append("no running found (standing/walking only?)")
 
     det = _detect_in_bouts(time_s, acc_g, res, fs_hz, placement, bouts, starts, stops)
-    bouts, bout_idx, keep = _trim_bouts(det.ic_time_s, bouts)
+    bouts, bout_idx, keep = trim_bouts(det.ic_time_s, bouts)
     if not bouts and not any("no running" in w for w in warnings):
         warnings.append("no running found (standing/walking only?)")
     ic = det.ic_time_s[keep]
@@ -189,7 +199,10 @@ def _detect_in_bouts(
         return DetectedStrikes(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype="<U1"))
     ic = np.concatenate(ics)
     order = np.argsort(ic, kind="stable")
-    return DetectedStrikes(ic[order], np.concatenate(peaks)[order], np.concatenate(feet)[order])
+    ic, pk, ft = ic[order], np.concatenate(peaks)[order], np.concatenate(feet)[order]
+    # neighbouring bouts' search margins overlap: the same strike found twice is kept once
+    keep = np.concatenate(([True], np.diff(ic) > DUPLICATE_S))
+    return DetectedStrikes(ic[keep], pk[keep], ft[keep])
 
 
 def _local_segments(starts: np.ndarray, stops: np.ndarray, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +213,7 @@ def _local_segments(starts: np.ndarray, stops: np.ndarray, i0: int, i1: int) -> 
     return s, e
 
 
-def _trim_bouts(ic: np.ndarray, bouts: list[Bout]) -> tuple[list[Bout], np.ndarray, np.ndarray]:
+def trim_bouts(ic: np.ndarray, bouts: list[Bout]) -> tuple[list[Bout], np.ndarray, np.ndarray]:
     """Bouts trimmed to their strikes (first IC to last IC + one typical interval, s), bouts with
     fewer than 3 strikes dropped; each strike's index into the returned list; strikes to keep."""
     idx = _bout_index(ic, bouts)

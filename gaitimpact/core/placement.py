@@ -25,10 +25,12 @@ WAIST_SYMMETRY = 0.55
 SHOE_MAX_CENTROID_S = 0.010
 """A median impact centroid below this (s after IC) means a shoe sensor (shoe transients peak 5-10 ms
 after contact, tibial ones 10-20 ms: the heel pad and ankle soften them)."""
+LOW_RATE_HZ = 150.0
+"""Below this rate (Hz) the impact timing cannot separate shoe from shank reliably (said so)."""
 CENTROID_WINDOW_S = 0.025
 """Window after IC (s) over which the impact centroid is taken."""
 MAX_BLOCKS = 60
-"""At most this many blocks (s) of running are used for the rise-time feature."""
+"""At most this many blocks (s) of running are used for the impact-centroid feature."""
 
 
 def step_symmetry(stats: BlockStats) -> tuple[float, np.ndarray]:
@@ -85,10 +87,11 @@ def decide_placement(time_s: np.ndarray, acc_g: np.ndarray, res_g: np.ndarray, f
     if run.size == 0:
         run = np.flatnonzero(stats.std_g >= ACTIVE_STD_G)
     cent = impact_centroid_s(time_s, res_g, fs_hz, stats, run)
+    caveat = "" if fs_hz >= LOW_RATE_HZ else f"; at {fs_hz:.0f} Hz shoe vs shank is unreliable, declare it"
     if not np.isfinite(cent):
         return "shoe", f"step symmetry {sym:.2f}: one foot; too few impacts to tell shoe from shank"
     if cent < SHOE_MAX_CENTROID_S:
         return "shoe", (f"step symmetry {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
-                        f"(< {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: sharp shoe transient)")
+                        f"(< {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: sharp shoe transient){caveat}")
     return "shank", (f"step symmetry {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
-                     f"(>= {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: transient softened by heel pad and ankle)")
+                     f"(>= {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: transient softened by heel pad and ankle){caveat}")

@@ -7,9 +7,18 @@ WAIST_LP_HZ) for detection only; every stance peak is found with `scipy.signal.f
 it: the first crossing of ONSET_FRACTION of the trough-to-peak rise, extrapolated back along the
 local slope to the trough level (tangent method), in real timestamps.
 
-Shoe/shank: the impact transient is the largest, sharpest event of each stride in the raw resultant
-|a|. Stride peaks are found with `find_peaks` (spacing from the stride period), and IC is the
-onset of the transient before the peak by the same tangent method on the raw resultant.
+Shoe/shank: the impact transient is the sharpest event of each stride in the raw resultant |a|
+(swing accelerations can be as high but are ~10x slower). Strides are found with `find_peaks` on
+the spikiness of |a| (spacing from the stride period), the impact peak is the raw maximum next to
+it, and IC is the onset of the transient before the peak by the same tangent method on the raw
+resultant (no filter).
+
+Strikes are never searched across a gap: peaks are found per gap-free stretch, and a rise whose
+look-back reaches a gap is not timed (the strike is dropped rather than guessed). Thresholds
+relative to "the typical strike" use the median of the neighbouring strikes, so they follow
+changes of pace.
+
+Waist left/right: see `waist_feet`.
 
 All times are in the input's time base (s); the functions hold no state, so they work on any window.
 """
@@ -23,7 +32,7 @@ import numpy as np
 from scipy import signal
 
 from gaitimpact.core.filters import zero_phase_filter
-from gaitimpact.core.orientation import gravity_direction, horizontal_basis, project, vertical_g
+from gaitimpact.core.orientation import gravity_direction, horizontal_basis, project
 
 PERIOD_WINDOW_S = 120.0
 """At most this much signal (s) is used to estimate the gait period of a stretch."""
@@ -31,7 +40,7 @@ LOCAL_HALF = 8
 """Neighbours (strikes) on each side used for the local typical strike."""
 WAIST_DETECT_HZ = 250.0
 """Waist detection runs on at most about this rate (Hz): higher rates are subsampled first."""
-WAIST_LP_HZ = 20.0
+WAIST_LP_HZ = 30.0
 """Low-pass cut-off (Hz) of the vertical signal used to find waist strikes."""
 ONSET_FRACTION = {"waist": 0.2, "shoe": 0.2, "shank": 0.2}
 """Fraction of the trough-to-peak rise where the onset tangent is taken."""
@@ -155,7 +164,6 @@ def onset_times(
     cols = np.arange(lookback + 1)
     after = valid & (cols[None, :] >= kmin[:, None]) & (w >= level[:, None])
     j = np.argmax(after, axis=1)
-    # the trough must be observed: not the first sample of the window or of the gap-free stretch
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
     found = after[rows, j] & (j > kmin) & valid[:, 0]
     jj = idx[rows, j]
@@ -200,16 +208,16 @@ def detect_waist(
 ) -> DetectedStrikes:
     """Waist ICs (s) of both feet in a stretch of running, with L/R from mediolateral sway.
 
-    Above WAIST_DETECT_HZ the samples are subsampled for detection (the 20 Hz low-pass follows, the
-    timestamps stay real), which keeps the waist path as fast as the shoe path.
+    Above WAIST_DETECT_HZ the samples are subsampled for detection (the WAIST_LP_HZ low-pass
+    follows, the timestamps stay real), which keeps the waist path as fast as the shoe path.
     """
     d = max(1, int(fs_hz // WAIST_DETECT_HZ))
     if d > 1:
-        time_s, acc_g, fs_hz = time_s[::d], acc_g[::d], fs_hz / d
+        time_s, acc_g, fs_hz = time_s[::d], np.ascontiguousarray(acc_g[::d]), fs_hz / d
         starts, stops = (starts + d - 1) // d, (stops + d - 1) // d
     if up is None:
         up = gravity_direction(acc_g, step=max(1, int(fs_hz // 50)))
-    v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
+    v = zero_phase_filter(project(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
     period = dominant_period_s(v, fs_hz, *STEP_PERIOD_RANGE_S) or 0.33
     dist = max(1, int(0.6 * period * fs_hz))
     peaks, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=0.6)
@@ -293,34 +301,34 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
 
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
     landing leg's hip forward, so the horizontal acceleration leans towards the stance-foot side;
-    it alternates from step to step. The mediolateral axis is the principal direction of that
-    alternation; forward is opposite to the mean early-stance (braking) acceleration; left = up x
-    forward. Feet alternate, so one decision is taken per chain of consecutive strikes (no missed
-    strike or gap) from all its evidence, and the chain stays "?" when the evidence is weak.
+    it alternates from step to step. Forward is opposite to the median early-stance (braking)
+    horizontal acceleration; left = up x forward. Feet alternate, so one decision is taken per
+    chain of consecutive strikes (no missed strike or gap) from all its evidence, and the chain
+    stays "?" when the evidence is weak.
     """
     m = ic_time_s.shape[0]
     foot = np.full(m, "?", dtype="<U1")
     if m < 4:
         return foot
     e1, e2 = horizontal_basis(up)
-    h = np.column_stack((project(acc_g, e1), project(acc_g, e2)))
-    h = h - h.mean(axis=0)
-    cs = np.concatenate((np.zeros((1, 2)), np.cumsum(h, axis=0)))
+    cols = np.ascontiguousarray(np.asarray(acc_g, dtype=np.float64).T)  # (3, N): fast row arithmetic
+    cum = []
+    for e in (e1, e2):
+        h = cols[0] * e[0] + cols[1] * e[1] + cols[2] * e[2]
+        cum.append(np.concatenate(([0.0], np.cumsum(h - h.mean()))))
+    cs = np.column_stack(cum)
     i0 = np.searchsorted(time_s, ic_time_s)
     i1 = np.searchsorted(time_s, ic_time_s + LR_STANCE_S)
     ib = np.searchsorted(time_s, ic_time_s + 0.05)
     n_st = np.maximum(i1 - i0, 1)[:, None]
     stance = (cs[i1] - cs[i0]) / n_st
     early = (cs[ib] - cs[i0]) / np.maximum(ib - i0, 1)[:, None]
-    alt = stance[1:-1] - 0.5 * (stance[:-2] + stance[2:])
-    cov = alt.T @ alt
-    _, vec = np.linalg.eigh(cov)
-    ml = vec[:, -1]
-    fwd_axis = np.array([-ml[1], ml[0]])
-    fwd_sign = -np.sign(float(np.median(early @ fwd_axis)))
-    if fwd_sign == 0:
+    # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
+    brake = np.median(early, axis=0)
+    norm = float(np.hypot(brake[0], brake[1]))
+    if norm < 1e-6:
         return foot
-    fwd3 = fwd_sign * (fwd_axis[0] * e1 + fwd_axis[1] * e2)
+    fwd3 = -(brake[0] * e1 + brake[1] * e2) / norm
     left3 = np.cross(up, fwd3)
     left2 = np.array([left3 @ e1, left3 @ e2])
     p = stance @ left2

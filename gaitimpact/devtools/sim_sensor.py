@@ -109,6 +109,9 @@ class SimSensor:
                         uuid,
                         flags,
                         value=value,
+                        # reads return the characteristic's own value (a PMD CP read is the feature list,
+                        # whatever was last indicated on it)
+                        on_read=(lambda v=value: v) if "read" in flags else None,
                         on_write=(lambda data, u=uuid: self._on_write(u, data)) if "write" in flags else None,
                     )
                 )

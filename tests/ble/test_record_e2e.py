@@ -315,3 +315,19 @@ def test_key_press_on_a_terminal_marks_a_surface_change(sim_bench: SimBench) -> 
     segs = side["segments"]
     assert [s["surface"] for s in segs] == ["track", "grass"]
     assert segs[0]["start_s"] == 0.0 and 1.0 < segs[1]["start_s"] == segs[0]["end_s"] < 4.0
+
+
+@pytest.mark.sim(devices="polar", polar_fs_hz="200")
+def test_polar_link_loss_reconfigures_pmd_and_records_the_gap_from_timestamps(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "polar_reconnect.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--duration", "6", "--quiet")
+    wait_for_rows(csv, 300)
+    sim_bench.control("Disconnect", "A0:9E:1A:00:00:01", 1.0)
+    out, err = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err
+    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0)
+    assert side["reconnects"] == 1 and len(side["gaps"]) == 1 and side["packets_lost"] >= 5
+    gap = side["gaps"][0]
+    lost = sum(p["n"] for p in sim_bench.sent("polar") if not p["delivered"])
+    skipped_s = (gap["end_s"] - gap["start_s"]) - 1 / 200.0
+    assert skipped_s >= max(lost / 200.0 - 0.01, 0.9)  # the link was down >= 1 s: no sample invented

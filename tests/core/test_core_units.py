@@ -134,6 +134,19 @@ def test_bad_input_raises_input_error():
         analyze_signal(t, np.zeros((100, 3)), 100.0, placement="wrist")
     with pytest.raises(InputError, match="rate"):
         analyze_signal(t, np.zeros((100, 3)), 0.0)
+    with pytest.raises(InputError, match="increasing"):
+        analyze_signal(t[::-1], np.zeros((100, 3)), 100.0)
+
+
+def test_missing_values_are_left_out_not_invented(sim):
+    rec = sim("shoe", 500.0).recording
+    acc = rec.acc_g.copy()
+    acc[1000:1010] = np.nan
+    ana = analyze_signal(rec.time_s, acc, 500.0, placement="shoe")
+    ref = analyze_signal(rec.time_s, rec.acc_g, 500.0, placement="shoe")
+    assert any("missing values" in w for w in ana.warnings)
+    assert np.all(np.isfinite(ana.strikes.peak_g))
+    assert abs(len(ana.strikes) - len(ref.strikes)) <= 1
 
 
 def test_still_sensor_has_no_running_and_no_strikes():

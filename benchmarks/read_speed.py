@@ -1,6 +1,6 @@
 """Benchmark (not a test): canonical-CSV read time of `load_recording` vs plain `pandas.read_csv`.
 
-Run: .venv/bin/python tests/io/bench_read_speed.py [N_ROWS] [DIR]. The two readers run interleaved
+Run: python benchmarks/read_speed.py [N_ROWS] [DIR]. The two readers run interleaved
 (the machine is shared); prints min and median of the repeats and their ratios.
 """
 

@@ -1,4 +1,4 @@
-"""Generation speed of the simulator: `python -m gaitimpact.sim.bench [--seconds 3600] [--rate 1000]`.
+"""Generation speed of the simulator: `python benchmarks/simulate.py [--seconds 3600] [--rate 1000]`.
 
 Prints, per placement, wall time, samples/s and peak traced memory for one long running recording
 with every sensor effect on (noise, bias, mount error, clipping, quantisation, jitter, gaps).

@@ -1,4 +1,4 @@
-"""Reporter accuracy against the simulator's truth, over many seeds: `python -m gaitimpact.report.accuracy`.
+"""Reporter accuracy against the simulator's truth, over many seeds: `python benchmarks/report_accuracy.py`.
 
 Surface study: 3 sessions, each running concrete, asphalt and grass for 40 s at different speeds (every
 surface at three speeds, the surfaces' mean speeds 0.4 m/s apart), analysed by the signal core; prints
