@@ -143,6 +143,15 @@ def main() -> int:
         f"  live cadence {live.get('cadence_spm')} spm, live median peak {live.get('peak_g_median')} g, "
         f"truth cadence {truth.get('cadence_spm'):.1f} spm"
     )
+    from gaitimpact.summary import analyze_file
+
+    _rec, _an, offline = analyze_file(csv)
+    if live.get("cadence_spm") is not None and offline.get("cadence_spm") is not None:
+        print(
+            f"  live vs offline analyze: cadence {live['cadence_spm'] - offline['cadence_spm']:+.2f} spm, "
+            f"median peak {100.0 * (live['peak_g_median'] / offline['peak_g']['median'] - 1.0):+.2f} %, "
+            f"strikes {live.get('strikes')} vs {offline.get('strikes')}"
+        )
     print(f"  clock drift estimate {side.get('clock_drift_ppm')} ppm (simulated +40 ppm)")
     print(f"  files in {tmp}")
     return 0

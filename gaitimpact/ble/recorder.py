@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import math
+import re
 import shutil
 import signal
 import time
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from bleak import BleakClient, BleakScanner
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 
 from gaitimpact.ble.live_view import SURFACE_KEYS, LiveState, key_input, render, status_line
@@ -61,6 +62,7 @@ class RecordOptions:
     live: bool = True
     events_path: Path | None = None
     hop_s: float = 0.1
+    status_lines: bool = True
 
 
 @dataclass
@@ -421,7 +423,7 @@ class Recorder:
                 last_sidecar = now
             if live is not None:
                 live.update(render(self.state))
-            elif self.opts.live and now - last_status >= 5.0:
+            elif self.opts.live and self.opts.status_lines and now - last_status >= 5.0:
                 self.console.print(status_line(self.state))
                 last_status = now
             if self.opts.duration_s is not None and self.state.elapsed_s >= self.opts.duration_s:
@@ -436,22 +438,39 @@ class Recorder:
         if not self.result.ended:
             self.result.ended = "interrupted"
 
-    async def run(self) -> RecordResult:
-        """Record until done; the CSV is closed and the sidecar final whatever happens."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self._stop.set)
+    async def run(self, *, standalone: bool = True, find_lock: asyncio.Lock | None = None) -> RecordResult:
+        """Record until done; the CSV is closed and the sidecar final whatever happens.
+
+        standalone: own the Ctrl-C handling, key input and live view (False when `record_many` does).
+        """
+        if standalone:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, self._stop.set)
         if self.opts.events_path is not None:
             self._events = open(self.opts.events_path, "a", encoding="utf-8")  # noqa: SIM115
         try:
-            self.found = await self._find()
+            try:
+                async with find_lock or contextlib.nullcontext():  # one scan at a time per adapter
+                    self.found = await self._find()
+            except (GaitImpactError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - no adapter, no BlueZ, D-Bus down: one line
+                raise DeviceError(f"cannot scan for sensors: {type(exc).__name__}: {exc}") from None
             self.state.device = self.found.name or self.found.address
-            await self._connect(first=True)
+            try:
+                await self._connect(first=True)
+            except (GaitImpactError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - BleakError, timeout, D-Bus error
+                raise DeviceError(
+                    f"cannot connect to {self.state.device}: {type(exc).__name__}: {exc}"
+                ) from None
             self._t_connected = time.monotonic()
             self.state.status = "recording"
-            use_live = self.opts.live and self.console.is_terminal
-            with key_input(self._key):
+            use_live = standalone and self.opts.live and self.console.is_terminal
+            with key_input(self._key) if standalone else contextlib.nullcontext():
                 if use_live:
                     with Live(render(self.state), console=self.console, refresh_per_second=4) as live:
                         await self._stream(live)
@@ -460,6 +479,10 @@ class Recorder:
         finally:
             await self._close()
         return self.result
+
+    def stop(self) -> None:
+        """Ask the recording to end (as Ctrl-C does)."""
+        self._stop.set()
 
     async def _close(self) -> None:
         client = self.client
@@ -507,3 +530,78 @@ def record(opts: RecordOptions, console: Console | None = None) -> RecordResult:
             for p in (opts.out, sidecar_path(opts.out)):
                 with contextlib.suppress(OSError):
                     p.unlink()
+
+
+def output_for(out: Path, device: str) -> Path:
+    """Per-sensor output path when recording several sensors: run.csv + "GI-Shoe L" -> run_GI-Shoe-L.csv."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", device).strip("-") or "sensor"
+    return out.with_name(f"{out.stem}_{safe}{out.suffix}")
+
+
+async def _run_many(recorders: list[Recorder], console: Console) -> list[RecordResult | BaseException]:
+    loop = asyncio.get_running_loop()
+
+    def stop_all() -> None:
+        for r in recorders:
+            r.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop_all)
+    lock = asyncio.Lock()
+    tasks = [asyncio.ensure_future(r.run(standalone=False, find_lock=lock)) for r in recorders]
+
+    def on_done(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            stop_all()  # one sensor failed to start or was lost: end the others cleanly too
+
+    for t in tasks:
+        t.add_done_callback(on_done)
+
+    def keys(ch: str) -> None:
+        for r in recorders:
+            r._key(ch)
+
+    with key_input(keys):
+        if console.is_terminal and recorders[0].opts.live:
+            with Live(console=console, refresh_per_second=4) as live:
+                while not all(t.done() for t in tasks):
+                    live.update(Group(*(render(r.state) for r in recorders)))
+                    await asyncio.sleep(0.25)
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+
+def record_many(opts_list: list[RecordOptions], console: Console | None = None) -> list[RecordResult]:
+    """Record several sensors at once into one file each (aligned through the host clock, `start_utc`).
+
+    All outputs are checked before any BLE activity; the first failure is raised after every file is closed.
+    """
+    console = console or Console(stderr=True)
+    appenders: list[CsvAppender] = []
+    try:
+        for o in opts_list:
+            appenders.append(preflight(o.out))
+    except BaseException:
+        for a, o in zip(appenders, opts_list):
+            a.close()
+            for p in (o.out, sidecar_path(o.out)):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+        raise
+    for o in opts_list:
+        o.status_lines = False
+    recorders = [Recorder(o, a, console) for o, a in zip(opts_list, appenders)]
+    try:
+        outcomes = asyncio.run(_run_many(recorders, console))
+    finally:
+        for r in recorders:
+            if not r.appender.closed:
+                r.appender.close()
+            if r.assembler.samples == 0:
+                for p in (r.opts.out, sidecar_path(r.opts.out)):
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [o for o in outcomes if isinstance(o, RecordResult)]

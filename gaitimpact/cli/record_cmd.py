@@ -41,7 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Record live over Bluetooth LE. Keys while recording (terminal only): "
         "1 asphalt, 2 concrete, 3 track, 4 grass, 5 trail, 6 treadmill mark a surface change.",
     )
-    r.add_argument("--device", metavar="NAME|ADDRESS", help="sensor name or address (default: first found)")
+    r.add_argument(
+        "--device",
+        action="append",
+        metavar="NAME|ADDRESS",
+        help="sensor name or address (default: first found); repeat to record several sensors at once "
+        "into FILE_<device>.csv each, aligned through the host clock",
+    )
     r.add_argument(
         "--profile",
         choices=["auto", *all_profiles()],
@@ -152,13 +158,16 @@ def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
 
 def run_record(args: argparse.Namespace) -> int:
     """Record live; 0 when stopped by --duration or Ctrl-C, 1 when the device was lost for good."""
-    from gaitimpact.ble.recorder import RecordOptions, record
+    from dataclasses import replace
+
+    from gaitimpact.ble.recorder import RecordOptions, output_for, record, record_many
 
     if args.out.suffix.lower() != ".csv":
         raise InputError("output must be a .csv file", path=str(args.out))
+    devices = args.device or [None]
     opts = RecordOptions(
         out=args.out,
-        device=args.device,
+        device=devices[0],
         profile=args.profile,
         rate_hz=args.rate,
         range_g=args.range_g,
@@ -173,12 +182,19 @@ def run_record(args: argparse.Namespace) -> int:
         hop_s=args.hop,
     )
     console = Console(stderr=True, quiet=args.quiet)
-    result = record(opts, console)
+    if len(devices) == 1:
+        runs = [(args.out, record(opts, console))]
+    else:
+        if len(set(devices)) != len(devices):
+            raise InputError("the same --device is given twice", field="device")
+        many = [replace(opts, device=d, out=output_for(args.out, d), events_path=None) for d in devices]
+        runs = list(zip([o.out for o in many], record_many(many, console)))
     out_console = Console()
-    _print_summary(out_console, args.out, result)
-    if result.ended == "lost":
+    for out, result in runs:
+        _print_summary(out_console, out, result)
+    if any(result.ended == "lost" for _out, result in runs):
         raise DeviceError(
             f"connection to the sensor lost for good (no reconnect within "
-            f"{args.reconnect_timeout:g} s); {args.out} is closed and complete up to the loss"
+            f"{args.reconnect_timeout:g} s); the file is closed and complete up to the loss"
         )
     return 0

@@ -69,6 +69,8 @@ class ChunkedStats:
     regular_steps: int = 0
     regular_sum_s: float = 0.0
     regular_sumsq_s2: float = 0.0
+    core_gap_threshold_s: float = 0.0
+    core_gaps: list[tuple[float, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -175,12 +177,35 @@ def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedS
     if tt.size < 2:
         return
     dt = np.diff(tt)
+    if not stats.core_gap_threshold_s:
+        stats.core_gap_threshold_s = _core_gap_threshold_s(dt, fs_hz)
     long = dt > GAP_FACTOR / fs_hz
     stats.gaps.extend(Gap(float(tt[i]), float(tt[i + 1]), "timestamps") for i in np.flatnonzero(long))
+    stats.core_gaps.extend((float(tt[i]), float(tt[i + 1]))
+                           for i in np.flatnonzero(dt > stats.core_gap_threshold_s))
     regular = dt[~long]
     stats.regular_steps += int(regular.size)
     stats.regular_sum_s += float(regular.sum())
     stats.regular_sumsq_s2 += float(np.square(regular).sum())
+
+
+def _core_gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
+    """The signal core's gap threshold (s) from the first steps (`gaitimpact.core.filters.gap_threshold_s`)."""
+    from gaitimpact.core import filters
+
+    rule = getattr(filters, "gap_threshold_s", None)
+    return float(rule(dt, fs_hz)) if rule is not None else GAP_FACTOR / fs_hz
+
+
+def _merge_intervals(pairs: list[tuple[float, float]]) -> np.ndarray:
+    """Sorted (K, 2) intervals with overlapping ones merged (a declared gap is usually also detected)."""
+    out: list[list[float]] = []
+    for a, b in sorted(pairs):
+        if out and a <= out[-1][1] + 1e-9:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
 
 
 def _select_strikes(strikes: Strikes, keep: np.ndarray) -> dict[str, np.ndarray]:
@@ -365,8 +390,7 @@ def _stitch(
     if placement == "auto" and first is not None:
         placement = first.placement
     per = 2 if placement in ("shoe", "shank") else 1
-    gap_iv = np.array(sorted((g.start_s, g.end_s) for g in [*stats.gaps, *declared]),
-                      dtype=np.float64).reshape(-1, 2)
+    gap_iv = _merge_intervals([*stats.core_gaps, *((g.start_s, g.end_s) for g in declared)])
     cadence = cadence_spm(strikes.time_s, per, strikes.bout, gap_iv) if len(strikes) >= 2 else float("nan")
     running_s = float(sum(b.duration_s for b in bouts))
     if gap_iv.shape[0]:

@@ -73,9 +73,20 @@ def contiguous_segments(
     stops = np.concatenate((cut, [n])).astype(np.int64)
     gap_iv = np.column_stack((time_s[cut - 1], time_s[cut])) if cut.size else np.zeros((0, 2))
     if declared:
-        gap_iv = np.vstack((gap_iv, np.asarray(declared, dtype=np.float64)))
-        gap_iv = gap_iv[np.argsort(gap_iv[:, 0])]
+        gap_iv = _merge_intervals(np.vstack((gap_iv, np.asarray(declared, dtype=np.float64))))
     return starts, stops, gap_iv
+
+
+def _merge_intervals(iv: np.ndarray) -> np.ndarray:
+    """Sort (K, 2) intervals and merge overlapping ones (a declared gap is usually also detected)."""
+    iv = iv[np.argsort(iv[:, 0])]
+    out: list[list[float]] = []
+    for a, b in iv.tolist():  # one step per gap
+        if out and a <= out[-1][1] + 1e-9:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
 
 
 def _gap_pair(gap) -> tuple[float, float]:

@@ -108,12 +108,10 @@ def analyze_signal(
 
     run = bouts_mod.running_blocks(stats, placement)
     bouts = bouts_mod.bouts_from_blocks(stats, run)
-    if not bouts:
-        warnings.append("no running found (standing/walking only?)")
 
     det = _detect_in_bouts(time_s, acc_g, res, fs_hz, placement, bouts, starts, stops)
     bouts, bout_idx, keep = trim_bouts(det.ic_time_s, bouts)
-    if not bouts and not any("no running" in w for w in warnings):
+    if not bouts:
         warnings.append("no running found (standing/walking only?)")
     ic = det.ic_time_s[keep]
     bout_idx = bout_idx[keep]

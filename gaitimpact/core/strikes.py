@@ -32,7 +32,7 @@ import numpy as np
 from scipy import signal
 
 from gaitimpact.core.filters import zero_phase_filter
-from gaitimpact.core.orientation import gravity_direction, horizontal_basis, project
+from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
 
 PERIOD_WINDOW_S = 120.0
 """At most this much signal (s) is used to estimate the gait period of a stretch."""
@@ -62,6 +62,10 @@ SPIKE_REL_HEIGHT = 0.25
 """Shoe/shank candidates below this fraction of the median spikiness are not strikes."""
 FOOT_MIN_REL_PEAK = 0.6
 """A shoe/shank impact must reach this fraction of the median impact peak of the stretch."""
+POST_IMPACT_S = (0.03, 0.08)
+"""Window after an impact peak (s) where the foot is on the ground: |a| stays near 1 g."""
+POST_IMPACT_MAX_G = 2.5
+"""A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing."""
 FOOT_LOOKBACK_S = 0.04
 """How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
 LR_STANCE_S = 0.06
@@ -217,7 +221,7 @@ def detect_waist(
         starts, stops = (starts + d - 1) // d, (stops + d - 1) // d
     if up is None:
         up = gravity_direction(acc_g, step=max(1, int(fs_hz // 50)))
-    v = zero_phase_filter(project(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
+    v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
     period = dominant_period_s(v, fs_hz, *STEP_PERIOD_RANGE_S) or 0.33
     dist = max(1, int(0.6 * period * fs_hz))
     peaks, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=0.6)
@@ -274,8 +278,9 @@ def detect_foot(
         np.add.at(edge, np.clip(stops, 0, res_g.shape[0]), -1)
         spike[np.cumsum(edge[:-1]) > 0] = 0.0
     cand, h = find_peaks_per_stretch(spike, starts, stops, height=SPIKE_MIN_G, distance=dist)
+    cand = _prefer_landings(time_s, res_g, spike, cand, dist, k)
     if cand.size:
-        cand = cand[h >= SPIKE_REL_HEIGHT * local_median(h)]
+        cand = cand[spike[cand] >= SPIKE_REL_HEIGHT * local_median(spike[cand])]
     # the impact peak: the raw maximum within +-k samples of the spike
     peaks = _local_argmax(res_g, cand, k)
     if peaks.size >= 3:  # walking heel strikes at the edges of a run land far softer
@@ -285,6 +290,46 @@ def detect_foot(
     ic, ok, _ = onset_times(time_s, res_g, peaks, lookback, ONSET_FRACTION[placement], seg0)
     ic, peaks = ic[ok], peaks[ok]
     return DetectedStrikes(ic, peaks, np.full(ic.shape[0], "?", dtype="<U1"))
+
+
+def _post_level_g(time_s: np.ndarray, res_g: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Mean |a| (g) over POST_IMPACT_S after each index (the foot is on the ground after a landing)."""
+    n = res_g.shape[0]
+    a = np.searchsorted(time_s, time_s[idx] + POST_IMPACT_S[0])
+    b = np.maximum(np.searchsorted(time_s, time_s[idx] + POST_IMPACT_S[1]), a + 1)
+    width = int(min((b - a).max(), n)) if idx.size else 1
+    w = np.minimum(a[:, None] + np.arange(width)[None, :], n - 1)
+    ok = w < b[:, None]
+    return np.where(ok, res_g[w], 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
+
+
+def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
+                     dist: int, k: int) -> np.ndarray:
+    """Replace stride candidates that are not followed by stance (|a| stays high: a swing jolt, e.g.
+    the push-off stride at the start of a run) by the best landing within +-dist samples, if any.
+
+    A loop runs over such candidates only (normally none or one per run).
+    """
+    if cand.size == 0:
+        return cand
+    bad = np.flatnonzero(_post_level_g(time_s, res_g, cand) > POST_IMPACT_MAX_G)
+    if bad.size == 0:
+        return cand
+    out = cand.copy()
+    n = spike.shape[0]
+    for i in bad.tolist():
+        p = int(cand[i])
+        lo, hi = max(0, p - dist), min(n, p + dist + 1)
+        seg = spike[lo:hi].copy()
+        seg[max(0, p - k - lo):p + k + 1 - lo] = -np.inf
+        order = np.argsort(seg)[::-1][:8] + lo  # a few best alternatives
+        order = order[spike[order] >= SPIKE_MIN_G]
+        good = order[_post_level_g(time_s, res_g, order) <= POST_IMPACT_MAX_G] if order.size else order
+        if good.size:
+            out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none
+    out = np.unique(out)
+    # two candidates must not land within dist of each other
+    return out[np.concatenate(([True], np.diff(out) > dist // 2))]
 
 
 def _local_argmax(x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:

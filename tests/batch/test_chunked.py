@@ -19,12 +19,13 @@ def _blocks(rec, rows):
 
 
 def assert_same_strikes(full, chunked, fs_hz):
-    """Same strikes (IC within one sample period, same peak, flags and bout), same bouts and cadence."""
+    """Same strikes (IC within one sample period, same peak, foot, flags and bout), same bouts and cadence."""
     a, b = full.strikes, chunked.strikes
     assert len(a) == len(b) > 50
     np.testing.assert_allclose(b.time_s, a.time_s, atol=1.0 / fs_hz, rtol=0)
     np.testing.assert_allclose(b.peak_g, a.peak_g, rtol=1e-9)
     np.testing.assert_allclose(b.loading_rate_gps, a.loading_rate_gps, rtol=0.02)
+    np.testing.assert_array_equal(b.foot, a.foot)
     np.testing.assert_array_equal(b.clipped, a.clipped)
     np.testing.assert_array_equal(b.near_gap, a.near_gap)
     np.testing.assert_array_equal(b.bout, a.bout)
@@ -119,7 +120,7 @@ def test_file_in_chunks_gives_the_analyze_summary_and_steps_of_the_whole_file(tm
 def _flat(summary):
     from gaitimpact.batch.flatten import flatten_summary
 
-    row = flatten_summary({k: v for k, v in summary.items() if k not in ("definitions", "feet")})
+    row = flatten_summary({k: v for k, v in summary.items() if k != "definitions"})
     for key in ("segments", "bouts", "gaps"):
         for i, item in enumerate(summary[key]):
             for k, v in item.items():

@@ -331,3 +331,30 @@ def test_polar_link_loss_reconfigures_pmd_and_records_the_gap_from_timestamps(si
     lost = sum(p["n"] for p in sim_bench.sent("polar") if not p["delivered"])
     skipped_s = (gap["end_s"] - gap["start_s"]) - 1 / 200.0
     assert skipped_s >= max(lost / 200.0 - 0.01, 0.9)  # the link was down >= 1 s: no sample invented
+
+
+@pytest.mark.sim(devices="gaitimpact,polar", fs_hz="500", polar_fs_hz="200")
+def test_two_sensors_at_once_record_one_aligned_file_each(sim_bench: SimBench) -> None:
+    from datetime import datetime
+
+    csv = sim_bench.tmp / "both.csv"
+    res = sim_bench.run(
+        "record",
+        "--device",
+        "GI-Sensor",
+        "--device",
+        "Polar H10 1A2B3C4D",
+        "--out",
+        str(csv),
+        "--duration",
+        "4",
+        "--quiet",
+    )
+    assert res.returncode == 0, res.stderr
+    gi_csv, polar_csv = sim_bench.tmp / "both_GI-Sensor.csv", sim_bench.tmp / "both_Polar-H10-1A2B3C4D.csv"
+    gi_side = assert_file_matches_sent(sim_bench, gi_csv, "gaitimpact", 200.0)
+    polar_side = assert_file_matches_sent(sim_bench, polar_csv, "polar", 8.0)
+    assert gi_side["device"]["profile"] == "gaitimpact" and polar_side["device"]["profile"] == "polar"
+    starts = [datetime.fromisoformat(s["start_utc"].replace("Z", "+00:00")) for s in (gi_side, polar_side)]
+    assert abs((starts[0] - starts[1]).total_seconds()) < 3.0  # both on the host clock
+    assert res.stdout.count("recorded") == 2

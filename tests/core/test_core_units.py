@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitimpact.core.cadence import cadence_spm, valid_intervals
+from gaitimpact.core.cadence import cadence_between_spm, cadence_spm, valid_intervals
 from gaitimpact.core.definitions import IMPACT_WINDOW_S
 from gaitimpact.core.evaluate import match_events, score_strikes
 from gaitimpact.core.filters import contiguous_segments, in_intervals, overlaps_intervals, resultant_g
@@ -93,6 +93,9 @@ def test_cadence_counts_both_feet_and_skips_missed_strikes_and_gaps():
     d, ok = valid_intervals(ic, gap_iv=np.array([[2.0, 2.05]]))
     assert not ok[np.searchsorted(ic, 2.0) - 1] and ok.sum() == d.size - 1
     assert np.isnan(cadence_spm(np.array([1.0])))
+    two_paces = np.concatenate((np.arange(0.0, 10.0, 0.36), np.arange(10.0, 20.0, 0.32)))
+    assert cadence_between_spm(two_paces, 0.0, 9.9) == pytest.approx(60 / 0.36)
+    assert cadence_between_spm(two_paces, 10.0, 20.0) == pytest.approx(60 / 0.32)
 
 
 def test_gaps_split_the_signal_from_timestamps_and_declared_gaps():
@@ -154,3 +157,21 @@ def test_still_sensor_has_no_running_and_no_strikes():
     acc = np.tile([0.1, 0.2, 0.97], (t.size, 1))
     ana = analyze_signal(t, acc, 100.0)
     assert len(ana.strikes) == 0 and ana.bouts == [] and ana.running_s == 0.0
+
+
+def test_a_declared_gap_that_is_also_in_the_timestamps_counts_once():
+    t = np.concatenate((np.arange(0, 1, 0.01), np.arange(1.5, 2, 0.01)))
+    _, _, gaps = contiguous_segments(t, 100.0, [Gap(float(t[99]), 1.5)])
+    assert gaps.shape == (1, 2)
+
+
+def test_bouts_are_trimmed_to_their_strikes_and_empty_bouts_dropped():
+    from gaitimpact.core.pipeline import trim_bouts
+    from gaitimpact.core.result import Bout
+
+    ic = np.array([10.2, 10.55, 10.9, 11.25, 30.0])
+    bouts, idx, keep = trim_bouts(ic, [Bout(9.0, 12.0), Bout(29.0, 31.0)])
+    assert len(bouts) == 1
+    assert bouts[0].start_s == pytest.approx(10.2) and bouts[0].end_s == pytest.approx(11.6)
+    assert keep.tolist() == [True, True, True, True, False]
+    assert idx[keep].tolist() == [0, 0, 0, 0]
