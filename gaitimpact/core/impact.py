@@ -48,19 +48,18 @@ class ImpactFigures:
 
 def infer_range_g(acc_g: np.ndarray, step: int = 1) -> float | None:
     """Sensor range in g inferred from flat-topped maxima (>= 3 samples at the same max |a_axis|), else None."""
-    a = np.ascontiguousarray(np.asarray(acc_g, dtype=np.float64)[::step])
+    a = np.asarray(acc_g, dtype=np.float64)[::step]  # any memory layout: no copy
     if a.size == 0:
         return None
-    flat_a = a.reshape(-1)
-    top = float(max(flat_a.max(), -flat_a.min()))
+    top = float(max(a.max(), -a.min()))
     if not np.isfinite(top) or top < 1.5:
         return None
     thr = top * (1.0 - 1e-9)
-    at_top = (flat_a >= thr) | (flat_a <= -thr)
+    at_top = (a >= thr) | (a <= -thr)
     if int(np.count_nonzero(at_top)) < 3:
         return None
-    # flat top: the same axis sits on the extreme in two consecutive samples (3 apart when flattened)
-    flat = bool(np.any(at_top[3:] & at_top[:-3]))
+    # flat top: the same axis sits on the extreme in two consecutive samples
+    flat = bool(np.any(at_top[1:] & at_top[:-1]))
     return top if flat else None
 
 
