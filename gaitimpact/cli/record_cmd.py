@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="range_g",
         type=_positive(),
         metavar="G",
-        help="full-scale range in g (default: the device's widest/first offered)",
+        help="full-scale range in g (default: the device's widest)",
     )
     r.add_argument("--duration", type=_positive(), metavar="S", help="stop after S seconds (default: Ctrl-C)")
     r.add_argument("--out", required=True, type=Path, metavar="FILE.csv", help="output CSV (must not exist)")

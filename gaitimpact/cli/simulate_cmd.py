@@ -76,12 +76,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("output must be a .csv file", path=str(out), field="--out")
     if not out.parent.exists():
         raise InputError("folder does not exist", path=str(out.parent), field="--out")
-    if args.segments:
+    if args.segments is not None:
         segments = parse_segments(args.segments)
     else:
         segments = [SimSegment(args.duration, "run", args.speed, args.surface.lower())]
     gaps = _parse_gaps(args.gaps)
-    rate = args.rate or (200.0 if args.placement == "waist" else 500.0)
+    rate = args.rate if args.rate is not None else (200.0 if args.placement == "waist" else 500.0)
     cfg = SimConfig(placement=args.placement, fs_hz=rate, segments=segments, shoe=args.shoe,
                     shoe_km=args.shoe_km, mount_error_deg=args.mount_error,
                     random_orientation=args.random_orientation, noise_g=args.noise, bias_g=args.bias,

@@ -47,8 +47,6 @@ class StreamingAnalyzer:
         settle_s: float = 2.0,
         rolling_s: float = 30.0,
         min_separation_s: float = 0.12,
-        idle_hop_s: float = 0.5,
-        spike_hold_s: float = 0.4,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
@@ -66,9 +64,6 @@ class StreamingAnalyzer:
         self._end = 0
         self._gaps: list[tuple[float, float]] = []
         self._last_run_t = -np.inf
-        self._last_spike_t = -np.inf
-        self.idle_hop_s = idle_hop_s
-        self.spike_hold_s = spike_hold_s
         self.strike_time_s: list[float] = []
         self.strike_peak_g: list[float] = []
         self.strike_foot: list[str] = []
@@ -95,11 +90,6 @@ class StreamingAnalyzer:
         self._t[self._end : self._end + n] = time_s
         self._a[self._end : self._end + n] = acc_g
         self._end += n
-        res = np.einsum("ij,ij->i", self._a[self._end - n : self._end], self._a[self._end - n : self._end])
-        peaks = self.strike_peak_g
-        level = 0.5 * float(np.median(peaks[-20:])) if peaks else 2.0
-        if float(res.max()) > level * level:
-            self._last_spike_t = float(self._t[self._end - 1])
         newest = self._t[self._end - 1]
         lo = np.searchsorted(self._t[self._start : self._end], newest - self.window_s)
         self._start += int(lo)
@@ -115,19 +105,9 @@ class StreamingAnalyzer:
 
     # ---------------------------------------------------------------- analysis
     def update(self, *, final: bool = False) -> bool:
-        """Analyse the window if `hop_s` of new data arrived (or `final`); True when it ran.
-
-        Right after an impact-like spike (|a| above half the median committed peak, or 2 g before any
-        strike) the hop is `hop_s`; otherwise it is `idle_hop_s` (>= hop_s): the live view is quick where a
-        strike can appear, and the CPU is spared in between.
-        """
+        """Analyse the window if `hop_s` of new data arrived (or `final`); True when it ran."""
         newest = self.newest_time_s
-        hop = (
-            self.hop_s
-            if newest - self._last_spike_t <= self.spike_hold_s
-            else max(self.idle_hop_s, self.hop_s)
-        )
-        if not final and newest - self._last_run_t < hop:
+        if not final and newest - self._last_run_t < self.hop_s:
             return False
         if self._end - self._start < int(3.0 * self.fs_hz):
             return False

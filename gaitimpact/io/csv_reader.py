@@ -474,26 +474,53 @@ def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
 # ---------------------------------------------------------------------------------------- conversion
 
 
-def infer_acc_unit(acc: np.ndarray) -> tuple[str | None, float]:
-    """Guess g / mg / m/s^2 from the at-rest magnitude: median |a| of the quietest windows (file units).
+STILL_SD_RATIO = 0.05
+"""Quiet windows count as the sensor at rest when their |a| std is at most this fraction of their mean."""
 
-    Returns (unit or None when no unit fits within a factor 2.5, at-rest magnitude in file units).
+MOVING_MEAN_RANGES = {"g": (0.4, 5.0), "m/s^2": (5.0, 50.0), "mg": (400.0, 5000.0)}
+"""Plausible long-term |mean vector| of a recording with no still stretch, per unit (file units): ~1 g at
+the waist; a shoe/shank sensor adds the centripetal acceleration of the swinging leg along its axis
+(simulated shoe/shank running: 1.9-3.6 g)."""
+
+
+def infer_acc_unit(acc: np.ndarray) -> tuple[str | None, float]:
+    """Guess g / mg / m/s^2 from the gravity magnitude in file units.
+
+    With a still stretch (quiet 32-sample windows whose |a| std is <= 5 % of their mean): the median |a|
+    of the quietest windows, matched within a factor 2.5. Without one (a recording that is all running,
+    where the quietest windows are flight phases near 0 g or foot swing well above 1 g): the magnitude
+    of the long-term mean acceleration vector, matched against `MOVING_MEAN_RANGES`.
+    Returns (unit or None when no unit fits, that magnitude in file units).
     """
     n = acc.shape[0]
     step = max(1, n // 100_000)
     sub = acc[::step]
-    mag = np.sqrt(np.einsum("ij,ij->i", sub, sub))
-    mag = mag[np.isfinite(mag)]
-    win = 32
-    nw = mag.size // win
-    if nw >= 4:
-        w = mag[: nw * win].reshape(nw, win)
-        sd = w.std(axis=1)
-        quiet = sd <= np.quantile(sd, 0.2)
-        rest = float(np.median(w[quiet].mean(axis=1)))
-    else:
-        rest = float(np.median(mag)) if mag.size else float("nan")
+    with np.errstate(all="ignore"):
+        mag = np.sqrt(np.einsum("ij,ij->i", sub, sub))
+        ok = np.isfinite(mag)
+        mag = mag[ok]
+        win = 32
+        nw = mag.size // win
+        still = False
+        if nw >= 4:
+            w = mag[: nw * win].reshape(nw, win)
+            sd = w.std(axis=1)
+            quiet = sd <= np.quantile(sd, 0.2)
+            rest = float(np.median(w[quiet].mean(axis=1)))
+            still = bool(rest > 0 and np.median(sd[quiet]) <= STILL_SD_RATIO * rest)
+        else:
+            rest = float(np.median(mag)) if mag.size else float("nan")
+            still = True
+        if not still:
+            mean = sub[ok].mean(axis=0)
+            scale = float(np.max(np.abs(mean))) if mean.size else 0.0
+            rest = scale * float(np.sqrt(np.sum((mean / scale) ** 2))) if scale > 0 else 0.0
     if not np.isfinite(rest) or rest <= 0:
+        return None, rest
+    if not still:
+        for unit, (lo, hi) in MOVING_MEAN_RANGES.items():
+            if lo <= rest < hi:
+                return unit, rest
         return None, rest
     expected = {"g": 1.0, "mg": 1000.0, "m/s^2": 9.80665}
     unit, err = min(((u, abs(math.log(rest / e))) for u, e in expected.items()), key=lambda x: x[1])
@@ -684,17 +711,17 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
         if inferred is None:
             hint = " (acceleration with gravity removed?)" if rest < 0.4 else ""
             raise InputError(
-                f"cannot tell acceleration units: at-rest magnitude {rest:.4g} matches none of g (~1), "
+                f"cannot tell acceleration units: gravity magnitude {rest:.4g} matches none of g (~1), "
                 f"mg (~1000), m/s^2 (~9.81){hint}; put the unit in the header, e.g. 'ax (g)'",
                 path=str(p), field=layout.name(layout.acc_idx[0]))
         unit = inferred
-        warnings.append(f"acceleration units not stated: inferred {unit} from the at-rest magnitude "
+        warnings.append(f"acceleration units not stated: inferred {unit} from the gravity magnitude "
                         f"{rest:.4g}")
     elif inferred is None:
-        warnings.append(f"acceleration stated in {unit} but its at-rest magnitude {rest:.4g} {unit} is "
+        warnings.append(f"acceleration stated in {unit} but its gravity magnitude {rest:.4g} {unit} is "
                         "implausible; check the file")
     elif inferred != unit:
-        warnings.append(f"acceleration stated in {unit} but its at-rest magnitude {rest:.4g} looks like "
+        warnings.append(f"acceleration stated in {unit} but its gravity magnitude {rest:.4g} looks like "
                         f"{inferred}; kept {unit}")
     if unit != "g":
         acc = acc * ACC_UNITS[unit]

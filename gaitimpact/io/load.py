@@ -24,8 +24,9 @@ READING_DOC = """\
   `Acc X (g)`, `X [mg]`, `Acceleration x (m/s^2)`, `x-axis (g)`, ...; gyro `gx`, `gyro_x`,
   `Gyroscope x (rad/s)`, `X [dps]`); without a header, 3 columns are x,y,z, 4 are time,x,y,z,
   6 are acc+gyro, 7 are time+acc+gyro.
-- **Units**: from the header (g, mg, m/s^2; deg/s, rad/s), else inferred from the at-rest
-  magnitude (~1 g, ~1000 mg, ~9.81 m/s^2) and reported as a warning.
+- **Units**: from the header (g, mg, m/s^2; deg/s, rad/s), else inferred from the gravity
+  magnitude (~1 g, ~1000 mg, ~9.81 m/s^2: |a| while still, else the long-term mean vector of an
+  all-running file) and reported as a warning.
 - **Time**: s, ms, us or ns (from the header, else from the step size), relative or Unix epoch,
   ISO 8601 date-times, or none (then `--rate HZ` is required). Epoch and zoned ISO times give the
   start time in UTC.

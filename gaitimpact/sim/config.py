@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gaitimpact.errors import InputError
-from gaitimpact.recording import PLACEMENTS
+from gaitimpact.recording import PLACEMENTS, SURFACES
 
 ACTIVITIES = ("stand", "walk", "run")
 DEFAULT_SPEED_MPS = {"stand": 0.0, "walk": 1.4, "run": 3.5}
@@ -26,6 +26,9 @@ class SimSegment:
                              field="activity")
         if not self.duration_s > 0:
             raise InputError(f"segment duration must be > 0 s, got {self.duration_s}", field="duration_s")
+        if self.surface not in SURFACES:
+            raise InputError(f"unknown surface {self.surface!r}, expected one of {', '.join(SURFACES)}",
+                             field="surface")
         if self.speed_mps is None:
             object.__setattr__(self, "speed_mps", DEFAULT_SPEED_MPS[self.activity])
         v = float(self.speed_mps)

@@ -32,7 +32,9 @@ def delivered_samples(bench: SimBench, kind: str) -> tuple[np.ndarray, list[dict
     return (np.concatenate(parts) if parts else np.zeros((0, 3))), sent
 
 
-def assert_file_matches_sent(bench: SimBench, csv: Path, kind: str, range_g: float) -> dict:
+def assert_file_matches_sent(
+    bench: SimBench, csv: Path, kind: str, range_g: float, lsb_g: float | None = None
+) -> dict:
     """Every sample on disk is a delivered sample, in order, and every delivered one is on disk."""
     t, acc, side = read_run(csv)
     expected, sent = delivered_samples(bench, kind)
@@ -41,7 +43,7 @@ def assert_file_matches_sent(bench: SimBench, csv: Path, kind: str, range_g: flo
     assert acc.shape[0] <= expected.shape[0]
     # the last packets may be in flight when the recorder stops; nothing before them may be missing
     assert acc.shape[0] >= expected.shape[0] - 4 * n_pkt
-    tol = range_g / 32768.0 + 2e-5
+    tol = (lsb_g if lsb_g is not None else range_g / 32768.0) + 2e-5
     np.testing.assert_allclose(acc, np.clip(expected[: acc.shape[0]], -range_g, range_g), atol=tol)
     assert np.all(np.diff(t) > 0)
     return side
@@ -358,3 +360,18 @@ def test_two_sensors_at_once_record_one_aligned_file_each(sim_bench: SimBench) -
     starts = [datetime.fromisoformat(s["start_utc"].replace("Z", "+00:00")) for s in (gi_side, polar_side)]
     assert abs((starts[0] - starts[1]).total_seconds()) < 3.0  # both on the host clock
     assert res.stdout.count("recorded") == 2
+
+
+@pytest.mark.sim(devices="polar", polar_fs_hz="200", polar_compressed="0")
+def test_polar_lost_frames_are_found_from_timestamps_without_a_sequence_number(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "polar_drop.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--duration", "4", "--quiet")
+    wait_for_rows(csv, 200)
+    sim_bench.control("DropNext", "A0:9E:1A:00:00:01", 2)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0, lsb_g=0.5e-3)  # raw mG frames
+    assert lost_runs(sim_bench.sent("polar"), side["samples_received"]) == [2]
+    assert side["packets_lost"] == 2 and len(side["gaps"]) == 1
+    gap = side["gaps"][0]
+    assert abs((gap["end_s"] - gap["start_s"]) - (2 * 36 + 1) / 200.0) < 2e-3

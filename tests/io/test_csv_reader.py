@@ -491,3 +491,19 @@ def test_bad_rate_is_input_error(tmp_path):
     path = _write(tmp_path, "r.csv", "time_s,ax_g,ay_g,az_g", _rows(t, acc))
     with pytest.raises(InputError, match="rate"):
         read_csv_recording(path, rate_hz=-5)
+
+
+@pytest.mark.parametrize(("placement", "speed_mps"), [("waist", 6.0), ("shoe", 3.5), ("shoe", 6.0), ("shank", 3.5)])
+def test_units_of_an_all_running_file_without_a_still_stretch_are_inferred_right(tmp_path, placement, speed_mps):
+    # Regression: the quietest windows of a file with no standing are flight phases (~0.3 g at the waist) or
+    # foot swing (3-10 g on the shoe): headerless files were refused, or a fast shoe run read as m/s^2 (10x low).
+    from gaitimpact.sim import SimConfig, SimSegment, simulate
+
+    rec = simulate(SimConfig(placement=placement, fs_hz=500.0, seed=8,
+                             segments=[SimSegment(30.0, "run", speed_mps, "asphalt")])).recording
+    for scale, unit in ((1.0, "g"), (1000.0, "mg"), (G, "m/s^2")):
+        assert infer_acc_unit(rec.acc_g * scale)[0] == unit, (scale, unit)
+    path = _write(tmp_path, "run.csv", None, _rows(rec.time_s, rec.acc_g))
+    got = read_csv_recording(path)
+    _close(got, rec.time_s, rec.acc_g, atol=2e-6)
+    assert any("inferred g" in w for w in got.warnings)

@@ -93,3 +93,26 @@ def test_simulate_command_rejects_bad_input_with_one_line_and_exit_2(tmp_path, c
         assert code == 2, args
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_simulate_command_rejects_rate_zero_instead_of_using_the_default(tmp_path, capsys):
+    code = main(["simulate", "--rate", "0", "--duration", "10", "--out", str(tmp_path / "x.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "rate must be 10-10000 Hz, got 0" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_simulate_command_rejects_an_empty_segment_spec(tmp_path, capsys):
+    code = main(["simulate", "--segments", "", "--out", str(tmp_path / "x.csv")])
+    assert code == 2 and "empty segment spec" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_simulate_command_rejects_an_unknown_surface_with_the_known_ones(tmp_path, capsys):
+    for args in (["--segments", "run:10:3:lava"], ["--duration", "10", "--surface", "lava"]):
+        code = main(["simulate", *args, "--out", str(tmp_path / "x.csv")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1, args
+        assert "unknown surface 'lava'" in err[0] and "asphalt" in err[0] and "treadmill" in err[0]
+    assert not (tmp_path / "x.csv").exists()
+    assert SimSegment(10, "run", 3.0, "treadmill").surface == "treadmill"

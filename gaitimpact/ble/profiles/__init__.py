@@ -1,6 +1,6 @@
 """Registry of sensor profiles: every module in this package that defines NAME and SERVICE_UUID.
 
-Adding a profile = adding one module here (NAME, SERVICE_UUID, DESCRIPTION, matches, configure, stop,
+Adding a profile = adding one module here (NAME, SERVICE_UUID, DESCRIPTION, matches, configure, start, stop,
 Decoder, plus `SimServer` for the simulated sensor); nothing else changes.
 """
 
@@ -13,7 +13,7 @@ from types import ModuleType
 
 from gaitimpact.ble.profiles.base import normalise_uuid
 
-_REQUIRED = ("NAME", "SERVICE_UUID", "DESCRIPTION", "matches", "configure", "stop", "Decoder")
+_REQUIRED = ("NAME", "SERVICE_UUID", "DESCRIPTION", "matches", "configure", "start", "stop", "Decoder")
 _cache: dict[str, ModuleType] | None = None
 
 
