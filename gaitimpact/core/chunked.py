@@ -152,22 +152,26 @@ def recording_metadata(path: str | Path, overrides: dict | None = None) -> Metad
 # ------------------------------------------------------------------------------------------- windowing
 
 
-def _clean_blocks(blocks: Iterable[Block], stats: ChunkedStats) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Drop non-finite and non-increasing rows, shift time to start at 0, find gaps; yields (t, acc)."""
-    from gaitimpact.io.parquet import clean_samples
+def clean_blocks(blocks: Iterable[Block], stats: ChunkedStats) -> Iterator[Block]:
+    """Drop rows with non-finite time/acceleration or non-increasing time, shift time to start at 0 (s).
+
+    Yields (time_s, acc_g, gyro_dps or None) blocks; counts what was dropped in `stats`.
+    """
+    from gaitimpact.io.parquet import valid_rows
 
     t0: float | None = None
     last = -math.inf
-    for t_raw, acc, _gyro in blocks:
-        t, a, _, n_nonfinite, n_back = clean_samples(t_raw, acc, None, last_time_s=last)
+    for t_raw, acc, gyro in blocks:
+        keep, n_nonfinite, n_back = valid_rows(t_raw, acc, last_time_s=last)
         stats.dropped_nonfinite += n_nonfinite
         stats.dropped_backwards += n_back
-        if t.size == 0:
+        if keep.size == 0:
             continue
+        t = t_raw[keep]
         if t0 is None:
             t0 = float(t[0])
         last = float(t[-1])
-        yield t - t0, a
+        yield t - t0, acc[keep], (None if gyro is None else gyro[keep])
 
 
 def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedStats) -> None:
@@ -286,7 +290,7 @@ def analyze_blocks(
         nxt = int(np.searchsorted(t, core_end, side="left"))
         return float(t[nxt]) if nxt < t.size else None
 
-    for t, a in _clean_blocks(blocks, stats):
+    for t, a, _gyro in clean_blocks(blocks, stats):
         if not fs:
             fs = _rate_from(t)
             if not fs:

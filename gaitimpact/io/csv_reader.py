@@ -29,6 +29,7 @@ from gaitimpact.io.dialects import (
     TIME_UNITS,
     AppDialect,
     Column,
+    clean_header_cell,
     find_app_dialect,
     parse_column,
 )
@@ -241,7 +242,7 @@ def _assign_columns(layout: Layout, rows: list[list[str]], path: Path) -> None:
     if header is None:
         _assign_positional(layout, rows, path)
         return
-    lower = [h.lower() for h in header]
+    lower = [clean_header_cell(h).lower() for h in header]
     dialect = find_app_dialect(header)
     if dialect is not None:
         for stem, reason in dialect.rejects:

@@ -111,7 +111,8 @@ class Column:
     unit: str | None = None
 
 
-def _clean(name: str) -> str:
+def clean_header_cell(name: str) -> str:
+    """A header cell without quotes, surrounding spaces and stray BOM characters."""
     return name.strip().strip("\"'").strip().replace("\ufeff", "")
 
 
@@ -122,7 +123,7 @@ def _unit_of(text: str) -> tuple[str, str] | None:
 
 def parse_column(name: str) -> Column:
     """Classify a header cell: time/acc/gyro with axis and unit (unit None when the name does not say)."""
-    raw = _clean(name)
+    raw = clean_header_cell(name)
     low = raw.lower()
     unit: tuple[str, str] | None = None
     for m in _BRACKET_RE.finditer(raw):
@@ -309,7 +310,7 @@ APP_DIALECTS: tuple[AppDialect, ...] = (
 
 def find_app_dialect(header: list[str]) -> AppDialect | None:
     """The app export whose header `header` (raw cells) starts with, or None."""
-    cells = [_clean(c).lower() for c in header]
+    cells = [clean_header_cell(c).lower() for c in header]
     for dialect in APP_DIALECTS:
         if dialect.matches(cells) and all(c in cells for c in dialect.acc_cols):
             return dialect

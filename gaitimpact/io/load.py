@@ -13,7 +13,7 @@ from typing import Any
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
-from gaitimpact.recording import PLACEMENTS, Gap, Metadata, Recording
+from gaitimpact.recording import PLACEMENTS, SURFACES, Gap, Metadata, Recording
 
 READING_DOC = """\
 ### Recordings gaitimpact reads
@@ -126,4 +126,8 @@ def load_recording(
         rec.warnings.append(f"sidecar says {side_fs:g} Hz but the timestamps give {rec.fs_hz:g} Hz; "
                             "used the timestamps")
     apply_overrides(rec.meta, overrides)
+    unknown = sorted({seg.surface for seg in rec.meta.segments} - set(SURFACES))
+    if unknown:
+        rec.warnings.append(f"surface {', '.join(map(repr, unknown))} is not one of {', '.join(SURFACES)}: "
+                            "kept as given (a typo makes a separate group in compare)")
     return rec

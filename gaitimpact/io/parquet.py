@@ -86,7 +86,7 @@ def _open(path: str | Path) -> Any:
     if not p.is_file():
         raise _bad(p, "file not found")
     try:
-        return _pq().ParquetFile(p)
+        return _pq().ParquetFile(p, pre_buffer=False)  # pre-buffering holds whole column chunks: RSS grows
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _bad(p, f"not a readable Parquet file ({' '.join(str(exc).split())[:120]})") from None
 
@@ -206,23 +206,25 @@ def iter_parquet_blocks(
         raise _bad(path, f"cannot read Parquet data ({' '.join(str(exc).split())[:120]})") from None
 
 
-def clean_samples(
-    time_s: np.ndarray, acc_g: np.ndarray, gyro_dps: np.ndarray | None, last_time_s: float = -np.inf
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int, int]:
-    """Drop rows with non-finite values and rows whose time does not increase; returns kept + counts dropped.
+def valid_rows(time_s: np.ndarray, acc_g: np.ndarray, last_time_s: float = -np.inf) -> tuple[np.ndarray, int, int]:
+    """Indices of rows to keep: finite time and acceleration, time after every earlier one (s).
 
-    Returns (time_s, acc_g, gyro_dps, n_dropped_nonfinite, n_dropped_not_increasing). `last_time_s` is the
-    last kept time of the previous block (chunked reading).
+    Returns (indices, n_dropped_nonfinite, n_dropped_not_increasing); `last_time_s` is the last kept time
+    of the previous block (block-wise reading). A gyro with missing values is kept (NaN), as the CSV reader.
     """
     finite = np.isfinite(time_s) & np.isfinite(acc_g).all(axis=1)
-    if gyro_dps is not None:
-        finite &= np.isfinite(gyro_dps).all(axis=1)
     n_nonfinite = int((~finite).sum())
     t = time_s[finite]
     prev_max = np.maximum.accumulate(np.concatenate(([last_time_s], t)))[:-1]
     increasing = t > prev_max
-    n_backwards = int((~increasing).sum())
-    keep = np.flatnonzero(finite)[increasing]
+    return np.flatnonzero(finite)[increasing], n_nonfinite, int((~increasing).sum())
+
+
+def clean_samples(
+    time_s: np.ndarray, acc_g: np.ndarray, gyro_dps: np.ndarray | None, last_time_s: float = -np.inf
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int, int]:
+    """Rows of `valid_rows` only: (time_s, acc_g, gyro_dps, n_dropped_nonfinite, n_dropped_not_increasing)."""
+    keep, n_nonfinite, n_backwards = valid_rows(time_s, acc_g, last_time_s)
     return (time_s[keep], acc_g[keep], None if gyro_dps is None else gyro_dps[keep], n_nonfinite, n_backwards)
 
 

@@ -28,6 +28,10 @@ MIN_SESSIONS = 3
 MIN_KM_SPAN = 20.0
 """km between a shoe's first and last session needed for a trend."""
 
+MIN_RUN_STRIKES = 10
+"""Runs with fewer strikes are left out of the per-run fit, where every run weighs the same: e.g. one
+strike that falls a few ms before a segment boundary and so carries the previous (walking) segment's speed."""
+
 KM_GUIDANCE = (500.0, 800.0)
 """Common replacement guidance in km (quoted lifespans range 300-1000 km)."""
 
@@ -73,6 +77,11 @@ def shoe_trends(
             notes.append("no sessions with a shoe and its km")
         return doc
     df, runs = prepare(data)
+    tiny = runs["strikes"].to_numpy() < MIN_RUN_STRIKES
+    if tiny.any() and not tiny.all():
+        notes.append(f"left out {int(runs.loc[tiny, 'strikes'].sum())} strike(s) in {int(tiny.sum())} run(s) of "
+                     f"fewer than {MIN_RUN_STRIKES} strikes (one surface at one speed)")
+        runs = runs[~tiny].reset_index(drop=True)
     df["shoe"] = df["shoe"].astype(str)
     runs["shoe"] = runs["shoe"].astype(str)
     shoe_names = sorted(runs["shoe"].unique(), key=lambda n: list(info).index(n) if n in info else len(info))

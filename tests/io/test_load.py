@@ -110,3 +110,10 @@ def test_parquet_dispatches_to_parquet_reader(tmp_path):
     back = load_recording(path, overrides={"placement": "shoe"})
     assert back.n_samples == rec.n_samples and back.placement == "shoe"
     np.testing.assert_allclose(back.acc_g, rec.acc_g)
+
+
+def test_unknown_surface_is_kept_but_warned(tmp_path):
+    csv = write_csv(tmp_path / "run.csv", _rec())
+    rec = load_recording(csv, overrides={"surface": "gras"})
+    assert [s.surface for s in rec.meta.segments] == ["gras"]
+    assert any("surface 'gras' is not one of asphalt" in w for w in rec.warnings)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from report_helpers import synthetic_strikes
 
 from gaitimpact.errors import InputError
 from gaitimpact.report.compare import compare
+from gaitimpact.report.shoes import shoe_trends
 
 PLAN_CONFOUNDED = {"concrete": [2.6, 3.0, 3.4], "asphalt": [3.0, 3.4, 3.8], "grass": [3.4, 3.8, 4.2]}
 
@@ -129,3 +131,20 @@ def test_compare_by_shoe_adjusts_for_surface() -> None:
     assert doc["adjusted_for"] == ["speed", "surface"]
     rows = {r["shoe"]: r for r in doc["groups"]}
     assert rows["B"]["ratio"] == pytest.approx(1.05, rel=0.02)
+
+
+def test_one_stray_strike_at_walking_speed_does_not_shift_the_shoe_points():
+    # Regression: a running strike detected a few ms before a run segment starts carries the walking
+    # segment's speed (1.4 m/s); as a one-strike run it weighed as much as a whole run in the per-run fit
+    # and moved every session's impact index by ~40 % (15.6 g points for ~11.5 g runs).
+    strikes = synthetic_strikes({"concrete": [3.5], "track": [3.5], "trail": [3.5]}, n=200, placement="shoe")
+    strikes["shoe_km"] = strikes["session"].map({1: 0.0, 2: 1.0, 3: 2.0})
+    stray = strikes.iloc[[0]].assign(time_s=-0.35, speed_mps=1.4)
+    strikes = pd.concat([stray, strikes], ignore_index=True)
+    medians = strikes.groupby("session")["peak_g"].median()
+    doc = shoe_trends(strikes)
+    (shoe,) = doc["shoes"]
+    assert len(shoe["points"]) == 3
+    for p in shoe["points"]:
+        assert 0.85 * medians.min() < p["impact_index"] < 1.15 * medians.max(), p
+    assert any("left out 1 strike(s) in 1 run(s)" in n for n in doc["notes"])
