@@ -86,6 +86,18 @@ def generate(path: Path, hours: float, fs_hz: float, placement: str, fmt: str) -
     return total, time.perf_counter() - started
 
 
+def child(argv: list[str]) -> tuple[str, float, float]:
+    """Run a child process: (its stdout, wall time s, peak RSS MiB); exits on failure."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    out, err = proc.stdout.read(), proc.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv[1:3]} failed: {err.strip()[-2000:]}")
+    return out, wall, usage.ru_maxrss / 1024.0
+
+
 def analyse(path: Path, chunk_s: float) -> tuple[dict, float, float]:
     """Analyse in a child process: (its JSON result, wall time s, peak RSS MiB)."""
     started = time.perf_counter()
@@ -109,6 +121,8 @@ def main() -> None:
     ap.add_argument("--format", default="csv", choices=("csv", "parquet"))
     ap.add_argument("--chunk-s", type=float, default=600.0)
     ap.add_argument("--dir", help="keep the generated file here instead of a temp folder")
+    ap.add_argument("--no-convert", dest="convert", action="store_false",
+                    help="skip timing `gaitimpact convert` of the file to the other format")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="gaitimpact-long-") as tmp:
@@ -124,6 +138,11 @@ def main() -> None:
         print(f"  chunked analysis wall time: {wall:.1f} s ({n / wall / 1e6:.2f} M samples/s, "
               f"{args.chunk_s:g} s chunks, {result['windows']} windows)")
         print(f"  peak RSS of the analysing process: {rss_mib:.0f} MiB (target < 1024 MiB)")
+        if args.convert:
+            target = path.with_suffix(".parquet" if args.format == "csv" else ".csv")
+            _, conv_wall, conv_rss = child([sys.executable, "-m", "gaitimpact", "convert", str(path), str(target),
+                                            "--stream"])
+            print(f"  gaitimpact convert -> {target.suffix} (streamed): {conv_wall:.1f} s, peak RSS {conv_rss:.0f} MiB")
         print(f"  strikes {result['strikes']:,}, steps {result['steps']:,}, "
               f"running {result['running_s'] / 3600:.2f} h, "
               f"cadence {result['cadence_spm']} spm, median peak {result['peak_g_median']} g")

@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("input", metavar="IN", help="recording to read (.csv, .tsv, .txt, .parquet)")
     c.add_argument("output", metavar="OUT", help="file to write (.csv or .parquet)")
     c.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    c.add_argument("--stream", action="store_true",
+                   help="convert block by block in bounded memory (automatic for canonical CSV / Parquet "
+                        "files of 256 MB and more)")
     add_recording_options(c)
     c.set_defaults(func=run_convert_cmd)
 
@@ -112,6 +115,20 @@ def run_convert_cmd(args: argparse.Namespace) -> int:
         raise InputError("already exists (use --force to overwrite)", path=str(dst))
     if dst.resolve() == src.resolve():
         raise InputError("output is the input file", path=str(dst))
+    from gaitimpact.core.chunked import is_canonical_csv, wants_chunked
+
+    streamable = src.suffix.lower() == ".parquet" or (src.is_file() and is_canonical_csv(src))
+    if streamable and (args.stream or wants_chunked(src)):
+        from gaitimpact.batch.convert import stream_convert
+
+        n, duration_s, fs_hz = stream_convert(src, dst, rate_hz=args.rate,
+                                              overrides=overrides_from_args(args) or None)
+        Console(stderr=True).print(f"converted {src} -> {dst} block by block: {n} samples, {duration_s:.1f} s "
+                                   f"at {fs_hz:.0f} Hz", highlight=False)
+        return 0
+    if args.stream:
+        raise InputError("--stream needs a canonical CSV (time_s,ax_g,ay_g,az_g) or a Parquet file; convert "
+                         "this one without --stream", path=str(src))
     rec = load_recording(src, rate_hz=args.rate, overrides=overrides_from_args(args) or None)
     if fmt == "parquet":
         from gaitimpact.io.parquet import write_parquet

@@ -94,13 +94,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     _library_option(p)
     p.set_defaults(func=_guard(cmd_add))
 
-    p = sub.add_parser("sessions", help="list stored sessions with their impact load")
+    p = sub.add_parser("sessions", help="list stored sessions with their impact load",
+                       description="List stored sessions (date, shoe, km, strikes, cadence in steps/min, median "
+                                   "peak in g, bone stimulus) and the weekly load per placement.")
     p.add_argument("--since", metavar="DATE", help="only sessions from this date (YYYY-MM-DD, UTC)")
     p.add_argument("--json", metavar="OUT", help="write sessions and weekly load as JSON ('-' for stdout)")
     _library_option(p)
     p.set_defaults(func=_guard(cmd_sessions))
 
-    p = sub.add_parser("shoe", help="manage shoes: add, list, retire")
+    p = sub.add_parser("shoe", help="manage shoes: add, list, retire",
+                       description="Manage the shoes of the library: add one (with km already on it), list them "
+                                   "with their km, retire one.")
     shoe_sub = p.add_subparsers(dest="shoe_command", metavar="ACTION", parser_class=type(p))
     shoe_sub.required = True
     q = shoe_sub.add_parser("add", help="add a shoe")
@@ -133,14 +137,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     _library_option(p)
     p.set_defaults(func=_guard(cmd_compare))
 
-    p = sub.add_parser("shoes", help="impact vs km per shoe, %% per 100 km with 95%% CI, retirement hint")
+    p = sub.add_parser("shoes", help="impact vs km per shoe, %% per 100 km with 95%% CI, retirement hint",
+                       description="Speed- and surface-adjusted impact against the km on each shoe: trend in % "
+                                   "per 100 km with its 95% CI and a retirement hint.")
     p.add_argument("--json", metavar="OUT", help="write the shoe trends as JSON ('-' for stdout)")
     p.add_argument("--plot", metavar="OUT.png", help="write impact vs km as PNG")
     p.add_argument("--placement", choices=("waist", "shoe", "shank"), help="placement to use (default: most strikes)")
     _library_option(p)
     p.set_defaults(func=_guard(cmd_shoes))
 
-    p = sub.add_parser("report", help="one self-contained HTML report of the library")
+    p = sub.add_parser("report", help="one self-contained HTML report of the library",
+                       description="Write one self-contained HTML file (sessions, surfaces side by side, shoe "
+                                   "trends, weekly load; plots embedded) from the library.")
     p.add_argument("--html", metavar="OUT", required=True, help="HTML file to write")
     p.add_argument("--since", metavar="DATE", help="only sessions from this date (YYYY-MM-DD, UTC)")
     _library_option(p)

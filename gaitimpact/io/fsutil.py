@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -24,12 +25,27 @@ def write_error(exc: OSError, path: str | os.PathLike, action: str = "cannot wri
     return InputError(f"{action}: {reason}", path=str(path))
 
 
+def _new_file_mode(target: Path) -> int:
+    """Permission bits for `target`: those of the file it replaces, else 0o666 minus the umask (like open())."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` atomically: temp file in the same folder, fsync, then os.replace."""
+    """Write `data` to `path` atomically: temp file in the same folder, fsync, then os.replace.
+
+    The file gets ordinary permissions (umask, or those of the file it replaces), not mkstemp's 0o600.
+    """
     target = Path(path)
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _new_file_mode(target))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

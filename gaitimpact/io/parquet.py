@@ -94,7 +94,7 @@ def _open(path: str | Path) -> Any:
 def embedded_sidecar(path: str | Path) -> dict:
     """The sidecar JSON object stored in a Parquet file's metadata ({} when there is none)."""
     pf = _open(path)
-    kv = pf.schema_arrow.metadata or {}
+    kv = {**(pf.schema_arrow.metadata or {}), **(pf.metadata.metadata or {})}  # file key-values win
     raw = kv.get(SIDECAR_KEY)
     if raw is None:
         return {}

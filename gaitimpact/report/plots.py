@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gaitimpact.errors import InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
 
 DPI = 110
@@ -24,7 +26,10 @@ def _png(fig: Figure) -> bytes:
 
 
 def save_png(data: bytes, path: str | os.PathLike) -> None:
-    """Write PNG bytes atomically to `path`."""
+    """Write PNG bytes atomically to `path`; InputError unless it ends in .png (no PNG under another name)."""
+    if Path(path).suffix.lower() != ".png":
+        raise InputError(f"plots are written as PNG: give a file name ending in .png, got {Path(path).name!r}",
+                         path=str(path), field="--plot")
     atomic_write_bytes(path, data)
 
 

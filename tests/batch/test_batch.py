@@ -220,3 +220,41 @@ def test_big_files_go_through_the_chunked_analysis_with_the_same_row(library):
             assert b[key] == a[key], (a["file"], key)
         assert b["cadence_spm"] == pytest.approx(a["cadence_spm"], abs=0.15)
         assert "definitions.chunked.windows" in b
+
+
+@pytest.mark.parametrize("gyro", [False, True])
+def test_streamed_convert_writes_what_the_in_memory_convert_writes(tmp_path, gyro):
+    from gaitimpact.batch.convert import stream_convert
+    from gaitimpact.io.csv_writer import write_csv
+    from gaitimpact.io.load import load_recording
+    from gaitimpact.io.sidecar import write_sidecar
+
+    res = simulate(SimConfig(placement="shoe", fs_hz=500.0, seed=5, gaps=2, jitter_s=0.0002,
+                             segments=[SimSegment(20, "run", 3.4, "track")]))
+    rec = res.recording
+    if gyro:
+        rec.gyro_dps = np.random.default_rng(0).normal(0, 90, rec.acc_g.shape)
+    src = tmp_path / "src.csv"
+    write_csv(src, rec)
+    write_sidecar(src, rec.meta, gaps=list(rec.gaps), fs_hz=rec.fs_hz)
+    assert main(["convert", str(src), str(tmp_path / "mem.parquet")]) == 0
+    n, _, fs = stream_convert(src, tmp_path / "str.parquet", rows=777)
+    a, b = load_recording(tmp_path / "mem.parquet"), load_recording(tmp_path / "str.parquet")
+    assert n == a.n_samples == b.n_samples and a.fs_hz == b.fs_hz and fs == pytest.approx(a.fs_hz, rel=0.005)
+    np.testing.assert_array_equal(b.time_s, a.time_s)
+    np.testing.assert_array_equal(b.acc_g, a.acc_g)
+    if gyro:
+        np.testing.assert_array_equal(b.gyro_dps, a.gyro_dps)
+    assert b.gaps == a.gaps and b.meta.segments == a.meta.segments and b.meta.placement == a.meta.placement
+    assert main(["convert", str(tmp_path / "str.parquet"), str(tmp_path / "back.csv"), "--stream"]) == 0
+    c = load_recording(tmp_path / "back.csv")
+    np.testing.assert_allclose(c.time_s, a.time_s, atol=1e-6)
+    np.testing.assert_allclose(c.acc_g, a.acc_g, atol=1e-5)
+    assert c.gaps == a.gaps and c.meta.segments == a.meta.segments
+
+
+def test_stream_flag_refuses_a_non_canonical_csv(tmp_path, capsys):
+    src = tmp_path / "x.csv"
+    src.write_text("t;x;y;z\n" + "".join(f"{i / 100};0;0;1\n" for i in range(800)))
+    assert main(["convert", str(src), str(tmp_path / "x.parquet"), "--stream"]) == 2
+    assert "--stream needs a canonical CSV" in capsys.readouterr().err

@@ -163,3 +163,22 @@ def test_appender_with_gyro_writes_gyro_columns_and_requires_them(tmp_path):
 def test_mismatched_block_lengths_are_refused(tmp_path):
     with CsvAppender(tmp_path / "m.csv") as app, pytest.raises(ValueError, match="samples"):
         app.append(np.array([0.0, 0.01]), np.ones((3, 3)))
+
+
+def test_atomic_write_gives_umask_permissions_not_private_0600(tmp_path):
+    # Regression: mkstemp's 0o600 leaked into every CSV, sidecar, JSON, PNG and HTML report we wrote.
+    import stat
+
+    from gaitimpact.io.fsutil import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "report.html", b"<html></html>")
+        assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644
+        existing = tmp_path / "shared.json"
+        existing.write_bytes(b"{}")
+        existing.chmod(0o640)
+        atomic_write_bytes(existing, b"[]")
+        assert stat.S_IMODE(existing.stat().st_mode) == 0o640 and existing.read_bytes() == b"[]"
+    finally:
+        os.umask(old)

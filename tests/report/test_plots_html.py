@@ -10,8 +10,10 @@ import struct
 import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
+import pytest
 from report_helpers import synthetic_strikes
 
+from gaitimpact.errors import InputError
 from gaitimpact.report.compare import compare
 from gaitimpact.report.html import render_report
 from gaitimpact.report.load import session_load, weekly_load
@@ -103,3 +105,14 @@ def test_html_report_is_self_contained_and_escapes_user_strings() -> None:
     for b64 in images:
         png_size(base64.b64decode(b64))
     assert np.all([s in page for s in ("Sessions (4)", "Shoe trends", "Load over time", "Carter")])
+
+
+def test_plot_to_a_non_png_name_is_a_one_line_input_error_and_writes_nothing(tmp_path):
+    # Regression: `compare/shoes --plot out.xyz` silently wrote PNG bytes under a .xyz name (exit 0).
+    data = shoes_png(shoe_trends(shoe_strikes()))
+    for name in ("out.xyz", "out.pdf", "out"):
+        with pytest.raises(InputError, match="ending in .png") as info:
+            save_png(data, tmp_path / name)
+        assert info.value.field == "--plot" and not (tmp_path / name).exists()
+    save_png(data, tmp_path / "OUT.PNG")
+    assert (tmp_path / "OUT.PNG").read_bytes() == data
