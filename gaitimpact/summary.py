@@ -75,9 +75,14 @@ def _gap_intervals(rec: Recording) -> np.ndarray:
     return np.array([[g.start_s, g.end_s] for g in rec.gaps], dtype=float).reshape(-1, 2)
 
 
+LABEL_OFFSET_S = 0.1
+"""A strike takes the surface segment of IC + this (s), about mid-stance: a strike detected a few ms
+before a segment's start (the first step of a run) belongs to that segment."""
+
+
 def strike_labels(rec: Recording, analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
-    """Surface name and speed (m/s, NaN unknown) for every strike, from the surface segments."""
-    t = analysis.strikes.time_s
+    """Surface name and speed (m/s, NaN unknown) for every strike, from the segment under mid-stance."""
+    t = analysis.strikes.time_s + LABEL_OFFSET_S
     surface = np.full(t.shape, "", dtype=object)
     speed = np.full(t.shape, np.nan)
     if rec.meta.speed_mps is not None:
@@ -90,6 +95,15 @@ def strike_labels(rec: Recording, analysis: Analysis) -> tuple[np.ndarray, np.nd
     return surface, speed
 
 
+def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
+    """L/R/? per strike; a one-foot (shoe/shank) sensor's strikes take the side named in its metadata."""
+    feet = analysis.strikes.foot.astype(str)
+    side = str(rec.meta.device.get("side") or rec.meta.extra.get("side") or "").upper()
+    if analysis.placement in ("shoe", "shank") and side in ("L", "R"):
+        feet = np.where(feet == "?", side, feet)
+    return feet
+
+
 def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
     """One row per detected strike: time_s, foot, peak_g, loading_rate_gps, clipped, near_gap, surface, ..."""
     s = analysis.strikes
@@ -97,7 +111,7 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "time_s": np.round(s.time_s, 4),
-            "foot": s.foot.astype(str),
+            "foot": strike_feet(rec, analysis),
             "peak_g": np.round(s.peak_g, 3),
             "loading_rate_gps": np.round(s.loading_rate_gps, 1),
             "clipped": s.clipped.astype(bool),
@@ -134,15 +148,17 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
     """The `analyze --json` document (schema `SCHEMA`): totals, peak_g, loading rate, segments, bouts."""
     s = analysis.strikes
     per = steps_per_strike(analysis.placement)
+    strike_side = strike_feet(rec, analysis)
     feet = {}
     for side in ("L", "R"):
-        sel = s.foot == side
+        sel = strike_side == side
         if sel.any():
             feet[side] = {"strikes": int(sel.sum()), "peak_g_median": _stats(s.peak_g[sel])["median"]}
     gap_iv = _gap_intervals(rec)
     segments = []
+    label_t = s.time_s + LABEL_OFFSET_S
     for seg in resolved_segments(rec):
-        inside = (s.time_s >= seg.start_s) & (s.time_s < seg.end_s)
+        inside = (label_t >= seg.start_s) & (label_t < seg.end_s)
         block = _block(analysis, inside, seg.start_s, seg.end_s, per, gap_iv)
         segments.append({"surface": seg.surface, "speed_mps": _finite(seg.speed_mps), **block})
     bouts = [
@@ -188,7 +204,7 @@ def analyze_file(
     rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
     if rec.duration_s < MIN_DURATION_S:
         raise InputError(
-            f"too short: {rec.duration_s:.1f} s of samples, need at least {MIN_DURATION_S:.0f} s", path=str(path)
+            f"too short: {rec.duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s", path=str(path)
         )
     analysis = analyze_recording(rec)
     if not analysis.bouts:

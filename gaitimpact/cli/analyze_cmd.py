@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -37,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Analyse one recording (CSV or Parquet with optional sidecar JSON).")
     p.add_argument("file", help="recording file (.csv, .tsv, .txt, .parquet)")
     add_recording_options(p)
-    p.add_argument("--json", metavar="OUT", help="write the summary as JSON")
-    p.add_argument("--steps-csv", metavar="OUT", help="write one row per strike as CSV")
+    p.add_argument("--json", metavar="OUT", help="write the summary as JSON ('-' for standard output)")
+    p.add_argument("--steps-csv", metavar="OUT", help="write one row per strike as CSV ('-' for standard output)")
     p.add_argument("--plot", metavar="OUT.png", help="write a PNG figure")
     p.set_defaults(func=run)
 
@@ -47,9 +48,10 @@ def _fmt(x: float | None, spec: str = ".2f", unit: str = "") -> str:
     return "—" if x is None else f"{x:{spec}}{unit}"
 
 
-def print_summary(summary: dict, console: Console | None = None) -> None:
-    """Print the analysis summary as tables (totals, per segment, per bout) and warnings."""
+def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None) -> None:
+    """Print the analysis summary as tables (totals, per segment, per bout); warnings go to stderr."""
     console = console or Console()
+    err_console = err_console or Console(stderr=True)
     t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
@@ -80,22 +82,28 @@ def print_summary(summary: dict, console: Console | None = None) -> None:
             continue
         tb = Table(title=title, title_justify="left")
         first = "surface" if key == "segments" else "bout"
-        for col in (first, "start (s)", "running (min)", "steps", "cadence (spm)", "peak median (g)",
-                    "peak p95 (g)", "LR median (g/s)"):
+        speed = key == "segments" and any(it["speed_mps"] is not None for it in items)
+        cols = (first, *(("m/s",) if speed else ()), "start s", "run min", "steps", "spm",
+                "peak g median", "peak g p95", "LR g/s median")
+        for col in cols:
             tb.add_column(col, justify="left" if col == first else "right")
         for it in items:
             if not it["strikes"]:
                 continue  # a stretch with no running (e.g. a walk between two surfaces)
-            tb.add_row(str(it[first]), _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
+            tb.add_row(str(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
+                       _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
                        str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
                        _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))
         console.print(tb)
     for w in summary["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 
 
 def _write(path: str, writer, what: str) -> None:
-    """Write an output file, turning OS errors into one-line input errors."""
+    """Write an output file ('-' = standard output), turning OS errors into one-line input errors."""
+    if path == "-":
+        writer(sys.stdout)
+        return
     try:
         writer(Path(path))
     except OSError as exc:
@@ -107,12 +115,19 @@ def run(args: argparse.Namespace) -> int:
     from gaitimpact.summary import analyze_file, steps_table
 
     rec, analysis, summary = analyze_file(args.file, rate_hz=args.rate, overrides=overrides_from_args(args))
-    print_summary(summary)
+    if args.json == "-" and args.steps_csv == "-":
+        raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
+    to_stdout = "-" in (args.json, args.steps_csv)
+    # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
+    print_summary(summary, console=Console(stderr=True) if to_stdout else None)
     if args.json:
-        _write(args.json, lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"), "JSON")
+        text = json.dumps(summary, indent=2) + "\n"
+        _write(args.json, lambda p: p.write(text) if p is sys.stdout else p.write_text(text), "JSON")
     if args.steps_csv:
         _write(args.steps_csv, lambda p: steps_table(rec, analysis).to_csv(p, index=False), "steps CSV")
     if args.plot:
+        if args.plot == "-":
+            raise InputError("--plot needs a file name (a PNG)", field="--plot")
         from gaitimpact.report.run_plot import plot_run
 
         try:

@@ -99,12 +99,17 @@ def embedded_sidecar(path: str | Path) -> dict:
     if raw is None:
         return {}
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad(path, "embedded gaitimpact metadata is not valid JSON", field="gaitimpact.sidecar") from None
     if not isinstance(data, dict):
         raise _bad(path, "embedded gaitimpact metadata is not a JSON object", field="gaitimpact.sidecar")
     return data
+
+
+def _no_constant(name: str) -> Any:
+    """JSON has no NaN/Infinity: reject them (they could not be written back)."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def parquet_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
@@ -238,11 +243,12 @@ def detect_gaps(time_s: np.ndarray, fs_hz: float) -> list[Gap]:
 
 
 def nice_rate_hz(fs_hz: float) -> float:
-    """A measured rate rounded like the CSV reader does: whole Hz when within 0.5 %, else 0.01 Hz."""
+    """A measured rate rounded like the CSV reader does: whole Hz when within 0.5 %, else 0.01 Hz
+    (4 significant digits below 1 Hz, so a slow rate never rounds to 0)."""
     r = round(fs_hz)
     if r > 0 and abs(fs_hz - r) / fs_hz < 0.005:
         return float(r)
-    return round(fs_hz, 2)
+    return round(fs_hz, 2) if fs_hz >= 1.0 else float(f"{fs_hz:.4g}")
 
 
 def estimate_fs_hz(time_s: np.ndarray) -> float:
@@ -301,6 +307,8 @@ def read_parquet(
     dt = np.diff(t)
     dt_med = float(np.median(dt))
     fs = float(rate_hz) if rate_hz else nice_rate_hz(1.0 / dt_med)
+    if not (np.isfinite(fs) and fs > 0):
+        raise _bad(path, f"cannot tell the sampling rate: median time step {dt_med:.4g} s", field=TIME_COLUMN)
     long = dt > GAP_FACTOR * dt_med
     detected = [Gap(float(t[i]), float(t[i + 1]), "timestamps") for i in np.flatnonzero(long)]
     regular = dt[~long]

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from gaitimpact.core.definitions import IMPACT_WINDOW_S  # noqa: E402
 from gaitimpact.core.result import Analysis  # noqa: E402
 from gaitimpact.recording import Recording  # noqa: E402
 from gaitimpact.summary import resolved_segments, steps_per_strike  # noqa: E402
@@ -89,7 +90,16 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     ins = (s.time_s >= t0) & (s.time_s <= t0 + ZOOM_S)
     ax.vlines(s.time_s[ins], 0, max(norm.max() if norm.size else 1, 1), color="#d62728", lw=0.8,
               label="initial contact")
-    ax.scatter(s.time_s[ins], s.peak_g[ins], color="#d62728", zorder=3, s=14, label="peak impact")
+    t_zoom = rec.time_s[sel]
+    win = IMPACT_WINDOW_S[analysis.placement]
+    ax.axvspan(0, 0, color="#d62728", alpha=0.08, label=f"impact window ({win * 1000:.0f} ms)")
+    for ic in s.time_s[ins]:  # one step per strike shown (a handful)
+        ax.axvspan(ic, ic + win, color="#d62728", alpha=0.08)
+    # the peak is drawn where the raw resultant peaks in the window (peak_g itself is interpolated)
+    lo = np.searchsorted(t_zoom, s.time_s[ins])
+    hi = np.searchsorted(t_zoom, s.time_s[ins] + win, side="right")
+    t_peak = np.array([t_zoom[a + int(np.argmax(norm[a:b]))] if b > a else np.nan for a, b in zip(lo, hi)])
+    ax.scatter(t_peak, s.peak_g[ins], color="#d62728", zorder=3, s=14, label="peak impact")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("resultant (g)")
     ax.set_title(f"{ZOOM_S:.0f} s of raw signal with detected strikes")

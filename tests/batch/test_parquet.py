@@ -119,3 +119,19 @@ def test_parquet_without_time_column_needs_a_rate(tmp_path):
         read_parquet(tmp_path / "n.parquet")
     rec = read_parquet(tmp_path / "n.parquet", rate_hz=250.0)
     assert rec.duration_s == pytest.approx(499 / 250.0)
+
+
+def test_embedded_metadata_with_infinity_is_rejected_not_carried_into_a_sidecar(tmp_path):
+    table = pa.table({"time_s": np.arange(100) / 50.0, "ax_g": np.zeros(100), "ay_g": np.zeros(100),
+                      "az_g": np.ones(100)})
+    meta = {b"gaitimpact.sidecar": b'{"placement": "waist", "device": {"name": "x", "temp": -Infinity}}'}
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "f.parquet")
+    with pytest.raises(InputError, match=r"\[gaitimpact.sidecar\]: embedded gaitimpact metadata is not valid JSON"):
+        read_parquet(tmp_path / "f.parquet")
+
+
+def test_a_slow_time_base_keeps_a_nonzero_rate(tmp_path):
+    t = np.arange(40) * 1000.0  # one sample every 1000 s
+    pq.write_table(pa.table({"time_s": t, "ax_g": np.zeros(40), "ay_g": np.zeros(40), "az_g": np.ones(40)}),
+                   tmp_path / "slow.parquet")
+    assert read_parquet(tmp_path / "slow.parquet").fs_hz == pytest.approx(0.001)

@@ -130,3 +130,23 @@ def test_unknown_placement_is_a_usage_error(two_surface_run):
     path, _ = two_surface_run
     proc = run_cli("analyze", path, "--placement", "wrist")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_json_to_stdout_keeps_tables_and_warnings_off_stdout(two_surface_run):
+    path, _ = two_surface_run
+    proc = run_cli("analyze", path, "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["placement"] == "waist"
+    assert "cadence" in proc.stderr
+
+
+def test_first_strike_just_before_a_segment_start_takes_that_segment(tmp_path):
+    cfg = SimConfig(placement="shoe", fs_hz=500.0, seed=2, side="R",
+                    segments=[SimSegment(5, "stand"), SimSegment(30, "run", 3.5, "grass")])
+    path = tmp_path / "shoe.csv"
+    write_simulation(simulate(cfg), path)
+    out = tmp_path / "steps.csv"
+    assert run_cli("analyze", path, "--steps-csv", out).returncode == 0
+    steps = pd.read_csv(out, keep_default_na=False)
+    assert set(steps["surface"]) == {"grass"}
+    assert set(steps["foot"]) == {"R"}  # the side named in the sidecar

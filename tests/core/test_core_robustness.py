@@ -115,3 +115,26 @@ def test_a_window_keeps_the_callers_time_base(sim):
     ref = full.strikes.time_s[(full.strikes.time_s > 14.0) & (full.strikes.time_s < 28.0)]
     assert len(inner) == len(ref) > 30
     np.testing.assert_allclose(inner, ref, atol=2e-3)
+
+
+def test_bouts_without_any_detectable_strike_give_no_strikes_instead_of_crashing():
+    # a smooth 3 Hz sine is periodic like running but has no impact transient to time
+    t = np.arange(0, 30, 0.005)
+    acc = np.c_[0 * t, 0 * t, 1 + 2 * np.sin(6 * np.pi * t)]
+    for placement in ("shoe", "shank"):
+        a = analyze_signal(t, acc, 200.0, placement=placement)
+        assert len(a.strikes) == 0 and a.bouts == []
+
+
+def test_declared_placement_that_contradicts_the_signal_is_warned():
+    rec = simulate(SimConfig(placement="waist", fs_hz=200.0, seed=5,
+                             segments=[SimSegment(30, "run", 3.5, "asphalt")])).recording
+    a = analyze_recording(rec, placement="shoe")
+    assert any("looks like waist" in w for w in a.warnings)
+    assert not any("looks like" in w for w in analyze_recording(rec, placement="waist").warnings)
+
+
+def test_a_rate_too_low_for_the_impact_transient_is_warned():
+    rec = simulate(SimConfig(placement="shoe", fs_hz=200.0, seed=6,
+                             segments=[SimSegment(30, "run", 3.5, "asphalt")])).recording
+    assert any("below the 500 Hz" in w for w in analyze_recording(rec, placement="shoe").warnings)

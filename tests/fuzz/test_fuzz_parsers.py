@@ -54,6 +54,7 @@ RATES = st.one_of(st.none(), st.sampled_from([100.0, 1000.0, 0.0, -5.0, math.nan
 @example(b"x,y,z\n" + b"0.1,0.2,0.98\n" * 600, 100.0)
 @example(b"time_s,ax_g,ay_g\xef\xbb\xbf,az_g\n" + b"".join(b"%.2f,0.1,0.2,0.98\n" % (i / 100) for i in range(100)),
          None)  # found by benchmarks/fuzz.py: BOM inside a header cell
+@example(b"time_s,ax_g,ay_g,az_g\n" + b"".join(b"%d,0.1,0.2,0.98\n" % (i * 1000) for i in range(40)), None)
 def test_csv_reader_gives_a_valid_recording_or_a_clear_input_error(data, rate_hz):
     assert check_csv(data, rate_hz) is None
 
@@ -83,6 +84,7 @@ def test_sidecar_file_gives_metadata_or_a_clear_input_error(data):
 @FUZZ
 @given(st.one_of(sidecar_objects(), JSON_VALUES))
 @example({"placement": "waist", "x": math.inf})  # found by benchmarks/fuzz.py
+@example({"device": {"name": "GI-1", "temp": -math.inf}})  # found by benchmarks/fuzz.py
 def test_sidecar_object_gives_writable_metadata_or_a_clear_input_error(obj):
     assert check_sidecar_object(obj) is None
 
