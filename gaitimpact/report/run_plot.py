@@ -92,9 +92,9 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
               label="initial contact")
     t_zoom = rec.time_s[sel]
     win = IMPACT_WINDOW_S[analysis.placement]
-    ax.axvspan(0, 0, color="#d62728", alpha=0.08, label=f"impact window ({win * 1000:.0f} ms)")
-    for ic in s.time_s[ins]:  # one step per strike shown (a handful)
-        ax.axvspan(ic, ic + win, color="#d62728", alpha=0.08)
+    for k, ic in enumerate(s.time_s[ins]):  # one step per strike shown (a handful)
+        ax.axvspan(ic, ic + win, color="#d62728", alpha=0.08,
+                   label=f"impact window ({win * 1000:.0f} ms)" if k == 0 else None)
     # the peak is drawn where the raw resultant peaks in the window (peak_g itself is interpolated)
     lo = np.searchsorted(t_zoom, s.time_s[ins])
     hi = np.searchsorted(t_zoom, s.time_s[ins] + win, side="right")
