@@ -197,8 +197,7 @@ def _core_gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
     """The signal core's gap threshold (s) from the first steps (`gaitimpact.core.filters.gap_threshold_s`)."""
     from gaitimpact.core import filters
 
-    rule = getattr(filters, "gap_threshold_s", None)
-    return float(rule(dt, fs_hz)) if rule is not None else GAP_FACTOR / fs_hz
+    return float(filters.gap_threshold_s(dt, fs_hz))
 
 
 def _merge_intervals(pairs: list[tuple[float, float]]) -> np.ndarray:
@@ -350,10 +349,9 @@ def _retrim(bouts: list[Bout], cols: dict[str, np.ndarray]) -> tuple[list[Bout],
     strikes, so a bout's end uses the interval of the whole bout, not of its last window."""
     from gaitimpact.core import pipeline
 
-    trim = getattr(pipeline, "trim_bouts", None) or getattr(pipeline, "_trim_bouts", None)
-    if trim is None or not bouts:
+    if not bouts:
         return bouts, cols
-    new_bouts, new_idx, keep = trim(cols["time_s"], bouts)
+    new_bouts, new_idx, keep = pipeline.trim_bouts(cols["time_s"], bouts)
     cols = {name: values[keep] for name, values in cols.items()}
     cols["bout"] = np.asarray(new_idx, dtype=np.int64)[keep]
     return list(new_bouts), cols

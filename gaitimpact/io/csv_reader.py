@@ -848,11 +848,11 @@ def _ends_without_newline(path: Path) -> bool:
 
 
 def _nice_rate(fs: float) -> float:
-    """Round a measured rate to a whole Hz when within 0.5 %, else to 0.01 Hz."""
+    """Round a measured rate to a whole Hz when within 0.5 %, else to 4 significant digits (never to 0)."""
     r = round(fs)
     if r > 0 and abs(fs - r) / fs < 0.005:
         return float(r)
-    return round(fs, 2)
+    return float(f"{fs:.4g}")
 
 
 __all__ = ["Column", "Layout", "infer_acc_unit", "read_csv_recording", "sniff"]

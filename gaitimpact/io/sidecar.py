@@ -365,7 +365,7 @@ def metadata_to_dict(meta: Metadata, **extra: Any) -> dict:
     if meta.distance_km is not None:
         out["distance_km"] = meta.distance_km
     if meta.device:
-        out["device"] = dict(meta.device)
+        out["device"] = _jsonable(dict(meta.device))
     if meta.range_g is not None:
         out["range_g"] = meta.range_g
     if meta.start_utc is not None:

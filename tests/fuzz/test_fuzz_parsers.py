@@ -113,16 +113,10 @@ SLOW_TIME_BASE_CSV = b"time_s,ax_g,ay_g,az_g\n" + b"".join(b"%d,0.1,0.2,0.98\n" 
 
 
 @needs_reader
-@pytest.mark.xfail(strict=False, reason="READ bug open at 18:45 (found by benchmarks/fuzz.py): csv_reader._nice_rate "
-                   "(gaitimpact/io/csv_reader.py:850, called at :689) rounds a rate below 0.005 Hz to 0.0, so the "
-                   "Recording has fs_hz == 0")
 def test_csv_with_a_slow_time_base_gives_a_nonzero_rate_or_an_input_error():
     assert check_csv(SLOW_TIME_BASE_CSV) is None
 
 
-@pytest.mark.xfail(strict=False, reason="READ bug open at 18:45 (found by benchmarks/fuzz.py): metadata_from_dict "
-                   "accepts a non-finite number inside `device`; write_sidecar then raises ValueError (not JSON "
-                   "compliant) at gaitimpact/io/sidecar.py:400")
 def test_sidecar_object_with_infinity_in_device_is_rejected_or_writable():
     assert check_sidecar_object({"device": {"name": "GI-1", "temp": -math.inf}}) is None
 
