@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="OUT", help="write the summary as JSON ('-' for standard output)")
     p.add_argument("--steps-csv", metavar="OUT", help="write one row per strike as CSV ('-' for standard output)")
     p.add_argument("--plot", metavar="OUT.png", help="write a PNG figure")
+    p.add_argument("--chunked", action="store_true",
+                   help="analyse in overlapping chunks with bounded memory (automatic for canonical CSV or "
+                        "Parquet files of 256 MB or more; not with --plot)")
     p.set_defaults(func=run)
 
 
@@ -112,9 +115,17 @@ def _write(path: str, writer, what: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse args.file and write the requested outputs; returns the exit code."""
+    from gaitimpact.core.chunked import analyze_file_chunked, wants_chunked
     from gaitimpact.summary import analyze_file, steps_table
 
-    rec, analysis, summary = analyze_file(args.file, rate_hz=args.rate, overrides=overrides_from_args(args))
+    overrides = overrides_from_args(args)
+    if args.chunked and args.plot:
+        raise InputError("--plot needs every sample in memory: leave out --chunked", field="--chunked")
+    if (args.chunked or wants_chunked(args.file)) and not args.plot:
+        # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
+        rec, analysis, summary = analyze_file_chunked(args.file, rate_hz=args.rate, overrides=overrides)
+    else:
+        rec, analysis, summary = analyze_file(args.file, rate_hz=args.rate, overrides=overrides)
     if args.json == "-" and args.steps_csv == "-":
         raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
     to_stdout = "-" in (args.json, args.steps_csv)

@@ -150,3 +150,16 @@ def test_first_strike_just_before_a_segment_start_takes_that_segment(tmp_path):
     steps = pd.read_csv(out, keep_default_na=False)
     assert set(steps["surface"]) == {"grass"}
     assert set(steps["foot"]) == {"R"}  # the side named in the sidecar
+
+
+def test_chunked_analysis_gives_the_same_summary_as_in_memory(two_surface_run, tmp_path):
+    path, _ = two_surface_run
+    whole, chunked = tmp_path / "whole.json", tmp_path / "chunked.json"
+    assert run_cli("analyze", path, "--json", whole).returncode == 0
+    proc = run_cli("analyze", path, "--chunked", "--json", chunked)
+    assert proc.returncode == 0, proc.stderr
+    a, b = json.loads(whole.read_text()), json.loads(chunked.read_text())
+    for key in ("strikes", "steps", "placement", "n_samples"):
+        assert a[key] == b[key], key
+    assert b["cadence_spm"] == pytest.approx(a["cadence_spm"], abs=0.1)
+    assert b["peak_g"]["median"] == pytest.approx(a["peak_g"]["median"], rel=1e-3)
