@@ -271,7 +271,9 @@ def run_batch(
                     journal.record(row)
                 if row["status"] != "ok":
                     failures.append((row["file"], row["error"]))
-                    bar.console.print(Text.assemble(("failed ", "red"), f"{row['file']}: {row['error']}"))
+                    reason = row["error"]  # project errors already start with the file's path
+                    line = reason if reason.startswith(str(row["file"])) else f"{row['file']}: {reason}"
+                    bar.console.print(Text.assemble(("failed ", "red"), line))
                 if on_row is not None:
                     on_row(row)
                 bar.advance(bar_task)

@@ -29,7 +29,7 @@ from rich.live import Live
 from gaitimpact.ble.live_view import SURFACE_KEYS, LiveState, key_input, render, status_line
 from gaitimpact.ble.profiles import get_profile, profile_for_services
 from gaitimpact.ble.profiles.base import PacketError, StreamSetup, normalise_uuid
-from gaitimpact.ble.scan import Found, find
+from gaitimpact.ble.scan import Found, describe_ble_error, find
 from gaitimpact.ble.timeline import Assembler
 from gaitimpact.core.streaming import StreamingAnalyzer
 from gaitimpact.errors import DeviceError, GaitImpactError, InputError
@@ -457,7 +457,7 @@ class Recorder:
             except (GaitImpactError, asyncio.CancelledError):
                 raise
             except Exception as exc:  # noqa: BLE001 - no adapter, no BlueZ, D-Bus down: one line
-                raise DeviceError(f"cannot scan for sensors: {type(exc).__name__}: {exc}") from None
+                raise DeviceError(f"cannot scan for sensors: {describe_ble_error(exc)}") from None
             self.state.device = self.found.name or self.found.address
             try:
                 await self._connect(first=True)

@@ -69,3 +69,11 @@ async def find(device: str | None, profile: str, timeout_s: float) -> Found | No
             return await asyncio.wait_for(done, timeout_s)
         except asyncio.TimeoutError:
             return None
+
+
+def describe_ble_error(exc: BaseException) -> str:
+    """One line for a failure to reach Bluetooth (no BlueZ, no D-Bus, no adapter)."""
+    if isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
+        return ("Bluetooth is not available: no D-Bus system bus or BlueZ here "
+                f"(is bluetoothd running? {type(exc).__name__}: {exc})")
+    return f"{type(exc).__name__}: {exc}"

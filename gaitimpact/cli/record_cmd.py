@@ -92,12 +92,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """List supported sensors in range; exit 1 when none."""
-    from gaitimpact.ble.scan import scan
+    from gaitimpact.ble.scan import describe_ble_error, scan
 
     try:
         found = asyncio.run(scan(args.timeout))
     except Exception as exc:  # noqa: BLE001 - no adapter / no BlueZ: one line, exit 1
-        raise DeviceError(f"cannot scan: {exc}") from None
+        raise DeviceError(f"cannot scan: {describe_ble_error(exc)}") from None
     console = Console()
     if not found:
         console.print(f"no sensor speaking a supported profile found ({args.timeout:g} s scan)")

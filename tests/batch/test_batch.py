@@ -159,6 +159,8 @@ def test_batch_cli_reports_failures_with_exit_code_1_and_progress(library, tmp_p
                           env={**os.environ, "COLUMNS": "120"})
     assert proc.returncode == 1, proc.stderr
     assert "broken.csv" in proc.stderr and "1 file(s) failed" in proc.stderr
+    failed_line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("failed "))
+    assert failed_line.count("broken.csv") == 1, failed_line  # the path is named once
     assert "Traceback" not in proc.stderr
     assert "files/s" in proc.stderr and "7/7" in proc.stderr
     assert read_results(out)["status"].tolist().count("ok") == 6
