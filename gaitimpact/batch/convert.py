@@ -10,7 +10,6 @@ rate kept in the metadata (Parquet key-value metadata, or the sidecar JSON next 
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
@@ -32,9 +31,9 @@ from gaitimpact.io.parquet import (
     GYRO_COLUMNS,
     ROW_GROUP_ROWS,
     SIDECAR_KEY,
-    merge_gaps,
-    nice_rate_hz,
+    estimate_fs_hz,
 )
+from gaitimpact.io.timing import merge_gaps
 from gaitimpact.recording import Gap
 
 
@@ -111,7 +110,4 @@ def stream_convert(src: str | Path, dst: str | Path, *, rate_hz: float | None = 
 
 def _rate(t: np.ndarray) -> float:
     """Nominal rate (Hz) from the median step of the first block, rounded like the CSV reader."""
-    if t.size < 2:
-        return 0.0
-    step = float(np.median(np.diff(t[:200_001])))
-    return nice_rate_hz(1.0 / step) if step > 0 and math.isfinite(step) else 0.0
+    return estimate_fs_hz(t[:200_001])

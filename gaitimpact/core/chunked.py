@@ -332,7 +332,7 @@ def _window_only(warning: str) -> bool:
 
 def _rate_from(t: np.ndarray) -> float:
     """Nominal rate (Hz) from the mean regular time step of the first block, rounded like the CSV reader."""
-    from gaitimpact.io.parquet import nice_rate_hz
+    from gaitimpact.io.timing import nice_rate_hz
 
     if t.size < 3:
         return 0.0
@@ -436,7 +436,7 @@ def analyze_file_chunked(
     metadata, gaps, rate and warnings; `summary["n_samples"]` is the true sample count.
     Canonical CSV and Parquet are streamed; another CSV dialect is loaded whole (memory not bounded).
     """
-    from gaitimpact.io.parquet import merge_gaps
+    from gaitimpact.io.timing import merge_gaps
     from gaitimpact.summary import MIN_DURATION_S, summarize
 
     path = Path(path)
@@ -486,7 +486,7 @@ def analyze_file_chunked(
 
 def _timing_warnings(stats: ChunkedStats) -> list[str]:
     """The CSV reader's notes on gaps and jitter, from the streamed step statistics."""
-    from gaitimpact.io.parquet import timing_notes
+    from gaitimpact.io.timing import timing_notes
 
     lengths = [g.duration_s for g in stats.gaps]
     n = stats.regular_steps

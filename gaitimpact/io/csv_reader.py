@@ -33,6 +33,7 @@ from gaitimpact.io.dialects import (
     find_app_dialect,
     parse_column,
 )
+from gaitimpact.io.timing import nice_rate_hz, timing_notes
 from gaitimpact.recording import Gap, Metadata, Recording
 
 HEAD_BYTES = 256 * 1024
@@ -686,7 +687,7 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
 
     dt_med = float(np.median(dt[:: max(1, dt.size // 500_000)]))
     fs_measured = 1.0 / dt_med
-    fs = _nice_rate(fs_measured)
+    fs = nice_rate_hz(fs_measured)
     if rate_hz is not None and tcol is not None:
         if abs(rate_hz - fs_measured) / fs_measured > 0.02:
             warnings.append(f"--rate {rate_hz:g} Hz differs from the timestamps' {fs_measured:.4g} Hz; "
@@ -694,16 +695,11 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
         fs = float(rate_hz)
     gap_idx = np.flatnonzero(dt > GAP_FACTOR * dt_med)
     gaps = [Gap(float(t[i]), float(t[i + 1]), "timestamps") for i in gap_idx]
-    if gaps:
-        total = float(dt[gap_idx].sum())
-        warnings.append(f"{len(gaps)} gap(s) in the timestamps (longest {float(dt[gap_idx].max()):.3g} s, "
-                        f"total {total:.3g} s); kept as gaps, not filled")
     sub = dt[:: max(1, dt.size // 200_000)]
     regular = sub[sub <= GAP_FACTOR * dt_med]
-    if regular.size > 2:
-        jit = float(regular.std())
-        if jit > 0.1 * dt_med:
-            warnings.append(f"irregular sampling: interval {dt_med * 1e3:.3g} ms +- {jit * 1e3:.2g} ms (std)")
+    jitter_s = float(regular.std()) if regular.size > 2 else 0.0
+    warnings += timing_notes(len(gaps), float(dt[gap_idx].max()) if gaps else 0.0, float(dt[gap_idx].sum()),
+                             dt_med, jitter_s)
 
     # Units.
     unit = layout.acc_unit
@@ -847,12 +843,6 @@ def _ends_without_newline(path: Path) -> bool:
         return False
 
 
-def _nice_rate(fs: float) -> float:
-    """Round a measured rate to a whole Hz when within 0.5 %, else to 4 significant digits (never to 0)."""
-    r = round(fs)
-    if r > 0 and abs(fs - r) / fs < 0.005:
-        return float(r)
-    return float(f"{fs:.4g}")
 
 
 __all__ = ["Column", "Layout", "infer_acc_unit", "read_csv_recording", "sniff"]

@@ -13,7 +13,8 @@ from typing import Any
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
-from gaitimpact.recording import PLACEMENTS, SURFACES, Gap, Metadata, Recording
+from gaitimpact.io.timing import merge_gaps
+from gaitimpact.recording import PLACEMENTS, SURFACES, Metadata, Recording
 
 READING_DOC = """\
 ### Recordings gaitimpact reads
@@ -86,15 +87,6 @@ def apply_overrides(meta: Metadata, overrides: dict | None) -> Metadata:
     return meta
 
 
-def _merge_gaps(detected: list[Gap], known: list[Gap]) -> list[Gap]:
-    """Known gaps (sidecar, with their reasons) plus detected gaps that none of them overlaps."""
-    if not known:
-        return detected
-    out = list(known)
-    for g in detected:
-        if not any(g.start_s < k.end_s and k.start_s < g.end_s for k in known):
-            out.append(g)
-    return sorted(out, key=lambda g: g.start_s)
 
 
 def load_recording(
@@ -120,7 +112,7 @@ def load_recording(
     rec = read_csv_recording(p, rate_hz=rate_hz, meta=meta)
     known = sidecar_gaps(meta)
     if known:
-        rec.gaps = _merge_gaps(rec.gaps, known)
+        rec.gaps = merge_gaps(rec.gaps, known)
     side_fs = meta.extra.get("fs_hz")
     if rate_hz is None and side_fs and abs(side_fs - rec.fs_hz) / side_fs > 0.02:
         rec.warnings.append(f"sidecar says {side_fs:g} Hz but the timestamps give {rec.fs_hz:g} Hz; "
