@@ -128,7 +128,7 @@ def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float,
     """Strike statistics of the strikes selected by `inside`, within the time span [start_s, end_s)."""
     s = analysis.strikes
     running_s = _running_time_in(analysis, start_s, end_s)
-    peaks = s.peak_g[inside]
+    peaks = _stats(s.peak_g[inside])
     cadence = cadence_spm(s.time_s[inside], per_strike, s.bout[inside], gap_iv)
     return {
         "start_s": _finite(start_s),
@@ -137,8 +137,8 @@ def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float,
         "strikes": int(inside.sum()),
         "steps": int(inside.sum()) * per_strike,
         "cadence_spm": _finite(cadence, 1),
-        "peak_g_median": _stats(peaks)["median"],
-        "peak_g_p95": _stats(peaks)["p95"],
+        "peak_g_median": peaks["median"],
+        "peak_g_p95": peaks["p95"],
         "loading_rate_gps_median": _stats(s.loading_rate_gps[inside])["median"],
         "clipped": int(s.clipped[inside].sum()),
     }
