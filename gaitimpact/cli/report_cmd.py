@@ -9,7 +9,6 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
@@ -317,7 +316,7 @@ def cmd_shoe_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_shoes(args: argparse.Namespace) -> int:
-    """Shoe trends: table, optional JSON and PNG."""
+    """Shoe trends: verdicts and table, optional JSON and PNG."""
     from gaitimpact.report.plots import save_png, shoes_png
     from gaitimpact.report.shoes import shoe_trends
 
@@ -325,63 +324,50 @@ def cmd_shoes(args: argparse.Namespace) -> int:
         _nonempty(lib)
         strikes = lib.strikes()
         shoes = lib.shoes()
-    doc = shoe_trends(strikes, shoes=shoes, placement=args.placement)
+    rep = shoe_trends(strikes, shoes=shoes, placement=args.placement)
     if args.json:
-        _write_json(doc, args.json)
+        _write_json(rep.to_dict(), args.json)
     if args.plot:
-        save_png(shoes_png(doc), args.plot)
+        save_png(shoes_png(rep), args.plot)
     if args.json == "-":
         return 0
-    if not doc["shoes"]:
-        _console().print(
+    console = _console()
+    if not rep.shoes:
+        console.print(
             "no shoes yet: add one with `gaitimpact shoe add NAME --km START` and name it when "
             "adding sessions (--shoe NAME or the sidecar's shoe)",
             highlight=False,
         )
         return 0
     t = Table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
-    for col in ("shoe", "sessions", "km first", "km last", "% per 100 km", "95% CI", "hint"):
-        t.add_column(col, justify="left" if col in ("shoe", "hint") else "right")
-    for s in doc["shoes"]:
-        ci = s["pct_per_100km_ci95"]
+    for col in ("shoe", "status", "sessions", "km first", "km last", "% per 100 km", "95% range", "hint"):
+        t.add_column(col, justify="left" if col in ("shoe", "status", "hint") else "right")
+    for s in rep.shoes:
+        ci = s.pct_per_100km_ci95
         t.add_row(
-            s["shoe"],
-            str(s["sessions"]),
-            _f(s["km_first"], 0),
-            _f(s["km_last"], 0),
-            _f(s["pct_per_100km"], 1),
+            s.shoe,
+            s.status.replace("_", " "),
+            str(s.sessions),
+            _f(s.km_first, 0),
+            _f(s.km_last, 0),
+            _f(s.pct_per_100km, 1),
             "-" if ci is None else f"{ci[0]:+.1f} to {ci[1]:+.1f}",
-            s["hint"],
+            s.hint,
         )
-    console = _console()
     console.print(t)
-    for n in doc["notes"]:
+    for s in rep.shoes:
+        console.print(s.verdict, highlight=False)
+    for n in rep.notes:
         console.print(f"note: {n}", highlight=False)
-    console.print(f"rule: {doc['rule']}", highlight=False)
+    console.print(f"rule: {rep.rule}", highlight=False)
     return 0
 
 
 # ---- compare -----------------------------------------------------------------------------------------
-def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
-    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
-    from gaitimpact.summary import analyze_file, steps_table
-
-    frames = []
-    for i, name in enumerate(files):
-        rec, analysis, _ = analyze_file(name, rate_hz=rate_hz)
-        t = steps_table(rec, analysis)
-        t["session"] = i + 1
-        t["source"] = Path(name).name
-        t["placement"] = analysis.placement
-        t["shoe"] = rec.meta.shoe
-        t["shoe_km"] = rec.meta.shoe_km
-        frames.append(t)
-    return pd.concat(frames, ignore_index=True)
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Compare surfaces/shoes/sessions; print table and verdicts; optional JSON and PNG."""
+    """Compare surfaces/shoes/sessions; print verdicts and table; optional JSON and PNG."""
     from gaitimpact.report.compare import compare
+    from gaitimpact.report.ingest import strikes_from_files
     from gaitimpact.report.plots import compare_png, save_png
 
     if args.files:
@@ -392,63 +378,44 @@ def cmd_compare(args: argparse.Namespace) -> int:
             strikes = lib.strikes(_parse_since(args.since))
         if len(strikes) == 0 and args.since:
             raise InputError(f"no sessions since {args.since}", field="since")
-    doc = compare(strikes, by=args.by, reference=args.reference, placement=args.placement, min_strikes=args.min_strikes)
+    cmp = compare(strikes, by=args.by, reference=args.reference, placement=args.placement,
+                  min_strikes=args.min_strikes)
     if args.json:
-        _write_json(doc, args.json)
+        _write_json(cmp.to_dict(), args.json)
     if args.plot:
-        save_png(compare_png(doc, strikes), args.plot)
+        save_png(compare_png(cmp, strikes), args.plot)
     if args.json == "-":
         return 0
-    by = args.by
-    rows = doc["surfaces"] if by == "surface" else doc["groups"]
-    cov = doc["adjusted_for"][0]
-    common = doc.get("common_speed_mps", doc.get("common_cadence_spm"))
-    unit = "m/s" if cov == "speed" else "steps/min"
-    wear = doc.get("shoe_wear")
-    at_km = f", {wear['common_shoe_km']:g} km on the shoe" if wear else ""
+    common = cmp.common_speed_mps if cmp.covariate == "speed" else cmp.common_cadence_spm
+    unit = "m/s" if cmp.covariate == "speed" else "steps/min"
     t = Table(
-        title=f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
-        f"(at {common:g} {unit}{at_km}); reference {doc['reference']}",
+        title=f"Impact by {cmp.by} ({cmp.placement}) at the same {', '.join(cmp.adjusted_for)} "
+        f"({common:g} {unit}), compared with {cmp.reference}",
         title_justify="left",
     )
-    for col in (
-        by,
-        "steps",
-        "runs",
-        "run min",
-        "cadence spm",
-        "median g",
-        "p95 g",
-        "index g",
-        "ratio",
-        "95% CI",
-    ):
-        t.add_column(col, justify="left" if col == by else "right")
-    for r in rows:
-        lo, hi = r["ratio_ci95"]
+    for col in (cmp.by, "status", "steps", "runs", "run min", "cadence spm", "median g", "index g", "ratio",
+                "95% range"):
+        t.add_column(col, justify="left" if col in (cmp.by, "status") else "right")
+    for g in cmp.groups:
+        ci = g.ratio_ci95
         t.add_row(
-            str(r[by]),
-            str(r["steps"]),
-            str(r["runs"]),
-            _f((r["running_s"] or 0) / 60, 1),
-            _f(r["cadence_spm"], 0),
-            _f(r["peak_g_median"], 2),
-            _f(r["peak_g_p95"], 2),
-            _f(r["impact_index"], 2),
-            _f(r["ratio"], 3),
-            "-" if r[by] == doc["reference"] else f"{lo:.3f}-{hi:.3f}",
+            g.name,
+            g.status.replace("_", " "),
+            str(g.steps),
+            str(g.runs),
+            _f((g.running_s or 0) / 60, 1),
+            _f(g.cadence_spm, 0),
+            _f(g.peak_g_median, 2),
+            _f(g.impact_index, 2),
+            _f(g.ratio, 3),
+            "-" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}",
         )
     console = _console()
     console.print(t)
-    for r in rows:
-        if r["verdict"] != "reference":
-            console.print(r["verdict"], highlight=False)
-    slope = doc[f"{cov}_slope"]
-    console.print(
-        f"{cov} adjustment: {slope['pct_per_unit']:+.1f}% per {slope['unit']} ({slope['source']})",
-        highlight=False,
-    )
-    for n in doc["notes"]:
+    for g in cmp.groups:
+        if g.status != "reference":
+            console.print(g.verdict, highlight=False)
+    for n in cmp.notes:
         console.print(f"note: {n}", highlight=False)
     return 0
 
@@ -456,41 +423,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 # ---- report ------------------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the self-contained HTML report."""
-    from gaitimpact.report.compare import compare
-    from gaitimpact.report.html import render_report
-    from gaitimpact.report.load import weekly_load
-    from gaitimpact.report.overview import session_overview
-    from gaitimpact.report.plots import compare_png, load_png, shoes_png
-    from gaitimpact.report.shoes import shoe_trends
+    from gaitimpact.report.build import build_html_report
 
-    since = _parse_since(args.since)
     with _open(args) as lib:
-        _nonempty(lib)
-        sessions, strikes = session_overview(lib, since)
-        shoes = lib.shoes()
-        lib_path = str(lib.path)
-    if len(sessions) == 0:
-        raise InputError(f"no sessions since {args.since}", field="since")
-    weekly = weekly_load(strikes)
-    compare_doc, compare_error, pngs = None, None, {}
-    try:
-        compare_doc = compare(strikes, by="surface")
-        pngs["compare"] = compare_png(compare_doc, strikes)
-    except InputError as exc:
-        compare_error = f"No surface comparison: {exc}"
-    shoes_doc = shoe_trends(strikes, shoes=shoes)
-    pngs["shoes"] = shoes_png(shoes_doc)
-    pngs["load"] = load_png(weekly, sessions)
-    page = render_report(
-        library=lib_path,
-        since=since,
-        sessions=sessions,
-        weekly=weekly,
-        compare_doc=compare_doc,
-        compare_error=compare_error,
-        shoes_doc=shoes_doc,
-        pngs=pngs,
-    )
+        page, n = build_html_report(lib, _parse_since(args.since))
     atomic_write_bytes(args.html, page.encode("utf-8"))
-    _console().print(f"wrote {args.html} ({len(sessions)} sessions)", highlight=False)
+    _console().print(f"wrote {args.html} ({n} sessions)", highlight=False)
     return 0

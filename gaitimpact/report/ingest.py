@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from gaitimpact.errors import InputError
 from gaitimpact.recording import Recording
 from gaitimpact.report.library import AddResult, Library, file_hash
@@ -94,3 +96,20 @@ def _sidecar_shoe(path: Path) -> str | None:
 
     side = sidecar_path(path)
     return read_sidecar(side).shoe if side.is_file() else None
+
+
+def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
+    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
+    from gaitimpact.summary import analyze_file, steps_table
+
+    frames = []
+    for i, name in enumerate(files):
+        rec, analysis, _ = analyze_file(name, rate_hz=rate_hz)
+        t = steps_table(rec, analysis)
+        t["session"] = i + 1
+        t["source"] = Path(name).name
+        t["placement"] = analysis.placement
+        t["shoe"] = rec.meta.shoe
+        t["shoe_km"] = rec.meta.shoe_km
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
