@@ -20,8 +20,10 @@ from gaitimpact.recording import Recording, SurfaceSegment
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
-MIN_DURATION_S = 5.0
-"""Recordings shorter than this are rejected: too short to find a running bout."""
+MIN_DURATION_S = 2.0
+"""Recordings shorter than this (s) are rejected: fewer than about 3 strides."""
+SHORT_DURATION_S = 10.0
+"""Recordings shorter than this (s) are analysed with a warning (a 3-5 s lab capture is common)."""
 
 
 def steps_per_strike(placement: str) -> int:
@@ -207,6 +209,10 @@ def analyze_file(
             f"too short: {rec.duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s", path=str(path)
         )
     analysis = analyze_recording(rec)
+    if rec.duration_s < SHORT_DURATION_S:
+        analysis.warnings.append(
+            f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, cadence and "
+            "contact time rest on few strides and the first/last strike may be cut by the file's ends")
     if not analysis.bouts:
         raise InputError(
             "no running found (no bout with a running step pattern); is this a running recording?",
