@@ -36,13 +36,11 @@ TOL_S = {"waist": 0.060, "shoe": 0.040, "shank": 0.040}
 
 def _analyze(path: Path):
     """(Analysis, summary dict, error text) the way `gaitimpact analyze FILE` runs it."""
+    from gaitimpact.analysis.service import analyze_path
+
     try:
-        from gaitimpact.analysis import analyze_file  # after the analysis-service move
-    except ImportError:  # pragma: no cover - before it
-        from gaitimpact.summary import analyze_file
-    try:
-        _rec, ana, summ = analyze_file(path)
-        return ana, summ, ""
+        res = analyze_path(path)
+        return res.analysis, res.summary, ""
     except GaitImpactError as exc:
         return None, None, str(exc).splitlines()[0]
 
