@@ -14,6 +14,7 @@ import pandas as pd
 
 from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.core.result import Analysis
+from gaitimpact.notice import unique
 from gaitimpact.recording import ONE_FOOT_PLACEMENTS, Recording, SurfaceSegment, steps_per_strike
 
 SCHEMA = "gaitimpact.analysis/1"
@@ -160,6 +161,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         for i, b in enumerate(analysis.bouts)
     ]
     meta = rec.meta
+    notices = unique([*rec.warnings, *analysis.warnings])
     return {
         "schema": SCHEMA,
         "file": rec.source,
@@ -182,6 +184,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         "shoe": {"name": meta.shoe, "km": _finite(meta.shoe_km, 1)} if meta.shoe or meta.shoe_km else None,
         "start_utc": meta.start_utc.isoformat() if meta.start_utc else None,
         "simulated": bool(meta.simulated),
-        "warnings": list(dict.fromkeys([*rec.warnings, *analysis.warnings])),
+        "warnings": [n.message for n in notices],
+        "warning_codes": [n.code for n in notices],
         "definitions": analysis.params,
     }
