@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.core.result import Analysis
 from gaitimpact.recording import Recording, SurfaceSegment
+
+if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path fails before them
+    import pandas as pd
 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
@@ -106,6 +108,8 @@ def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
 
 def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
     """One row per detected strike: time_s, foot, peak_g, loading_rate_gps, clipped, near_gap, surface, ..."""
+    import pandas as pd
+
     s = analysis.strikes
     surface, speed = strike_labels(rec, analysis)
     return pd.DataFrame(
@@ -126,6 +130,8 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
 def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float, per_strike: int,
            gap_iv: np.ndarray) -> dict:
     """Strike statistics of the strikes selected by `inside`, within the time span [start_s, end_s)."""
+    from gaitimpact.core.cadence import cadence_spm
+
     s = analysis.strikes
     running_s = _running_time_in(analysis, start_s, end_s)
     peaks = _stats(s.peak_g[inside])
@@ -197,7 +203,6 @@ def analyze_file(
     path: str | Path, rate_hz: float | None = None, overrides: dict | None = None
 ) -> tuple[Recording, Analysis, dict]:
     """Load a recording (CSV/Parquet + sidecar), analyse it and summarise it; raises InputError on bad input."""
-    from gaitimpact.core.pipeline import analyze_recording
     from gaitimpact.errors import InputError
     from gaitimpact.io.load import load_recording
 
@@ -206,6 +211,8 @@ def analyze_file(
         raise InputError(
             f"too short: {rec.duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s", path=str(path)
         )
+    from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
+
     analysis = analyze_recording(rec)
     if not analysis.bouts:
         raise InputError(
