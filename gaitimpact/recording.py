@@ -11,11 +11,21 @@ from datetime import datetime
 
 import numpy as np
 
+from gaitimpact.notice import Notice
+
 PLACEMENTS = ("waist", "shoe", "shank")
 """Body placements the signal core understands (plus "auto" on input)."""
 
+ONE_FOOT_PLACEMENTS = ("shoe", "shank")
+"""Placements that feel one foot only: each detected strike stands for two steps (both feet)."""
+
 SURFACES = ("asphalt", "concrete", "track", "grass", "trail", "treadmill")
 """Running surfaces the reporter knows; other strings are kept but not ranked."""
+
+
+def steps_per_strike(placement: str) -> int:
+    """Steps (both feet) represented by one detected strike: 2 for a one-foot sensor, else 1."""
+    return 2 if placement in ONE_FOOT_PLACEMENTS else 1
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class Recording:
     gaps: list[Gap] = field(default_factory=list)
     meta: Metadata = field(default_factory=Metadata)
     source: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice | str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.time_s = np.asarray(self.time_s, dtype=np.float64)

@@ -9,20 +9,33 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
-
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
-from gaitimpact.report.library import ENV_VAR, Library, resolve_library_path
+from gaitimpact.report.location import ENV_VAR, resolve_library_path
+
+if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from gaitimpact.report.library import Library
 
 
 def _console() -> Console:
     """Rich console; 160 columns wide when the output is not a terminal (pipes, files, tests)."""
+    from rich.console import Console
+
     console = Console()
     return console if console.is_terminal else Console(width=160)
+
+
+def _table(*args: object, **kwargs: object) -> Table:
+    """A rich Table (imported on first use)."""
+    from rich.table import Table
+
+    return Table(*args, **kwargs)
 
 
 def _library_option(p: argparse.ArgumentParser) -> None:
@@ -57,6 +70,8 @@ def _parse_since(text: str | None) -> datetime | None:
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Library:
+    from gaitimpact.report.library import Library
+
     return Library.open(resolve_library_path(args.library), create=create)
 
 
@@ -205,7 +220,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         if args.json == "-":
             return 0
     console = _console()
-    t = Table(title="Sessions", title_justify="left")
+    t = _table(title="Sessions", title_justify="left")
     for col in (
         "id",
         "date (UTC)",
@@ -239,7 +254,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             _f(r.bone_stimulus_g, 1),
         )
     console.print(t)
-    w = Table(title="Weekly load", title_justify="left")
+    w = _table(title="Weekly load", title_justify="left")
     for col in ("week of", "placement", "sessions", "strikes", "cum. impact g", "bone stim. g"):
         w.add_column(col, justify="left" if col in ("week of", "placement") else "right")
     for r in weekly.itertuples():
@@ -269,6 +284,8 @@ def _f(x: object, nd: int) -> str:
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
+    import pandas as pd
+
     out = df.copy()
     for c in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
@@ -292,7 +309,7 @@ def cmd_shoe_list(args: argparse.Namespace) -> int:
     if not shoes:
         _console().print("no shoes yet: add one with `gaitimpact shoe add NAME --km START`")
         return 0
-    t = Table(title="Shoes", title_justify="left")
+    t = _table(title="Shoes", title_justify="left")
     for col in ("shoe", "km now", "start km", "sessions", "status"):
         t.add_column(col, justify="left" if col in ("shoe", "status") else "right")
     for s in shoes:
@@ -339,7 +356,7 @@ def cmd_shoes(args: argparse.Namespace) -> int:
             highlight=False,
         )
         return 0
-    t = Table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
+    t = _table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
     for col in ("shoe", "status", "sessions", "km first", "km last", "% per 100 km", "95% range", "hint"):
         t.add_column(col, justify="left" if col in ("shoe", "status", "hint") else "right")
     for s in rep.shoes:
@@ -388,7 +405,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 0
     common = cmp.common_speed_mps if cmp.covariate == "speed" else cmp.common_cadence_spm
     unit = "m/s" if cmp.covariate == "speed" else "steps/min"
-    t = Table(
+    t = _table(
         title=f"Impact by {cmp.by} ({cmp.placement}) at the same {', '.join(cmp.adjusted_for)} "
         f"({common:g} {unit}), compared with {cmp.reference}",
         title_justify="left",

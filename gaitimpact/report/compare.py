@@ -26,10 +26,9 @@ import numpy as np
 import pandas as pd
 
 from gaitimpact.errors import InputError
-from gaitimpact.recording import SURFACES
+from gaitimpact.recording import SURFACES, steps_per_strike
 from gaitimpact.report import priors, stats
 from gaitimpact.report.design import DesignBuilder, Slope, connected, fill_fitted_slopes, within_spread
-from gaitimpact.summary import steps_per_strike
 
 MIN_STRIKES = 30
 """Fewest usable strikes a group needs to be compared."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gaitimpact.summary import steps_per_strike
+from gaitimpact.recording import steps_per_strike
 
 MIN_SPEED_SPREAD_MPS = 0.15
 """The speed slope is fitted from the runner's own data only if speed varies by at least this much
