@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +14,7 @@ import numpy as np  # noqa: E402
 
 from gaitimpact.core.definitions import IMPACT_WINDOW_S  # noqa: E402
 from gaitimpact.core.result import Analysis  # noqa: E402
+from gaitimpact.io.fsutil import atomic_write_bytes  # noqa: E402
 from gaitimpact.recording import Recording  # noqa: E402
 from gaitimpact.summary import resolved_segments, steps_per_strike  # noqa: E402
 
@@ -106,6 +108,8 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
 
-    fig.savefig(out, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
+    atomic_write_bytes(out, buf.getvalue())
     return out
