@@ -140,20 +140,18 @@ def write_output(path: str, data: bytes, console: Console) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse args.file and write the requested outputs; returns the exit code."""
-    from gaitimpact.core.chunked import analyze_file_chunked, wants_chunked
+    from gaitimpact.analysis.service import analyze_path
     from gaitimpact.io.fsutil import check_input_file
-    from gaitimpact.summary import analyze_file, steps_table
 
     overrides = overrides_from_args(args)
     if args.chunked and args.plot:
         raise InputError("--plot needs every sample in memory: leave out --chunked", field="--chunked")
     check_input_file(args.file)
     check_outputs(args, [args.file])
-    if (args.chunked or wants_chunked(args.file)) and not args.plot:
-        # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
-        rec, analysis, summary = analyze_file_chunked(args.file, rate_hz=args.rate, overrides=overrides)
-    else:
-        rec, analysis, summary = analyze_file(args.file, rate_hz=args.rate, overrides=overrides)
+    # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
+    result = analyze_path(args.file, chunked=False if args.plot else (True if args.chunked else "auto"),
+                          rate_hz=args.rate, overrides=overrides)
+    rec, analysis, summary = result.recording, result.analysis, result.summary
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
     console = Console(stderr=True) if to_stdout else Console()
@@ -161,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_output(args.json, (json.dumps(summary, indent=2) + "\n").encode("utf-8"), console)
     if args.steps_csv:
-        write_output(args.steps_csv, steps_table(rec, analysis).to_csv(index=False).encode("utf-8"), console)
+        write_output(args.steps_csv, result.steps_table().to_csv(index=False).encode("utf-8"), console)
     if args.plot:
         from gaitimpact.report.run_plot import plot_run
 

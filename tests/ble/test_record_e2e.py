@@ -89,7 +89,7 @@ def test_scan_without_supported_sensor_says_so_and_exits_1(sim_bench: SimBench) 
 
 @pytest.mark.sim(devices="gaitimpact", fs_hz="1000", placement="shoe")
 def test_record_writes_every_received_sample_and_live_agrees_with_offline(sim_bench: SimBench) -> None:
-    from gaitimpact.summary import analyze_file
+    from gaitimpact.analysis.service import analyze_path
 
     csv = sim_bench.tmp / "run.csv"
     res = sim_bench.run(
@@ -118,7 +118,8 @@ def test_record_writes_every_received_sample_and_live_agrees_with_offline(sim_be
     assert side["packets_lost"] == 0 and side["gaps"] == []
     t, _acc, _ = read_run(csv)
     assert abs(np.median(np.diff(t)) - 1e-3) < 2e-6
-    _rec, analysis, summary = analyze_file(csv)
+    result = analyze_path(csv)
+    analysis, summary = result.analysis, result.summary
     live = side["live"]
     assert len(analysis.strikes) >= 8
     assert abs(live["cadence_spm"] - summary["cadence_spm"]) <= 1.0
