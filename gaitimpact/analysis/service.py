@@ -85,11 +85,12 @@ def analyze_path(
         kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
         rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
     else:
-        from gaitimpact.core.pipeline import analyze_recording
         from gaitimpact.io.load import load_recording
 
         rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
         _check_duration(rec.duration_s, path)
+        from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
+
         analysis = analyze_recording(rec)
         n_samples = rec.n_samples
     _check_running(analysis, path)

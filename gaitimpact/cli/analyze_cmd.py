@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from gaitimpact.errors import InputError
 from gaitimpact.recording import PLACEMENTS
+
+if TYPE_CHECKING:  # the parser is registered without importing rich or the analysis
+    from rich.console import Console
 
 
 def add_recording_options(p: argparse.ArgumentParser) -> None:
@@ -55,6 +56,9 @@ def _fmt(x: float | None, spec: str = ".2f", unit: str = "") -> str:
 
 def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None) -> None:
     """Print the analysis summary as tables (totals, per segment, per bout); warnings go to stderr."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console()
     err_console = err_console or Console(stderr=True)
     t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
@@ -154,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
     rec, analysis, summary = result.recording, result.analysis, result.summary
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
+    from rich.console import Console
+
     console = Console(stderr=True) if to_stdout else Console()
     print_summary(summary, console=console)
     if args.json:

@@ -10,20 +10,33 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
-from gaitimpact.report.library import ENV_VAR, Library, resolve_library_path
+from gaitimpact.report.location import ENV_VAR, resolve_library_path
+
+if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from gaitimpact.report.library import Library
 
 
 def _console() -> Console:
     """Rich console; 160 columns wide when the output is not a terminal (pipes, files, tests)."""
+    from rich.console import Console
+
     console = Console()
     return console if console.is_terminal else Console(width=160)
+
+
+def _table(*args: object, **kwargs: object) -> Table:
+    """A rich Table (imported on first use)."""
+    from rich.table import Table
+
+    return Table(*args, **kwargs)
 
 
 def _library_option(p: argparse.ArgumentParser) -> None:
@@ -58,6 +71,8 @@ def _parse_since(text: str | None) -> datetime | None:
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Library:
+    from gaitimpact.report.library import Library
+
     return Library.open(resolve_library_path(args.library), create=create)
 
 
@@ -236,7 +251,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         if args.json == "-":
             return 0
     console = _console()
-    t = Table(title="Sessions", title_justify="left")
+    t = _table(title="Sessions", title_justify="left")
     for col in (
         "id",
         "date (UTC)",
@@ -270,7 +285,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             _f(r.bone_stimulus_g, 1),
         )
     console.print(t)
-    w = Table(title="Weekly load", title_justify="left")
+    w = _table(title="Weekly load", title_justify="left")
     for col in ("week of", "placement", "sessions", "strikes", "cum. impact g", "bone stim. g"):
         w.add_column(col, justify="left" if col in ("week of", "placement") else "right")
     for r in weekly.itertuples():
@@ -300,6 +315,8 @@ def _f(x: object, nd: int) -> str:
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
+    import pandas as pd
+
     out = df.copy()
     for c in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
@@ -323,7 +340,7 @@ def cmd_shoe_list(args: argparse.Namespace) -> int:
     if not shoes:
         _console().print("no shoes yet: add one with `gaitimpact shoe add NAME --km START`")
         return 0
-    t = Table(title="Shoes", title_justify="left")
+    t = _table(title="Shoes", title_justify="left")
     for col in ("shoe", "km now", "start km", "sessions", "status"):
         t.add_column(col, justify="left" if col in ("shoe", "status") else "right")
     for s in shoes:
@@ -371,7 +388,7 @@ def cmd_shoes(args: argparse.Namespace) -> int:
             highlight=False,
         )
         return 0
-    t = Table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
+    t = _table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
     for col in ("shoe", "sessions", "km first", "km last", "% per 100 km", "95% CI", "hint"):
         t.add_column(col, justify="left" if col in ("shoe", "hint") else "right")
     for s in doc["shoes"]:
@@ -396,6 +413,8 @@ def cmd_shoes(args: argparse.Namespace) -> int:
 # ---- compare -----------------------------------------------------------------------------------------
 def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
     """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
+    import pandas as pd
+
     from gaitimpact.analysis.service import analyze_path
 
     frames = []
@@ -440,7 +459,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     unit = "m/s" if cov == "speed" else "steps/min"
     wear = doc.get("shoe_wear")
     at_km = f", {wear['common_shoe_km']:g} km on the shoe" if wear else ""
-    t = Table(
+    t = _table(
         title=f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
         f"(at {common:g} {unit}{at_km}); reference {doc['reference']}",
         title_justify="left",
