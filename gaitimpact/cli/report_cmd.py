@@ -97,6 +97,8 @@ def _check_outputs(args: argparse.Namespace, *outs: tuple[str, str | None], inpu
 
 def _wrote(path: str, to_stderr: bool = False) -> None:
     """Say which file was written (on stderr when standard output carries data)."""
+    from rich.console import Console
+
     Console(stderr=to_stderr).print(f"wrote {path}", highlight=False, markup=False)
 
 
