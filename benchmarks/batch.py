@@ -39,9 +39,9 @@ def make_library(root: Path, n_files: int, duration_s: float) -> float:
 
 def warm(path: str) -> None:
     """Analyse one file so that imports and caches are warm."""
-    from gaitimpact.summary import analyze_file
+    from gaitimpact.analysis.service import analyze_path
 
-    analyze_file(path)
+    analyze_path(path, chunked=False)
 
 
 def timed(label: str, **kwargs) -> tuple[float, list[dict]]:

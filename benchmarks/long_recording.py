@@ -4,7 +4,7 @@
     python benchmarks/long_recording.py --hours 1 --format parquet
 
 The file is generated piece by piece (10 min simulations appended to one CSV, never all in memory) in a
-temp folder, then analysed by `gaitimpact.core.chunked.analyze_file_chunked` in a fresh child process
+temp folder, then analysed by `gaitimpact.analysis.service.analyze_path(chunked=True)` in a fresh child process
 whose peak resident memory (ru_maxrss) is reported. Prints the figures; asserts nothing.
 """
 
@@ -23,9 +23,10 @@ PIECE_S = 600.0
 
 CHILD = r"""
 import json, sys, time
-from gaitimpact.core.chunked import analyze_file_chunked
+from gaitimpact.analysis.service import analyze_path
 t0 = time.perf_counter()
-rec, analysis, summary = analyze_file_chunked(sys.argv[1], chunk_s=float(sys.argv[2]))
+result = analyze_path(sys.argv[1], chunked=True, chunk_s=float(sys.argv[2]))
+analysis, summary = result.analysis, result.summary
 print(json.dumps({"elapsed_s": time.perf_counter() - t0, "n_samples": summary["n_samples"],
                   "duration_s": summary["duration_s"], "strikes": summary["strikes"], "steps": summary["steps"],
                   "running_s": summary["running_s"], "cadence_spm": summary["cadence_spm"],

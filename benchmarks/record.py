@@ -143,9 +143,9 @@ def main() -> int:
         f"  live cadence {live.get('cadence_spm')} spm, live median peak {live.get('peak_g_median')} g, "
         f"truth cadence {truth.get('cadence_spm'):.1f} spm"
     )
-    from gaitimpact.summary import analyze_file
+    from gaitimpact.analysis.service import analyze_path
 
-    _rec, _an, offline = analyze_file(csv)
+    offline = analyze_path(csv).summary
     if live.get("cadence_spm") is not None and offline.get("cadence_spm") is not None:
         print(
             f"  live vs offline analyze: cadence {live['cadence_spm'] - offline['cadence_spm']:+.2f} spm, "

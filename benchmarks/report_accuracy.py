@@ -16,11 +16,11 @@ import time
 import numpy as np
 import pandas as pd
 
+from gaitimpact.analysis.summary import steps_table
 from gaitimpact.core.pipeline import analyze_recording
 from gaitimpact.report.compare import compare
 from gaitimpact.report.shoes import shoe_trends
 from gaitimpact.sim import SimConfig, SimSegment, simulate, surface_factor, wear_factor
-from gaitimpact.summary import steps_table
 
 SPEED_PLAN = {"concrete": [2.6, 3.0, 3.4], "asphalt": [3.0, 3.4, 3.8], "grass": [3.4, 3.8, 4.2]}
 

@@ -14,8 +14,16 @@ import numpy as np
 PLACEMENTS = ("waist", "shoe", "shank")
 """Body placements the signal core understands (plus "auto" on input)."""
 
+ONE_FOOT_PLACEMENTS = ("shoe", "shank")
+"""Placements that feel one foot only: each detected strike stands for two steps (both feet)."""
+
 SURFACES = ("asphalt", "concrete", "track", "grass", "trail", "treadmill")
 """Running surfaces the reporter knows; other strings are kept but not ranked."""
+
+
+def steps_per_strike(placement: str) -> int:
+    """Steps (both feet) represented by one detected strike: 2 for a one-foot sensor, else 1."""
+    return 2 if placement in ONE_FOOT_PLACEMENTS else 1
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Block-by-block conversion of big recordings (canonical CSV <-> Parquet) in bounded memory.
 
-`gaitimpact convert` uses this for big streamable files (`gaitimpact.core.chunked.wants_chunked`); any
+`gaitimpact convert` uses this for big streamable files (`gaitimpact.analysis.service.wants_chunked`); any
 other file is converted in memory through `load_recording`. The output is the same as the in-memory
 path: time in s from the first sample, acceleration in g, gyro in deg/s, rows with missing/non-finite
 values or non-increasing time dropped, gaps (sidecar ones plus those found in the timestamps) and the
@@ -15,26 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitimpact.core.chunked import (
-    BLOCK_ROWS,
-    ChunkedStats,
-    clean_blocks,
-    iter_recording_blocks,
-    recording_metadata,
-)
 from gaitimpact.errors import InputError
+from gaitimpact.io.blocks import BLOCK_ROWS, DroppedRows, clean_blocks, iter_recording_blocks, recording_metadata
 from gaitimpact.io.parquet import (
     ACC_COLUMNS,
     FORMAT_KEY,
     FORMAT_VERSION,
-    GAP_FACTOR,
     GYRO_COLUMNS,
     ROW_GROUP_ROWS,
     SIDECAR_KEY,
-    estimate_fs_hz,
 )
-from gaitimpact.io.timing import merge_gaps
 from gaitimpact.recording import Gap
+from gaitimpact.timebase import estimate_rate_hz, find_gaps, merge_gaps
 
 
 def stream_convert(src: str | Path, dst: str | Path, *, rate_hz: float | None = None,
@@ -50,7 +42,7 @@ def stream_convert(src: str | Path, dst: str | Path, *, rate_hz: float | None = 
     src, dst = Path(src), Path(dst)
     to_parquet = dst.suffix.lower() == ".parquet"
     meta = recording_metadata(src, overrides)
-    stats = ChunkedStats()
+    dropped = DroppedRows()
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     n = 0
     last_t: float | None = None
@@ -59,13 +51,11 @@ def stream_convert(src: str | Path, dst: str | Path, *, rate_hz: float | None = 
     writer = None
     fh = None
     try:
-        for t, acc, gyro in clean_blocks(iter_recording_blocks(src, rate_hz=rate_hz, rows=rows), stats):
+        for t, acc, gyro in clean_blocks(iter_recording_blocks(src, rate_hz=rate_hz, rows=rows), dropped):
             if not fs:
-                fs = _rate(t)
-            tt = t if last_t is None else np.concatenate(([last_t], t))
-            dt = np.diff(tt)
-            found += [Gap(float(tt[i]), float(tt[i + 1]), "timestamps") for i in
-                      np.flatnonzero(dt > GAP_FACTOR / fs)] if fs else []
+                fs = estimate_rate_hz(t)
+            if fs:
+                found += find_gaps(t if last_t is None else np.concatenate(([last_t], t)), 1.0 / fs)
             last_t = float(t[-1])
             n += t.size
             if to_parquet:
@@ -107,7 +97,3 @@ def stream_convert(src: str | Path, dst: str | Path, *, rate_hz: float | None = 
         write_sidecar(dst, meta, gaps=gaps, fs_hz=fs)
     return n, float(last_t or 0.0), fs
 
-
-def _rate(t: np.ndarray) -> float:
-    """Nominal rate (Hz) from the median step of the first block, rounded like the CSV reader."""
-    return estimate_fs_hz(t[:200_001])

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gaitimpact.analysis.service import CHUNKED_MIN_BYTES
 from gaitimpact.batch.flatten import flatten_summary
-from gaitimpact.core.chunked import CHUNKED_MIN_BYTES, wants_chunked
 from gaitimpact.errors import GaitImpactError
 
 DEFAULT_ANALYZER = "gaitimpact.batch.worker:analyze_for_batch"
@@ -37,17 +37,10 @@ def analyze_for_batch(
     path: str, rate_hz: float | None, overrides: dict[str, Any], want_steps: bool, chunked_min_bytes: int
 ) -> tuple[dict[str, Any], Any]:
     """Analyse one recording: (analyze-JSON summary dict, per-strike DataFrame or None); big files in chunks."""
-    from gaitimpact.summary import steps_table
+    from gaitimpact.analysis.service import analyze_path
 
-    if wants_chunked(path, chunked_min_bytes):
-        from gaitimpact.core.chunked import analyze_file_chunked
-
-        rec, analysis, summary = analyze_file_chunked(path, rate_hz=rate_hz, overrides=overrides or None)
-    else:
-        from gaitimpact.summary import analyze_file
-
-        rec, analysis, summary = analyze_file(path, rate_hz=rate_hz, overrides=overrides or None)
-    return summary, (steps_table(rec, analysis) if want_steps else None)
+    result = analyze_path(path, rate_hz=rate_hz, overrides=overrides or None, chunked_min_bytes=chunked_min_bytes)
+    return result.summary, (result.steps_table() if want_steps else None)
 
 
 def _resolve(spec: str) -> Any:

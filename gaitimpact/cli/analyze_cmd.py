@@ -116,17 +116,15 @@ def _write(path: str, writer, what: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse args.file and write the requested outputs; returns the exit code."""
-    from gaitimpact.core.chunked import analyze_file_chunked, wants_chunked
-    from gaitimpact.summary import analyze_file, steps_table
+    from gaitimpact.analysis.service import analyze_path
 
     overrides = overrides_from_args(args)
     if args.chunked and args.plot:
         raise InputError("--plot needs every sample in memory: leave out --chunked", field="--chunked")
-    if (args.chunked or wants_chunked(args.file)) and not args.plot:
-        # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
-        rec, analysis, summary = analyze_file_chunked(args.file, rate_hz=args.rate, overrides=overrides)
-    else:
-        rec, analysis, summary = analyze_file(args.file, rate_hz=args.rate, overrides=overrides)
+    # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
+    result = analyze_path(args.file, chunked=False if args.plot else (True if args.chunked else "auto"),
+                          rate_hz=args.rate, overrides=overrides)
+    rec, analysis, summary = result.recording, result.analysis, result.summary
     if args.json == "-" and args.steps_csv == "-":
         raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
     to_stdout = "-" in (args.json, args.steps_csv)
@@ -136,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         text = json.dumps(summary, indent=2) + "\n"
         _write(args.json, lambda p: p.write(text) if p is sys.stdout else p.write_text(text), "JSON")
     if args.steps_csv:
-        _write(args.steps_csv, lambda p: steps_table(rec, analysis).to_csv(p, index=False), "steps CSV")
+        _write(args.steps_csv, lambda p: result.steps_table().to_csv(p, index=False), "steps CSV")
     if args.plot:
         if args.plot == "-":
             raise InputError("--plot needs a file name (a PNG)", field="--plot")

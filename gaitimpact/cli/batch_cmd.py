@@ -115,9 +115,10 @@ def run_convert_cmd(args: argparse.Namespace) -> int:
         raise InputError("already exists (use --force to overwrite)", path=str(dst))
     if dst.resolve() == src.resolve():
         raise InputError("output is the input file", path=str(dst))
-    from gaitimpact.core.chunked import is_canonical_csv, wants_chunked
+    from gaitimpact.analysis.service import wants_chunked
+    from gaitimpact.io.blocks import is_streamable
 
-    streamable = src.suffix.lower() == ".parquet" or (src.is_file() and is_canonical_csv(src))
+    streamable = is_streamable(src)
     if streamable and (args.stream or wants_chunked(src)):
         from gaitimpact.batch.convert import stream_convert
 

@@ -129,9 +129,9 @@ def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
     for warning in result.warnings:
         console.print(f"  warning: {warning}")
     try:
-        from gaitimpact.summary import analyze_file
+        from gaitimpact.analysis.service import analyze_path
 
-        _rec, _an, summary = analyze_file(out)
+        summary = analyze_path(out).summary
     except GaitImpactError as exc:
         console.print(f"analysis: {exc}")
         return

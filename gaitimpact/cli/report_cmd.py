@@ -371,12 +371,12 @@ def cmd_shoes(args: argparse.Namespace) -> int:
 # ---- compare -----------------------------------------------------------------------------------------
 def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
     """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
-    from gaitimpact.summary import analyze_file, steps_table
+    from gaitimpact.analysis.service import analyze_path
 
     frames = []
     for i, name in enumerate(files):
-        rec, analysis, _ = analyze_file(name, rate_hz=rate_hz)
-        t = steps_table(rec, analysis)
+        result = analyze_path(name, rate_hz=rate_hz)
+        rec, analysis, t = result.recording, result.analysis, result.steps_table()
         t["session"] = i + 1
         t["source"] = Path(name).name
         t["placement"] = analysis.placement

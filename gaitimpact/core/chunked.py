@@ -1,4 +1,7 @@
-"""Long recordings in bounded memory: read in blocks, analyse in overlapping windows, stitch the results.
+"""Long recordings in bounded memory: analyse a stream of sample blocks in overlapping windows, stitch.
+
+Pure (numpy in, numpy out, no I/O): the blocks come from `gaitimpact.io.blocks` and the file-level
+orchestration (metadata, warnings, summary) is `gaitimpact.analysis.service`.
 
 The recording is cut into core intervals of `chunk_s` seconds (times from the first sample). Each
 core interval is analysed by the ordinary signal core (`gaitimpact.core.pipeline.analyze_signal`) on a
@@ -12,24 +15,23 @@ Memory holds one window (chunk_s + 2 * overlap_s of samples) plus the per-strike
 at 1000 Hz with the default 600 s chunks keeps about 0.7 M samples in memory at a time.
 
 Placement "auto" is decided on the first window that contains running and then kept for the rest
-(reported as placement_source "auto"). Readers: the canonical CSV (`time_s,ax_g,ay_g,az_g[,gyro]`,
-streamed with pandas) and Parquet (streamed by row group); any other CSV dialect is read whole with
-`load_recording` (convert it once with `gaitimpact convert` to stream it).
+(reported as placement_source "auto").
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gaitimpact.core import bouts as bouts_mod
 from gaitimpact.core.result import Analysis, Bout, Strikes
 from gaitimpact.errors import InputError
-from gaitimpact.recording import Gap, Metadata, Recording
+from gaitimpact.recording import Gap, steps_per_strike
+from gaitimpact.timebase import estimate_rate_hz, gap_steps, merge_intervals, timing_notes
 
 DEFAULT_CHUNK_S = 600.0
 """Core interval per analysis window, s."""
@@ -37,141 +39,38 @@ DEFAULT_CHUNK_S = 600.0
 DEFAULT_OVERLAP_S = 30.0
 """Extra signal on each side of a core interval, s (longer than any filter transient or bout window)."""
 
-BLOCK_ROWS = 250_000
-"""Rows read from the file at a time."""
-
-CHUNKED_MIN_BYTES = 256 * 1024 * 1024
-"""Files at least this big are worth analysing in chunks (about 2 h at 1000 Hz as canonical CSV)."""
-
-GAP_FACTOR = 2.5
-"""A timestamp step longer than GAP_FACTOR / fs_hz is a gap (same rule as `gaitimpact.core.filters`)."""
-
 MIN_WINDOW_SAMPLES = 32
 """Windows with fewer samples are not analysed (the core needs at least this many; no strike fits)."""
 
-CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
-CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
-
 Block = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+"""(time_s (n,), acc_g (n, 3), gyro_dps (n, 3) or None): time from the first sample, strictly increasing."""
 
 
 @dataclass
 class ChunkedStats:
-    """What the streaming pass saw: samples, duration (s), rate (Hz), gaps, dropped rows, windows analysed."""
+    """What the streaming pass saw: samples, duration (s), rate (Hz), gaps, windows analysed, step sums (s)."""
 
     n_samples: int = 0
     duration_s: float = 0.0
     fs_hz: float = 0.0
     gaps: list[Gap] = field(default_factory=list)
-    dropped_nonfinite: int = 0
-    dropped_backwards: int = 0
     windows: int = 0
     regular_steps: int = 0
     regular_sum_s: float = 0.0
     regular_sumsq_s2: float = 0.0
     core_gap_threshold_s: float = 0.0
     core_gaps: list[tuple[float, float]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
-
-# ----------------------------------------------------------------------------------------------- readers
-
-
-def _csv_header(path: Path) -> list[str] | None:
-    """The first line of a CSV split on commas (BOM and quotes stripped), or None if unreadable."""
-    try:
-        with open(path, encoding="utf-8-sig", errors="strict") as fh:
-            line = fh.readline()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return [c.strip().strip('"').strip() for c in line.strip().split(",")]
-
-
-def is_canonical_csv(path: str | Path) -> bool:
-    """True when the file is a CSV whose header starts with the canonical `time_s,ax_g,ay_g,az_g`."""
-    header = _csv_header(Path(path))
-    return header is not None and tuple(header[:4]) == CANONICAL
-
-
-def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows."""
-    import pandas as pd
-
-    path = Path(path)
-    header = _csv_header(path) or []
-    with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
-    cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
-    try:
-        reader = pd.read_csv(path, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
-                             encoding="utf-8-sig", low_memory=True)
-        for frame in reader:
-            for col in cols:
-                if frame[col].dtype.kind not in "fiu":
-                    frame[col] = pd.to_numeric(frame[col], errors="coerce")
-            values = frame[cols].to_numpy(dtype=np.float64)
-            yield values[:, 0], values[:, 1:4], (values[:, 4:7] if with_gyro else None)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"cannot read CSV ({' '.join(str(exc).split())[:120]})", path=str(path)) from None
-
-
-def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
-                          rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    """Blocks of samples from a canonical CSV or a Parquet file (times as stored in the file)."""
-    path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        from gaitimpact.io.parquet import iter_parquet_blocks
-
-        yield from iter_parquet_blocks(path, rows=rows, rate_hz=rate_hz)
-    else:
-        yield from iter_canonical_csv(path, rows=rows)
-
-
-def wants_chunked(path: str | Path, min_bytes: int = CHUNKED_MIN_BYTES) -> bool:
-    """True when a file is big (>= min_bytes) and streamable (Parquet or canonical CSV): analyse it in chunks."""
-    p = Path(path)
-    try:
-        big = p.stat().st_size >= min_bytes
-    except OSError:
-        return False
-    return big and (p.suffix.lower() == ".parquet" or is_canonical_csv(p))
-
-
-def recording_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
-    """Metadata for a file analysed in chunks: sidecar (or Parquet-embedded) plus CLI overrides."""
-    from gaitimpact.io.parquet import apply_overrides, parquet_metadata
-    from gaitimpact.io.sidecar import read_sidecar, sidecar_path
-
-    path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        return parquet_metadata(path, overrides)
-    side = sidecar_path(path)
-    meta = read_sidecar(side) if side.is_file() else Metadata()
-    return apply_overrides(meta, overrides)
+    def timing_warnings(self) -> list[str]:
+        """The readers' notes on gaps and jitter, from the streamed step statistics."""
+        lengths = [g.duration_s for g in self.gaps]
+        n = self.regular_steps
+        mean = self.regular_sum_s / n if n else 0.0
+        std = math.sqrt(max(0.0, self.regular_sumsq_s2 / n - mean * mean)) if n > 2 else 0.0
+        return timing_notes(len(lengths), max(lengths, default=0.0), sum(lengths), mean, std)
 
 
 # ------------------------------------------------------------------------------------------- windowing
-
-
-def clean_blocks(blocks: Iterable[Block], stats: ChunkedStats) -> Iterator[Block]:
-    """Drop rows with non-finite time/acceleration or non-increasing time, shift time to start at 0 (s).
-
-    Yields (time_s, acc_g, gyro_dps or None) blocks; counts what was dropped in `stats`.
-    """
-    from gaitimpact.io.parquet import valid_rows
-
-    t0: float | None = None
-    last = -math.inf
-    for t_raw, acc, gyro in blocks:
-        keep, n_nonfinite, n_back = valid_rows(t_raw, acc, last_time_s=last)
-        stats.dropped_nonfinite += n_nonfinite
-        stats.dropped_backwards += n_back
-        if keep.size == 0:
-            continue
-        t = t_raw[keep]
-        if t0 is None:
-            t0 = float(t[0])
-        last = float(t[-1])
-        yield t - t0, acc[keep], (None if gyro is None else gyro[keep])
 
 
 def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedStats) -> None:
@@ -183,7 +82,7 @@ def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedS
     dt = np.diff(tt)
     if not stats.core_gap_threshold_s:
         stats.core_gap_threshold_s = _core_gap_threshold_s(dt, fs_hz)
-    long = dt > GAP_FACTOR / fs_hz
+    long = gap_steps(dt, 1.0 / fs_hz)
     stats.gaps.extend(Gap(float(tt[i]), float(tt[i + 1]), "timestamps") for i in np.flatnonzero(long))
     stats.core_gaps.extend((float(tt[i]), float(tt[i + 1]))
                            for i in np.flatnonzero(dt > stats.core_gap_threshold_s))
@@ -198,17 +97,6 @@ def _core_gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
     from gaitimpact.core import filters
 
     return float(filters.gap_threshold_s(dt, fs_hz))
-
-
-def _merge_intervals(pairs: list[tuple[float, float]]) -> np.ndarray:
-    """Sorted (K, 2) intervals with overlapping ones merged (a declared gap is usually also detected)."""
-    out: list[list[float]] = []
-    for a, b in sorted(pairs):
-        if out and a <= out[-1][1] + 1e-9:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
 
 
 def _select_strikes(strikes: Strikes, keep: np.ndarray) -> dict[str, np.ndarray]:
@@ -227,7 +115,8 @@ def analyze_blocks(
     chunk_s: float = DEFAULT_CHUNK_S,
     overlap_s: float = DEFAULT_OVERLAP_S,
 ) -> tuple[Analysis, ChunkedStats]:
-    """Analyse a stream of sample blocks (time s, acc g) in overlapping windows; returns the stitched Analysis."""
+    """Analyse a stream of clean sample blocks (time s from 0, strictly increasing; acc g) in overlapping
+    windows; returns the stitched Analysis and what the pass saw."""
     from gaitimpact.core.pipeline import analyze_signal
 
     if chunk_s <= 0 or overlap_s < 0:
@@ -289,13 +178,15 @@ def analyze_blocks(
         nxt = int(np.searchsorted(t, core_end, side="left"))
         return float(t[nxt]) if nxt < t.size else None
 
-    for t, a, _gyro in clean_blocks(blocks, stats):
+    for t, a, _gyro in blocks:
+        if t.size == 0:
+            continue
         if not fs:
-            fs = _rate_from(t)
+            fs = estimate_rate_hz(t)
             if not fs:
                 raise InputError("cannot tell the sampling rate from the time column", field="time_s")
         if block == 1:
-            block = activity_block_samples(fs)
+            block = bouts_mod.block_samples(fs)[0]
         _steps_of(t, fs, prev_t, stats)
         prev_t = float(t[-1])
         stats.n_samples += int(t.size)
@@ -316,32 +207,9 @@ def analyze_blocks(
     return _stitch(kept, bouts, stats, window_first, chosen, source, warnings, declared), stats
 
 
-def activity_block_samples(fs_hz: float) -> int:
-    """Samples per activity block of the core (`gaitimpact.core.bouts.block_stats`): windows start on it."""
-    from gaitimpact.core.bouts import BLOCK_S
-
-    block = max(4, int(round(BLOCK_S * fs_hz)))
-    step = max(1, int(round(fs_hz / 100.0)))
-    return max(step, block // step * step)
-
-
 def _window_only(warning: str) -> bool:
     """Warnings about one window only (gap counts, no running in this window): replaced by whole-file ones."""
     return " gap(s) in the samples" in warning or warning.startswith("no running found")
-
-
-def _rate_from(t: np.ndarray) -> float:
-    """Nominal rate (Hz) from the mean regular time step of the first block, rounded like the CSV reader."""
-    from gaitimpact.io.timing import nice_rate_hz
-
-    if t.size < 3:
-        return 0.0
-    dt = np.diff(t[:200_001])
-    med = float(np.median(dt))
-    if not med > 0:
-        return 0.0
-    step = float(dt[dt <= GAP_FACTOR * med].mean())
-    return nice_rate_hz(1.0 / step)
 
 
 def _retrim(bouts: list[Bout], cols: dict[str, np.ndarray]) -> tuple[list[Bout], dict[str, np.ndarray]]:
@@ -391,8 +259,8 @@ def _stitch(
     strikes = Strikes(**cols)
     if placement == "auto" and first is not None:
         placement = first.placement
-    per = 2 if placement in ("shoe", "shank") else 1
-    gap_iv = _merge_intervals([*stats.core_gaps, *((g.start_s, g.end_s) for g in declared)])
+    per = steps_per_strike(placement)
+    gap_iv = merge_intervals([*stats.core_gaps, *((g.start_s, g.end_s) for g in declared)])
     cadence = cadence_spm(strikes.time_s, per, strikes.bout, gap_iv) if len(strikes) >= 2 else float("nan")
     running_s = float(sum(b.duration_s for b in bouts))
     if gap_iv.shape[0]:
@@ -415,81 +283,3 @@ def _stitch(
         warnings=list(warnings),
         params=params,
     )
-
-
-# ------------------------------------------------------------------------------------------ file level
-
-
-def analyze_file_chunked(
-    path: str | Path,
-    *,
-    chunk_s: float = DEFAULT_CHUNK_S,
-    overlap_s: float = DEFAULT_OVERLAP_S,
-    rate_hz: float | None = None,
-    overrides: dict | None = None,
-    rows: int = BLOCK_ROWS,
-) -> tuple[Recording, Analysis, dict]:
-    """Analyse a (long) recording in chunks of chunk_s seconds with overlap_s s overlap; bounded memory.
-
-    Returns (recording, analysis, summary) like `gaitimpact.summary.analyze_file`, except that the
-    recording is a skeleton WITHOUT the samples (time_s = [0, duration_s], acc_g zeros): it carries the
-    metadata, gaps, rate and warnings; `summary["n_samples"]` is the true sample count.
-    Canonical CSV and Parquet are streamed; another CSV dialect is loaded whole (memory not bounded).
-    """
-    from gaitimpact.io.timing import merge_gaps
-    from gaitimpact.summary import MIN_DURATION_S, summarize
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=str(path))
-    if path.suffix.lower() != ".parquet" and not is_canonical_csv(path):
-        from gaitimpact.io.load import load_recording
-
-        rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
-        blocks: Iterable[Block] = [(rec.time_s, rec.acc_g, None)]
-        meta, fs_hint, stored_gaps = rec.meta, rec.fs_hz, list(rec.gaps)
-        base_warnings = list(rec.warnings) + [
-            "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)"]
-        del rec
-    else:
-        meta = recording_metadata(path, overrides)
-        fs_hint = rate_hz
-        stored_gaps = list(meta.extra.get("gaps", []))
-        blocks = iter_recording_blocks(path, rate_hz=rate_hz, rows=rows)
-        base_warnings = []
-    try:
-        analysis, stats = analyze_blocks(
-            blocks, fs_hz=fs_hint, placement=meta.placement or "auto", range_g=meta.range_g,
-            declared_gaps=stored_gaps, chunk_s=chunk_s, overlap_s=overlap_s)
-    except InputError as exc:
-        if exc.path is None:
-            raise InputError(str(exc), path=str(path)) from None
-        raise
-    warnings = base_warnings + _timing_warnings(stats)
-    if stats.dropped_nonfinite:
-        warnings.append(f"dropped {stats.dropped_nonfinite} rows with missing or non-finite values")
-    if stats.dropped_backwards:
-        warnings.append(f"dropped {stats.dropped_backwards} rows whose time did not increase")
-    gaps = merge_gaps(stats.gaps, stored_gaps)
-    rec = Recording(time_s=np.array([0.0, stats.duration_s]), acc_g=np.zeros((2, 3)), fs_hz=stats.fs_hz,
-                    gaps=gaps, meta=meta, source=str(path), warnings=warnings)
-    if stats.duration_s < MIN_DURATION_S:
-        raise InputError(f"too short: {stats.duration_s:.1f} s of samples, need at least "
-                         f"{MIN_DURATION_S:.0f} s", path=str(path))
-    if not analysis.bouts:
-        raise InputError("no running found (no bout with a running step pattern); is this a running "
-                         "recording?", path=str(path))
-    summary = summarize(rec, analysis)
-    summary["n_samples"] = stats.n_samples
-    return rec, analysis, summary
-
-
-def _timing_warnings(stats: ChunkedStats) -> list[str]:
-    """The CSV reader's notes on gaps and jitter, from the streamed step statistics."""
-    from gaitimpact.io.timing import timing_notes
-
-    lengths = [g.duration_s for g in stats.gaps]
-    n = stats.regular_steps
-    mean = stats.regular_sum_s / n if n else 0.0
-    std = math.sqrt(max(0.0, stats.regular_sumsq_s2 / n - mean * mean)) if n > 2 else 0.0
-    return timing_notes(len(lengths), max(lengths, default=0.0), sum(lengths), mean, std)

@@ -29,7 +29,7 @@ from gaitimpact.core.placement import decide_placement
 from gaitimpact.core.result import Analysis, Bout, Strikes
 from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, detect_waist
 from gaitimpact.errors import InputError
-from gaitimpact.recording import PLACEMENTS, Recording
+from gaitimpact.recording import PLACEMENTS, Recording, steps_per_strike
 
 BOUT_MARGIN_S = 1.5
 """Strikes are searched this far (s) beyond each running bout's block edges."""
@@ -142,7 +142,7 @@ def analyze_signal(
     if fig.clipped.any():
         warnings.append(f"{int(fig.clipped.sum())} of {len(strikes)} strikes reached the sensor range "
                         f"(+-{range_g:g} g): their peak_g is a lower bound")
-    per_strike = 1 if placement == "waist" else 2
+    per_strike = steps_per_strike(placement)
     cad = cadence_spm(ic, per_strike, bout_idx, gap_iv)
     per_bout = cadence_per_bout_spm(ic, bout_idx, len(bouts), per_strike, gap_iv)
     running_s = float(sum(b.duration_s for b in bouts))

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gaitimpact.core.cadence import cadence_spm
-
-STEPS_PER_STRIKE = {"waist": 1, "shoe": 2, "shank": 2}
-"""Steps (both feet) per detected strike by placement: a foot sensor sees every other step."""
+from gaitimpact.recording import steps_per_strike
 
 
 @dataclass
@@ -151,7 +149,7 @@ class StreamingAnalyzer:
     # ---------------------------------------------------------------- output
     def steps_per_strike(self) -> int:
         """Steps per detected strike for the current placement (2 for a foot sensor)."""
-        return STEPS_PER_STRIKE.get(self.placement, 1)
+        return steps_per_strike(self.placement)
 
     def cadence_spm(self, since_s: float | None = None) -> float:
         """Cadence in steps/min from committed strikes (all, or those after `since_s`); NaN if too few."""

@@ -7,7 +7,8 @@ Run by hand (starts its own dbus-daemon and prints the environment to use)::
         --opt devices=gaitimpact,polar --opt fs_hz=1000 --opt placement=shoe
     # then: gaitimpact scan ; gaitimpact record --out run.csv --duration 20
 
-Options (--opt key=value): devices (comma list of gaitimpact, polar, other), fs_hz, polar_fs_hz, placement,
+Options (--opt key=value): devices (comma list of gaitimpact, polar, other), fs_hz, polar_fs_hz,
+polar_model (h10: raw frames, default; verity: Verity Sense, 52 Hz delta-compressed frames), placement,
 speed_mps, duration_s (signal length; it loops), seed, drift_ppm (device crystal error), seq_start,
 clock_start_s (device clock at power-on, s), log_dir (per-device send log + signal for tests), battery.
 
@@ -41,6 +42,8 @@ from gaitimpact.devtools.fake_bluez import (
     FakeService,
 )
 
+POLAR_MODELS = {"h10": "H10", "verity": "Verity Sense"}
+"""polar_model option -> simulated Polar model (answers byte for byte like that sensor)."""
 ADDRESSES = {"gaitimpact": "C0:FF:EE:00:10:01", "polar": "A0:9E:1A:00:00:01", "other": "C0:FF:EE:00:99:01"}
 NAMES = {"gaitimpact": "GI-Sensor", "polar": "Polar H10 1A2B3C4D", "other": "HR-Strap"}
 HEART_RATE_SERVICE_UUID = "0000180d-0000-1000-8000-00805f9b34fb"
@@ -74,6 +77,7 @@ class SimSensor:
     def __init__(
         self,
         fake: FakeBluez,
+        name: str,
         kind: str,
         server: Any,
         signal_g: np.ndarray,
@@ -127,11 +131,11 @@ class SimSensor:
         advertised = [server.gatt()[0][0]] if kind == "gaitimpact" else [HEART_RATE_SERVICE_UUID]
         self.device = FakeDevice(
             address=ADDRESSES[kind],
-            name=NAMES[kind],
+            name=name,
             rssi=-50 if kind == "gaitimpact" else -65,
             services=chars,
             advertised_uuids=advertised,
-            on_disconnect=lambda _d: self._stop(),
+            on_disconnect=lambda _d: self._link_lost(),
             corrupt=self._corrupt,
             commands={"sent": self._sent_cmd},
             mtu=247 if kind == "gaitimpact" else 232,
@@ -167,6 +171,13 @@ class SimSensor:
             self._task = asyncio.ensure_future(self._stream())
         if reply.stop:
             self._stop()
+
+    def _link_lost(self) -> None:
+        """The link dropped: the sensor stops streaming (a Polar sensor ends its measurement)."""
+        link_lost = getattr(self.server, "link_lost", None)
+        if link_lost is not None:
+            link_lost()
+        self._stop()
 
     def _stop(self) -> None:
         task, self._task = self._task, None
@@ -241,11 +252,9 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
             clock_start = float(options.get("clock_start_s", "12.5"))
             range_g = 16.0
         elif kind == "polar":
-            fs = float(options.get("polar_fs_hz", "200"))
-            rates = tuple(r for r in (25, 50, 100, 200) if r <= fs) or (int(fs),)
-            server = polar_pmd.SimServer(
-                rates_hz=rates, compressed=options.get("polar_compressed", "1") == "1"
-            )
+            model = POLAR_MODELS[options.get("polar_model", "h10")]
+            server = polar_pmd.SimServer(model=model)
+            fs = float(options.get("polar_fs_hz", str(server.rates_hz[-1])))
             clock_start = 0.0
             range_g = 8.0
         else:
@@ -268,8 +277,10 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
                     }
                 )
             )
+        name = NAMES[kind] if kind != "polar" or server.model == "H10" else "Polar Sense 1A2B3C4D"
         sensor = SimSensor(
             fake,
+            name,
             kind,
             server,
             signal_g,

@@ -33,8 +33,8 @@ from gaitimpact.io.dialects import (
     find_app_dialect,
     parse_column,
 )
-from gaitimpact.io.timing import nice_rate_hz, timing_notes
 from gaitimpact.recording import Gap, Metadata, Recording
+from gaitimpact.timebase import nice_rate_hz, timing_notes
 
 HEAD_BYTES = 256 * 1024
 GAP_FACTOR = 2.5

@@ -13,8 +13,8 @@ from typing import Any
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
-from gaitimpact.io.timing import merge_gaps
 from gaitimpact.recording import PLACEMENTS, SURFACES, Metadata, Recording
+from gaitimpact.timebase import merge_gaps
 
 READING_DOC = """\
 ### Recordings gaitimpact reads

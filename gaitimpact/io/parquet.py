@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from gaitimpact.errors import InputError
-from gaitimpact.io.timing import merge_gaps, nice_rate_hz, timing_notes
 from gaitimpact.recording import Gap, Metadata, Recording
+from gaitimpact.timebase import estimate_rate_hz, gap_steps, median_step_s, merge_gaps, timing_notes
 
 ACC_COLUMNS = ("ax_g", "ay_g", "az_g")
 GYRO_COLUMNS = ("gx_dps", "gy_dps", "gz_dps")
@@ -29,10 +29,6 @@ FORMAT_KEY = b"gaitimpact.format"
 FORMAT_VERSION = b"1"
 ROW_GROUP_ROWS = 1_000_000
 """Rows per Parquet row group: the unit chunked readers fetch at a time."""
-
-GAP_FACTOR = 2.5
-"""A time step longer than this many median sample periods is a gap (files without stored gaps; same rule
-as the CSV reader)."""
 
 
 def _pq() -> Any:
@@ -115,6 +111,7 @@ def _no_constant(name: str) -> Any:
 
 def parquet_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
     """Metadata of a Parquet recording: embedded sidecar, then a `run.json` next to it, then overrides."""
+    from gaitimpact.io.load import apply_overrides
     from gaitimpact.io.sidecar import metadata_from_dict, sidecar_path
 
     data = embedded_sidecar(path)
@@ -126,32 +123,6 @@ def parquet_metadata(path: str | Path, overrides: dict | None = None) -> Metadat
         data = {**data, **json.loads(side.read_text(encoding="utf-8-sig"))}
     meta = metadata_from_dict(data, str(path))
     return apply_overrides(meta, overrides)
-
-
-def apply_overrides(meta: Metadata, overrides: dict | None) -> Metadata:
-    """Apply CLI overrides (placement, surface, speed_mps, shoe, shoe_km) on top of metadata."""
-    if not overrides:
-        return meta
-    try:
-        from gaitimpact.io.load import apply_overrides as read_apply
-    except ImportError:
-        read_apply = None
-    if read_apply is not None:
-        result = read_apply(meta, overrides)
-        return meta if result is None else result
-    from gaitimpact.io.sidecar import whole_run_segment
-
-    if overrides.get("placement") is not None:
-        meta.placement = str(overrides["placement"])
-    if overrides.get("speed_mps") is not None:
-        meta.speed_mps = float(overrides["speed_mps"])
-    if overrides.get("surface") is not None:
-        meta.segments = [whole_run_segment(str(overrides["surface"]).lower(), meta.speed_mps)]
-    if overrides.get("shoe") is not None:
-        meta.shoe = str(overrides["shoe"])
-    if overrides.get("shoe_km") is not None:
-        meta.shoe_km = float(overrides["shoe_km"])
-    return meta
 
 
 def _column_names(pf: Any, path: str | Path, rate_hz: float | None, meta_fs_hz: float | None) -> list[str]:
@@ -234,29 +205,6 @@ def clean_samples(
     return (time_s[keep], acc_g[keep], None if gyro_dps is None else gyro_dps[keep], n_nonfinite, n_backwards)
 
 
-def detect_gaps(time_s: np.ndarray, fs_hz: float) -> list[Gap]:
-    """Gaps where consecutive samples are more than GAP_FACTOR periods (1 / fs_hz) apart; times in s."""
-    if time_s.size < 2 or fs_hz <= 0:
-        return []
-    dt = np.diff(time_s)
-    idx = np.flatnonzero(dt > GAP_FACTOR / fs_hz)
-    return [Gap(float(time_s[i]), float(time_s[i + 1]), "timestamps") for i in idx]
-
-
-
-
-def estimate_fs_hz(time_s: np.ndarray) -> float:
-    """Nominal rate in Hz from the median time step, rounded by `nice_rate_hz` (0 when it cannot be told)."""
-    if time_s.size < 2:
-        return 0.0
-    step = float(np.median(np.diff(time_s)))
-    return nice_rate_hz(1.0 / step) if step > 0 and np.isfinite(step) else 0.0
-
-
-
-
-
-
 def read_parquet(
     path: str | Path, *, rate_hz: float | None = None, overrides: dict | None = None
 ) -> Recording:
@@ -282,11 +230,11 @@ def read_parquet(
         raise _bad(path, f"too few valid samples ({t.size})")
     t = t - t[0]
     dt = np.diff(t)
-    dt_med = float(np.median(dt))
-    fs = float(rate_hz) if rate_hz else nice_rate_hz(1.0 / dt_med)
+    dt_med = median_step_s(dt)
+    fs = float(rate_hz) if rate_hz else estimate_rate_hz(t)
     if not (np.isfinite(fs) and fs > 0):
         raise _bad(path, f"cannot tell the sampling rate: median time step {dt_med:.4g} s", field=TIME_COLUMN)
-    long = dt > GAP_FACTOR * dt_med
+    long = gap_steps(dt, dt_med)
     detected = [Gap(float(t[i]), float(t[i + 1]), "timestamps") for i in np.flatnonzero(long)]
     regular = dt[~long]
     warnings += timing_notes(len(detected), float(dt[long].max()) if detected else 0.0, float(dt[long].sum()),

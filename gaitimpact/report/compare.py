@@ -25,9 +25,8 @@ import numpy as np
 import pandas as pd
 
 from gaitimpact.errors import InputError
-from gaitimpact.recording import SURFACES
+from gaitimpact.recording import SURFACES, steps_per_strike
 from gaitimpact.report import stats
-from gaitimpact.summary import steps_per_strike
 
 MIN_STRIKES = 30
 """Fewest usable strikes a group needs to be compared."""

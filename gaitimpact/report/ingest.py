@@ -43,7 +43,7 @@ def ingest_file(
     A shoe named by `overrides["shoe"]` must exist in the library (InputError otherwise); a shoe named
     only by the sidecar is added to the library with the sidecar's km as its start km.
     """
-    from gaitimpact.summary import analyze_file, steps_table
+    from gaitimpact.analysis.service import analyze_path
 
     path = Path(path)
     overrides = dict(overrides or {})
@@ -56,8 +56,8 @@ def ingest_file(
     if known is not None:
         note = f"already in the library as session {known.session_id} (same content), skipped"
         return IngestResult(known, notes=[note])
-    rec, analysis, summary = analyze_file(path, rate_hz=rate_hz, overrides=overrides)
-    table = steps_table(rec, analysis)
+    result = analyze_path(path, rate_hz=rate_hz, overrides=overrides)
+    rec, summary, table = result.recording, result.summary, result.steps_table()
     notes: list[str] = []
     shoe = rec.meta.shoe
     if shoe and shoe not in {s.name for s in lib.shoes()}:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from gaitimpact.core.definitions import IMPACT_WINDOW_S  # noqa: E402
-from gaitimpact.core.result import Analysis  # noqa: E402
-from gaitimpact.recording import Recording  # noqa: E402
-from gaitimpact.summary import resolved_segments, steps_per_strike  # noqa: E402
+from gaitimpact.analysis.summary import resolved_segments
+from gaitimpact.core.definitions import IMPACT_WINDOW_S
+from gaitimpact.core.result import Analysis
+from gaitimpact.recording import Recording, steps_per_strike
 
 SURFACE_COLOURS = {
     "asphalt": "#555555",
@@ -39,7 +36,9 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     """Write a PNG: peak impact (g) per strike over time, cadence (steps/min), and a raw-signal zoom."""
     s = analysis.strikes
     out = Path(out)
-    fig, axes = plt.subplots(3, 1, figsize=(11, 9), constrained_layout=True)
+    fig = Figure(figsize=(11, 9), constrained_layout=True)
+    FigureCanvasAgg(fig)  # an Agg canvas of its own: no pyplot state, no display, the global backend untouched
+    axes = fig.subplots(3, 1)
     name = Path(rec.source).name or "recording"
     fig.suptitle(f"{name} — {analysis.placement} sensor, {len(s)} strikes, {analysis.cadence_spm:.0f} steps/min")
 
@@ -107,5 +106,4 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     ax.grid(alpha=0.3)
 
     fig.savefig(out, dpi=110)
-    plt.close(fig)
     return out

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gaitimpact.summary import steps_per_strike
+from gaitimpact.recording import steps_per_strike
 
 SPEED_SLOPE_LIT_PER_MPS = float(np.log(1.38))
 """Fallback speed slope of ln(peak) in 1/(m/s): resultant peak tibial acceleration rose on average

@@ -15,15 +15,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gaitimpact.analysis.service import analyze_path
+from gaitimpact.analysis.summary import steps_table
 from gaitimpact.batch.flatten import flatten_summary, rows_equal
 from gaitimpact.batch.runner import read_results, run_batch
 from gaitimpact.batch.state import journal_path
 from gaitimpact.cli.main import main
 from gaitimpact.sim import SimConfig, SimSegment, simulate, write_simulation
-from gaitimpact.summary import analyze_file, steps_table
 
 CASES = [("waist", 100.0, "asphalt", 0), ("shoe", 200.0, "grass", 1), ("shank", 500.0, "track", 2),
          ("waist", 200.0, "trail", 3), ("shoe", 500.0, "concrete", 4)]
+
+
+def analyze_file(path):
+    """In-memory analysis of a file: (recording, analysis, summary)."""
+    r = analyze_path(path, chunked=False)
+    return r.recording, r.analysis, r.summary
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gaitimpact.analysis.service import analyze_path
 from gaitimpact.core.chunked import analyze_blocks
 from gaitimpact.core.pipeline import analyze_signal
 from gaitimpact.errors import InputError
+from gaitimpact.io.blocks import DroppedRows, clean_blocks
 from gaitimpact.sim import SimConfig, SimSegment, simulate
 
 SEGMENTS = [SimSegment(15, "stand"), SimSegment(70, "run", 3.2, "asphalt"), SimSegment(20, "walk"),
             SimSegment(60, "run", 4.0, "grass")]
+
+
+def analyze_file(path, **kw):
+    """In-memory analysis of a file: (recording, analysis, summary)."""
+    r = analyze_path(path, chunked=False, **kw)
+    return r.recording, r.analysis, r.summary
+
+
+def analyze_file_chunked(path, **kw):
+    """Chunked (streamed) analysis of a file: (skeleton recording, analysis, summary)."""
+    r = analyze_path(path, chunked=True, **kw)
+    return r.recording, r.analysis, r.summary
 
 
 def _blocks(rec, rows):
@@ -70,9 +84,10 @@ def test_rows_that_are_nan_or_go_back_in_time_are_dropped_and_counted():
     t, a = rec.time_s.copy(), rec.acc_g.copy()
     a[100] = np.nan
     t[200] = t[150]
-    _, stats = analyze_blocks([(t[:3000], a[:3000], None), (t[3000:], a[3000:], None)], placement="waist",
-                              chunk_s=30.0, overlap_s=5.0)
-    assert (stats.dropped_nonfinite, stats.dropped_backwards) == (1, 1)
+    dropped = DroppedRows()
+    blocks = clean_blocks([(t[:3000], a[:3000], None), (t[3000:], a[3000:], None)], dropped)
+    _, stats = analyze_blocks(blocks, placement="waist", chunk_s=30.0, overlap_s=5.0)
+    assert (dropped.nonfinite, dropped.backwards) == (1, 1)
     assert stats.n_samples == rec.n_samples - 2
 
 
@@ -91,10 +106,9 @@ def _close(x, y):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_file_in_chunks_gives_the_analyze_summary_and_steps_of_the_whole_file(tmp_path, fmt):
-    from gaitimpact.core.chunked import analyze_file_chunked
+    from gaitimpact.analysis.summary import steps_table
     from gaitimpact.io.parquet import write_parquet
     from gaitimpact.sim import write_simulation
-    from gaitimpact.summary import analyze_file, steps_table
 
     res = simulate(SimConfig(placement="shoe", fs_hz=500.0, segments=SEGMENTS, noise_g=0.02, gaps=2,
                              jitter_s=0.0002, seed=4))
@@ -130,7 +144,6 @@ def _flat(summary):
 
 
 def test_chunked_file_errors_name_the_file(tmp_path):
-    from gaitimpact.core.chunked import analyze_file_chunked
 
     bad = tmp_path / "bad.csv"
     bad.write_text("time_s,ax_g,ay_g,az_g\n0,0,0,1\n")
@@ -142,9 +155,7 @@ def test_chunked_file_errors_name_the_file(tmp_path):
 
 
 def test_an_absurd_timestamp_does_not_stall_the_chunked_reader(tmp_path):
-    from gaitimpact.core.chunked import analyze_file_chunked
     from gaitimpact.sim import write_simulation
-    from gaitimpact.summary import analyze_file
 
     res = simulate(SimConfig(placement="waist", fs_hz=100.0, segments=SEGMENTS[:2], seed=3))
     csv_path, _, _ = write_simulation(res, tmp_path / "run.csv")

@@ -153,8 +153,8 @@ def test_polar_settings_tlv_and_control_point_response() -> None:
     assert pmd.parse_settings(tlv) == {0: [25, 200], 1: [16], 2: [2, 8]}
     factor = pmd.parse_settings(pmd.encode_settings({pmd.SET_FACTOR: [0.25]}))
     assert factor == {5: [0.25]}
-    op, mtype, status, params = pmd.parse_cp_response(bytes([0xF0, 2, 2, 0, 0]) + tlv)
-    assert (op, mtype, status, params) == (2, 2, 0, tlv)
+    resp = pmd.parse_cp_response(bytes([0xF0, 1, 2, 0, 0]) + tlv)
+    assert (resp.opcode, resp.mtype, resp.status, resp.more, resp.params) == (1, 2, 0, False, tlv)
     with pytest.raises(PacketError):
         pmd.parse_settings(tlv[:-1])
     with pytest.raises(PacketError):

@@ -89,7 +89,7 @@ def test_scan_without_supported_sensor_says_so_and_exits_1(sim_bench: SimBench) 
 
 @pytest.mark.sim(devices="gaitimpact", fs_hz="1000", placement="shoe")
 def test_record_writes_every_received_sample_and_live_agrees_with_offline(sim_bench: SimBench) -> None:
-    from gaitimpact.summary import analyze_file
+    from gaitimpact.analysis.service import analyze_path
 
     csv = sim_bench.tmp / "run.csv"
     res = sim_bench.run(
@@ -118,7 +118,8 @@ def test_record_writes_every_received_sample_and_live_agrees_with_offline(sim_be
     assert side["packets_lost"] == 0 and side["gaps"] == []
     t, _acc, _ = read_run(csv)
     assert abs(np.median(np.diff(t)) - 1e-3) < 2e-6
-    _rec, analysis, summary = analyze_file(csv)
+    result = analyze_path(csv)
+    analysis, summary = result.analysis, result.summary
     live = side["live"]
     assert len(analysis.strikes) >= 8
     assert abs(live["cadence_spm"] - summary["cadence_spm"]) <= 1.0
@@ -126,16 +127,26 @@ def test_record_writes_every_received_sample_and_live_agrees_with_offline(sim_be
     assert "cadence_spm" in res.stdout  # the analysis summary is printed
 
 
-@pytest.mark.sim(devices="polar", polar_fs_hz="200")
-def test_record_polar_pmd_decodes_delta_frames_to_disk(sim_bench: SimBench) -> None:
+@pytest.mark.sim(devices="polar")
+def test_record_polar_h10_starts_on_its_real_start_answer_and_writes_raw_frames(sim_bench: SimBench) -> None:
+    # the simulated H10 answers the start with F0 02 02 00 00 01 (one reserved byte after "more")
     csv = sim_bench.tmp / "polar.csv"
-    res = sim_bench.run("record", "--profile", "polar", "--out", str(csv), "--duration", "4", "--quiet")
+    res = sim_bench.run("record", "--profile", "polar", "--out", str(csv), "--duration", "3", "--quiet")
     assert res.returncode == 0, res.stderr
-    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0)
+    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0, lsb_g=0.5e-3)  # raw int16 mG frames
     assert side["device"]["profile"] == "polar" and side["device"]["firmware"] == "3.1.1"
     assert side["fs_hz"] == 200.0 and side["range_g"] == 8.0
     t, _acc, _ = read_run(csv)
     assert abs(np.median(np.diff(t)) - 5e-3) < 5e-5
+
+
+@pytest.mark.sim(devices="polar", polar_model="verity")
+def test_record_polar_verity_sense_decodes_g_scaled_delta_frames_with_its_factor(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "verity.csv"
+    res = sim_bench.run("record", "--profile", "polar", "--out", str(csv), "--duration", "3", "--quiet")
+    assert res.returncode == 0, res.stderr
+    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0, lsb_g=0.000244)
+    assert side["fs_hz"] == 52.0 and side["device"]["model"] == "Verity Sense"
 
 
 @pytest.mark.sim(devices="gaitimpact")
@@ -327,7 +338,7 @@ def test_polar_link_loss_reconfigures_pmd_and_records_the_gap_from_timestamps(si
     sim_bench.control("Disconnect", "A0:9E:1A:00:00:01", 1.0)
     out, err = proc.communicate(timeout=40)
     assert proc.returncode == 0, err
-    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0)
+    side = assert_file_matches_sent(sim_bench, csv, "polar", 8.0, lsb_g=0.5e-3)
     assert side["reconnects"] == 1 and len(side["gaps"]) == 1 and side["packets_lost"] >= 5
     gap = side["gaps"][0]
     lost = sum(p["n"] for p in sim_bench.sent("polar") if not p["delivered"])
@@ -355,14 +366,14 @@ def test_two_sensors_at_once_record_one_aligned_file_each(sim_bench: SimBench) -
     assert res.returncode == 0, res.stderr
     gi_csv, polar_csv = sim_bench.tmp / "both_GI-Sensor.csv", sim_bench.tmp / "both_Polar-H10-1A2B3C4D.csv"
     gi_side = assert_file_matches_sent(sim_bench, gi_csv, "gaitimpact", 200.0)
-    polar_side = assert_file_matches_sent(sim_bench, polar_csv, "polar", 8.0)
+    polar_side = assert_file_matches_sent(sim_bench, polar_csv, "polar", 8.0, lsb_g=0.5e-3)
     assert gi_side["device"]["profile"] == "gaitimpact" and polar_side["device"]["profile"] == "polar"
     starts = [datetime.fromisoformat(s["start_utc"].replace("Z", "+00:00")) for s in (gi_side, polar_side)]
     assert abs((starts[0] - starts[1]).total_seconds()) < 3.0  # both on the host clock
     assert res.stdout.count("recorded") == 2
 
 
-@pytest.mark.sim(devices="polar", polar_fs_hz="200", polar_compressed="0")
+@pytest.mark.sim(devices="polar")
 def test_polar_lost_frames_are_found_from_timestamps_without_a_sequence_number(sim_bench: SimBench) -> None:
     csv = sim_bench.tmp / "polar_drop.csv"
     proc = sim_bench.start("record", "--out", str(csv), "--duration", "4", "--quiet")

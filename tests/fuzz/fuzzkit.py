@@ -360,7 +360,7 @@ def warm_imports() -> None:
     import importlib
 
     for name in ("pandas", "pyarrow.parquet", "scipy.signal", "scipy.ndimage", "gaitimpact.io.load",
-                 "gaitimpact.io.csv_reader", "gaitimpact.core.pipeline", "gaitimpact.summary"):
+                 "gaitimpact.io.csv_reader", "gaitimpact.core.pipeline", "gaitimpact.analysis.service"):
         try:
             importlib.import_module(name)
         except ImportError:
@@ -461,15 +461,15 @@ _CHUNKED_TARGET: FileTarget | None = None
 def check_chunked(data: bytes) -> str | None:
     """Chunked analysis of a canonical-CSV-like file: a summary or a GaitImpactError; else the failure."""
     global _CHUNKED_TARGET
-    from gaitimpact.core.chunked import analyze_file_chunked
+    from gaitimpact.analysis.service import analyze_path
 
     _CHUNKED_TARGET = _CHUNKED_TARGET or FileTarget(".csv")
     path = _CHUNKED_TARGET.write(data)
-    result, problem = run_guarded(lambda: analyze_file_chunked(path, chunk_s=3.0, overlap_s=1.0, rows=97),
+    result, problem = run_guarded(lambda: analyze_path(path, chunked=True, chunk_s=3.0, overlap_s=1.0, rows=97),
                                   (GaitImpactError,))
     if problem is not None:
         return problem or None
-    summary = result[2]
+    summary = result.summary
     if not (isinstance(summary, dict) and summary["n_samples"] >= 2 and summary["duration_s"] is not None):
         return f"implausible summary {str(summary)[:120]}"
     return None

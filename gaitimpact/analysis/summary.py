@@ -1,32 +1,26 @@
 """From `Recording` + `Analysis` to the numbers that leave the program: the `analyze` JSON and steps table.
 
 `summarize` defines the stable JSON schema (`SCHEMA`); `steps_table` the per-strike table. Both are
-plain transformations (no I/O); `analyze_file` is the one-call path file -> Recording -> Analysis -> summary
-that the CLI, the batch runner and the reporter share.
+plain transformations (no I/O); `gaitimpact.analysis.service.analyze_path` is the one path
+file -> Recording -> Analysis -> summary that every command shares.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.core.result import Analysis
-from gaitimpact.recording import Recording, SurfaceSegment
+from gaitimpact.recording import ONE_FOOT_PLACEMENTS, Recording, SurfaceSegment, steps_per_strike
 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
 MIN_DURATION_S = 5.0
 """Recordings shorter than this are rejected: too short to find a running bout."""
-
-
-def steps_per_strike(placement: str) -> int:
-    """Steps (both feet) represented by one detected strike: 2 for a one-foot sensor, else 1."""
-    return 2 if placement in ("shoe", "shank") else 1
 
 
 def _finite(x: float | None, ndigits: int = 3) -> float | None:
@@ -99,7 +93,7 @@ def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
     """L/R/? per strike; a one-foot (shoe/shank) sensor's strikes take the side named in its metadata."""
     feet = analysis.strikes.foot.astype(str)
     side = str(rec.meta.device.get("side") or rec.meta.extra.get("side") or "").upper()
-    if analysis.placement in ("shoe", "shank") and side in ("L", "R"):
+    if analysis.placement in ONE_FOOT_PLACEMENTS and side in ("L", "R"):
         feet = np.where(feet == "?", side, feet)
     return feet
 
@@ -191,25 +185,3 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         "warnings": list(dict.fromkeys([*rec.warnings, *analysis.warnings])),
         "definitions": analysis.params,
     }
-
-
-def analyze_file(
-    path: str | Path, rate_hz: float | None = None, overrides: dict | None = None
-) -> tuple[Recording, Analysis, dict]:
-    """Load a recording (CSV/Parquet + sidecar), analyse it and summarise it; raises InputError on bad input."""
-    from gaitimpact.core.pipeline import analyze_recording
-    from gaitimpact.errors import InputError
-    from gaitimpact.io.load import load_recording
-
-    rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
-    if rec.duration_s < MIN_DURATION_S:
-        raise InputError(
-            f"too short: {rec.duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s", path=str(path)
-        )
-    analysis = analyze_recording(rec)
-    if not analysis.bouts:
-        raise InputError(
-            "no running found (no bout with a running step pattern); is this a running recording?",
-            path=str(path),
-        )
-    return rec, analysis, summarize(rec, analysis)

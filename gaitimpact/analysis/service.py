@@ -1,0 +1,157 @@
+"""One way from a recording file to its results: `analyze_path(path)` -> `AnalysisResult`.
+
+It decides whether a file is analysed in memory or streamed in chunks (big canonical CSV or Parquet
+files; same strikes either way), applies the recording-level rules (too short to analyse) once, and
+summarises. analyze, batch, add, compare FILE and record's closing summary all call it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from gaitimpact.analysis.summary import MIN_DURATION_S, steps_table, summarize
+from gaitimpact.core.result import Analysis
+from gaitimpact.errors import InputError
+from gaitimpact.recording import Recording
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CHUNKED_MIN_BYTES = 256 * 1024 * 1024
+"""Files at least this big are analysed in chunks when streamable (about 2 h at 1000 Hz as canonical CSV)."""
+
+Chunked = Literal["auto"] | bool
+
+
+@dataclass
+class AnalysisResult:
+    """One analysed recording: the recording (samples omitted when chunked), the core's analysis, the
+    `analyze --json` summary; `chunked` says whether it was streamed in bounded memory."""
+
+    recording: Recording
+    analysis: Analysis
+    summary: dict
+    chunked: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def running_found(self) -> bool:
+        """True when the recording holds at least one running bout."""
+        return bool(self.analysis.bouts)
+
+    def steps_table(self) -> pd.DataFrame:
+        """One row per detected strike (`gaitimpact.analysis.summary.steps_table`)."""
+        return steps_table(self.recording, self.analysis)
+
+
+def wants_chunked(path: str | os.PathLike, min_bytes: int = CHUNKED_MIN_BYTES) -> bool:
+    """True when a file is big (>= min_bytes) and streamable (Parquet or canonical CSV): analyse it in chunks."""
+    from gaitimpact.io.blocks import is_streamable
+
+    p = Path(path)
+    try:
+        big = p.stat().st_size >= min_bytes
+    except OSError:
+        return False
+    return big and is_streamable(p)
+
+
+def analyze_path(
+    path: str | os.PathLike,
+    *,
+    chunked: Chunked = "auto",
+    rate_hz: float | None = None,
+    overrides: dict | None = None,
+    chunked_min_bytes: int = CHUNKED_MIN_BYTES,
+    chunk_s: float | None = None,
+    overlap_s: float | None = None,
+    rows: int | None = None,
+) -> AnalysisResult:
+    """Analyse one recording file (any CSV dialect, Parquet; sidecar + overrides) into an AnalysisResult.
+
+    chunked: "auto" streams big streamable files (>= chunked_min_bytes), True always streams (another
+    CSV dialect is then read whole, with a warning), False always loads the file into memory.
+    Raises InputError (one line naming the file) for unreadable, too short or running-free recordings.
+    """
+    path = Path(path)
+    stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
+    if stream:
+        kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
+        rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
+    else:
+        from gaitimpact.core.pipeline import analyze_recording
+        from gaitimpact.io.load import load_recording
+
+        rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
+        _check_duration(rec.duration_s, path)
+        analysis = analyze_recording(rec)
+        n_samples = rec.n_samples
+    _check_running(analysis, path)
+    summary = summarize(rec, analysis)
+    summary["n_samples"] = n_samples
+    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=list(summary["warnings"]))
+
+
+def _check_duration(duration_s: float, path: Path) -> None:
+    """InputError when the recording is shorter than MIN_DURATION_S (s)."""
+    if duration_s < MIN_DURATION_S:
+        raise InputError(f"too short: {duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s",
+                         path=str(path))
+
+
+def _check_running(analysis: Analysis, path: Path) -> None:
+    """InputError when the analysis found no running bout."""
+    if not analysis.bouts:
+        raise InputError("no running found (no bout with a running step pattern); is this a running "
+                         "recording?", path=str(path))
+
+
+def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | None,
+                      **chunking: float) -> tuple[Recording, Analysis, int]:
+    """Stream a file through the core's chunk-stitcher; the Recording is a skeleton without the samples
+    (time_s = [0, duration_s], acc_g zeros) carrying metadata, gaps, rate and warnings."""
+    from gaitimpact.core.chunked import analyze_blocks
+    from gaitimpact.io import blocks as io_blocks
+    from gaitimpact.timebase import merge_gaps
+
+    if not path.is_file():
+        raise InputError("file not found", path=str(path))
+    rows = int(chunking.pop("rows", io_blocks.BLOCK_ROWS))
+    dropped = io_blocks.DroppedRows()
+    if not io_blocks.is_streamable(path):
+        from gaitimpact.io.load import load_recording
+
+        whole = load_recording(path, rate_hz=rate_hz, overrides=overrides)
+        blocks: Iterable[io_blocks.Block] = [(whole.time_s, whole.acc_g, None)]
+        meta, fs_hint, stored_gaps = whole.meta, whole.fs_hz, list(whole.gaps)
+        warnings = list(whole.warnings) + [
+            "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)"]
+        del whole
+    else:
+        meta = io_blocks.recording_metadata(path, overrides)
+        fs_hint = rate_hz
+        stored_gaps = list(meta.extra.get("gaps", []))
+        blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
+        warnings = []
+    try:
+        analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
+                                         range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)
+    except InputError as exc:
+        if exc.path is None:
+            raise InputError(str(exc), path=str(path)) from None
+        raise
+    warnings += stats.timing_warnings()
+    if dropped.nonfinite:
+        warnings.append(f"dropped {dropped.nonfinite} rows with missing or non-finite values")
+    if dropped.backwards:
+        warnings.append(f"dropped {dropped.backwards} rows whose time did not increase")
+    rec = Recording(time_s=np.array([0.0, stats.duration_s]), acc_g=np.zeros((2, 3)), fs_hz=stats.fs_hz,
+                    gaps=merge_gaps(stats.gaps, stored_gaps), meta=meta, source=str(path), warnings=warnings)
+    _check_duration(stats.duration_s, path)
+    return rec, analysis, stats.n_samples
