@@ -18,6 +18,7 @@ import numpy as np
 from gaitimpact.analysis.summary import MIN_DURATION_S, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
+from gaitimpact.notice import Notice, unique
 from gaitimpact.recording import Recording
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class AnalysisResult:
     analysis: Analysis
     summary: dict
     chunked: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     @property
     def running_found(self) -> bool:
@@ -85,17 +86,18 @@ def analyze_path(
         kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
         rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
     else:
-        from gaitimpact.core.pipeline import analyze_recording
         from gaitimpact.io.load import load_recording
 
         rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
         _check_duration(rec.duration_s, path)
+        from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
+
         analysis = analyze_recording(rec)
         n_samples = rec.n_samples
     _check_running(analysis, path)
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples
-    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=list(summary["warnings"]))
+    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]))
 
 
 def _check_duration(duration_s: float, path: Path) -> None:
@@ -130,15 +132,15 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
         whole = load_recording(path, rate_hz=rate_hz, overrides=overrides)
         blocks: Iterable[io_blocks.Block] = [(whole.time_s, whole.acc_g, None)]
         meta, fs_hint, stored_gaps = whole.meta, whole.fs_hz, list(whole.gaps)
-        warnings = list(whole.warnings) + [
-            "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)"]
+        warnings = [*whole.warnings, Notice(
+            "not_streamed", "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)")]
         del whole
     else:
         meta = io_blocks.recording_metadata(path, overrides)
         fs_hint = rate_hz
         stored_gaps = list(meta.extra.get("gaps", []))
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
-        warnings = []
+        warnings: list[Notice] = []
     try:
         analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
                                          range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)
@@ -146,11 +148,7 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
         if exc.path is None:
             raise InputError(str(exc), path=str(path)) from None
         raise
-    warnings += stats.timing_warnings()
-    if dropped.nonfinite:
-        warnings.append(f"dropped {dropped.nonfinite} rows with missing or non-finite values")
-    if dropped.backwards:
-        warnings.append(f"dropped {dropped.backwards} rows whose time did not increase")
+    warnings += stats.timing_warnings() + dropped.notices()
     rec = Recording(time_s=np.array([0.0, stats.duration_s]), acc_g=np.zeros((2, 3)), fs_hz=stats.fs_hz,
                     gaps=merge_gaps(stats.gaps, stored_gaps), meta=meta, source=str(path), warnings=warnings)
     _check_duration(stats.duration_s, path)

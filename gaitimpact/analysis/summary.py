@@ -8,13 +8,16 @@ file -> Recording -> Analysis -> summary that every command shares.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.core.result import Analysis
+from gaitimpact.notice import unique
 from gaitimpact.recording import ONE_FOOT_PLACEMENTS, Recording, SurfaceSegment, steps_per_strike
+
+if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path fails before them
+    import pandas as pd
 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
@@ -100,6 +103,8 @@ def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
 
 def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
     """One row per detected strike: time_s, foot, peak_g, loading_rate_gps, clipped, near_gap, surface, ..."""
+    import pandas as pd
+
     s = analysis.strikes
     surface, speed = strike_labels(rec, analysis)
     return pd.DataFrame(
@@ -120,6 +125,8 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
 def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float, per_strike: int,
            gap_iv: np.ndarray) -> dict:
     """Strike statistics of the strikes selected by `inside`, within the time span [start_s, end_s)."""
+    from gaitimpact.core.cadence import cadence_spm
+
     s = analysis.strikes
     running_s = _running_time_in(analysis, start_s, end_s)
     peaks = _stats(s.peak_g[inside])
@@ -160,6 +167,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         for i, b in enumerate(analysis.bouts)
     ]
     meta = rec.meta
+    notices = unique([*rec.warnings, *analysis.warnings])
     return {
         "schema": SCHEMA,
         "file": rec.source,
@@ -182,6 +190,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         "shoe": {"name": meta.shoe, "km": _finite(meta.shoe_km, 1)} if meta.shoe or meta.shoe_km else None,
         "start_utc": meta.start_utc.isoformat() if meta.start_utc else None,
         "simulated": bool(meta.simulated),
-        "warnings": list(dict.fromkeys([*rec.warnings, *analysis.warnings])),
+        "warnings": [n.message for n in notices],
+        "warning_codes": [n.code for n in notices],
         "definitions": analysis.params,
     }

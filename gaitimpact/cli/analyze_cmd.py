@@ -6,13 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-
-from gaitimpact.cli.tables import Col, print_table
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.recording import PLACEMENTS
+
+if TYPE_CHECKING:  # the parser is registered without importing rich or the analysis
+    from rich.console import Console
 
 
 def add_recording_options(p: argparse.ArgumentParser) -> None:
@@ -57,6 +57,11 @@ def _fmt(x: float | None, spec: str = ".2f", unit: str = "") -> str:
 def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None,
                   wide: bool = False) -> None:
     """Print the analysis summary as tables (totals, per segment, per bout); warnings go to stderr."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gaitimpact.cli.tables import Col, print_table
+
     console = console or Console()
     err_console = err_console or Console(stderr=True)
     t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
@@ -129,7 +134,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
-    print_summary(summary, console=Console(stderr=True) if to_stdout else None, wide=args.wide)
+    if to_stdout:
+        from rich.console import Console
+
+        print_summary(summary, console=Console(stderr=True), wide=args.wide)
+    else:
+        print_summary(summary, wide=args.wide)
     if args.json:
         text = json.dumps(summary, indent=2) + "\n"
         _write(args.json, lambda p: p.write(text) if p is sys.stdout else p.write_text(text), "JSON")

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from gaitimpact.errors import InputError
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet"}
@@ -61,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_batch_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact batch`; exit code 0 all ok, 1 some files failed."""
+    from rich.console import Console
+    from rich.table import Table
+
     from gaitimpact.batch.runner import run_batch
     from gaitimpact.cli.analyze_cmd import overrides_from_args
 
@@ -102,6 +102,8 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
 
 def run_convert_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact convert IN OUT` (CSV <-> Parquet, metadata kept)."""
+    from rich.console import Console
+
     from gaitimpact.cli.analyze_cmd import overrides_from_args
     from gaitimpact.io.load import load_recording
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from gaitimpact.errors import DeviceError, GaitImpactError, InputError
 from gaitimpact.recording import PLACEMENTS
+
+if TYPE_CHECKING:  # the parsers are registered without importing rich
+    from rich.console import Console
 
 
 def _positive(kind: type = float):  # noqa: ANN202
@@ -96,6 +96,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """List supported sensors in range; exit 1 when none."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.table import Table
+
     from gaitimpact.ble.scan import describe_ble_error, scan
 
     try:
@@ -119,6 +124,8 @@ def run_scan(args: argparse.Namespace) -> int:
 
 def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
     """Print the recording counters and the offline analysis of the written file."""
+    from rich.table import Table
+
     console.print(
         f"recorded {result.samples} samples to {out} ({result.packets_received} packets, "
         f"{result.packets_lost} lost, {len(result.gaps)} gaps, {result.malformed} malformed, "
@@ -163,6 +170,8 @@ def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
 def run_record(args: argparse.Namespace) -> int:
     """Record live; 0 when stopped by --duration or Ctrl-C, 1 when the device was lost for good."""
     from dataclasses import replace
+
+    from rich.console import Console
 
     from gaitimpact.ble.recorder import RecordOptions, output_for, record, record_many
 

@@ -10,14 +10,18 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pandas as pd
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from gaitimpact.cli.tables import Col, print_table
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
-from gaitimpact.report.library import ENV_VAR, Library, resolve_library_path
+from gaitimpact.report.location import ENV_VAR, resolve_library_path
+
+if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
+    import pandas as pd
+    from rich.console import Console
+
+    from gaitimpact.report.library import Library
 
 
 def _console() -> Console:
@@ -64,6 +68,8 @@ def _parse_since(text: str | None) -> datetime | None:
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Library:
+    from gaitimpact.report.library import Library
+
     return Library.open(resolve_library_path(args.library), create=create)
 
 
@@ -275,6 +281,8 @@ def _f(x: object, nd: int) -> str:
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
+    import pandas as pd
+
     out = df.copy()
     for c in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
@@ -371,6 +379,8 @@ def cmd_shoes(args: argparse.Namespace) -> int:
 # ---- compare -----------------------------------------------------------------------------------------
 def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
     """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
+    import pandas as pd
+
     from gaitimpact.analysis.service import analyze_path
 
     frames = []

@@ -9,10 +9,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # rich is imported on first use: registering the parsers stays cheap
+    from rich.console import Console
+    from rich.table import Table
 
 FOLD_WIDTH = 20
 """Room a folded column (file, shoe, surface) keeps before other columns are dropped, in characters."""
@@ -32,10 +33,14 @@ class Col:
 
 def console(*, stderr: bool = False) -> Console:
     """Rich console whose width is the terminal's, else `$COLUMNS`, else 80."""
+    from rich.console import Console
+
     return Console(stderr=stderr)
 
 
 def _render(table: Table, width: int) -> str:
+    from rich.console import Console
+
     buf = io.StringIO()
     Console(file=buf, width=width, color_system=None, legacy_windows=False).print(table)
     return buf.getvalue()
@@ -48,6 +53,9 @@ def _natural_width(table: Table) -> int:
 
 def _build(title: str | None, cols: Sequence[Col], rows: Sequence[Sequence[str]], keep: list[int],
            show_header: bool, fold_width: int | None) -> Table:
+    from rich import box
+    from rich.table import Table
+
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_header=show_header,
               show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     for i in keep:

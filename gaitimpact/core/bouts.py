@@ -188,8 +188,3 @@ def bouts_from_blocks(stats: BlockStats, run: np.ndarray, min_bout_s: float = MI
             merged.append(s)
     return [Bout(a, b, "running") for a, b in merged if b - a >= min_bout_s]
 
-
-def running_bouts(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, placement: str) -> list[Bout]:
-    """Running bouts (times in s, in the input's time base) from the resultant |a| in g."""
-    stats = block_stats(time_s, res_g, fs_hz)
-    return bouts_from_blocks(stats, running_blocks(stats, placement))

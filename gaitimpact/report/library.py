@@ -24,12 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import platformdirs
 
 from gaitimpact.errors import InputError
-
-ENV_VAR = "GAITIMPACT_LIBRARY"
-"""Environment variable naming the library file (overridden by `--library`)."""
+from gaitimpact.report.location import ENV_VAR, default_library_path, resolve_library_path  # noqa: F401
 
 APPLICATION_ID = 0x47414954
 """SQLite `application_id` of a gaitimpact library ("GAIT")."""
@@ -97,19 +94,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 STEP_LENGTH_M = 1.0
 """Distance model when neither distance nor speed is known: steps x 1.0 m (a typical recreational
 running step at ~3 m/s and ~170 steps/min is 1.0-1.1 m; expect +-20 %)."""
-
-
-def default_library_path() -> Path:
-    """Library file: $GAITIMPACT_LIBRARY, else <user data dir>/gaitimpact/library.sqlite."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("gaitimpact", appauthor=False)) / "library.sqlite"
-
-
-def resolve_library_path(path: str | os.PathLike | None) -> Path:
-    """`--library PATH` if given, else `default_library_path()`."""
-    return Path(path).expanduser() if path else default_library_path()
 
 
 def file_hash(path: str | os.PathLike) -> str:
