@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from gaitimpact.analysis.summary import MIN_DURATION_S, steps_table, summarize
+from gaitimpact.analysis.summary import MIN_DURATION_S, SHORT_DURATION_S, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice, unique
@@ -94,6 +94,10 @@ def analyze_path(
 
         analysis = analyze_recording(rec)
         n_samples = rec.n_samples
+    if rec.duration_s < SHORT_DURATION_S:
+        analysis.warnings.append(
+            f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, cadence and "
+            "contact time rest on few strides, and the first/last strike may be cut by the file's ends")
     _check_running(analysis, path)
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples

@@ -22,8 +22,10 @@ if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
-MIN_DURATION_S = 5.0
-"""Recordings shorter than this are rejected: too short to find a running bout."""
+MIN_DURATION_S = 2.0
+"""Recordings shorter than this (s) are rejected: fewer than about 3 strides."""
+SHORT_DURATION_S = 10.0
+"""Recordings shorter than this (s) are analysed with a warning (a 3-5 s lab capture is common)."""
 
 
 def _finite(x: float | None, ndigits: int = 3) -> float | None:
