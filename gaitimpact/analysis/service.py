@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from gaitimpact.analysis.summary import MIN_DURATION_S, steps_table, summarize
+from gaitimpact.analysis.summary import MIN_DURATION_S, SHORT_DURATION_S, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice, unique
@@ -101,6 +101,11 @@ def analyze_path(
 
         analysis = analyze_recording(rec)
         n_samples = rec.n_samples
+    if rec.duration_s < SHORT_DURATION_S:
+        analysis.warnings.append(Notice(
+            "short_recording", f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, "
+            "cadence and contact time rest on few strides, and the first/last strike may be cut by the file's ends",
+            {"duration_s": rec.duration_s, "strikes": len(analysis.strikes)}))
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples
     return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]))

@@ -25,8 +25,10 @@ SCHEMA = "gaitimpact.analysis/1"
 NO_RUNNING_TEXT = "no running found (running_s 0)"
 """How a summary with `status` "no_running" reads: a recording without running is a result, not an error."""
 
-MIN_DURATION_S = 5.0
-"""Recordings shorter than this are rejected: too short to find a running bout."""
+MIN_DURATION_S = 2.0
+"""Recordings shorter than this (s) are rejected: fewer than about 3 strides."""
+SHORT_DURATION_S = 10.0
+"""Recordings shorter than this (s) are analysed with a warning (a 3-5 s lab capture is common)."""
 
 
 def _finite(x: float | None, ndigits: int = 3) -> float | None:
