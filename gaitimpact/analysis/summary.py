@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gaitimpact.core.result import Analysis
+from gaitimpact.notice import unique
 from gaitimpact.recording import ONE_FOOT_PLACEMENTS, Recording, SurfaceSegment, steps_per_strike
 
 if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path fails before them
@@ -21,8 +22,13 @@ if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
-MIN_DURATION_S = 5.0
-"""Recordings shorter than this are rejected: too short to find a running bout."""
+NO_RUNNING_TEXT = "no running found (running_s 0)"
+"""How a summary with `status` "no_running" reads: a recording without running is a result, not an error."""
+
+MIN_DURATION_S = 2.0
+"""Recordings shorter than this (s) are rejected: fewer than about 3 strides."""
+SHORT_DURATION_S = 10.0
+"""Recordings shorter than this (s) are analysed with a warning (a 3-5 s lab capture is common)."""
 
 
 def _finite(x: float | None, ndigits: int = 3) -> float | None:
@@ -166,9 +172,11 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         for i, b in enumerate(analysis.bouts)
     ]
     meta = rec.meta
+    notices = unique([*rec.warnings, *analysis.warnings])
     return {
         "schema": SCHEMA,
         "file": rec.source,
+        "status": "ok" if analysis.bouts else "no_running",
         "placement": analysis.placement,
         "placement_source": analysis.placement_source,
         "fs_hz": _finite(analysis.fs_hz, 2),
@@ -188,6 +196,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         "shoe": {"name": meta.shoe, "km": _finite(meta.shoe_km, 1)} if meta.shoe or meta.shoe_km else None,
         "start_utc": meta.start_utc.isoformat() if meta.start_utc else None,
         "simulated": bool(meta.simulated),
-        "warnings": list(dict.fromkeys([*rec.warnings, *analysis.warnings])),
+        "warnings": [n.message for n in notices],
+        "warning_codes": [n.code for n in notices],
         "definitions": analysis.params,
     }

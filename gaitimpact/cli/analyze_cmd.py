@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gaitimpact.errors import GaitImpactError, InputError
+from gaitimpact.errors import InputError
 from gaitimpact.recording import PLACEMENTS
 
 if TYPE_CHECKING:  # the parser is registered without importing rich or the analysis
@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="OUT", help="write the summary as JSON ('-' for standard output)")
     p.add_argument("--steps-csv", metavar="OUT", help="write one row per strike as CSV ('-' for standard output)")
     p.add_argument("--plot", metavar="OUT.png", help="write a PNG figure")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing output that looks like a recording (never the input itself)")
     p.add_argument("--chunked", action="store_true",
                    help="analyse in overlapping chunks with bounded memory (automatic for canonical CSV or "
                         "Parquet files of 256 MB or more; not with --plot)")
@@ -57,6 +59,8 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
     from rich.console import Console
     from rich.table import Table
 
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+
     console = console or Console()
     err_console = err_console or Console(stderr=True)
     t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
@@ -64,6 +68,7 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
     t.add_column("value", justify="right")
     pk, lr = summary["peak_g"], summary["loading_rate_gps"]
     rows = [
+        *([("result", NO_RUNNING_TEXT)] if summary.get("status") == "no_running" else []),
         ("placement", f"{summary['placement']} ({summary['placement_source']})"),
         ("sampling rate", _fmt(summary["fs_hz"], ".0f", " Hz")),
         ("duration", _fmt(summary["duration_s"] / 60, ".1f", " min")),
@@ -106,50 +111,67 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 
 
-def _write(path: str, writer, what: str) -> None:
-    """Write an output file ('-' = standard output), turning OS errors into one-line input errors."""
+def check_outputs(args: argparse.Namespace, inputs: list[str]) -> None:
+    """Refuse bad --json/--steps-csv/--plot paths before any work (input, device, folder, recording)."""
+    from gaitimpact.io.fsutil import check_output
+
+    outs = [(flag, val) for flag, val in (("--json", args.json), ("--steps-csv", args.steps_csv),
+                                          ("--plot", args.plot)) if val]
+    if args.json == "-" and args.steps_csv == "-":
+        raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
+    if args.plot == "-":
+        raise InputError("--plot needs a file name (a PNG)", field="--plot")
+    if args.plot and Path(args.plot).suffix.lower() != ".png":
+        raise InputError(f"plots are written as PNG: give a file name ending in .png, got {Path(args.plot).name!r}",
+                         path=args.plot, field="--plot")
+    seen: dict[str, str] = {}
+    for flag, val in outs:
+        check_output(val, inputs=inputs, force=getattr(args, "force", False), field=flag)
+        key = "-" if val == "-" else str(Path(val).resolve())
+        if key != "-" and key in seen:
+            raise InputError(f"same file as {seen[key]}", path=val, field=flag)
+        seen[key] = flag
+
+
+def write_output(path: str, data: bytes, console: Console) -> None:
+    """Write `data` to `path` atomically ('-' = standard output) and say so: "wrote PATH"."""
+    from gaitimpact.io.fsutil import atomic_write_bytes
+
     if path == "-":
-        writer(sys.stdout)
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
         return
-    try:
-        writer(Path(path))
-    except OSError as exc:
-        raise InputError(f"cannot write {what}: {exc.strerror or exc}", path=path) from exc
+    atomic_write_bytes(path, data)
+    console.print(f"wrote {path}", highlight=False, markup=False)
 
 
 def run(args: argparse.Namespace) -> int:
     """Analyse args.file and write the requested outputs; returns the exit code."""
     from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.io.fsutil import check_input_file
 
     overrides = overrides_from_args(args)
     if args.chunked and args.plot:
         raise InputError("--plot needs every sample in memory: leave out --chunked", field="--chunked")
+    check_input_file(args.file)
+    check_outputs(args, [args.file])
     # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
     result = analyze_path(args.file, chunked=False if args.plot else (True if args.chunked else "auto"),
                           rate_hz=args.rate, overrides=overrides)
     rec, analysis, summary = result.recording, result.analysis, result.summary
-    if args.json == "-" and args.steps_csv == "-":
-        raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
-    if to_stdout:
-        from rich.console import Console
+    from rich.console import Console
 
-        print_summary(summary, console=Console(stderr=True))
-    else:
-        print_summary(summary)
+    console = Console(stderr=True) if to_stdout else Console()
+    print_summary(summary, console=console)
     if args.json:
-        text = json.dumps(summary, indent=2) + "\n"
-        _write(args.json, lambda p: p.write(text) if p is sys.stdout else p.write_text(text), "JSON")
+        write_output(args.json, (json.dumps(summary, indent=2) + "\n").encode("utf-8"), console)
     if args.steps_csv:
-        _write(args.steps_csv, lambda p: result.steps_table().to_csv(p, index=False), "steps CSV")
+        write_output(args.steps_csv, result.steps_table().to_csv(index=False).encode("utf-8"), console)
     if args.plot:
-        if args.plot == "-":
-            raise InputError("--plot needs a file name (a PNG)", field="--plot")
         from gaitimpact.report.run_plot import plot_run
 
-        try:
-            _write(args.plot, lambda p: plot_run(rec, analysis, p), "plot")
-        except ValueError as exc:  # matplotlib: unknown image format from the suffix
-            raise GaitImpactError(f"cannot write plot {args.plot}: {exc}", exit_code=2) from exc
+        plot_run(rec, analysis, args.plot)
+        console.print(f"wrote {args.plot}", highlight=False, markup=False)
     return 0

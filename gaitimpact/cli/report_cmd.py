@@ -76,12 +76,39 @@ def _open(args: argparse.Namespace, create: bool = False) -> Library:
     return Library.open(resolve_library_path(args.library), create=create)
 
 
+def _force_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="replace an existing output that looks like a recording")
+
+
+def _check_outputs(args: argparse.Namespace, *outs: tuple[str, str | None], inputs: list[str] = ()) -> None:
+    """Refuse bad output paths before any work: an input (recording, sidecar, the library), a device or
+    FIFO, a missing folder, a recording without --force; plots must end in .png."""
+    from gaitimpact.io.fsutil import check_output
+
+    lib = resolve_library_path(getattr(args, "library", None))
+    for flag, val in outs:
+        if not val:
+            continue
+        if flag == "--plot" and Path(val).suffix.lower() != ".png":
+            raise InputError(f"plots are written as PNG: give a file name ending in .png, got {Path(val).name!r}",
+                             path=str(val), field=flag)
+        check_output(val, inputs=[*inputs, lib], force=getattr(args, "force", False), field=flag)
+
+
+def _wrote(path: str, to_stderr: bool = False) -> None:
+    """Say which file was written (on stderr when standard output carries data)."""
+    from rich.console import Console
+
+    Console(stderr=to_stderr).print(f"wrote {path}", highlight=False, markup=False)
+
+
 def _write_json(doc: dict, out: str) -> None:
     data = (json.dumps(doc, indent=2, default=str) + "\n").encode()
     if out == "-":
         sys.stdout.write(data.decode())
     else:
         atomic_write_bytes(out, data)
+        _wrote(out)
 
 
 def _nonempty(lib: Library) -> None:
@@ -114,6 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "peak in g, bone stimulus) and the weekly load per placement.")
     p.add_argument("--since", metavar="DATE", help="only sessions from this date (YYYY-MM-DD, UTC)")
     p.add_argument("--json", metavar="OUT", help="write sessions and weekly load as JSON ('-' for stdout)")
+    _force_option(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_sessions))
 
@@ -149,6 +177,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rate", type=float, metavar="HZ", help="sampling rate for files without a time column")
     p.add_argument("--json", metavar="OUT", help="write the comparison as JSON ('-' for stdout)")
     p.add_argument("--plot", metavar="OUT.png", help="write distributions and adjusted ratios as PNG")
+    _force_option(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_compare))
 
@@ -158,6 +187,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="OUT", help="write the shoe trends as JSON ('-' for stdout)")
     p.add_argument("--plot", metavar="OUT.png", help="write impact vs km as PNG")
     p.add_argument("--placement", choices=("waist", "shoe", "shank"), help="placement to use (default: most strikes)")
+    _force_option(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_shoes))
 
@@ -166,6 +196,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "trends, weekly load; plots embedded) from the library.")
     p.add_argument("--html", metavar="OUT", required=True, help="HTML file to write")
     p.add_argument("--since", metavar="DATE", help="only sessions from this date (YYYY-MM-DD, UTC)")
+    _force_option(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_report))
 
@@ -192,7 +223,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             for note in done.notes:
                 console.print(f"{name}: {note}", highlight=False)
             res = done.result
-            if not res.added:
+            if res is None or not res.added:
                 continue
             km = f", shoe {done.shoe} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
@@ -210,6 +241,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     from gaitimpact.report.overview import session_overview
 
     since = _parse_since(args.since)
+    _check_outputs(args, ("--json", args.json))
     with _open(args) as lib:
         _nonempty(lib)
         sessions, strikes = session_overview(lib, since)
@@ -338,6 +370,7 @@ def cmd_shoes(args: argparse.Namespace) -> int:
     from gaitimpact.report.plots import save_png, shoes_png
     from gaitimpact.report.shoes import shoe_trends
 
+    _check_outputs(args, ("--json", args.json), ("--plot", args.plot))
     with _open(args) as lib:
         _nonempty(lib)
         strikes = lib.strikes()
@@ -347,6 +380,7 @@ def cmd_shoes(args: argparse.Namespace) -> int:
         _write_json(doc, args.json)
     if args.plot:
         save_png(shoes_png(doc), args.plot)
+        _wrote(args.plot, to_stderr=args.json == "-")
     if args.json == "-":
         return 0
     if not doc["shoes"]:
@@ -380,14 +414,19 @@ def cmd_shoes(args: argparse.Namespace) -> int:
 
 # ---- compare -----------------------------------------------------------------------------------------
 def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
-    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
+    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
+    a recording without running adds no strikes and is named on stderr (as `add` does)."""
     import pandas as pd
 
     from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
 
     frames = []
     for i, name in enumerate(files):
         result = analyze_path(name, rate_hz=rate_hz)
+        if not result.running_found:
+            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
+            continue
         rec, analysis, t = result.recording, result.analysis, result.steps_table()
         t["session"] = i + 1
         t["source"] = Path(name).name
@@ -395,6 +434,8 @@ def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.Dat
         t["shoe"] = rec.meta.shoe
         t["shoe_km"] = rec.meta.shoe_km
         frames.append(t)
+    if not frames:
+        raise InputError("no strikes to compare: no running found in " + ", ".join(files))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -403,6 +444,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from gaitimpact.report.compare import compare
     from gaitimpact.report.plots import compare_png, save_png
 
+    _check_outputs(args, ("--json", args.json), ("--plot", args.plot), inputs=list(args.files))
     if args.files:
         strikes = strikes_from_files(args.files, args.rate)
     else:
@@ -416,6 +458,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _write_json(doc, args.json)
     if args.plot:
         save_png(compare_png(doc, strikes), args.plot)
+        _wrote(args.plot, to_stderr=args.json == "-")
     if args.json == "-":
         return 0
     by = args.by
@@ -483,6 +526,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from gaitimpact.report.shoes import shoe_trends
 
     since = _parse_since(args.since)
+    _check_outputs(args, ("--html", args.html))
     with _open(args) as lib:
         _nonempty(lib)
         sessions, strikes = session_overview(lib, since)
@@ -511,5 +555,5 @@ def cmd_report(args: argparse.Namespace) -> int:
         pngs=pngs,
     )
     atomic_write_bytes(args.html, page.encode("utf-8"))
-    _console().print(f"wrote {args.html} ({len(sessions)} sessions)", highlight=False)
+    _console().print(f"wrote {args.html} ({len(sessions)} sessions)", highlight=False, markup=False)
     return 0

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gaitimpact.notice import Notice
+
 
 @dataclass
 class Strikes:
@@ -78,5 +80,5 @@ class Analysis:
     strikes: Strikes
     bouts: list[Bout]
     cadence_spm: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     params: dict = field(default_factory=dict)

@@ -66,6 +66,8 @@ POST_IMPACT_S = (0.03, 0.08)
 """Window after an impact peak (s) where the foot is on the ground: |a| stays near 1 g."""
 POST_IMPACT_MAX_G = 2.5
 """A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing."""
+SWAP_MIN_REL_SPIKE = 0.6
+"""A candidate with a loud stance is replaced only by a landing at least this fraction as spiky."""
 FOOT_LOOKBACK_S = 0.04
 """How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
 LR_STANCE_S = 0.06
@@ -323,7 +325,9 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
         seg = spike[lo:hi].copy()
         seg[max(0, p - k - lo):p + k + 1 - lo] = -np.inf
         order = np.argsort(seg)[::-1][:8] + lo  # a few best alternatives
-        order = order[spike[order] >= SPIKE_MIN_G]
+        # only a comparably sharp landing may replace it: on a real shank |a| stays at 3-6 g for
+        # 50-100 ms after the impact (the stance is not quiet), and the mid-swing jolts are far softer
+        order = order[spike[order] >= max(SPIKE_MIN_G, SWAP_MIN_REL_SPIKE * spike[p])]
         good = order[_post_level_g(time_s, res_g, order) <= POST_IMPACT_MAX_G] if order.size else order
         if good.size:
             out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from matplotlib.figure import Figure
 from gaitimpact.analysis.summary import resolved_segments
 from gaitimpact.core.definitions import IMPACT_WINDOW_S
 from gaitimpact.core.result import Analysis
+from gaitimpact.io.fsutil import atomic_write_bytes
 from gaitimpact.recording import Recording, steps_per_strike
 
 SURFACE_COLOURS = {
@@ -105,5 +107,7 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
 
-    fig.savefig(out, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    atomic_write_bytes(out, buf.getvalue())
     return out

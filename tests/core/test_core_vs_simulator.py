@@ -36,7 +36,7 @@ def test_auto_placement_is_right_and_says_so(sim, placement, fs_hz):
     ana = analyze_recording(res.recording, placement="auto")
     assert ana.placement == placement
     assert ana.placement_source == "auto"
-    assert any("placement decided from the signal" in w for w in ana.warnings)
+    assert any("placement decided from the signal" in w.message for w in ana.warnings)
 
 
 def test_declared_placement_wins_over_auto(sim):
