@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
 from gaitimpact.report.location import ENV_VAR, resolve_library_path
+from gaitimpact.usertext import MESSAGE_CHARS, shown
 
 if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
     import pandas as pd
@@ -26,10 +27,11 @@ if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich o
 
 def _console() -> Console:
     """Rich console; 160 columns wide when the output is not a terminal (pipes, files, tests)."""
-    from rich.console import Console
+    from gaitimpact.usertext import plain_console
 
-    console = Console()
-    return console if console.is_terminal else Console(width=160)
+    # markup off: shoe, surface and file names are printed as they are, never read as rich markup
+    console = plain_console()
+    return console if console.is_terminal else plain_console(width=160)
 
 
 def _table(*args: object, **kwargs: object) -> Table:
@@ -218,14 +220,14 @@ def cmd_add(args: argparse.Namespace) -> int:
                 done = ingest_file(lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km)
             except GaitImpactError as exc:
                 failed += 1
-                sys.stderr.write(f"gaitimpact: error: {exc}\n")
+                sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
                 continue
             for note in done.notes:
-                console.print(f"{name}: {note}", highlight=False)
+                console.print(shown(f"{name}: {note}", MESSAGE_CHARS))
             res = done.result
             if not res.added:
                 continue
-            km = f", shoe {done.shoe} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
+            km = f", shoe {shown(done.shoe)} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
             console.print(
                 f"{name}: session {res.session_id}: {done.strikes} strikes, {res.distance_km:.2f} km{dist}{km}",
@@ -274,9 +276,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         t.add_row(
             str(r.session),
             f"{r.start_utc:%Y-%m-%d %H:%M}",
-            str(r.source),
+            shown(r.source),
             str(r.placement),
-            r.shoe if isinstance(r.shoe, str) else "-",
+            shown(r.shoe) if isinstance(r.shoe, str) else "-",
             _f(r.shoe_km, 0),
             _f(r.distance_km, 2) + ("" if r.distance_source == "given" else "*"),
             str(r.strikes),
@@ -331,7 +333,7 @@ def cmd_shoe_add(args: argparse.Namespace) -> int:
     """Add a shoe."""
     with _open(args, create=True) as lib:
         s = lib.add_shoe(args.name, args.km)
-    _console().print(f"shoe {s.name!r} added at {s.km:.0f} km", highlight=False)
+    _console().print(f"shoe {shown(s.name)!r} added at {s.km:.0f} km")
     return 0
 
 
@@ -347,7 +349,7 @@ def cmd_shoe_list(args: argparse.Namespace) -> int:
         t.add_column(col, justify="left" if col in ("shoe", "status") else "right")
     for s in shoes:
         t.add_row(
-            s.name,
+            shown(s.name),
             f"{s.km:.0f}",
             f"{s.start_km:.0f}",
             str(s.sessions),
@@ -361,7 +363,7 @@ def cmd_shoe_retire(args: argparse.Namespace) -> int:
     """Retire a shoe."""
     with _open(args) as lib:
         s = lib.retire_shoe(args.name)
-    _console().print(f"shoe {s.name!r} retired at {s.km:.0f} km", highlight=False)
+    _console().print(f"shoe {shown(s.name)!r} retired at {s.km:.0f} km")
     return 0
 
 
@@ -396,19 +398,19 @@ def cmd_shoes(args: argparse.Namespace) -> int:
     for s in doc["shoes"]:
         ci = s["pct_per_100km_ci95"]
         t.add_row(
-            s["shoe"],
+            shown(s["shoe"]),
             str(s["sessions"]),
             _f(s["km_first"], 0),
             _f(s["km_last"], 0),
             _f(s["pct_per_100km"], 1),
             "-" if ci is None else f"{ci[0]:+.1f} to {ci[1]:+.1f}",
-            s["hint"],
+            shown(s["hint"], MESSAGE_CHARS),
         )
     console = _console()
     console.print(t)
     for n in doc["notes"]:
-        console.print(f"note: {n}", highlight=False)
-    console.print(f"rule: {doc['rule']}", highlight=False)
+        console.print(shown(f"note: {n}", MESSAGE_CHARS))
+    console.print(f"rule: {doc['rule']}")
     return 0
 
 
@@ -463,7 +465,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     at_km = f", {wear['common_shoe_km']:g} km on the shoe" if wear else ""
     t = _table(
         title=f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
-        f"(at {common:g} {unit}{at_km}); reference {doc['reference']}",
+        f"(at {common:g} {unit}{at_km}); reference {shown(doc['reference'])}",
         title_justify="left",
     )
     for col in (
@@ -482,7 +484,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for r in rows:
         lo, hi = r["ratio_ci95"]
         t.add_row(
-            str(r[by]),
+            shown(r[by]),
             str(r["steps"]),
             str(r["runs"]),
             _f((r["running_s"] or 0) / 60, 1),
@@ -497,14 +499,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console.print(t)
     for r in rows:
         if r["verdict"] != "reference":
-            console.print(r["verdict"], highlight=False)
+            console.print(shown(r["verdict"], MESSAGE_CHARS))
     slope = doc[f"{cov}_slope"]
     console.print(
         f"{cov} adjustment: {slope['pct_per_unit']:+.1f}% per {slope['unit']} ({slope['source']})",
         highlight=False,
     )
     for n in doc["notes"]:
-        console.print(f"note: {n}", highlight=False)
+        console.print(shown(f"note: {n}", MESSAGE_CHARS))
     return 0
 
 
