@@ -59,6 +59,7 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
     from rich.table import Table
     from rich.text import Text
 
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
     from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
 
     console = console or plain_console()
@@ -69,6 +70,7 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
     t.add_column("value", justify="right")
     pk, lr = summary["peak_g"], summary["loading_rate_gps"]
     rows = [
+        *([("result", NO_RUNNING_TEXT)] if summary.get("status") == "no_running" else []),
         ("placement", f"{summary['placement']} ({summary['placement_source']})"),
         ("sampling rate", _fmt(summary["fs_hz"], ".0f", " Hz")),
         ("duration", _fmt(summary["duration_s"] / 60, ".1f", " min")),

@@ -93,6 +93,7 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
                        rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
                        console=console)
     ok = sum(1 for r in report.rows if r["status"] == "ok")
+    no_running = sum(1 for r in report.rows if r["status"] == "no_running")
     table = Table(title="gaitimpact batch", show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -100,6 +101,8 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_row("analysed now", f"{report.analysed} ({report.files_per_s:.2f} files/s)")
     table.add_row("already done (skipped)", str(report.reused))
     table.add_row("ok / failed", f"{ok} / {len(report.failures)}")
+    if no_running:
+        table.add_row("no running found (not failed)", str(no_running))
     table.add_row("results", str(report.out))
     if args.steps_dir:
         table.add_row("per-strike tables", str(args.steps_dir))

@@ -225,7 +225,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             for note in done.notes:
                 console.print(shown(f"{name}: {note}", MESSAGE_CHARS))
             res = done.result
-            if not res.added:
+            if res is None or not res.added:
                 continue
             km = f", shoe {shown(done.shoe)} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
@@ -416,14 +416,19 @@ def cmd_shoes(args: argparse.Namespace) -> int:
 
 # ---- compare -----------------------------------------------------------------------------------------
 def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
-    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns."""
+    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
+    a recording without running adds no strikes and is named on stderr (as `add` does)."""
     import pandas as pd
 
     from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
 
     frames = []
     for i, name in enumerate(files):
         result = analyze_path(name, rate_hz=rate_hz)
+        if not result.running_found:
+            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
+            continue
         rec, analysis, t = result.recording, result.analysis, result.steps_table()
         t["session"] = i + 1
         t["source"] = Path(name).name
@@ -431,6 +436,8 @@ def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.Dat
         t["shoe"] = rec.meta.shoe
         t["shoe_km"] = rec.meta.shoe_km
         frames.append(t)
+    if not frames:
+        raise InputError("no strikes to compare: no running found in " + ", ".join(files))
     return pd.concat(frames, ignore_index=True)
 
 
