@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gaitimpact.cli.tables import Col, print_table
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
 from gaitimpact.report.location import ENV_VAR, resolve_library_path
@@ -20,25 +21,20 @@ from gaitimpact.usertext import MESSAGE_CHARS, shown
 if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
     import pandas as pd
     from rich.console import Console
-    from rich.table import Table
 
     from gaitimpact.report.library import Library
 
 
 def _console() -> Console:
-    """Rich console; 160 columns wide when the output is not a terminal (pipes, files, tests)."""
-    from gaitimpact.usertext import plain_console
+    """Rich console: the terminal's width, else `$COLUMNS`, else 80 columns (pipes, files, tests)."""
+    from gaitimpact.cli.tables import console
 
-    # markup off: shoe, surface and file names are printed as they are, never read as rich markup
-    console = plain_console()
-    return console if console.is_terminal else plain_console(width=160)
+    return console()
 
 
-def _table(*args: object, **kwargs: object) -> Table:
-    """A rich Table (imported on first use)."""
-    from rich.table import Table
-
-    return Table(*args, **kwargs)
+def _wide_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wide", action="store_true",
+                   help="show every column even if the table is wider than the terminal")
 
 
 def _library_option(p: argparse.ArgumentParser) -> None:
@@ -127,7 +123,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="analyse recordings and store them in the library",
         description="Analyse recordings and store each session (summary + strikes) in the library.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE", help="recordings to store (.csv, .tsv, .txt, .parquet)")
     add_recording_options(p)
     p.add_argument(
         "--distance-km",
@@ -143,6 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "peak in g, bone stimulus) and the weekly load per placement.")
     p.add_argument("--since", metavar="DATE", help="only sessions from this date (YYYY-MM-DD, UTC)")
     p.add_argument("--json", metavar="OUT", help="write sessions and weekly load as JSON ('-' for stdout)")
+    _wide_option(p)
     _force_option(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_sessions))
@@ -152,16 +149,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "with their km, retire one.")
     shoe_sub = p.add_subparsers(dest="shoe_command", metavar="ACTION", parser_class=type(p))
     shoe_sub.required = True
-    q = shoe_sub.add_parser("add", help="add a shoe")
-    q.add_argument("name")
+    q = shoe_sub.add_parser("add", help="add a shoe",
+                            description="Add a shoe to the library, with the km already on it.")
+    q.add_argument("name", metavar="NAME", help="shoe name, e.g. 'Pegasus 40' (matched ignoring case)")
     q.add_argument("--km", type=float, default=0.0, metavar="START", help="km already on the shoe (default 0)")
     _library_option(q)
     q.set_defaults(func=_guard(cmd_shoe_add))
-    q = shoe_sub.add_parser("list", help="list shoes with their km")
+    q = shoe_sub.add_parser("list", help="list shoes with their km",
+                            description="List the shoes: km now, km when added, sessions, active or retired.")
+    _wide_option(q)
     _library_option(q)
     q.set_defaults(func=_guard(cmd_shoe_list))
-    q = shoe_sub.add_parser("retire", help="retire a shoe (its sessions stay)")
-    q.add_argument("name")
+    q = shoe_sub.add_parser("retire", help="retire a shoe (its sessions stay)",
+                            description="Mark a shoe retired; its sessions stay in the library.")
+    q.add_argument("name", metavar="NAME", help="shoe to retire (matched ignoring case)")
     _library_option(q)
     q.set_defaults(func=_guard(cmd_shoe_retire))
 
@@ -171,7 +172,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Compare impact between surfaces/shoes/sessions, adjusted to a common speed.",
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="recordings to compare (default: the library)")
-    p.add_argument("--by", choices=("surface", "shoe", "session"), default="surface")
+    p.add_argument("--by", choices=("surface", "shoe", "session"), default="surface",
+                   help="what to compare: surfaces, shoes or single sessions (default: surface)")
     p.add_argument("--reference", help="reference group (default: concrete, then asphalt)")
     p.add_argument("--placement", choices=("waist", "shoe", "shank"), help="placement to compare")
     p.add_argument("--min-strikes", type=int, default=30, metavar="N", help="fewest strikes per group (30)")
@@ -179,6 +181,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rate", type=float, metavar="HZ", help="sampling rate for files without a time column")
     p.add_argument("--json", metavar="OUT", help="write the comparison as JSON ('-' for stdout)")
     p.add_argument("--plot", metavar="OUT.png", help="write distributions and adjusted ratios as PNG")
+    _wide_option(p)
     _force_option(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_compare))
@@ -189,6 +192,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="OUT", help="write the shoe trends as JSON ('-' for stdout)")
     p.add_argument("--plot", metavar="OUT.png", help="write impact vs km as PNG")
     p.add_argument("--placement", choices=("waist", "shoe", "shank"), help="placement to use (default: most strikes)")
+    _wide_option(p)
     _force_option(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_shoes))
@@ -223,7 +227,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
                 continue
             for note in done.notes:
-                console.print(shown(f"{name}: {note}", MESSAGE_CHARS))
+                console.print(shown(f"{name}: {note}", MESSAGE_CHARS), soft_wrap=True)
             res = done.result
             if res is None or not res.added:
                 continue
@@ -231,7 +235,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
             console.print(
                 f"{name}: session {res.session_id}: {done.strikes} strikes, {res.distance_km:.2f} km{dist}{km}",
-                highlight=False,
+                highlight=False, soft_wrap=True,
             )
     return 2 if failed else 0
 
@@ -255,27 +259,15 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         if args.json == "-":
             return 0
     console = _console()
-    t = _table(title="Sessions", title_justify="left")
-    for col in (
-        "id",
-        "date (UTC)",
-        "file",
-        "place",
-        "shoe",
-        "shoe km",
-        "km",
-        "strikes",
-        "cadence spm",
-        "speed m/s",
-        "median peak g",
-        "cum. impact g",
-        "bone stim. g",
-    ):
-        t.add_column(col, justify="left" if col in ("date (UTC)", "file", "place", "shoe") else "right")
-    for r in sessions.itertuples():
-        t.add_row(
+    cols = [Col("id"), Col("date", right=False), Col("UTC", right=False, drop=8), Col("file", right=False, fold=True),
+            Col("place", right=False, drop=4), Col("shoe", right=False, drop=1, fold=True),
+            Col("shoe\nkm", drop=5), Col("km"), Col("strikes", drop=2), Col("cadence\nspm", drop=3),
+            Col("speed\nm/s", drop=6), Col("median\npeak g"), Col("cum.\nimpact g", drop=7), Col("bone\nstim. g")]
+    rows = [
+        (
             str(r.session),
-            f"{r.start_utc:%Y-%m-%d %H:%M}",
+            f"{r.start_utc:%Y-%m-%d}",
+            f"{r.start_utc:%H:%M}",
             shown(r.source),
             str(r.placement),
             shown(r.shoe) if isinstance(r.shoe, str) else "-",
@@ -288,12 +280,13 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             _f(r.cumulative_impact_g, 0),
             _f(r.bone_stimulus_g, 1),
         )
-    console.print(t)
-    w = _table(title="Weekly load", title_justify="left")
-    for col in ("week of", "placement", "sessions", "strikes", "cum. impact g", "bone stim. g"):
-        w.add_column(col, justify="left" if col in ("week of", "placement") else "right")
-    for r in weekly.itertuples():
-        w.add_row(
+        for r in sessions.itertuples()
+    ]
+    print_table(console, "Sessions", cols, rows, wide=args.wide)
+    cols = [Col("week of", right=False), Col("placement", right=False), Col("sessions", drop=1), Col("strikes"),
+            Col("cum.\nimpact g", drop=2), Col("bone\nstim. g")]
+    rows = [
+        (
             f"{r.week:%Y-%m-%d}",
             str(r.placement),
             str(r.sessions),
@@ -301,7 +294,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             _f(r.cumulative_impact_g, 0),
             _f(r.bone_stimulus_g, 1),
         )
-    console.print(w)
+        for r in weekly.itertuples()
+    ]
+    print_table(console, "Weekly load", cols, rows, wide=args.wide)
     console.print(
         "* distance estimated.  bone stim. = (sum peak_g^4)^(1/4), Carter's daily stress stimulus "
         "(Carter et al. 1987); relative index per runner and placement.",
@@ -344,18 +339,19 @@ def cmd_shoe_list(args: argparse.Namespace) -> int:
     if not shoes:
         _console().print("no shoes yet: add one with `gaitimpact shoe add NAME --km START`")
         return 0
-    t = _table(title="Shoes", title_justify="left")
-    for col in ("shoe", "km now", "start km", "sessions", "status"):
-        t.add_column(col, justify="left" if col in ("shoe", "status") else "right")
-    for s in shoes:
-        t.add_row(
+    cols = [Col("shoe", right=False, fold=True), Col("km\nnow"), Col("start\nkm", drop=1), Col("sessions"),
+            Col("status", right=False)]
+    rows = [
+        (
             shown(s.name),
             f"{s.km:.0f}",
             f"{s.start_km:.0f}",
             str(s.sessions),
             f"retired {s.retired_utc[:10]}" if s.retired_utc else "active",
         )
-    _console().print(t)
+        for s in shoes
+    ]
+    print_table(_console(), "Shoes", cols, rows, wide=args.wide)
     return 0
 
 
@@ -392,22 +388,23 @@ def cmd_shoes(args: argparse.Namespace) -> int:
             highlight=False,
         )
         return 0
-    t = _table(title="Shoes: speed-adjusted impact vs km", title_justify="left")
-    for col in ("shoe", "sessions", "km first", "km last", "% per 100 km", "95% CI", "hint"):
-        t.add_column(col, justify="left" if col in ("shoe", "hint") else "right")
+    cols = [Col("shoe", right=False, fold=True), Col("sessions", drop=2), Col("km\nfirst", drop=1), Col("km\nlast"),
+            Col("% per\n100 km"), Col("95% CI")]
+    rows = []
     for s in doc["shoes"]:
         ci = s["pct_per_100km_ci95"]
-        t.add_row(
+        rows.append((
             shown(s["shoe"]),
             str(s["sessions"]),
             _f(s["km_first"], 0),
             _f(s["km_last"], 0),
             _f(s["pct_per_100km"], 1),
             "-" if ci is None else f"{ci[0]:+.1f} to {ci[1]:+.1f}",
-            shown(s["hint"], MESSAGE_CHARS),
-        )
+        ))
     console = _console()
-    console.print(t)
+    print_table(console, "Shoes: speed-adjusted impact vs km", cols, rows, wide=args.wide)
+    for s in doc["shoes"]:  # the hint is a sentence: below the table, wrapped at the console width
+        console.print(shown(f"{shown(s['shoe'])}: {s['hint']}", MESSAGE_CHARS))
     for n in doc["notes"]:
         console.print(shown(f"note: {n}", MESSAGE_CHARS))
     console.print(f"rule: {doc['rule']}")
@@ -470,27 +467,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     unit = "m/s" if cov == "speed" else "steps/min"
     wear = doc.get("shoe_wear")
     at_km = f", {wear['common_shoe_km']:g} km on the shoe" if wear else ""
-    t = _table(
-        title=f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
-        f"(at {common:g} {unit}{at_km}); reference {shown(doc['reference'])}",
-        title_justify="left",
-    )
-    for col in (
-        by,
-        "steps",
-        "runs",
-        "run min",
-        "cadence spm",
-        "median g",
-        "p95 g",
-        "index g",
-        "ratio",
-        "95% CI",
-    ):
-        t.add_column(col, justify="left" if col == by else "right")
+    title = (f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
+             f"(at {common:g} {unit}{at_km}); reference {shown(doc['reference'])}")
+    cols = [Col(by, right=False, fold=True), Col("steps", drop=3), Col("runs", drop=2), Col("run\nmin", drop=4),
+            Col("cadence\nspm", drop=5), Col("median\ng", drop=6), Col("p95 g", drop=7), Col("index\ng", drop=1),
+            Col("ratio"), Col("95% CI")]
+    table_rows = []
     for r in rows:
         lo, hi = r["ratio_ci95"]
-        t.add_row(
+        table_rows.append((
             shown(r[by]),
             str(r["steps"]),
             str(r["runs"]),
@@ -501,9 +486,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             _f(r["impact_index"], 2),
             _f(r["ratio"], 3),
             "-" if r[by] == doc["reference"] else f"{lo:.3f}-{hi:.3f}",
-        )
+        ))
     console = _console()
-    console.print(t)
+    print_table(console, title, cols, table_rows, wide=args.wide)
     for r in rows:
         if r["verdict"] != "reference":
             console.print(shown(r["verdict"], MESSAGE_CHARS))
