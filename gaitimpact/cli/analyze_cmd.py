@@ -59,15 +59,17 @@ def _fmt(x: float | None, spec: str = ".2f", unit: str = "") -> str:
 def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None,
                   wide: bool = False) -> None:
     """Print the analysis summary as tables (totals, per segment, per bout); warnings go to stderr."""
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from gaitimpact.analysis.summary import NO_RUNNING_TEXT
     from gaitimpact.cli.tables import Col, print_table
+    from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
 
-    console = console or Console()
-    err_console = err_console or Console(stderr=True)
-    t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
+    console = console or plain_console()
+    err_console = err_console or plain_console(stderr=True)
+    # user text (file and surface names) is data: Text objects are never read as markup
+    t = Table(title=Text(f"gaitimpact: {shown(summary['file'], 200)}"), show_header=False, title_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     pk, lr = summary["peak_g"], summary["loading_rate_gps"]
@@ -101,7 +103,7 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         cols = [Col(first, right=False, fold=True), *((Col("m/s", drop=3),) if speed else ()),
                 Col("start s", drop=4), Col("run\nmin"), Col("steps", drop=2), Col("spm", drop=1),
                 Col("peak g\nmedian"), Col("peak g\np95", drop=5), Col("LR g/s\nmedian")]
-        rows = [(str(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
+        rows = [(shown(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
                  _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
                  str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
                  _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))
@@ -109,7 +111,7 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         if rows:
             print_table(console, title, cols, rows, wide=wide)
     for w in summary["warnings"]:
-        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        err_console.print(Text.assemble(("warning:", "yellow"), " ", shown(w, MESSAGE_CHARS)))
 
 
 def check_outputs(args: argparse.Namespace, inputs: list[str]) -> None:
@@ -162,9 +164,9 @@ def run(args: argparse.Namespace) -> int:
     rec, analysis, summary = result.recording, result.analysis, result.summary
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
-    from rich.console import Console
+    from gaitimpact.usertext import plain_console
 
-    console = Console(stderr=True) if to_stdout else Console()
+    console = plain_console(stderr=to_stdout)
     print_summary(summary, console=console, wide=args.wide)
     if args.json:
         write_output(args.json, (json.dumps(summary, indent=2) + "\n").encode("utf-8"), console)

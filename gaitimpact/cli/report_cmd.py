@@ -16,6 +16,7 @@ from gaitimpact.cli.tables import Col, print_table
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
 from gaitimpact.report.location import ENV_VAR, resolve_library_path
+from gaitimpact.usertext import MESSAGE_CHARS, shown
 
 if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
     import pandas as pd
@@ -223,14 +224,14 @@ def cmd_add(args: argparse.Namespace) -> int:
                 done = ingest_file(lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km)
             except GaitImpactError as exc:
                 failed += 1
-                sys.stderr.write(f"gaitimpact: error: {exc}\n")
+                sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
                 continue
             for note in done.notes:
-                console.print(f"{name}: {note}", highlight=False, soft_wrap=True)
+                console.print(shown(f"{name}: {note}", MESSAGE_CHARS), soft_wrap=True)
             res = done.result
             if res is None or not res.added:
                 continue
-            km = f", shoe {done.shoe} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
+            km = f", shoe {shown(done.shoe)} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
             console.print(
                 f"{name}: session {res.session_id}: {done.strikes} strikes, {res.distance_km:.2f} km{dist}{km}",
@@ -267,9 +268,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             str(r.session),
             f"{r.start_utc:%Y-%m-%d}",
             f"{r.start_utc:%H:%M}",
-            str(r.source),
+            shown(r.source),
             str(r.placement),
-            r.shoe if isinstance(r.shoe, str) else "-",
+            shown(r.shoe) if isinstance(r.shoe, str) else "-",
             _f(r.shoe_km, 0),
             _f(r.distance_km, 2) + ("" if r.distance_source == "given" else "*"),
             str(r.strikes),
@@ -327,7 +328,7 @@ def cmd_shoe_add(args: argparse.Namespace) -> int:
     """Add a shoe."""
     with _open(args, create=True) as lib:
         s = lib.add_shoe(args.name, args.km)
-    _console().print(f"shoe {s.name!r} added at {s.km:.0f} km", highlight=False)
+    _console().print(f"shoe {shown(s.name)!r} added at {s.km:.0f} km")
     return 0
 
 
@@ -342,7 +343,7 @@ def cmd_shoe_list(args: argparse.Namespace) -> int:
             Col("status", right=False)]
     rows = [
         (
-            s.name,
+            shown(s.name),
             f"{s.km:.0f}",
             f"{s.start_km:.0f}",
             str(s.sessions),
@@ -358,7 +359,7 @@ def cmd_shoe_retire(args: argparse.Namespace) -> int:
     """Retire a shoe."""
     with _open(args) as lib:
         s = lib.retire_shoe(args.name)
-    _console().print(f"shoe {s.name!r} retired at {s.km:.0f} km", highlight=False)
+    _console().print(f"shoe {shown(s.name)!r} retired at {s.km:.0f} km")
     return 0
 
 
@@ -393,7 +394,7 @@ def cmd_shoes(args: argparse.Namespace) -> int:
     for s in rep.shoes:
         ci = s.pct_per_100km_ci95
         rows.append((
-            s.shoe,
+            shown(s.shoe),
             s.status.replace("_", " "),
             str(s.sessions),
             _f(s.km_first, 0),
@@ -404,10 +405,10 @@ def cmd_shoes(args: argparse.Namespace) -> int:
     console = _console()
     print_table(console, "Shoes: speed-adjusted impact vs km", cols, rows, wide=args.wide)
     for s in rep.shoes:  # verdict and hint are sentences: below the table, wrapped at the console width
-        console.print(f"{s.verdict}; {s.hint}", highlight=False, markup=False)
+        console.print(shown(f"{s.verdict}; {s.hint}", MESSAGE_CHARS))
     for n in rep.notes:
-        console.print(f"note: {n}", highlight=False, markup=False)
-    console.print(f"rule: {rep.rule}", highlight=False, markup=False)
+        console.print(shown(f"note: {n}", MESSAGE_CHARS))
+    console.print(f"rule: {rep.rule}")
     return 0
 
 
@@ -439,7 +440,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     common = cmp.common_speed_mps if cmp.covariate == "speed" else cmp.common_cadence_spm
     unit = "m/s" if cmp.covariate == "speed" else "steps/min"
     title = (f"Impact by {cmp.by} ({cmp.placement}) at the same {', '.join(cmp.adjusted_for)} "
-             f"({common:g} {unit}), compared with {cmp.reference}")
+             f"({common:g} {unit}), compared with {shown(cmp.reference)}")
     cols = [Col(cmp.by, right=False, fold=True), Col("status", right=False), Col("steps", drop=3),
             Col("runs", drop=2), Col("run\nmin", drop=4), Col("cadence\nspm", drop=5), Col("median\ng", drop=6),
             Col("p95 g", drop=7), Col("index\ng", drop=1), Col("ratio"), Col("95% range")]
@@ -447,7 +448,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for g in cmp.groups:
         ci = g.ratio_ci95
         rows.append((
-            g.name,
+            shown(g.name),
             g.status.replace("_", " "),
             str(g.steps),
             str(g.runs),
@@ -463,9 +464,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print_table(console, title, cols, rows, wide=args.wide)
     for g in cmp.groups:
         if g.status != "reference":
-            console.print(g.verdict, highlight=False, markup=False)
+            console.print(shown(g.verdict, MESSAGE_CHARS))
     for n in cmp.notes:
-        console.print(f"note: {n}", highlight=False, markup=False)
+        console.print(shown(f"note: {n}", MESSAGE_CHARS))
     return 0
 
 

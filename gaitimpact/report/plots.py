@@ -15,6 +15,7 @@ from gaitimpact.errors import InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
 from gaitimpact.report.compare import Comparison
 from gaitimpact.report.shoes import ShoeReport
+from gaitimpact.usertext import plot_text
 
 DPI = 110
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -47,7 +48,8 @@ def compare_png(cmp: Comparison, strikes: pd.DataFrame) -> bytes:
     fig = Figure(figsize=(10, 4.2))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     bp = ax1.boxplot(data, showfliers=False, patch_artist=True, widths=0.6)
-    ax1.set_xticks(range(1, len(names) + 1), names, rotation=20 if len(names) > 4 else 0)
+    shown_names = [plot_text(n, 30) for n in names]  # user text: never mathtext, never megabytes
+    ax1.set_xticks(range(1, len(names) + 1), shown_names, rotation=20 if len(names) > 4 else 0)
     for patch, color in zip(bp["boxes"], PALETTE * 4):
         patch.set_facecolor(color)
         patch.set_alpha(0.45)
@@ -61,16 +63,16 @@ def compare_png(cmp: Comparison, strikes: pd.DataFrame) -> bytes:
         if g.status == "reference":
             ax2.plot(1.0, yi, "s", color="#777777", ms=6)
         elif g.ratio is None:
-            ax2.text(1.0, yi, "  can't tell", va="center", fontsize=8, color="#a33")
+            ax2.text(1.0, yi, "  can't tell", va="center", fontsize=8, color="#aa3333")
         else:
             lo, hi = g.ratio_ci95
             ax2.errorbar(g.ratio, yi, xerr=[[g.ratio - lo], [hi - g.ratio]], fmt="o",
                          color=PALETTE[i % len(PALETTE)], capsize=4, ms=6)
             spans.append(max(abs(lo - 1), abs(hi - 1)) * 1.2)
-    ax2.set_yticks(y, names)
+    ax2.set_yticks(y, shown_names)
     common = cmp.common_speed_mps
     at = f" at {common:g} m/s" if common is not None else f" at {cmp.common_cadence_spm:g} steps/min"
-    ax2.set_xlabel(f"impact ratio to {cmp.reference} (95% range)")
+    ax2.set_xlabel(f"impact ratio to {plot_text(cmp.reference, 30)} (95% range)")
     ax2.set_title(f"Adjusted for {', '.join(cmp.adjusted_for)}{at}", fontsize=10)
     ax2.grid(axis="x", alpha=0.3)
     span = float(max(spans))
@@ -90,7 +92,7 @@ def shoes_png(rep: ShoeReport) -> bytes:
         km = np.array([p.km for p in shoe.points], float)
         idx = np.array([p.impact_index for p in shoe.points], float)
         color = PALETTE[i % len(PALETTE)]
-        label = shoe.shoe
+        label = plot_text(shoe.shoe)
         if shoe.pct_per_100km is not None:
             lo, hi = shoe.pct_per_100km_ci95
             label += f": {shoe.pct_per_100km:+.1f}%/100 km (95% CI {lo:+.1f} to {hi:+.1f})"
