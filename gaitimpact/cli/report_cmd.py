@@ -50,12 +50,20 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
             return func(args)
         except sqlite3.DatabaseError as exc:
             path = resolve_library_path(getattr(args, "library", None))
+            # honest: writes that completed before the failure are kept; only an unfinished one is rolled back
             raise InputError(
-                f"library access failed ({exc}); any partial write was rolled back, the file was left untouched",
+                f"library access failed ({exc}); an unfinished write was rolled back, writes completed before "
+                "it are kept",
                 path=str(path),
             ) from None
 
     return run
+
+
+def _say_created(lib: Library) -> None:
+    """Tell where a new library file was created (once, when this command created it)."""
+    if lib.created:
+        _console().print(f"created library {lib.path}", soft_wrap=True)
 
 
 def _parse_since(text: str | None) -> datetime | None:
@@ -217,12 +225,13 @@ def cmd_add(args: argparse.Namespace) -> int:
     failed = 0
     overrides = overrides_from_args(args)
     with _open(args, create=True) as lib:
+        _say_created(lib)
         if args.shoe:
             lib.shoe(args.shoe)  # unknown shoe named on the command line: stop before any work
         for name in args.files:
             try:
                 done = ingest_file(lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km)
-            except GaitImpactError as exc:
+            except (GaitImpactError, sqlite3.OperationalError) as exc:  # e.g. locked for too long: next file
                 failed += 1
                 sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
                 continue
@@ -327,6 +336,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 def cmd_shoe_add(args: argparse.Namespace) -> int:
     """Add a shoe."""
     with _open(args, create=True) as lib:
+        _say_created(lib)
         s = lib.add_shoe(args.name, args.km)
     _console().print(f"shoe {shown(s.name)!r} added at {s.km:.0f} km")
     return 0

@@ -69,8 +69,8 @@ def ingest_file(
     shoe = rec.meta.shoe
     if shoe and shoe not in {s.name for s in lib.shoes()}:
         start = rec.meta.shoe_km or 0.0
-        lib.add_shoe(shoe, start)
-        notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km")
+        if lib.ensure_shoe(shoe, start):  # another process may add the same shoe at the same moment
+            notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km")
     shoe_km = rec.meta.shoe_km
     if overrides.get("shoe") and overrides.get("shoe_km") is None and shoe_km is not None:
         # The sidecar's km belongs to the sidecar's shoe; a different shoe from the flag uses the library's km.
@@ -92,6 +92,8 @@ def ingest_file(
         shoe=shoe,
         shoe_km=shoe_km,
     )
+    if not res.added:  # another process stored the same recording while this one analysed it
+        notes.append(f"already in the library as session {res.session_id} (same content), skipped")
     return IngestResult(res, strikes=len(table), shoe=shoe, notes=notes)
 
 
