@@ -27,6 +27,7 @@ CODES = {
     "range_inferred": "sensor range inferred from flat-topped maxima",
     "clipped": "strikes reached the sensor range: their peak is a lower bound",
     "no_running": "no running bout found",
+    "short_recording": "a recording under 10 s: figures rest on few strides",
     "unknown_surface": "a surface name outside the known list",
     "sidecar": "a sidecar key or value the program did not use as given",
     "not_streamed": "a long file read whole instead of block by block",

@@ -1,8 +1,9 @@
 """One way from a recording file to its results: `analyze_path(path)` -> `AnalysisResult`.
 
 It decides whether a file is analysed in memory or streamed in chunks (big canonical CSV or Parquet
-files; same strikes either way), applies the recording-level rules (too short to analyse) once, and
-summarises. analyze, batch, add, compare FILE and record's closing summary all call it.
+files; same strikes either way), applies the recording-level rules once (too short to analyse is an
+error; no running found is a normal result with status "no_running"), and summarises. analyze,
+batch, add, compare FILE and record's closing summary all call it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class AnalysisResult:
         """True when the recording holds at least one running bout."""
         return bool(self.analysis.bouts)
 
+    @property
+    def status(self) -> str:
+        """"ok", or "no_running" when no running bout was found (a normal result, not an error)."""
+        return str(self.summary["status"])
+
     def steps_table(self) -> pd.DataFrame:
         """One row per detected strike (`gaitimpact.analysis.summary.steps_table`)."""
         return steps_table(self.recording, self.analysis)
@@ -78,7 +84,8 @@ def analyze_path(
 
     chunked: "auto" streams big streamable files (>= chunked_min_bytes), True always streams (another
     CSV dialect is then read whole, with a warning), False always loads the file into memory.
-    Raises InputError (one line naming the file) for unreadable, too short or running-free recordings.
+    A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
+    Raises InputError (one line naming the file) for unreadable or too short recordings.
     """
     path = Path(path)
     stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
@@ -95,10 +102,10 @@ def analyze_path(
         analysis = analyze_recording(rec)
         n_samples = rec.n_samples
     if rec.duration_s < SHORT_DURATION_S:
-        analysis.warnings.append(
-            f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, cadence and "
-            "contact time rest on few strides, and the first/last strike may be cut by the file's ends")
-    _check_running(analysis, path)
+        analysis.warnings.append(Notice(
+            "short_recording", f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, "
+            "cadence and contact time rest on few strides, and the first/last strike may be cut by the file's ends",
+            {"duration_s": rec.duration_s, "strikes": len(analysis.strikes)}))
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples
     return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]))
@@ -109,13 +116,6 @@ def _check_duration(duration_s: float, path: Path) -> None:
     if duration_s < MIN_DURATION_S:
         raise InputError(f"too short: {duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s",
                          path=str(path))
-
-
-def _check_running(analysis: Analysis, path: Path) -> None:
-    """InputError when the analysis found no running bout."""
-    if not analysis.bouts:
-        raise InputError("no running found (no bout with a running step pattern); is this a running "
-                         "recording?", path=str(path))
 
 
 def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | None,

@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
+NO_RUNNING_TEXT = "no running found (running_s 0)"
+"""How a summary with `status` "no_running" reads: a recording without running is a result, not an error."""
+
 MIN_DURATION_S = 2.0
 """Recordings shorter than this (s) are rejected: fewer than about 3 strides."""
 SHORT_DURATION_S = 10.0
@@ -221,6 +224,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
     return {
         "schema": SCHEMA,
         "file": rec.source,
+        "status": "ok" if analysis.bouts else "no_running",
         "placement": analysis.placement,
         "placement_source": analysis.placement_source,
         "fs_hz": _finite(analysis.fs_hz, 2),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from gaitimpact import __version__
 from gaitimpact.report import load as load_mod
+from gaitimpact.usertext import clean
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;
@@ -36,8 +37,8 @@ details{font-size:13px;margin:6px 0} summary{cursor:pointer;color:#1d3557}
 
 
 def esc(value: object) -> str:
-    """HTML-escape any value (None -> empty string)."""
-    return "" if value is None else html.escape(str(value), quote=True)
+    """HTML-escape any value without bidi overrides or control characters (None -> empty string)."""
+    return "" if value is None else html.escape(clean(value), quote=True)
 
 
 def img(png: bytes, alt: str) -> str:

@@ -14,9 +14,10 @@ from gaitimpact.report.library import AddResult, Library, file_hash
 
 @dataclass
 class IngestResult:
-    """What `ingest_file` did: the stored (or already known) session, strikes, and notes for the user."""
+    """What `ingest_file` did: the stored (or already known) session, None for a recording without running
+    (not stored), strikes, and notes for the user."""
 
-    result: AddResult
+    result: AddResult | None
     strikes: int = 0
     shoe: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -40,10 +41,12 @@ def ingest_file(
 ) -> IngestResult:
     """Analyse one recording and store it; a file already stored (same SHA-256) is not analysed again.
 
+    A recording without running is a normal result, not stored (`IngestResult.result` None).
     A shoe named by `overrides["shoe"]` must exist in the library (InputError otherwise); a shoe named
     only by the sidecar is added to the library with the sidecar's km as its start km.
     """
     from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
 
     path = Path(path)
     overrides = dict(overrides or {})
@@ -57,6 +60,8 @@ def ingest_file(
         note = f"already in the library as session {known.session_id} (same content), skipped"
         return IngestResult(known, notes=[note])
     result = analyze_path(path, rate_hz=rate_hz, overrides=overrides)
+    if not result.running_found:
+        return IngestResult(None, notes=[f"{NO_RUNNING_TEXT}: not stored"])
     rec, summary, table = result.recording, result.summary, result.steps_table()
     notes: list[str] = []
     shoe = rec.meta.shoe

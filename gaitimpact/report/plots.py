@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
+from gaitimpact.usertext import plot_text
 
 DPI = 110
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -47,7 +48,8 @@ def compare_png(doc: dict, strikes: pd.DataFrame) -> bytes:
     fig = Figure(figsize=(10, 4.2))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     bp = ax1.boxplot(data, showfliers=False, patch_artist=True, widths=0.6)
-    ax1.set_xticks(range(1, len(names) + 1), names, rotation=20 if len(names) > 4 else 0)
+    shown_names = [plot_text(n, 30) for n in names]  # user text: never mathtext, never megabytes
+    ax1.set_xticks(range(1, len(names) + 1), shown_names, rotation=20 if len(names) > 4 else 0)
     for patch, color in zip(bp["boxes"], PALETTE * 4):
         patch.set_facecolor(color)
         patch.set_alpha(0.45)
@@ -64,11 +66,11 @@ def compare_png(doc: dict, strikes: pd.DataFrame) -> bytes:
     ax2.axvline(1.0, color="#444444", lw=1, ls="--")
     for yi, r, a, b, c in zip(y, ratio, lo, hi, colors):
         ax2.errorbar(r, yi, xerr=[[r - a], [b - r]], fmt="o", color=c, capsize=4, ms=6)
-    ax2.set_yticks(y, names)
+    ax2.set_yticks(y, shown_names)
     adjusted = ", ".join(doc["adjusted_for"])
     common = doc.get("common_speed_mps")
     at = f" at {common:g} m/s" if common is not None else f" at {doc.get('common_cadence_spm')} steps/min"
-    ax2.set_xlabel(f"impact index ratio to {doc['reference']} (95% CI)")
+    ax2.set_xlabel(f"impact index ratio to {plot_text(doc['reference'], 30)} (95% CI)")
     ax2.set_title(f"Adjusted for {adjusted}{at}", fontsize=10)
     ax2.grid(axis="x", alpha=0.3)
     span = max(0.05, float(np.nanmax(np.abs(np.r_[lo, hi] - 1.0))) * 1.2)
@@ -89,7 +91,7 @@ def shoes_png(doc: dict) -> bytes:
         km = np.array([p["km"] for p in pts], float)
         idx = np.array([p["impact_index"] for p in pts], float)
         color = PALETTE[i % len(PALETTE)]
-        label = shoe["shoe"]
+        label = plot_text(shoe["shoe"])
         if shoe["pct_per_100km"] is not None:
             lo, hi = shoe["pct_per_100km_ci95"]
             label += f": {shoe['pct_per_100km']:+.1f}%/100 km (95% CI {lo:+.1f} to {hi:+.1f})"
