@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.fft import next_fast_len
 from scipy.ndimage import median_filter
 
 from gaitimpact.core.filters import block_view
@@ -115,7 +116,8 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
     padded = np.pad(rd[: nb * per_block], (max(pad_l, 0), max(pad_r, 0)), mode="reflect")
     view = np.lib.stride_tricks.sliding_window_view(padded, win)[::per_block][:nb]
     y = view - view.mean(axis=1, keepdims=True)
-    nfft = 1 << int(np.ceil(np.log2(2 * win)))
+    # zero-padding to win + n_lags makes the circular correlation linear for every kept lag
+    nfft = next_fast_len(win + n_lags, real=True)
     spec = np.fft.rfft(y, nfft, axis=1)
     ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :n_lags]
     # unbiased-ish: divide by overlap length so longer lags are not penalised
