@@ -95,7 +95,7 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("files", str(len(report.rows)))
-    table.add_row("analysed now", f"{report.analysed} ({report.files_per_s:.2f} files/s)")
+    table.add_row("analysed now", f"{report.analysed} in {report.analysis_s:.1f} s ({report.files_per_s:.2f} files/s)")
     table.add_row("already done (skipped)", str(report.reused))
     table.add_row("ok / failed", f"{ok} / {len(report.failures)}")
     if no_running:
@@ -106,9 +106,9 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     Console().print(table)
     Console().print(f"wrote {report.out}", highlight=False, markup=False)
     if report.failures:
-        console.print(f"[red]{len(report.failures)} file(s) failed:[/red]")
-        for path, reason in report.failures:
-            console.print(f"  {path}: {reason}", highlight=False, markup=False)
+        # each failure was named once, as it happened ("failed PATH: reason"); the table's error column keeps them
+        console.print(f"[red]{len(report.failures)} file(s) failed[/red] (named above; reasons also in the "
+                      f"error column of {report.out})", highlight=False)
         return 1
     return 0
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gaitimpact.cli.tables import Col, print_table
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
-from gaitimpact.report.location import ENV_VAR, resolve_library_path
+from gaitimpact.report.location import ENV_VAR, resolve_library_path, unwritable_reason
 
 if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
     import pandas as pd
@@ -50,7 +50,8 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
         except sqlite3.DatabaseError as exc:
             path = resolve_library_path(getattr(args, "library", None))
             raise InputError(
-                f"library access failed ({exc}); any partial write was rolled back, the file was left untouched",
+                f"library access failed ({exc}); any partial write was rolled back, the file was left untouched"
+                f"{unwritable_reason(path, exc)}",
                 path=str(path),
             ) from None
 

@@ -33,6 +33,7 @@ from gaitimpact.io.dialects import (
     find_app_dialect,
     parse_column,
 )
+from gaitimpact.io.fsutil import FOLDER_MESSAGE
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, Metadata, Recording
 from gaitimpact.timebase import gap_steps, median_step_s, nice_rate_hz, timing_notes
@@ -84,7 +85,7 @@ def _read_head(path: Path) -> tuple[bytes, bool, int]:
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise InputError("is a folder, not a recording file", path=str(path))
+            raise InputError(FOLDER_MESSAGE, path=str(path))
         with open(path, "rb") as fh:
             head = fh.read(HEAD_BYTES)
     except FileNotFoundError:

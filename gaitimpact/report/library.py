@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from gaitimpact.errors import InputError
-from gaitimpact.report.location import ENV_VAR, default_library_path, resolve_library_path  # noqa: F401
+from gaitimpact.names import did_you_mean, same_name
+from gaitimpact.report.location import (  # noqa: F401
+    ENV_VAR,
+    default_library_path,
+    resolve_library_path,
+    unwritable_reason,
+)
 
 APPLICATION_ID = 0x47414954
 """SQLite `application_id` of a gaitimpact library ("GAIT")."""
@@ -164,12 +170,15 @@ class Library:
         try:
             conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
         except sqlite3.Error as exc:
-            raise InputError(f"cannot open library: {exc}", path=str(path)) from None
+            raise InputError(f"cannot open library: {exc}{unwritable_reason(path, exc)}", path=str(path)) from None
         lib = cls(path, conn)
         try:
             lib._check_and_migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
+            why = unwritable_reason(path, exc)
+            if why:
+                raise InputError(f"cannot open library: {exc}{why}", path=str(path)) from None
             raise InputError(
                 f"not a readable gaitimpact library ({exc}); the file was left untouched", path=str(path)
             ) from None
@@ -245,17 +254,15 @@ class Library:
             raise InputError("shoe name is empty", field="name")
         if not np.isfinite(start_km) or start_km < 0:
             raise InputError(f"shoe km must be >= 0, got {start_km}", field="km")
-        if self._shoe_row(name) is not None:
-            raise InputError(f"shoe {name!r} already exists", field="name")
+        existing = self.find_shoe(name)  # names match ignoring case: 'pegasus 40' is 'Pegasus 40'
+        if existing is not None:
+            raise InputError(f"shoe {existing.name!r} already exists", field="name")
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO shoes(name, start_km, added_utc) VALUES (?, ?, ?)",
                 (name, float(start_km), _now_utc()),
             )
         return self.shoe(name)
-
-    def _shoe_row(self, name: str) -> tuple | None:
-        return self.conn.execute("SELECT id FROM shoes WHERE name = ?", (name,)).fetchone()
 
     def shoes(self) -> list[Shoe]:
         """All shoes with their current km, in the order they were added."""
@@ -266,21 +273,27 @@ class Library:
         ).fetchall()
         return [Shoe(r[0], r[1], float(r[2]), float(r[3]), int(r[4]), r[5], float(r[6])) for r in rows]
 
+    def find_shoe(self, name: str) -> Shoe | None:
+        """The shoe with this name ignoring case ('pegasus 40' finds 'Pegasus 40'), or None."""
+        return next((s for s in self.shoes() if same_name(s.name, name)), None)
+
     def shoe(self, name: str) -> Shoe:
-        """One shoe by name; InputError naming the known shoes if there is none."""
-        for s in self.shoes():
-            if s.name == name:
-                return s
-        known = ", ".join(repr(s.name) for s in self.shoes()) or "none yet"
+        """One shoe by name (ignoring case); InputError naming the closest or the known shoes if there is none."""
+        found = self.find_shoe(name)
+        if found is not None:
+            return found
+        names = [s.name for s in self.shoes()]
+        hint = did_you_mean(name, names)
+        known = hint or f" (known: {', '.join(map(repr, names)) or 'none yet'})"
         raise InputError(
-            f"unknown shoe {name!r} (known: {known}); add it with `gaitimpact shoe add NAME`", field="shoe"
+            f"unknown shoe {name!r}{known}; add it with `gaitimpact shoe add NAME`", field="shoe"
         )
 
     def retire_shoe(self, name: str) -> Shoe:
         """Mark a shoe retired now (its sessions stay)."""
         shoe = self.shoe(name)
         if shoe.retired_utc:
-            raise InputError(f"shoe {name!r} was already retired on {shoe.retired_utc}", field="shoe")
+            raise InputError(f"shoe {shoe.name!r} was already retired on {shoe.retired_utc}", field="shoe")
         with self.transaction() as c:
             c.execute("UPDATE shoes SET retired_utc = ? WHERE id = ?", (_now_utc(), shoe.id))
         return self.shoe(name)
