@@ -59,8 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_batch_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact batch`; exit code 0 all ok, 1 some files failed."""
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from gaitimpact.batch.runner import run_batch
     from gaitimpact.cli.analyze_cmd import overrides_from_args
@@ -85,7 +85,10 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
             from gaitimpact.batch.runner import DASK_HINT
 
             raise InputError(DASK_HINT, field="--dask") from None
-    console = Console(stderr=True)
+
+    from gaitimpact.usertext import plain_console
+
+    console = plain_console(stderr=True)  # file names and reasons are data, never markup
     report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
                        rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
                        console=console)
@@ -103,12 +106,13 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_row("results", str(report.out))
     if args.steps_dir:
         table.add_row("per-strike tables", str(args.steps_dir))
-    Console().print(table)
-    Console().print(f"wrote {report.out}", highlight=False, markup=False)
+    out_console = plain_console()
+    out_console.print(table)
+    out_console.print(f"wrote {report.out}")
     if report.failures:
-        # each failure was named once, as it happened ("failed PATH: reason"); the table's error column keeps them
-        console.print(f"[red]{len(report.failures)} file(s) failed[/red] (named above; reasons also in the "
-                      f"error column of {report.out})", highlight=False)
+        # each failure was named once, as it happened ("failed PATH: reason"); the results' error column keeps them
+        console.print(Text.assemble((f"{len(report.failures)} file(s) failed", "red"),
+                                    f" (named above; reasons also in the error column of {report.out})"))
         return 1
     return 0
 

@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GaitImpactError as exc:
-        sys.stderr.write(f"gaitimpact: error: {exc}\n")
+        from gaitimpact.usertext import MESSAGE_CHARS, shown
+
+        sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("gaitimpact: interrupted\n")

@@ -16,6 +16,7 @@ from gaitimpact.cli.tables import Col, print_table
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
 from gaitimpact.report.location import ENV_VAR, resolve_library_path, unwritable_reason
+from gaitimpact.usertext import MESSAGE_CHARS, shown
 
 if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
     import pandas as pd
@@ -49,13 +50,20 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
             return func(args)
         except sqlite3.DatabaseError as exc:
             path = resolve_library_path(getattr(args, "library", None))
+            # honest: writes that completed before the failure are kept; only an unfinished one is rolled back
             raise InputError(
-                f"library access failed ({exc}); any partial write was rolled back, the file was left untouched"
-                f"{unwritable_reason(path, exc)}",
+                f"library access failed ({exc}); an unfinished write was rolled back, writes completed before "
+                f"it are kept{unwritable_reason(path, exc)}",
                 path=str(path),
             ) from None
 
     return run
+
+
+def _say_created(lib: Library) -> None:
+    """Tell where a new library file was created (once, when this command created it)."""
+    if lib.created:
+        _console().print(f"created library {lib.path}", soft_wrap=True)
 
 
 def _parse_since(text: str | None) -> datetime | None:
@@ -217,21 +225,22 @@ def cmd_add(args: argparse.Namespace) -> int:
     failed = 0
     overrides = overrides_from_args(args)
     with _open(args, create=True) as lib:
+        _say_created(lib)
         if args.shoe:
             lib.shoe(args.shoe)  # unknown shoe named on the command line: stop before any work
         for name in args.files:
             try:
                 done = ingest_file(lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km)
-            except GaitImpactError as exc:
+            except (GaitImpactError, sqlite3.OperationalError) as exc:  # e.g. locked for too long: next file
                 failed += 1
-                sys.stderr.write(f"gaitimpact: error: {exc}\n")
+                sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
                 continue
             for note in done.notes:
-                console.print(f"{name}: {note}", highlight=False, soft_wrap=True)
+                console.print(shown(f"{name}: {note}", MESSAGE_CHARS), soft_wrap=True)
             res = done.result
             if res is None or not res.added:
                 continue
-            km = f", shoe {done.shoe} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
+            km = f", shoe {shown(done.shoe)} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
             console.print(
                 f"{name}: session {res.session_id}: {done.strikes} strikes, {res.distance_km:.2f} km{dist}{km}",
@@ -268,9 +277,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             str(r.session),
             f"{r.start_utc:%Y-%m-%d}",
             f"{r.start_utc:%H:%M}",
-            str(r.source),
+            shown(r.source),
             str(r.placement),
-            r.shoe if isinstance(r.shoe, str) else "-",
+            shown(r.shoe) if isinstance(r.shoe, str) else "-",
             _f(r.shoe_km, 0),
             _f(r.distance_km, 2) + ("" if r.distance_source == "given" else "*"),
             str(r.strikes),
@@ -327,8 +336,9 @@ def _records(df: pd.DataFrame) -> list[dict]:
 def cmd_shoe_add(args: argparse.Namespace) -> int:
     """Add a shoe."""
     with _open(args, create=True) as lib:
+        _say_created(lib)
         s = lib.add_shoe(args.name, args.km)
-    _console().print(f"shoe {s.name!r} added at {s.km:.0f} km", highlight=False)
+    _console().print(f"shoe {shown(s.name)!r} added at {s.km:.0f} km")
     return 0
 
 
@@ -343,7 +353,7 @@ def cmd_shoe_list(args: argparse.Namespace) -> int:
             Col("status", right=False)]
     rows = [
         (
-            s.name,
+            shown(s.name),
             f"{s.km:.0f}",
             f"{s.start_km:.0f}",
             str(s.sessions),
@@ -359,12 +369,12 @@ def cmd_shoe_retire(args: argparse.Namespace) -> int:
     """Retire a shoe."""
     with _open(args) as lib:
         s = lib.retire_shoe(args.name)
-    _console().print(f"shoe {s.name!r} retired at {s.km:.0f} km", highlight=False)
+    _console().print(f"shoe {shown(s.name)!r} retired at {s.km:.0f} km")
     return 0
 
 
 def cmd_shoes(args: argparse.Namespace) -> int:
-    """Shoe trends: table, optional JSON and PNG."""
+    """Shoe trends: table and plain-words verdicts, optional JSON and PNG."""
     from gaitimpact.report.plots import save_png, shoes_png
     from gaitimpact.report.shoes import shoe_trends
 
@@ -373,74 +383,50 @@ def cmd_shoes(args: argparse.Namespace) -> int:
         _nonempty(lib)
         strikes = lib.strikes()
         shoes = lib.shoes()
-    doc = shoe_trends(strikes, shoes=shoes, placement=args.placement)
+    rep = shoe_trends(strikes, shoes=shoes, placement=args.placement)
     if args.json:
-        _write_json(doc, args.json)
+        _write_json(rep.to_dict(), args.json)
     if args.plot:
-        save_png(shoes_png(doc), args.plot)
+        save_png(shoes_png(rep), args.plot)
         _wrote(args.plot, to_stderr=args.json == "-")
     if args.json == "-":
         return 0
-    if not doc["shoes"]:
+    if not rep.shoes:
         _console().print(
             "no shoes yet: add one with `gaitimpact shoe add NAME --km START` and name it when "
             "adding sessions (--shoe NAME or the sidecar's shoe)",
             highlight=False,
         )
         return 0
-    cols = [Col("shoe", right=False, fold=True), Col("sessions", drop=2), Col("km\nfirst", drop=1), Col("km\nlast"),
-            Col("% per\n100 km"), Col("95% CI")]
+    cols = [Col("shoe", right=False, fold=True), Col("status", right=False), Col("sessions", drop=2),
+            Col("km\nfirst", drop=1), Col("km\nlast"), Col("% per\n100 km"), Col("95% range")]
     rows = []
-    for s in doc["shoes"]:
-        ci = s["pct_per_100km_ci95"]
+    for s in rep.shoes:
+        ci = s.pct_per_100km_ci95
         rows.append((
-            s["shoe"],
-            str(s["sessions"]),
-            _f(s["km_first"], 0),
-            _f(s["km_last"], 0),
-            _f(s["pct_per_100km"], 1),
+            shown(s.shoe),
+            s.status.replace("_", " "),
+            str(s.sessions),
+            _f(s.km_first, 0),
+            _f(s.km_last, 0),
+            _f(s.pct_per_100km, 1),
             "-" if ci is None else f"{ci[0]:+.1f} to {ci[1]:+.1f}",
         ))
     console = _console()
     print_table(console, "Shoes: speed-adjusted impact vs km", cols, rows, wide=args.wide)
-    for s in doc["shoes"]:  # the hint is a sentence: below the table, wrapped at the console width
-        console.print(f"{s['shoe']}: {s['hint']}", highlight=False, markup=False)
-    for n in doc["notes"]:
-        console.print(f"note: {n}", highlight=False)
-    console.print(f"rule: {doc['rule']}", highlight=False)
+    for s in rep.shoes:  # verdict and hint are sentences: below the table, wrapped at the console width
+        console.print(shown(f"{s.verdict}; {s.hint}", MESSAGE_CHARS))
+    for n in rep.notes:
+        console.print(shown(f"note: {n}", MESSAGE_CHARS))
+    console.print(f"rule: {rep.rule}")
     return 0
 
 
 # ---- compare -----------------------------------------------------------------------------------------
-def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
-    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
-    a recording without running adds no strikes and is named on stderr (as `add` does)."""
-    import pandas as pd
-
-    from gaitimpact.analysis.service import analyze_path
-    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
-
-    frames = []
-    for i, name in enumerate(files):
-        result = analyze_path(name, rate_hz=rate_hz)
-        if not result.running_found:
-            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
-            continue
-        rec, analysis, t = result.recording, result.analysis, result.steps_table()
-        t["session"] = i + 1
-        t["source"] = Path(name).name
-        t["placement"] = analysis.placement
-        t["shoe"] = rec.meta.shoe
-        t["shoe_km"] = rec.meta.shoe_km
-        frames.append(t)
-    if not frames:
-        raise InputError("no strikes to compare: no running found in " + ", ".join(files))
-    return pd.concat(frames, ignore_index=True)
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Compare surfaces/shoes/sessions; print table and verdicts; optional JSON and PNG."""
+    """Compare surfaces/shoes/sessions; print table and plain-words verdicts; optional JSON and PNG."""
     from gaitimpact.report.compare import compare
+    from gaitimpact.report.ingest import strikes_from_files
     from gaitimpact.report.plots import compare_png, save_png
 
     _check_outputs(args, ("--json", args.json), ("--plot", args.plot), inputs=list(args.files))
@@ -452,95 +438,57 @@ def cmd_compare(args: argparse.Namespace) -> int:
             strikes = lib.strikes(_parse_since(args.since))
         if len(strikes) == 0 and args.since:
             raise InputError(f"no sessions since {args.since}", field="since")
-    doc = compare(strikes, by=args.by, reference=args.reference, placement=args.placement, min_strikes=args.min_strikes)
+    cmp = compare(strikes, by=args.by, reference=args.reference, placement=args.placement,
+                  min_strikes=args.min_strikes)
     if args.json:
-        _write_json(doc, args.json)
+        _write_json(cmp.to_dict(), args.json)
     if args.plot:
-        save_png(compare_png(doc, strikes), args.plot)
+        save_png(compare_png(cmp, strikes), args.plot)
         _wrote(args.plot, to_stderr=args.json == "-")
     if args.json == "-":
         return 0
-    by = args.by
-    rows = doc["surfaces"] if by == "surface" else doc["groups"]
-    cov = doc["adjusted_for"][0]
-    common = doc.get("common_speed_mps", doc.get("common_cadence_spm"))
-    unit = "m/s" if cov == "speed" else "steps/min"
-    wear = doc.get("shoe_wear")
-    at_km = f", {wear['common_shoe_km']:g} km on the shoe" if wear else ""
-    title = (f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
-             f"(at {common:g} {unit}{at_km}); reference {doc['reference']}")
-    cols = [Col(by, right=False, fold=True), Col("steps", drop=3), Col("runs", drop=2), Col("run\nmin", drop=4),
-            Col("cadence\nspm", drop=5), Col("median\ng", drop=6), Col("p95 g", drop=7), Col("index\ng", drop=1),
-            Col("ratio"), Col("95% CI")]
-    table_rows = []
-    for r in rows:
-        lo, hi = r["ratio_ci95"]
-        table_rows.append((
-            str(r[by]),
-            str(r["steps"]),
-            str(r["runs"]),
-            _f((r["running_s"] or 0) / 60, 1),
-            _f(r["cadence_spm"], 0),
-            _f(r["peak_g_median"], 2),
-            _f(r["peak_g_p95"], 2),
-            _f(r["impact_index"], 2),
-            _f(r["ratio"], 3),
-            "-" if r[by] == doc["reference"] else f"{lo:.3f}-{hi:.3f}",
+    common = cmp.common_speed_mps if cmp.covariate == "speed" else cmp.common_cadence_spm
+    unit = "m/s" if cmp.covariate == "speed" else "steps/min"
+    title = (f"Impact by {cmp.by} ({cmp.placement}) at the same {', '.join(cmp.adjusted_for)} "
+             f"({common:g} {unit}), compared with {shown(cmp.reference)}")
+    cols = [Col(cmp.by, right=False, fold=True), Col("status", right=False), Col("steps", drop=3),
+            Col("runs", drop=2), Col("run\nmin", drop=4), Col("cadence\nspm", drop=5), Col("median\ng", drop=6),
+            Col("p95 g", drop=7), Col("index\ng", drop=1), Col("ratio"), Col("95% range")]
+    rows = []
+    for g in cmp.groups:
+        ci = g.ratio_ci95
+        rows.append((
+            shown(g.name),
+            g.status.replace("_", " "),
+            str(g.steps),
+            str(g.runs),
+            _f((g.running_s or 0) / 60, 1),
+            _f(g.cadence_spm, 0),
+            _f(g.peak_g_median, 2),
+            _f(g.peak_g_p95, 2),
+            _f(g.impact_index, 2),
+            _f(g.ratio, 3),
+            "-" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}",
         ))
     console = _console()
-    print_table(console, title, cols, table_rows, wide=args.wide)
-    for r in rows:
-        if r["verdict"] != "reference":
-            console.print(r["verdict"], highlight=False)
-    slope = doc[f"{cov}_slope"]
-    console.print(
-        f"{cov} adjustment: {slope['pct_per_unit']:+.1f}% per {slope['unit']} ({slope['source']})",
-        highlight=False,
-    )
-    for n in doc["notes"]:
-        console.print(f"note: {n}", highlight=False)
+    print_table(console, title, cols, rows, wide=args.wide)
+    for g in cmp.groups:
+        if g.status != "reference":
+            console.print(shown(g.verdict, MESSAGE_CHARS))
+    for n in cmp.notes:
+        console.print(shown(f"note: {n}", MESSAGE_CHARS))
     return 0
 
 
 # ---- report ------------------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the self-contained HTML report."""
-    from gaitimpact.report.compare import compare
-    from gaitimpact.report.html import render_report
-    from gaitimpact.report.load import weekly_load
-    from gaitimpact.report.overview import session_overview
-    from gaitimpact.report.plots import compare_png, load_png, shoes_png
-    from gaitimpact.report.shoes import shoe_trends
+    from gaitimpact.report.build import build_html_report
 
     since = _parse_since(args.since)
     _check_outputs(args, ("--html", args.html))
     with _open(args) as lib:
-        _nonempty(lib)
-        sessions, strikes = session_overview(lib, since)
-        shoes = lib.shoes()
-        lib_path = str(lib.path)
-    if len(sessions) == 0:
-        raise InputError(f"no sessions since {args.since}", field="since")
-    weekly = weekly_load(strikes)
-    compare_doc, compare_error, pngs = None, None, {}
-    try:
-        compare_doc = compare(strikes, by="surface")
-        pngs["compare"] = compare_png(compare_doc, strikes)
-    except InputError as exc:
-        compare_error = f"No surface comparison: {exc}"
-    shoes_doc = shoe_trends(strikes, shoes=shoes)
-    pngs["shoes"] = shoes_png(shoes_doc)
-    pngs["load"] = load_png(weekly, sessions)
-    page = render_report(
-        library=lib_path,
-        since=since,
-        sessions=sessions,
-        weekly=weekly,
-        compare_doc=compare_doc,
-        compare_error=compare_error,
-        shoes_doc=shoes_doc,
-        pngs=pngs,
-    )
+        page, n = build_html_report(lib, since)
     atomic_write_bytes(args.html, page.encode("utf-8"))
-    _console().print(f"wrote {args.html} ({len(sessions)} sessions)", highlight=False, markup=False)
+    _console().print(f"wrote {args.html} ({n} sessions)", highlight=False, markup=False)
     return 0

@@ -32,10 +32,10 @@ class Col:
 
 
 def console(*, stderr: bool = False) -> Console:
-    """Rich console whose width is the terminal's, else `$COLUMNS`, else 80."""
-    from rich.console import Console
+    """Rich console whose width is the terminal's, else `$COLUMNS`, else 80; markup off (names are data)."""
+    from gaitimpact.usertext import plain_console
 
-    return Console(stderr=stderr)
+    return plain_console(stderr=stderr)
 
 
 def _render(table: Table, width: int) -> str:
@@ -55,9 +55,11 @@ def _build(title: str | None, cols: Sequence[Col], rows: Sequence[Sequence[str]]
            show_header: bool, fold_width: int | None) -> Table:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_header=show_header,
-              show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    # cells and title are Text: user text ([/] in a shoe or file name) is never read as markup
+    t = Table(title=None if title is None else Text(title), title_justify="left", box=box.SIMPLE_HEAD,
+              show_header=show_header, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     for i in keep:
         c = cols[i]
         # a folded column (file, shoe, surface) wraps long values at fold_width; every other value keeps
@@ -68,7 +70,7 @@ def _build(title: str | None, cols: Sequence[Col], rows: Sequence[Sequence[str]]
                      overflow="fold" if c.fold else "ellipsis", no_wrap=not c.fold,
                      min_width=limit if c.fold else None, max_width=limit if c.fold else None)
     for r in rows:
-        t.add_row(*(r[i] for i in keep))
+        t.add_row(*(Text(str(r[i])) for i in keep))
     return t
 
 
