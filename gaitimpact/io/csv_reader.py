@@ -33,6 +33,7 @@ from gaitimpact.io.dialects import (
     find_app_dialect,
     parse_column,
 )
+from gaitimpact.io.fsutil import FOLDER_MESSAGE
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, Metadata, Recording
 from gaitimpact.timebase import gap_steps, median_step_s, nice_rate_hz, timing_notes
@@ -84,7 +85,7 @@ def _read_head(path: Path) -> tuple[bytes, bool, int]:
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise InputError("is a folder, not a recording file", path=str(path))
+            raise InputError(FOLDER_MESSAGE, path=str(path))
         with open(path, "rb") as fh:
             head = fh.read(HEAD_BYTES)
     except FileNotFoundError:
@@ -637,7 +638,7 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
                                    "zone: kept as local wall-clock time"))
     if start is not None and meta.start_utc is None:
         meta.start_utc = start
-    meta.extra["source_format"] = layout.dialect.name if layout.dialect else f"CSV ({unit})"
+    meta.source_format = layout.dialect.name if layout.dialect else f"CSV ({unit})"
     return Recording(time_s=_writeable(t), acc_g=_writeable(acc), fs_hz=fs,
                      gyro_dps=None if gyro is None else _writeable(gyro), gaps=gaps, meta=meta, source=str(p),
                      warnings=list(warnings))
