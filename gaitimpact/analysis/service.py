@@ -19,7 +19,7 @@ import numpy as np
 from gaitimpact.analysis.summary import MIN_DURATION_S, SHORT_DURATION_S, drift_summary, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
-from gaitimpact.notice import Notice, unique
+from gaitimpact.notice import Notice, fold_gap_notices, unique
 from gaitimpact.recording import Recording
 
 if TYPE_CHECKING:
@@ -128,8 +128,8 @@ def analyze_path(
     summary["drift"] = drift_summary(rec, analysis, None if fitted is None else fitted.strike_speed_mps)
     summary["track"] = None if fitted is None else fitted.summary()
     summary["splits"] = [] if fitted is None else fitted.splits
-    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]),
-                          track=fitted)
+    notices = unique(fold_gap_notices([*rec.warnings, *analysis.warnings]))  # each gap said once
+    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=notices, track=fitted)
 
 
 def _check_duration(duration_s: float, path: Path) -> None:
@@ -161,11 +161,10 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
             "not_streamed", "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)")]
         del whole
     else:
-        meta = io_blocks.recording_metadata(path, overrides)
-        fs_hint = rate_hz
-        stored_gaps = list(meta.extra.get("gaps", []))
+        side = io_blocks.recording_sidecar(path, overrides)
+        meta, fs_hint, stored_gaps = side.meta, rate_hz, side.gaps
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
-        warnings: list[Notice] = []
+        warnings: list[Notice] = list(side.warnings)
     try:
         analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
                                          range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)

@@ -9,6 +9,8 @@ as a rising (or, with a stiffer landing lost, falling) impact at the same speed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.stats import t as student_t
 
@@ -26,7 +28,7 @@ def impact_drift(time_s: np.ndarray, peak_g: np.ndarray, usable: np.ndarray, sur
                  speed_mps: np.ndarray) -> dict:
     """{pct_per_10min, pct_per_10min_ci95, blocks, minutes, adjusted_for, reason} (None figures when it
     cannot be estimated; reason says why). time_s in s, peak_g in g, speed_mps in m/s (NaN unknown)."""
-    out = {"pct_per_10min": None, "pct_per_10min_ci95": None, "blocks": 0, "minutes": None,
+    out: dict[str, Any] = {"pct_per_10min": None, "pct_per_10min_ci95": None, "blocks": 0, "minutes": None,
            "adjusted_for": [], "reason": None}
     ok = np.asarray(usable, bool) & np.isfinite(peak_g) & (np.asarray(peak_g, float) > 0)
     t, y = np.asarray(time_s, float)[ok], np.log(np.asarray(peak_g, float)[ok])

@@ -144,12 +144,13 @@ def read_tcx(path: Path) -> Track:
         vals: dict[str, str | None] = {}
         for el in tp.iter():
             vals.setdefault(el.tag.split("}")[-1], el.text)
-        if not vals.get("Time"):
+        when = vals.get("Time")
+        if not when:
             continue
         try:
-            times.append(datetime.fromisoformat(vals["Time"].strip().replace("Z", "+00:00")))
+            times.append(datetime.fromisoformat(when.strip().replace("Z", "+00:00")))
         except ValueError:
-            raise InputError(f"TCX Trackpoint time {vals['Time']!r} is not an ISO time", path=str(path),
+            raise InputError(f"TCX Trackpoint time {when!r} is not an ISO time", path=str(path),
                              field="Time") from None
         dist.append(_num(vals.get("DistanceMeters")))
         lat.append(_num(vals.get("LatitudeDegrees")))

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from track_helpers import strip_speeds, track_points, write_fit, write_gpx, write_tcx
+from track_helpers import (
+    PLAN,
+    START,
+    SURFACES,
+    WATCH_LEAD_S,
+    strip_speeds,
+    track_points,
+    write_fit,
+    write_gpx,
+    write_tcx,
+)
 
 from gaitimpact.sim import SimConfig, SimSegment, simulate, write_simulation
-
-PLAN = [("stand", 5.0, 0.0), ("run", 120.0, 3.5), ("walk", 20.0, 1.4), ("run", 120.0, 4.0), ("run", 120.0, 3.0)]
-"""(activity, duration_s, speed_mps): 1288 m of running and walking."""
-SURFACES = ["asphalt", "asphalt", "asphalt", "grass", "track"]
-START = datetime(2026, 11, 3, 7, 0, 0, tzinfo=timezone.utc)
-"""Wall-clock time of the sensor's first sample."""
-WATCH_LEAD_S = 47.0
-"""The watch starts this long before the sensor (and stops 30 s after it)."""
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PLAN, WATCH_LEAD_S
+from track_helpers import PLAN, WATCH_LEAD_S
 
 from gaitimpact.analysis.service import analyze_path
 from gaitimpact.cli.main import main

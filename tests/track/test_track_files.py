@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import START, WATCH_LEAD_S
+from track_helpers import START, WATCH_LEAD_S
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.track import read_track

@@ -15,6 +15,14 @@ import numpy as np
 
 from gaitimpact.sim import cadence_model_spm
 
+PLAN = [("stand", 5.0, 0.0), ("run", 120.0, 3.5), ("walk", 20.0, 1.4), ("run", 120.0, 4.0), ("run", 120.0, 3.0)]
+"""(activity, duration_s, speed_mps): 1288 m of running and walking."""
+SURFACES = ["asphalt", "asphalt", "asphalt", "grass", "track"]
+START = datetime(2026, 11, 3, 7, 0, 0, tzinfo=timezone.utc)
+"""Wall-clock time of the sensor's first sample."""
+WATCH_LEAD_S = 47.0
+"""The watch starts this long before the sensor (and stops 30 s after it)."""
+
 M_PER_DEG_LAT = 111_195.0
 LAT0, LON0 = 47.3769, 8.5417
 
