@@ -112,7 +112,8 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     if report.failures:
         console.print(Text(f"{len(report.failures)} file(s) failed:", style="red"))
         for path, reason in report.failures:
-            console.print(shown(f"  {path}: {reason}", MESSAGE_CHARS))
+            line = reason if reason.startswith(str(path)) else f"{path}: {reason}"  # errors name the file
+            console.print(shown(f"  {line}", MESSAGE_CHARS))
         return 1
     return 0
 
