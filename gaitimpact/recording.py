@@ -54,7 +54,12 @@ class SurfaceSegment:
 
 @dataclass
 class Metadata:
-    """What is known about a recording beyond its samples (sidecar JSON, CLI flags, device)."""
+    """What is known about a recording beyond its samples (sidecar JSON, CLI flags, device).
+
+    The sidecar fields are declared in `gaitimpact.sidecar_schema.FIELDS`; `source_format` is what a
+    reader read the file as (not written to a sidecar); `extra` holds recorder/simulator keys and
+    unknown keys, written back as they were.
+    """
 
     placement: str = "auto"
     segments: list[SurfaceSegment] = field(default_factory=list)
@@ -67,6 +72,7 @@ class Metadata:
     start_utc: datetime | None = None
     simulated: bool = False
     notes: str = ""
+    source_format: str = ""
     extra: dict = field(default_factory=dict)
 
 

@@ -142,11 +142,10 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
             "not_streamed", "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)")]
         del whole
     else:
-        meta = io_blocks.recording_metadata(path, overrides)
-        fs_hint = rate_hz
-        stored_gaps = list(meta.extra.get("gaps", []))
+        side = io_blocks.recording_sidecar(path, overrides)
+        meta, fs_hint, stored_gaps = side.meta, rate_hz, side.gaps
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
-        warnings: list[Notice] = []
+        warnings: list[Notice] = list(side.warnings)
     try:
         analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
                                          range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)

@@ -374,7 +374,7 @@ def cmd_shoe_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_shoes(args: argparse.Namespace) -> int:
-    """Shoe trends: table, optional JSON and PNG."""
+    """Shoe trends: table and plain-words verdicts, optional JSON and PNG."""
     from gaitimpact.report.plots import save_png, shoes_png
     from gaitimpact.report.shoes import shoe_trends
 
@@ -383,74 +383,50 @@ def cmd_shoes(args: argparse.Namespace) -> int:
         _nonempty(lib)
         strikes = lib.strikes()
         shoes = lib.shoes()
-    doc = shoe_trends(strikes, shoes=shoes, placement=args.placement)
+    rep = shoe_trends(strikes, shoes=shoes, placement=args.placement)
     if args.json:
-        _write_json(doc, args.json)
+        _write_json(rep.to_dict(), args.json)
     if args.plot:
-        save_png(shoes_png(doc), args.plot)
+        save_png(shoes_png(rep), args.plot)
         _wrote(args.plot, to_stderr=args.json == "-")
     if args.json == "-":
         return 0
-    if not doc["shoes"]:
+    if not rep.shoes:
         _console().print(
             "no shoes yet: add one with `gaitimpact shoe add NAME --km START` and name it when "
             "adding sessions (--shoe NAME or the sidecar's shoe)",
             highlight=False,
         )
         return 0
-    cols = [Col("shoe", right=False, fold=True), Col("sessions", drop=2), Col("km\nfirst", drop=1), Col("km\nlast"),
-            Col("% per\n100 km"), Col("95% CI")]
+    cols = [Col("shoe", right=False, fold=True), Col("status", right=False), Col("sessions", drop=2),
+            Col("km\nfirst", drop=1), Col("km\nlast"), Col("% per\n100 km"), Col("95% range")]
     rows = []
-    for s in doc["shoes"]:
-        ci = s["pct_per_100km_ci95"]
+    for s in rep.shoes:
+        ci = s.pct_per_100km_ci95
         rows.append((
-            shown(s["shoe"]),
-            str(s["sessions"]),
-            _f(s["km_first"], 0),
-            _f(s["km_last"], 0),
-            _f(s["pct_per_100km"], 1),
+            shown(s.shoe),
+            s.status.replace("_", " "),
+            str(s.sessions),
+            _f(s.km_first, 0),
+            _f(s.km_last, 0),
+            _f(s.pct_per_100km, 1),
             "-" if ci is None else f"{ci[0]:+.1f} to {ci[1]:+.1f}",
         ))
     console = _console()
     print_table(console, "Shoes: speed-adjusted impact vs km", cols, rows, wide=args.wide)
-    for s in doc["shoes"]:  # the hint is a sentence: below the table, wrapped at the console width
-        console.print(shown(f"{shown(s['shoe'])}: {s['hint']}", MESSAGE_CHARS))
-    for n in doc["notes"]:
+    for s in rep.shoes:  # verdict and hint are sentences: below the table, wrapped at the console width
+        console.print(shown(f"{s.verdict}; {s.hint}", MESSAGE_CHARS))
+    for n in rep.notes:
         console.print(shown(f"note: {n}", MESSAGE_CHARS))
-    console.print(f"rule: {doc['rule']}")
+    console.print(f"rule: {rep.rule}")
     return 0
 
 
 # ---- compare -----------------------------------------------------------------------------------------
-def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
-    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
-    a recording without running adds no strikes and is named on stderr (as `add` does)."""
-    import pandas as pd
-
-    from gaitimpact.analysis.service import analyze_path
-    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
-
-    frames = []
-    for i, name in enumerate(files):
-        result = analyze_path(name, rate_hz=rate_hz)
-        if not result.running_found:
-            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
-            continue
-        rec, analysis, t = result.recording, result.analysis, result.steps_table()
-        t["session"] = i + 1
-        t["source"] = Path(name).name
-        t["placement"] = analysis.placement
-        t["shoe"] = rec.meta.shoe
-        t["shoe_km"] = rec.meta.shoe_km
-        frames.append(t)
-    if not frames:
-        raise InputError("no strikes to compare: no running found in " + ", ".join(files))
-    return pd.concat(frames, ignore_index=True)
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Compare surfaces/shoes/sessions; print table and verdicts; optional JSON and PNG."""
+    """Compare surfaces/shoes/sessions; print table and plain-words verdicts; optional JSON and PNG."""
     from gaitimpact.report.compare import compare
+    from gaitimpact.report.ingest import strikes_from_files
     from gaitimpact.report.plots import compare_png, save_png
 
     _check_outputs(args, ("--json", args.json), ("--plot", args.plot), inputs=list(args.files))
@@ -462,52 +438,44 @@ def cmd_compare(args: argparse.Namespace) -> int:
             strikes = lib.strikes(_parse_since(args.since))
         if len(strikes) == 0 and args.since:
             raise InputError(f"no sessions since {args.since}", field="since")
-    doc = compare(strikes, by=args.by, reference=args.reference, placement=args.placement, min_strikes=args.min_strikes)
+    cmp = compare(strikes, by=args.by, reference=args.reference, placement=args.placement,
+                  min_strikes=args.min_strikes)
     if args.json:
-        _write_json(doc, args.json)
+        _write_json(cmp.to_dict(), args.json)
     if args.plot:
-        save_png(compare_png(doc, strikes), args.plot)
+        save_png(compare_png(cmp, strikes), args.plot)
         _wrote(args.plot, to_stderr=args.json == "-")
     if args.json == "-":
         return 0
-    by = args.by
-    rows = doc["surfaces"] if by == "surface" else doc["groups"]
-    cov = doc["adjusted_for"][0]
-    common = doc.get("common_speed_mps", doc.get("common_cadence_spm"))
-    unit = "m/s" if cov == "speed" else "steps/min"
-    wear = doc.get("shoe_wear")
-    at_km = f", {wear['common_shoe_km']:g} km on the shoe" if wear else ""
-    title = (f"Impact by {by} ({doc['placement']}), adjusted for {', '.join(doc['adjusted_for'])} "
-             f"(at {common:g} {unit}{at_km}); reference {shown(doc['reference'])}")
-    cols = [Col(by, right=False, fold=True), Col("steps", drop=3), Col("runs", drop=2), Col("run\nmin", drop=4),
-            Col("cadence\nspm", drop=5), Col("median\ng", drop=6), Col("p95 g", drop=7), Col("index\ng", drop=1),
-            Col("ratio"), Col("95% CI")]
-    table_rows = []
-    for r in rows:
-        lo, hi = r["ratio_ci95"]
-        table_rows.append((
-            shown(r[by]),
-            str(r["steps"]),
-            str(r["runs"]),
-            _f((r["running_s"] or 0) / 60, 1),
-            _f(r["cadence_spm"], 0),
-            _f(r["peak_g_median"], 2),
-            _f(r["peak_g_p95"], 2),
-            _f(r["impact_index"], 2),
-            _f(r["ratio"], 3),
-            "-" if r[by] == doc["reference"] else f"{lo:.3f}-{hi:.3f}",
+    common = cmp.common_speed_mps if cmp.covariate == "speed" else cmp.common_cadence_spm
+    unit = "m/s" if cmp.covariate == "speed" else "steps/min"
+    title = (f"Impact by {cmp.by} ({cmp.placement}) at the same {', '.join(cmp.adjusted_for)} "
+             f"({common:g} {unit}), compared with {shown(cmp.reference)}")
+    cols = [Col(cmp.by, right=False, fold=True), Col("status", right=False), Col("steps", drop=3),
+            Col("runs", drop=2), Col("run\nmin", drop=4), Col("cadence\nspm", drop=5), Col("median\ng", drop=6),
+            Col("p95 g", drop=7), Col("index\ng", drop=1), Col("ratio"), Col("95% range")]
+    rows = []
+    for g in cmp.groups:
+        ci = g.ratio_ci95
+        rows.append((
+            shown(g.name),
+            g.status.replace("_", " "),
+            str(g.steps),
+            str(g.runs),
+            _f((g.running_s or 0) / 60, 1),
+            _f(g.cadence_spm, 0),
+            _f(g.peak_g_median, 2),
+            _f(g.peak_g_p95, 2),
+            _f(g.impact_index, 2),
+            _f(g.ratio, 3),
+            "-" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}",
         ))
     console = _console()
-    print_table(console, title, cols, table_rows, wide=args.wide)
-    for r in rows:
-        if r["verdict"] != "reference":
-            console.print(shown(r["verdict"], MESSAGE_CHARS))
-    slope = doc[f"{cov}_slope"]
-    console.print(
-        f"{cov} adjustment: {slope['pct_per_unit']:+.1f}% per {slope['unit']} ({slope['source']})",
-        highlight=False,
-    )
-    for n in doc["notes"]:
+    print_table(console, title, cols, rows, wide=args.wide)
+    for g in cmp.groups:
+        if g.status != "reference":
+            console.print(shown(g.verdict, MESSAGE_CHARS))
+    for n in cmp.notes:
         console.print(shown(f"note: {n}", MESSAGE_CHARS))
     return 0
 
@@ -515,42 +483,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 # ---- report ------------------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the self-contained HTML report."""
-    from gaitimpact.report.compare import compare
-    from gaitimpact.report.html import render_report
-    from gaitimpact.report.load import weekly_load
-    from gaitimpact.report.overview import session_overview
-    from gaitimpact.report.plots import compare_png, load_png, shoes_png
-    from gaitimpact.report.shoes import shoe_trends
+    from gaitimpact.report.build import build_html_report
 
     since = _parse_since(args.since)
     _check_outputs(args, ("--html", args.html))
     with _open(args) as lib:
-        _nonempty(lib)
-        sessions, strikes = session_overview(lib, since)
-        shoes = lib.shoes()
-        lib_path = str(lib.path)
-    if len(sessions) == 0:
-        raise InputError(f"no sessions since {args.since}", field="since")
-    weekly = weekly_load(strikes)
-    compare_doc, compare_error, pngs = None, None, {}
-    try:
-        compare_doc = compare(strikes, by="surface")
-        pngs["compare"] = compare_png(compare_doc, strikes)
-    except InputError as exc:
-        compare_error = f"No surface comparison: {exc}"
-    shoes_doc = shoe_trends(strikes, shoes=shoes)
-    pngs["shoes"] = shoes_png(shoes_doc)
-    pngs["load"] = load_png(weekly, sessions)
-    page = render_report(
-        library=lib_path,
-        since=since,
-        sessions=sessions,
-        weekly=weekly,
-        compare_doc=compare_doc,
-        compare_error=compare_error,
-        shoes_doc=shoes_doc,
-        pngs=pngs,
-    )
+        page, n = build_html_report(lib, since)
     atomic_write_bytes(args.html, page.encode("utf-8"))
-    _console().print(f"wrote {args.html} ({len(sessions)} sessions)", highlight=False, markup=False)
+    _console().print(f"wrote {args.html} ({n} sessions)", highlight=False, markup=False)
     return 0

@@ -18,6 +18,7 @@ import numpy as np
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Metadata
+from gaitimpact.sidecar_schema import Sidecar
 
 BLOCK_ROWS = 250_000
 """Rows read from the file at a time."""
@@ -111,18 +112,19 @@ def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
         yield from iter_canonical_csv(path, rows=rows)
 
 
-def recording_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
-    """Metadata of a streamed file: sidecar (or Parquet-embedded) plus CLI overrides."""
+def recording_sidecar(path: str | Path, overrides: dict | None = None) -> Sidecar:
+    """Metadata, declared gaps and rate of a streamed file: sidecar (or Parquet-embedded) plus CLI overrides."""
     from gaitimpact.io.load import apply_overrides
-    from gaitimpact.io.parquet import parquet_metadata
-    from gaitimpact.io.sidecar import read_sidecar, sidecar_path
+    from gaitimpact.io.parquet import parquet_sidecar
+    from gaitimpact.io.sidecar import load_sidecar, sidecar_path
 
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        return parquet_metadata(path, overrides)
-    side = sidecar_path(path)
-    meta = read_sidecar(side) if side.is_file() else Metadata()
-    return apply_overrides(meta, overrides)
+        return parquet_sidecar(path, overrides)
+    side_path = sidecar_path(path)
+    side = load_sidecar(side_path) if side_path.is_file() else Sidecar(Metadata())
+    apply_overrides(side.meta, overrides)
+    return side
 
 
 def clean_blocks(blocks: Iterable[Block], dropped: DroppedRows) -> Iterator[Block]:

@@ -648,7 +648,7 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
                                    "zone: kept as local wall-clock time"))
     if start is not None and meta.start_utc is None:
         meta.start_utc = start
-    meta.extra["source_format"] = layout.dialect.name if layout.dialect else f"CSV ({unit})"
+    meta.source_format = layout.dialect.name if layout.dialect else f"CSV ({unit})"
     return Recording(time_s=_writeable(t), acc_g=_writeable(acc), fs_hz=fs,
                      gyro_dps=None if gyro is None else _writeable(gyro), gaps=gaps, meta=meta, source=str(p),
                      warnings=list(warnings))

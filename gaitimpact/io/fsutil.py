@@ -14,6 +14,7 @@ import re
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from gaitimpact.errors import GaitImpactError, InputError
 
@@ -138,7 +139,7 @@ def check_output(path: str | os.PathLike, *, inputs: tuple | list = (), force: b
     if str(path) == "-":
         return None
     p = Path(path)
-    where = {"path": str(p), "field": field}
+    where: dict[str, Any] = {"path": str(p), "field": field}
     try:
         st = os.lstat(p)
     except (FileNotFoundError, NotADirectoryError):

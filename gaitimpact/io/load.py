@@ -12,7 +12,7 @@ from typing import Any
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.fsutil import check_input_file
-from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
+from gaitimpact.io.sidecar import Sidecar, load_sidecar, sidecar_path, whole_run_segment
 from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, SURFACES, Metadata, Recording
 from gaitimpact.timebase import merge_gaps
@@ -79,13 +79,13 @@ def load_recording(
 
     from gaitimpact.io.csv_reader import read_csv_recording
 
-    side = sidecar_path(p)
-    meta = read_sidecar(side) if side.is_file() and side != p else Metadata()
-    rec = read_csv_recording(p, rate_hz=rate_hz, meta=meta)
-    known = sidecar_gaps(meta)
-    if known:
-        rec.gaps = merge_gaps(rec.gaps, known)
-    side_fs = meta.extra.get("fs_hz")
+    side_path = sidecar_path(p)
+    side = load_sidecar(side_path) if side_path.is_file() and side_path != p else Sidecar(Metadata())
+    rec = read_csv_recording(p, rate_hz=rate_hz, meta=side.meta)
+    rec.warnings[:0] = side.warnings
+    if side.gaps:
+        rec.gaps = merge_gaps(rec.gaps, side.gaps)
+    side_fs = side.fs_hz
     if rate_hz is None and side_fs and abs(side_fs - rec.fs_hz) / side_fs > 0.02:
         rec.warnings.append(Notice("rate_mismatch", f"sidecar says {side_fs:g} Hz but the timestamps give "
                                    f"{rec.fs_hz:g} Hz; used the timestamps",

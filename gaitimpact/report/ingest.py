@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from gaitimpact.errors import InputError
 from gaitimpact.recording import Recording
 from gaitimpact.report.library import AddResult, Library, file_hash
@@ -101,3 +103,29 @@ def _sidecar_shoe(path: Path) -> str | None:
 
     side = sidecar_path(path)
     return read_sidecar(side).shoe if side.is_file() else None
+
+
+def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
+    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
+    a recording without running adds no strikes and is named on stderr (as `add` does)."""
+    import sys
+
+    from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+
+    frames = []
+    for i, name in enumerate(files):
+        result = analyze_path(name, rate_hz=rate_hz)
+        if not result.running_found:
+            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
+            continue
+        rec, analysis, t = result.recording, result.analysis, result.steps_table()
+        t["session"] = i + 1
+        t["source"] = Path(name).name
+        t["placement"] = analysis.placement
+        t["shoe"] = rec.meta.shoe
+        t["shoe_km"] = rec.meta.shoe_km
+        frames.append(t)
+    if not frames:
+        raise InputError("no strikes to compare: no running found in " + ", ".join(files))
+    return pd.concat(frames, ignore_index=True)

@@ -64,7 +64,7 @@ def test_canonical_file_from_writer_reads_back_exactly(tmp_path):
     _close(rec, t, acc, atol=1e-5)
     np.testing.assert_allclose(rec.gyro_dps, gyro, atol=1e-4)
     assert rec.fs_hz == 100.0 and rec.warnings == [] and rec.gaps == []
-    assert rec.meta.extra["source_format"] == "gaitimpact canonical CSV"
+    assert rec.meta.source_format == "gaitimpact canonical CSV"
 
 
 def test_returned_arrays_are_writeable_float64(tmp_path):
