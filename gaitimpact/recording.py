@@ -22,6 +22,10 @@ ONE_FOOT_PLACEMENTS = ("shoe", "shank")
 SURFACES = ("asphalt", "concrete", "track", "grass", "trail", "treadmill")
 """Running surfaces the reporter knows; other strings are kept but not ranked."""
 
+RUNNING_SPEED_MPS = (1.5, 7.0)
+"""Plausible running speeds in m/s (5.4-25 km/h: a slow jog to faster than a world-class 10 km); a speed
+outside is almost always a unit slip (km/h or min/km typed as m/s) and is warned about, not refused."""
+
 
 def steps_per_strike(placement: str) -> int:
     """Steps (both feet) represented by one detected strike: 2 for a one-foot sensor, else 1."""
@@ -72,6 +76,7 @@ class Metadata:
     start_utc: datetime | None = None
     simulated: bool = False
     notes: str = ""
+    side: str | None = None
     source_format: str = ""
     extra: dict = field(default_factory=dict)
 

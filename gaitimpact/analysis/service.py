@@ -19,7 +19,7 @@ import numpy as np
 from gaitimpact.analysis.summary import MIN_DURATION_S, SHORT_DURATION_S, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
-from gaitimpact.notice import Notice, unique
+from gaitimpact.notice import Notice, fold_gap_notices, unique
 from gaitimpact.recording import Recording
 
 if TYPE_CHECKING:
@@ -110,7 +110,8 @@ def analyze_path(
             {"duration_s": rec.duration_s, "strikes": len(analysis.strikes)}))
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples
-    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]))
+    notices = unique(fold_gap_notices([*rec.warnings, *analysis.warnings]))  # each gap said once
+    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=notices)
 
 
 def _check_duration(duration_s: float, path: Path) -> None:

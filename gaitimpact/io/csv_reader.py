@@ -496,6 +496,11 @@ def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
 
 STILL_SD_RATIO = 0.05
 """Quiet windows count as the sensor at rest when their |a| std is at most this fraction of their mean."""
+STILL_WINDOWS = (32, 8, 4)
+"""Window lengths (samples) searched for still stretches: long ones (standing) and short ones (a
+foot's mid-stance lasts 50-100 ms: 8 samples at 100 Hz is 80 ms)."""
+GRAVITY_BAND = (0.8, 1.25)
+"""A still window votes for a unit when its |a| is within this factor range of gravity in that unit."""
 
 MOVING_MEAN_RANGES = {"g": (0.4, 5.0), "m/s^2": (5.0, 50.0), "mg": (400.0, 5000.0)}
 """Plausible long-term |mean vector| of a recording with no still stretch, per unit (file units): ~1 g at
@@ -504,47 +509,56 @@ the waist; a shoe/shank sensor adds the centripetal acceleration of the swinging
 
 
 def infer_acc_unit(acc: np.ndarray) -> tuple[str | None, float]:
-    """Guess g / mg / m/s^2 from the gravity magnitude in file units.
+    """Guess g / mg / m/s^2 from the gravity magnitude in file units, read where the sensor is still.
 
-    With a still stretch (quiet 32-sample windows whose |a| std is <= 5 % of their mean): the median |a|
-    of the quietest windows, matched within a factor 2.5. Without one (a recording that is all running,
-    where the quietest windows are flight phases near 0 g or foot swing well above 1 g): the magnitude
-    of the long-term mean acceleration vector, matched against `MOVING_MEAN_RANGES`.
-    Returns (unit or None when no unit fits, that magnitude in file units).
+    Still windows (STILL_WINDOWS samples whose |a| std, or vector std, is at most STILL_SD_RATIO of their
+    mean |a|): standing, and for a foot sensor the flat foot in mid-stance of every stride (50-100 ms),
+    which reads gravity alone. Flight (near 0 g) never qualifies (its relative std is large), nor do
+    flat-topped (clipped) samples. Each unit gets the votes of the still windows whose level is gravity
+    in that unit (within GRAVITY_BAND); of the units with >= 3 votes the one whose gravity is the lowest
+    steady level wins (a steady swing maximum of a shoe, 8-10 g, sits above mid-stance's 1 g), and the
+    median level of its windows is returned. Without such windows: the magnitude of the long-term mean
+    acceleration vector against `MOVING_MEAN_RANGES`. Returns (unit or None, that magnitude in file units).
     """
+    expected = {"g": 1.0, "mg": 1000.0, "m/s^2": 9.80665}
     n = acc.shape[0]
-    step = max(1, n // 100_000)
+    step = max(1, n // 400_000)
     sub = acc[::step]
     with np.errstate(all="ignore"):
-        mag = np.sqrt(np.einsum("ij,ij->i", sub, sub))
-        ok = np.isfinite(mag)
-        mag = mag[ok]
-        win = 32
-        nw = mag.size // win
-        still = False
-        if nw >= 4:
+        fin = np.isfinite(sub).all(axis=1)
+        vec = sub[fin]
+        mag = np.sqrt(np.einsum("ij,ij->i", vec, vec))
+        top = float(np.abs(vec).max()) if vec.size else 0.0
+        levels = []
+        for win in STILL_WINDOWS:
+            nw = mag.size // win
+            if nw < 4:
+                continue
             w = mag[: nw * win].reshape(nw, win)
-            sd = w.std(axis=1)
-            quiet = sd <= np.quantile(sd, 0.2)
-            rest = float(np.median(w[quiet].mean(axis=1)))
-            still = bool(rest > 0 and np.median(sd[quiet]) <= STILL_SD_RATIO * rest)
-        else:
-            rest = float(np.median(mag)) if mag.size else float("nan")
-            still = True
-        if not still:
-            mean = sub[ok].mean(axis=0)
-            scale = float(np.max(np.abs(mean))) if mean.size else 0.0
-            rest = scale * float(np.sqrt(np.sum((mean / scale) ** 2))) if scale > 0 else 0.0
+            mean = w.mean(axis=1)
+            v3 = vec[: nw * win].reshape(nw, win, 3)
+            sd = np.minimum(w.std(axis=1), np.sqrt(v3.var(axis=1).sum(axis=1)))
+            clipped = (np.abs(v3) >= top * (1 - 1e-9)).any(axis=(1, 2))
+            levels.append(mean[(mean > 0) & (sd <= STILL_SD_RATIO * mean) & ~clipped])
+        level = np.concatenate(levels) if levels else np.zeros(0)
+        votes = {u: level[(level >= GRAVITY_BAND[0] * e) & (level <= GRAVITY_BAND[1] * e)] for u, e in expected.items()}
+        found = [u for u in votes if votes[u].size >= 3]
+        if found:  # gravity is the lowest steady reading: a steady swing maximum sits above it
+            best = min(found, key=lambda u: expected[u])
+            return best, float(np.median(votes[best]))
+        if mag.size and mag.size < 4 * STILL_WINDOWS[-1]:  # a handful of samples: take them as they are
+            rest = float(np.median(mag))
+            unit, err = min(((u, abs(math.log(rest / e))) for u, e in expected.items()), key=lambda x: x[1])
+            return (unit if err <= math.log(2.5) else None), rest
+        mean = vec.mean(axis=0) if vec.size else np.zeros(3)
+        scale = float(np.max(np.abs(mean)))
+        rest = scale * float(np.sqrt(np.sum((mean / scale) ** 2))) if scale > 0 else 0.0
     if not np.isfinite(rest) or rest <= 0:
         return None, rest
-    if not still:
-        for unit, (lo, hi) in MOVING_MEAN_RANGES.items():
-            if lo <= rest < hi:
-                return unit, rest
-        return None, rest
-    expected = {"g": 1.0, "mg": 1000.0, "m/s^2": 9.80665}
-    unit, err = min(((u, abs(math.log(rest / e))) for u, e in expected.items()), key=lambda x: x[1])
-    return (unit if err <= math.log(2.5) else None), rest
+    for unit, (lo, hi) in MOVING_MEAN_RANGES.items():
+        if lo <= rest < hi:
+            return unit, rest
+    return None, rest
 
 
 def _epoch_unit(first: float) -> str | None:
@@ -768,8 +782,8 @@ def _to_units(p: Path, layout: Layout, acc: np.ndarray, gyro: np.ndarray | None,
               ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Acceleration in g and gyro in deg/s: stated units, else inferred from the gravity magnitude (noted)."""
     unit = layout.acc_unit
-    inferred, rest = infer_acc_unit(acc)
-    if unit is None:
+    if unit is None:  # a unit stated in the header is taken as stated, never second-guessed
+        inferred, rest = infer_acc_unit(acc)
         if inferred is None:
             hint = " (acceleration with gravity removed?)" if rest < 0.4 else ""
             raise InputError(
@@ -779,12 +793,6 @@ def _to_units(p: Path, layout: Layout, acc: np.ndarray, gyro: np.ndarray | None,
         unit = inferred
         warnings.append(Notice("units_inferred", f"acceleration units not stated: inferred {unit} from the gravity "
                                f"magnitude {rest:.4g}", {"gravity": rest}))
-    elif inferred is None:
-        warnings.append(Notice("units_inferred", f"acceleration stated in {unit} but its gravity magnitude "
-                               f"{rest:.4g} {unit} is implausible; check the file", {"gravity": rest}))
-    elif inferred != unit:
-        warnings.append(Notice("units_inferred", f"acceleration stated in {unit} but its gravity magnitude "
-                               f"{rest:.4g} looks like {inferred}; kept {unit}", {"gravity": rest}))
     if unit != "g":
         acc = acc * ACC_UNITS[unit]
     if gyro is not None:

@@ -28,6 +28,10 @@ _KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character de
           (stat.S_ISLNK, "a symbolic link"))
 
 
+FOLDER_MESSAGE = ("is a folder, not a recording: `gaitimpact batch FOLDER` analyses every recording in it "
+                  "(or name the files, e.g. FOLDER/*.csv)")
+"""What a command that reads one recording says when given a folder."""
+
 def file_kind(mode: int) -> str:
     """What a stat mode is, for messages: "a regular file", "a named pipe (FIFO)", "a folder", ..."""
     for test, name in _KINDS:
@@ -54,7 +58,7 @@ def check_input_file(path: str | os.PathLike) -> Path:
             raise InputError("symbolic link loop (the link points back to itself)", path=str(p)) from None
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a folder, not a recording file", path=str(p))
+        raise InputError(FOLDER_MESSAGE, path=str(p))
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"is {file_kind(st.st_mode)}, not a regular file: not read", path=str(p))
     return p

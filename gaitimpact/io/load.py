@@ -13,8 +13,10 @@ from typing import Any
 from gaitimpact.errors import InputError
 from gaitimpact.io.fsutil import check_input_file
 from gaitimpact.io.sidecar import Sidecar, load_sidecar, sidecar_path, whole_run_segment
+from gaitimpact.io.wrongfile import refuse_non_recording
+from gaitimpact.names import did_you_mean
 from gaitimpact.notice import Notice
-from gaitimpact.recording import PLACEMENTS, SURFACES, Metadata, Recording
+from gaitimpact.recording import PLACEMENTS, RUNNING_SPEED_MPS, SURFACES, Metadata, Recording
 from gaitimpact.timebase import merge_gaps
 
 
@@ -72,10 +74,11 @@ def load_recording(
     (one line naming file/line/field) for anything it cannot read.
     """
     p = check_input_file(path)  # missing, folder, FIFO, device, symlink loop: one line before opening
+    refuse_non_recording(p)  # a sidecar, a truth file, a workbook: say what it is
     if p.suffix.lower() == ".parquet":
         from gaitimpact.io.parquet import read_parquet
 
-        return read_parquet(p, rate_hz=rate_hz, overrides=overrides)
+        return check_metadata(read_parquet(p, rate_hz=rate_hz, overrides=overrides))
 
     from gaitimpact.io.csv_reader import read_csv_recording
 
@@ -91,8 +94,27 @@ def load_recording(
                                    f"{rec.fs_hz:g} Hz; used the timestamps",
                                    {"sidecar_hz": float(side_fs), "timestamps_hz": rec.fs_hz}))
     apply_overrides(rec.meta, overrides)
+    return check_metadata(rec)
+
+
+def check_metadata(rec: Recording) -> Recording:
+    """Warn about surfaces outside the known list (with a "did you mean") and implausible speeds (m/s).
+
+    The whole run's speed must lie in `RUNNING_SPEED_MPS`; a segment's only below its top (walks are slow).
+    """
     unknown = sorted({seg.surface for seg in rec.meta.segments} - set(SURFACES))
-    if unknown:
-        rec.warnings.append(Notice("unknown_surface", f"surface {', '.join(map(repr, unknown))} is not one of "
-                                   f"{', '.join(SURFACES)}: kept as given (a typo makes a separate group in compare)"))
+    for surface in unknown:
+        hint = did_you_mean(surface, SURFACES)
+        rec.warnings.append(Notice("unknown_surface", f"surface {surface!r} is not one of {', '.join(SURFACES)}"
+                                   f"{hint}: kept as given (a typo makes a separate group in compare)"))
+    lo, hi = RUNNING_SPEED_MPS
+    # a segment may be a walk (1.4 m/s is a brisk one): segments are checked against the top only
+    whole = {rec.meta.speed_mps} if rec.meta.speed_mps is not None and not lo <= rec.meta.speed_mps <= hi else set()
+    fast = {seg.speed_mps for seg in rec.meta.segments if seg.speed_mps is not None and seg.speed_mps > hi}
+    for v in sorted(whole | fast):
+        rec.warnings.append(Notice(
+            "implausible_speed",
+            f"speed {v:g} m/s ({v * 3.6:.1f} km/h) is outside the usual running range {lo:g}-{hi:g} m/s "
+            f"({lo * 3.6:.1f}-{hi * 3.6:.0f} km/h): speeds are in m/s (km/h / 3.6); kept as given",
+            {"speed_mps": float(v)}))
     return rec
