@@ -76,6 +76,7 @@ class Metadata:
     start_utc: datetime | None = None
     simulated: bool = False
     notes: str = ""
+    side: str | None = None
     source_format: str = ""
     extra: dict = field(default_factory=dict)
 

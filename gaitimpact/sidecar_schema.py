@@ -188,6 +188,13 @@ def _read_device(c: _Checker, v: Any, s: Sidecar) -> None:
     s.meta.device = dict(v)
 
 
+def _read_side(c: _Checker, v: Any, s: Sidecar) -> None:
+    side = c.string(v, "side").strip().upper()
+    if side not in ("L", "R"):
+        raise c.fail("side", f"must be \"L\" or \"R\", got {_show(v)}")
+    s.meta.side = side
+
+
 def _read_fs(c: _Checker, v: Any, s: Sidecar) -> None:
     s.fs_hz = c.number(v, "fs_hz", minimum=0.0, strict=True)
 
@@ -318,8 +325,10 @@ FIELDS: tuple[Field, ...] = (
           _read_shoe, _shoe_out),
     Field("shoe_km", "number >= 0", "shoe distance, km (alternative to `shoe.km`)", _read_shoe_km, None),
     Field("distance_km", "number >= 0", "distance of this run, km", _read_distance, lambda s: s.meta.distance_km),
-    Field("device", '`{"name", "address", "profile", "firmware"}`', "sensor that recorded the file (strings)",
-          _read_device, lambda s: dict(s.meta.device) or None, "record"),
+    Field("device", '`{"name", "address", "profile", "firmware", "side"}`', "sensor that recorded the file "
+          "(strings)", _read_device, lambda s: dict(s.meta.device) or None, "record, simulate"),
+    Field("side", '`"L"` or `"R"`', "foot a one-foot (shoe/shank) sensor is on (also `device.side`)", _read_side,
+          lambda s: s.meta.side),
     Field("fs_hz", "number > 0", "nominal sampling rate, Hz", _read_fs, lambda s: s.fs_hz,
           "record, convert, simulate"),
     Field("range_g", "number > 0", "sensor full-scale range, +-g (peaks at the range are flagged clipped)",

@@ -100,7 +100,7 @@ def strike_labels(rec: Recording, analysis: Analysis) -> tuple[np.ndarray, np.nd
 def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
     """L/R/? per strike; a one-foot (shoe/shank) sensor's strikes take the side named in its metadata."""
     feet = analysis.strikes.foot.astype(str)
-    side = str(rec.meta.device.get("side") or rec.meta.extra.get("side") or "").upper()
+    side = str(rec.meta.side or rec.meta.device.get("side") or "").upper()
     if analysis.placement in ONE_FOOT_PLACEMENTS and side in ("L", "R"):
         feet = np.where(feet == "?", side, feet)
     return feet

@@ -170,3 +170,15 @@ def test_an_absurd_timestamp_does_not_stall_the_chunked_reader(tmp_path):
     chunked = analyze_file_chunked(csv_path, chunk_s=20.0, overlap_s=8.0)[2]
     assert chunked["duration_s"] == whole["duration_s"] == 1e9
     assert chunked["steps"] == whole["steps"] > 0
+
+
+@pytest.mark.parametrize(("placement", "fs_hz"), [("waist", 128.0), ("shoe", 833.0)])
+def test_windows_start_on_the_cores_activity_block_grid_at_odd_rates(placement, fs_hz):
+    # the chunker aligns windows on the core's activity blocks (`bouts.block_samples`), which round
+    # unevenly at these rates (129 samples at 128 Hz, 833 at 833 Hz)
+    rec = simulate(SimConfig(placement=placement, fs_hz=fs_hz, segments=SEGMENTS[:2], noise_g=0.02, seed=6)).recording
+    full = analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement=placement, gaps=rec.gaps)
+    chunked, stats = analyze_blocks(_blocks(rec, 4001), fs_hz=rec.fs_hz, placement=placement, chunk_s=20.0,
+                                    overlap_s=8.0)
+    assert stats.windows >= 4
+    assert_same_strikes(full, chunked, fs_hz)

@@ -91,6 +91,11 @@ def test_misspelt_keys_warn_with_the_field_they_probably_mean(tmp_path):
     assert side.meta.segments == [] and side.meta.speed_mps is None  # a typo is not silently used
 
 
+def test_side_of_a_one_foot_sensor_is_a_typed_field(tmp_path):
+    side = load_sidecar(_write(tmp_path, {"placement": "shoe", "side": "l"}))
+    assert side.meta.side == "L" and side.warnings == []
+
+
 def test_a_newer_schema_version_is_read_with_a_warning(tmp_path):
     side = load_sidecar(_write(tmp_path, {"schema_version": 99, "placement": "shoe"}))
     assert side.meta.placement == "shoe" and side.schema_version == 99
@@ -163,6 +168,7 @@ def test_bom_in_sidecar_is_tolerated(tmp_path):
         ({"packets_lost": 1.5}, "packets_lost", "whole number"),
         ({"simulated": "yes"}, "simulated", "true or false"),
         ({"notes": 5}, "notes", "must be a string"),
+        ({"side": "left"}, "side", "must be"),
     ],
 )
 def test_bad_field_raises_input_error_naming_file_and_field(tmp_path, data, field, words):
