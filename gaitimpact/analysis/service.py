@@ -87,7 +87,9 @@ def analyze_path(
     A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
     Raises InputError (one line naming the file) for unreadable or too short recordings.
     """
-    path = Path(path)
+    from gaitimpact.io.fsutil import check_input_file
+
+    path = check_input_file(path)  # a FIFO would hang the reader: refused (one line) before opening
     stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
     if stream:
         kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
