@@ -94,7 +94,9 @@ def analyze_path(
     adds the `track` block and km `splits`; track_offset_s aligns it when the recording has no wall clock.
     Raises InputError (one line naming the file) for unreadable or too short recordings.
     """
-    path = Path(path)
+    from gaitimpact.io.fsutil import check_input_file
+
+    path = check_input_file(path)  # a FIFO would hang the reader: refused (one line) before opening
     watch = None
     if track is not None:
         from gaitimpact.io.track import read_track

@@ -53,7 +53,7 @@ def _csv_header(path: Path) -> list[str] | None:
     """The first line of a CSV split on commas (BOM and quotes stripped), or None if unreadable."""
     try:
         with open(path, encoding="utf-8-sig", errors="strict") as fh:
-            line = fh.readline()
+            line = fh.readline(64 * 1024)  # bounded: a file that is one huge line is not read whole
     except (OSError, UnicodeDecodeError):
         return None
     return [c.strip().strip('"').strip() for c in line.strip().split(",")]
@@ -75,12 +75,20 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[
     """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows."""
     import pandas as pd
 
+    from gaitimpact.io.fsutil import check_input_file
+    from gaitimpact.io.textscan import scan_text
+
     path = Path(path)
+    check_input_file(path)
+    extent = scan_text(path)  # over-long lines refused (bounded memory); zero tail, cut last line left out
     header = _csv_header(path) or []
     with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
     cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
     try:
-        reader = pd.read_csv(path, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
+        from gaitimpact.io.textscan import prefix_reader
+
+        source = path if extent.whole else prefix_reader(path, extent.end)
+        reader = pd.read_csv(source, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
                              encoding="utf-8-sig", low_memory=True)
         for frame in reader:
             for col in cols:

@@ -10,6 +10,7 @@ be read is an `InputError` naming the file, line and column.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -33,7 +34,8 @@ from gaitimpact.io.dialects import (
     find_app_dialect,
     parse_column,
 )
-from gaitimpact.io.fsutil import FOLDER_MESSAGE
+from gaitimpact.io.fsutil import check_input_file
+from gaitimpact.io.textscan import extent_notes, prefix_reader, scan_text
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, Metadata, Recording
 from gaitimpact.timebase import gap_steps, median_step_s, nice_rate_hz, timing_notes
@@ -42,6 +44,8 @@ HEAD_BYTES = 256 * 1024
 MIN_SAMPLES = 10
 MIN_DURATION_S = 1.0
 
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13)) + b"\x7f"
+"""Bytes that (beyond a few) mark binary content, not text."""
 _NUM_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 _NUM_COMMA_RE = re.compile(r"^\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*$")
 _NAN_WORDS = {"", "nan", "na", "n/a", "null", "none", "-nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
@@ -59,6 +63,8 @@ class Layout:
     skiprows: int
     header: list[str] | None
     n_fields: int
+    end_byte: int | None = None
+    """Parse only the first end_byte bytes (a zero tail or a cut-off last line left out); None: all."""
     time_idx: int | None = None
     time_unit: str | None = None
     time_epoch: datetime | None = None
@@ -69,7 +75,7 @@ class Layout:
     gyro_unit: str | None = None
     start_idx: int | None = None
     dialect: AppDialect | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Notice] = field(default_factory=list)
 
     def name(self, idx: int) -> str:
         """Column name for messages (header cell or "column N")."""
@@ -81,13 +87,13 @@ class Layout:
 # ------------------------------------------------------------------------------------------ sniffing
 
 
-def _read_head(path: Path) -> tuple[bytes, bool, int]:
+def _read_head(path: Path, end: int | None = None) -> tuple[bytes, bool, int]:
+    """The first HEAD_BYTES (at most `end` bytes), whether there is more, and the size to read."""
+    check_input_file(path)  # a FIFO or device would block or never end: refused before opening
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise InputError(FOLDER_MESSAGE, path=str(path))
+        size = path.stat().st_size if end is None else end
         with open(path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
+            head = fh.read(min(HEAD_BYTES, size))
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except PermissionError:
@@ -108,7 +114,9 @@ def _decode(head: bytes) -> tuple[str, str]:
             text = head[: exc.start].decode("utf-8")
         else:
             text, enc = head.decode("latin-1"), "latin-1"
-    if "\x00" in text[:4096]:
+    sample = head[:4096]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if b"\x00" in sample or controls > 0.05 * len(sample):
         raise InputError("not a text CSV file (binary content)")
     return text.lstrip("\ufeff"), enc
 
@@ -148,11 +156,12 @@ def _choose_separator(lines: list[str]) -> tuple[str, int]:
     raise InputError("cannot find a column separator (tried tab ; , | and spaces)")
 
 
-def sniff(path: Path) -> tuple[Layout, bool, int]:
-    """Look at the head of the file and decide how to parse it; returns (layout, truncated_head, size)."""
-    head, more, size = _read_head(path)
+def sniff(path: Path, end: int | None = None) -> tuple[Layout, bool, int]:
+    """Look at the head of the file (its first `end` bytes if given) and decide how to parse it;
+    returns (layout, truncated_head, size)."""
+    head, more, size = _read_head(path, end)
     if size == 0 or not head.strip():
-        raise InputError("file is empty", path=str(path))
+        raise InputError("file is empty" if size == 0 else "file holds only blank lines", path=str(path))
     try:
         text, enc = _decode(head)
     except InputError as exc:
@@ -160,6 +169,10 @@ def sniff(path: Path) -> tuple[Layout, bool, int]:
     lines = text.splitlines()
     if more and lines:
         lines = lines[:-1]  # the head may end inside a line
+        if not lines:
+            fields = max(text.count(c) for c in ",;\t|") + 1
+            raise InputError(f"first line is longer than {HEAD_BYTES // 1024} KiB ({fields:,}+ fields): not an "
+                             "accelerometer table header", path=str(path), line=1)
     lines_all = lines
     # Drop trailing blank lines from the sniffing sample.
     while lines and not lines[-1].strip():
@@ -223,7 +236,7 @@ def sniff(path: Path) -> tuple[Layout, bool, int]:
     layout = Layout(sep=sep if sep != " " else r"\s+", decimal=decimal, encoding=enc, skiprows=skiprows,
                     header=header_cells, n_fields=n_fields)
     if start > 0:
-        layout.notes.append(f"skipped {start} preamble line(s) before the table")
+        layout.notes.append(Notice("layout", f"skipped {start} preamble line(s) before the table", {"lines": start}))
     _assign_columns(layout, rows, path)
     return layout, more, size
 
@@ -345,10 +358,10 @@ def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> Non
     )
     if n == 3 and all(numeric):
         layout.acc_idx = (0, 1, 2)
-        layout.notes.append("no header: read the 3 columns as x, y, z acceleration")
+        layout.notes.append(Notice("layout", "no header: read the 3 columns as x, y, z acceleration"))
     elif n == 6 and all(numeric):
         layout.acc_idx, layout.gyro_idx = (0, 1, 2), (3, 4, 5)
-        layout.notes.append("no header: read 6 columns as x, y, z acceleration then x, y, z gyro")
+        layout.notes.append(Notice("layout", "no header: read 6 columns as x, y, z acceleration then x, y, z gyro"))
     elif first_is_time and all(numeric[1:]):
         layout.time_idx = 0
         layout.time_is_text = not numeric[0]
@@ -356,7 +369,7 @@ def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> Non
         if n == 7:
             layout.gyro_idx = (4, 5, 6)
         what = "time, x, y, z acceleration" + (", x, y, z gyro" if n == 7 else "")
-        layout.notes.append(f"no header: read the {n} columns as {what}")
+        layout.notes.append(Notice("layout", f"no header: read the {n} columns as {what}"))
     else:
         raise InputError(
             f"no header and {n} columns: cannot tell which are acceleration "
@@ -422,10 +435,15 @@ def _read_table(path: Path, layout: Layout) -> pd.DataFrame:
         raise InputError(f"cannot parse CSV: {exc}", path=str(path)) from None
 
 
+def _source(path: Path, layout: Layout) -> Path | io.BufferedReader:
+    """What pandas reads: the path, or a reader of its first `layout.end_byte` bytes."""
+    return path if layout.end_byte is None else prefix_reader(path, layout.end_byte)
+
+
 def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame:
     """The one pandas C-engine call (eligible for pandas' multi-threaded read: no usecols/dtype)."""
     return pd.read_csv(
-        path,
+        _source(path, layout),
         sep=layout.sep,
         decimal=layout.decimal,
         header=0 if has_header else None,
@@ -457,8 +475,8 @@ def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int)
 
 def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
     """Slow path, only after a failed parse: find the first non-numeric cell and name its line/column."""
-    raw = pd.read_csv(path, sep=layout.sep, header=None, skiprows=layout.skiprows, usecols=sorted(set(use)),
-                      dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
+    raw = pd.read_csv(_source(path, layout), sep=layout.sep, header=None, skiprows=layout.skiprows,
+                      usecols=sorted(set(use)), dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
                       index_col=False, keep_default_na=False)
     for idx in sorted(set(use)):
         if idx == layout.time_idx and layout.time_is_text:
@@ -590,8 +608,14 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
     p = Path(path)
     if rate_hz is not None and (not math.isfinite(rate_hz) or rate_hz <= 0):
         raise InputError(f"sampling rate must be > 0 Hz, got {rate_hz}", field="rate_hz")
-    layout, _, _ = sniff(p)
-    warnings: list[Notice] = [Notice("note", n) for n in layout.notes]
+    check_input_file(p)
+    extent = scan_text(p)  # an over-long line is refused; a zero tail or a cut-off last line left out
+    if extent.size and not extent.end:
+        raise InputError("file holds only zero bytes (nothing was recorded)", path=str(p))
+    layout, _, _ = sniff(p, extent.end)
+    layout.end_byte = None if extent.whole else extent.end
+    warnings: list[Notice] = list(layout.notes)
+    warnings += [Notice(code, text, numbers) for code, text, numbers in extent_notes(extent)]
     meta = meta if meta is not None else Metadata()
     df = _parse(p, layout)
     line0 = layout.skiprows + 1  # file line (1-based) of data row 0

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 from gaitimpact.errors import InputError
+from gaitimpact.io.fsutil import check_input_file
 from gaitimpact.io.sidecar import Sidecar, load_sidecar, sidecar_path, whole_run_segment
 from gaitimpact.io.wrongfile import refuse_non_recording
 from gaitimpact.names import did_you_mean
@@ -73,15 +73,12 @@ def load_recording(
     Metadata: the sidecar `<name>.json` if present, then `overrides` on top. Raises InputError
     (one line naming file/line/field) for anything it cannot read.
     """
-    p = Path(path)
-    if p.exists():
-        refuse_non_recording(p)  # a folder, a sidecar, a truth file, a workbook: say what it is
+    p = check_input_file(path)  # missing, folder, FIFO, device, symlink loop: one line before opening
+    refuse_non_recording(p)  # a sidecar, a truth file, a workbook: say what it is
     if p.suffix.lower() == ".parquet":
         from gaitimpact.io.parquet import read_parquet
 
         return check_metadata(read_parquet(p, rate_hz=rate_hz, overrides=overrides))
-    if not p.exists():
-        raise InputError("file not found", path=str(p))
 
     from gaitimpact.io.csv_reader import read_csv_recording
 

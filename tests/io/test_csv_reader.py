@@ -391,7 +391,8 @@ def test_nan_rows_and_truncated_last_line_are_dropped_and_reported(tmp_path):
     rec = read_csv_recording(_write(tmp_path, "nan.csv", "time_s,ax_g,ay_g,az_g", rows, final_newline=False))
     assert rec.n_samples == t.size - 3
     msg = " ".join(w.message for w in rec.warnings)
-    assert "3 row(s) with missing" in msg and "first at line 52" in msg and "last line is incomplete" in msg
+    # the cut-off last line is left out before parsing (io/textscan) and named on its own
+    assert "2 row(s) with missing" in msg and "first at line 52" in msg and "incomplete last line" in msg
 
 
 def test_only_truncated_last_line_is_named_as_such(tmp_path):
