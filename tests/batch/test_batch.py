@@ -7,13 +7,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from clirun import run_cli
 
 from gaitimpact.analysis.service import analyze_path
 from gaitimpact.analysis.summary import steps_table
@@ -160,10 +160,8 @@ def test_dask_flag_without_dask_installed_says_how_to_get_it(library, tmp_path, 
 
 def test_batch_cli_reports_failures_with_exit_code_1_and_progress(library, tmp_path):
     out = tmp_path / "r.parquet"
-    proc = subprocess.run([sys.executable, "-m", "gaitimpact", "batch", str(library), "--jobs", "2",
-                           "--out", str(out), "--steps-dir", str(tmp_path / "steps")],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "120"})
+    proc = run_cli("batch", library, "--jobs", "2", "--out", out, "--steps-dir", tmp_path / "steps",
+                   env={**os.environ, "COLUMNS": "120"})
     assert proc.returncode == 1, proc.stderr
     assert "broken.csv" in proc.stderr and "1 file(s) failed" in proc.stderr
     failed_line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("failed "))
@@ -172,9 +170,8 @@ def test_batch_cli_reports_failures_with_exit_code_1_and_progress(library, tmp_p
     assert "files/s" in proc.stderr and "7/7" in proc.stderr
     assert read_results(out)["status"].tolist().count("ok") == 6
     assert len(list((tmp_path / "steps").glob("*.steps.csv"))) == 6
-    again = subprocess.run([sys.executable, "-m", "gaitimpact", "batch", str(library / "bob"), "--out",
-                            str(tmp_path / "bob.csv"), "--no-progress"], capture_output=True, text=True,
-                           timeout=300, env={**os.environ, "COLUMNS": "200"})
+    again = run_cli("batch", library / "bob", "--out", tmp_path / "bob.csv", "--no-progress",
+                    env={**os.environ, "COLUMNS": "200"})
     assert again.returncode == 0, again.stderr
     assert re.search(r"ok / failed\s+│\s+4 / 0 ", again.stdout) and again.stderr == ""
 
