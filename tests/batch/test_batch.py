@@ -107,6 +107,30 @@ def test_rerun_skips_files_already_done_and_redoes_changed_ones(library, tmp_pat
     assert read_results(out).shape[0] == 7
 
 
+def test_a_resumed_batch_with_every_file_done_starts_no_worker_and_rewrites_only_a_changed_table(
+        library, tmp_path, monkeypatch):
+    data = _copy(library, tmp_path / "data")
+    (data / "ann" / "broken.csv").unlink()
+    out = tmp_path / "res.csv"
+    first = run_batch([data], jobs=2, out=out, progress=False)
+    assert (first.analysed, first.reused) == (6, 0)
+    written = out.stat().st_mtime_ns
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started with nothing to do")
+
+    monkeypatch.setattr("gaitimpact.batch.runner.ProcessPoolExecutor", no_pool)
+    again = run_batch([data], jobs=2, out=out, progress=False)
+    assert (again.analysed, again.reused) == (0, 6)
+    assert all(rows_equal(a, b) for a, b in zip(first.rows, again.rows))
+    assert out.stat().st_mtime_ns == written  # the same rows: the table is left as it is
+    out.write_text("edited by hand\n")
+    third = run_batch([data], jobs=2, out=out, progress=False)
+    assert third.analysed == 0 and read_results(out).shape[0] == 6  # a table changed since is written again
+    run_batch([data / "bob"], jobs=2, out=out, progress=False)
+    assert read_results(out).shape[0] == 4  # other rows (bob's 4 files only): written again
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_an_interrupted_batch_continues_where_it_stopped(library, tmp_path, jobs):
     data = _copy(library, tmp_path / "data")
