@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="OUT", help="write the summary as JSON ('-' for standard output)")
     p.add_argument("--steps-csv", metavar="OUT", help="write one row per strike as CSV ('-' for standard output)")
     p.add_argument("--plot", metavar="OUT.png", help="write a PNG figure")
+    p.add_argument("--wide", action="store_true",
+                   help="show every table column even if wider than the terminal")
     p.add_argument("--force", action="store_true",
                    help="replace an existing output that looks like a recording (never the input itself)")
     p.add_argument("--chunked", action="store_true",
@@ -54,16 +56,20 @@ def _fmt(x: float | None, spec: str = ".2f", unit: str = "") -> str:
     return "—" if x is None else f"{x:{spec}}{unit}"
 
 
-def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None) -> None:
+def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None,
+                  wide: bool = False) -> None:
     """Print the analysis summary as tables (totals, per segment, per bout); warnings go to stderr."""
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+    from gaitimpact.cli.tables import Col, print_table
+    from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
 
-    console = console or Console()
-    err_console = err_console or Console(stderr=True)
-    t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
+    console = console or plain_console()
+    err_console = err_console or plain_console(stderr=True)
+    # user text (file and surface names) is data: Text objects are never read as markup
+    t = Table(title=Text(f"gaitimpact: {shown(summary['file'], 200)}"), show_header=False, title_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     pk, lr = summary["peak_g"], summary["loading_rate_gps"]
@@ -92,23 +98,20 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         items = summary[key]
         if not items:
             continue
-        tb = Table(title=title, title_justify="left")
         first = "surface" if key == "segments" else "bout"
         speed = key == "segments" and any(it["speed_mps"] is not None for it in items)
-        cols = (first, *(("m/s",) if speed else ()), "start s", "run min", "steps", "spm",
-                "peak g median", "peak g p95", "LR g/s median")
-        for col in cols:
-            tb.add_column(col, justify="left" if col == first else "right")
-        for it in items:
-            if not it["strikes"]:
-                continue  # a stretch with no running (e.g. a walk between two surfaces)
-            tb.add_row(str(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
-                       _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
-                       str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
-                       _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))
-        console.print(tb)
+        cols = [Col(first, right=False, fold=True), *((Col("m/s", drop=3),) if speed else ()),
+                Col("start s", drop=4), Col("run\nmin"), Col("steps", drop=2), Col("spm", drop=1),
+                Col("peak g\nmedian"), Col("peak g\np95", drop=5), Col("LR g/s\nmedian")]
+        rows = [(shown(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
+                 _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
+                 str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
+                 _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))
+                for it in items if it["strikes"]]  # a stretch with no running (a walk) has no row
+        if rows:
+            print_table(console, title, cols, rows, wide=wide)
     for w in summary["warnings"]:
-        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        err_console.print(Text.assemble(("warning:", "yellow"), " ", shown(w, MESSAGE_CHARS)))
 
 
 def check_outputs(args: argparse.Namespace, inputs: list[str]) -> None:
@@ -161,10 +164,10 @@ def run(args: argparse.Namespace) -> int:
     rec, analysis, summary = result.recording, result.analysis, result.summary
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
-    from rich.console import Console
+    from gaitimpact.usertext import plain_console
 
-    console = Console(stderr=True) if to_stdout else Console()
-    print_summary(summary, console=console)
+    console = plain_console(stderr=to_stdout)
+    print_summary(summary, console=console, wide=args.wide)
     if args.json:
         write_output(args.json, (json.dumps(summary, indent=2) + "\n").encode("utf-8"), console)
     if args.steps_csv:

@@ -59,7 +59,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_batch_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact batch`; exit code 0 all ok, 1 some files failed."""
-    from rich.console import Console
     from rich.table import Table
 
     from gaitimpact.batch.runner import run_batch
@@ -85,7 +84,11 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
             from gaitimpact.batch.runner import DASK_HINT
 
             raise InputError(DASK_HINT, field="--dask") from None
-    console = Console(stderr=True)
+    from rich.text import Text
+
+    from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
+
+    console = plain_console(stderr=True)  # file names and reasons are data, never markup
     report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
                        rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
                        console=console)
@@ -103,12 +106,13 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_row("results", str(report.out))
     if args.steps_dir:
         table.add_row("per-strike tables", str(args.steps_dir))
-    Console().print(table)
-    Console().print(f"wrote {report.out}", highlight=False, markup=False)
+    out_console = plain_console()
+    out_console.print(table)
+    out_console.print(f"wrote {report.out}")
     if report.failures:
-        console.print(f"[red]{len(report.failures)} file(s) failed:[/red]")
+        console.print(Text(f"{len(report.failures)} file(s) failed:", style="red"))
         for path, reason in report.failures:
-            console.print(f"  {path}: {reason}", highlight=False, markup=False)
+            console.print(shown(f"  {path}: {reason}", MESSAGE_CHARS))
         return 1
     return 0
 

@@ -31,7 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `scan` and `record` sub-commands."""
     from gaitimpact.ble.profiles import all_profiles
 
-    p = subparsers.add_parser("scan", help="list nearby BLE sensors that speak a supported profile")
+    p = subparsers.add_parser(
+        "scan", help="list nearby BLE sensors that speak a supported profile",
+        description="Listen for Bluetooth LE sensors for a few seconds and list those gaitimpact can record "
+        "from (name, address, profile, signal strength); use a name or address with `record --device`.")
     p.add_argument("--timeout", type=_positive(), default=5.0, metavar="S", help="scan time in s (default 5)")
     p.set_defaults(func=run_scan)
 
@@ -64,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--duration", type=_positive(), metavar="S", help="stop after S seconds (default: Ctrl-C)")
     r.add_argument("--out", required=True, type=Path, metavar="FILE.csv", help="output CSV (must not exist)")
-    r.add_argument("--placement", choices=["auto", *PLACEMENTS], default="auto")
+    r.add_argument("--placement", choices=["auto", *PLACEMENTS], default="auto",
+                   help="where the sensor is worn (default: auto-detected from the signal)")
     r.add_argument(
         "--surface", help="surface at the start (asphalt, concrete, track, grass, trail, treadmill)"
     )
