@@ -578,10 +578,16 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
     layout, _, _ = sniff(p)
     warnings: list[Notice] = [Notice("note", n) for n in layout.notes]
     meta = meta if meta is not None else Metadata()
-    df = _parse(p, layout)
     line0 = layout.skiprows + 1  # file line (1-based) of data row 0
-    acc, gyro = _sensor_columns(df, p, layout, line0)
-    tcol, t_missing, text_start = _time_column(df, p, layout, line0, warnings)
+    plain = _read_plain(p, layout)
+    if plain is not None:
+        acc, gyro, tcol, t_missing = plain
+        text_start = None
+    else:
+        df = _parse(p, layout)
+        acc, gyro = _sensor_columns(df, p, layout, line0)
+        tcol, t_missing, text_start = _time_column(df, p, layout, line0, warnings)
+        del df
     acc, gyro, tcol = _drop_missing_rows(p, line0, acc, gyro, tcol, t_missing, warnings)
     if gyro is not None and not np.isfinite(gyro).all():
         warnings.append(Notice("gyro_missing", "gyro has missing values (kept as NaN)"))
@@ -627,6 +633,38 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
     return Recording(time_s=_writeable(t), acc_g=_writeable(acc), fs_hz=fs,
                      gyro_dps=None if gyro is None else _writeable(gyro), gaps=gaps, meta=meta, source=str(p),
                      warnings=list(warnings))
+
+
+def _read_plain(p: Path, layout: Layout
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray] | None:
+    """Acceleration, gyro, raw time and its missing rows of a plain numeric comma-separated file, read
+    straight into arrays (`gaitimpact.io.fast_csv`); None for any other file or at the first odd line."""
+    if (layout.sep != "," or layout.decimal != "." or layout.time_is_text
+            or layout.encoding not in ("utf-8", "utf-8-sig", "ascii")):
+        return None
+    from gaitimpact.io.fast_csv import read_plain_columns
+
+    sensor = [*layout.acc_idx, *(layout.gyro_idx or ())]
+    time_idx = [] if layout.time_idx is None else [layout.time_idx]
+    if len(set(sensor + time_idx)) != len(sensor) + len(time_idx):
+        return None
+    cols = read_plain_columns(p, skip_rows=layout.skiprows, n_fields=layout.n_fields,
+                              columns=sorted(sensor + time_idx), float_columns=sensor)
+    if cols is None:
+        return None
+    n = cols[sensor[0]].shape[0]
+    acc = np.empty((n, 3))
+    for j, i in enumerate(layout.acc_idx):
+        acc[:, j] = cols.pop(i)
+    gyro = None
+    if layout.gyro_idx:
+        gyro = np.empty((n, 3))
+        for j, i in enumerate(layout.gyro_idx):
+            gyro[:, j] = cols.pop(i)
+    tcol = cols.pop(layout.time_idx) if layout.time_idx is not None else None
+    t_missing = (~np.isfinite(tcol) if tcol is not None and tcol.dtype.kind == "f" and not np.isfinite(tcol.sum())
+                 else np.zeros(n, dtype=bool))
+    return acc, gyro, tcol, t_missing
 
 
 def _sensor_columns(df: pd.DataFrame, p: Path, layout: Layout, line0: int) -> tuple[np.ndarray, np.ndarray | None]:
