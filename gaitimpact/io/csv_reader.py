@@ -17,9 +17,9 @@ import warnings as pywarnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.dialects import (
@@ -36,6 +36,9 @@ from gaitimpact.io.dialects import (
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, Metadata, Recording
 from gaitimpact.timebase import gap_steps, median_step_s, nice_rate_hz, timing_notes
+
+if TYPE_CHECKING:  # pandas loads only for files the plain reader (io.fast_csv) does not take
+    import pandas as pd
 
 HEAD_BYTES = 256 * 1024
 MIN_SAMPLES = 10
@@ -394,6 +397,8 @@ def _parse(path: Path, layout: Layout) -> pd.DataFrame:
 
 def _read_table(path: Path, layout: Layout) -> pd.DataFrame:
     """pd.read_csv with the sniffed layout; parser failures become one-line InputErrors."""
+    import pandas as pd
+
     try:
         # With a header, pandas reads it (header=0 parses measurably faster than header=None plus
         # one more skipped row); columns are then addressed by position.
@@ -423,6 +428,8 @@ def _read_table(path: Path, layout: Layout) -> pd.DataFrame:
 
 def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame:
     """The one pandas C-engine call (eligible for pandas' multi-threaded read: no usecols/dtype)."""
+    import pandas as pd
+
     return pd.read_csv(
         path,
         sep=layout.sep,
@@ -439,6 +446,8 @@ def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame
 
 def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int) -> np.ndarray:
     """Column `idx` as float64; InputError naming line and column at the first non-numeric cell."""
+    import pandas as pd
+
     col = df[idx]
     if col.dtype.kind in "iufb":
         return col.to_numpy(dtype=np.float64)
@@ -456,6 +465,8 @@ def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int)
 
 def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
     """Slow path, only after a failed parse: find the first non-numeric cell and name its line/column."""
+    import pandas as pd
+
     raw = pd.read_csv(path, sep=layout.sep, header=None, skiprows=layout.skiprows, usecols=sorted(set(use)),
                       dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
                       index_col=False, keep_default_na=False)
@@ -549,6 +560,8 @@ def _relative_unit(dt_median: float) -> str:
 
 def _parse_text_times(values: pd.Series, path: Path, layout: Layout, rows_line0: int) -> pd.Series:
     """ISO 8601 date-time strings -> datetime Series; InputError naming the first unreadable cell."""
+    import pandas as pd
+
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
     bad = parsed.isna().to_numpy() & values.notna().to_numpy()
     if bad.any():
@@ -644,26 +657,21 @@ def _read_plain(p: Path, layout: Layout
         return None
     from gaitimpact.io.fast_csv import read_plain_columns
 
-    sensor = [*layout.acc_idx, *(layout.gyro_idx or ())]
-    time_idx = [] if layout.time_idx is None else [layout.time_idx]
-    if len(set(sensor + time_idx)) != len(sensor) + len(time_idx):
+    groups = {"acc": list(layout.acc_idx)}
+    if layout.gyro_idx:
+        groups["gyro"] = list(layout.gyro_idx)
+    if layout.time_idx is not None:
+        groups["time"] = [layout.time_idx]
+    fields = [i for idx in groups.values() for i in idx]
+    if len(set(fields)) != len(fields):
         return None
-    cols = read_plain_columns(p, skip_rows=layout.skiprows, n_fields=layout.n_fields,
-                              columns=sorted(sensor + time_idx), float_columns=sensor)
+    cols = read_plain_columns(p, skip_rows=layout.skiprows, n_fields=layout.n_fields, groups=groups,
+                              float_groups={"acc", "gyro"} & groups.keys())
     if cols is None:
         return None
-    n = cols[sensor[0]].shape[0]
-    acc = np.empty((n, 3))
-    for j, i in enumerate(layout.acc_idx):
-        acc[:, j] = cols.pop(i)
-    gyro = None
-    if layout.gyro_idx:
-        gyro = np.empty((n, 3))
-        for j, i in enumerate(layout.gyro_idx):
-            gyro[:, j] = cols.pop(i)
-    tcol = cols.pop(layout.time_idx) if layout.time_idx is not None else None
+    acc, gyro, tcol = cols["acc"], cols.get("gyro"), cols.get("time")
     t_missing = (~np.isfinite(tcol) if tcol is not None and tcol.dtype.kind == "f" and not np.isfinite(tcol.sum())
-                 else np.zeros(n, dtype=bool))
+                 else np.zeros(acc.shape[0], dtype=bool))
     return acc, gyro, tcol, t_missing
 
 
@@ -869,6 +877,8 @@ def _numeric_time(
 
 def _wall_clock_start(path: Path, layout: Layout) -> datetime | None:
     """Wall-clock start from a text date-time column (first data row), e.g. Polar's phone timestamp."""
+    import pandas as pd
+
     try:
         with open(path, encoding=layout.encoding, errors="replace") as fh:
             for _ in range(layout.skiprows):

@@ -19,51 +19,59 @@ BLOCK_BYTES = 4 << 20
 """CSV text parsed per block (pyarrow splits each block over its threads)."""
 
 
-def read_plain_columns(path: str | Path, *, skip_rows: int, n_fields: int, columns: list[int],
-                       float_columns: list[int]) -> dict[int, np.ndarray] | None:
-    """Columns (by field index) of a plain comma-separated file after `skip_rows` lines, or None.
+def read_plain_columns(path: str | Path, *, skip_rows: int, n_fields: int, groups: dict[str, list[int]],
+                       float_groups: set[str]) -> dict[str, np.ndarray] | None:
+    """Named groups of columns (by field index) of a plain comma-separated file after `skip_rows` lines.
 
-    `float_columns` are read as float64 (empty cell -> NaN); the other `columns` keep pyarrow's
-    inferred integer or float type (an int64 epoch stays exact). Rows are written block by block into
-    arrays sized from the file size, so memory peaks near the arrays themselves.
+    Each group comes back as one array: (n,) for one column, (n, k) for k. Groups in `float_groups`
+    are float64 (empty cell -> NaN); the others keep pyarrow's inferred int64 or float64 type (an
+    int64 epoch stays exact). Rows are written block by block into arrays sized from the file size,
+    so memory peaks near the arrays themselves. None for a file that is not plain (see module doc).
     """
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
     path = Path(path)
-    names = [str(i) for i in range(n_fields)]
-    wanted = [str(i) for i in columns]
+    fields = [i for cols in groups.values() for i in cols]
+    floats = [i for name in float_groups for i in groups[name]]
     try:
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(skip_rows=skip_rows, column_names=names, block_size=BLOCK_BYTES),
+            read_options=pacsv.ReadOptions(skip_rows=skip_rows, column_names=[str(i) for i in range(n_fields)],
+                                           block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "error", ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                include_columns=wanted, column_types={str(i): pa.float64() for i in float_columns},
+                include_columns=[str(i) for i in fields], column_types={str(i): pa.float64() for i in floats},
                 null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False))
-        out: dict[int, np.ndarray] = {}
+        out: dict[str, np.ndarray] = {}
         n = 0
-        capacity = _row_estimate(path)
         for batch in reader:
             m = batch.num_rows
+            cols = {int(name): col for name, col in zip(batch.schema.names, batch.columns)}
+            if any(c.type not in (pa.float64(), pa.int64()) or (c.type == pa.int64() and c.null_count)
+                   for c in cols.values()):
+                return None
             if not out:
-                for i, col in zip(columns, batch.columns):
-                    if col.type not in (pa.float64(), pa.int64()) or (col.type == pa.int64() and col.null_count):
+                rows = max(_row_estimate(path), m)
+                out = {name: np.empty((rows, len(idx)) if len(idx) > 1 else rows,
+                                      dtype=np.int64 if cols[idx[0]].type == pa.int64() else np.float64)
+                       for name, idx in groups.items()}
+            if n + m > next(iter(out.values())).shape[0]:
+                grown = max(n + m, int(next(iter(out.values())).shape[0] * 1.5))
+                out = {name: np.concatenate((a[:n], np.empty((grown - n, *a.shape[1:]), dtype=a.dtype)))
+                       for name, a in out.items()}
+            for name, idx in groups.items():
+                for j, i in enumerate(idx):
+                    if (out[name].dtype == np.int64) != (cols[i].type == pa.int64()):
                         return None
-                    out[i] = np.empty(max(capacity, m), dtype=np.float64 if col.type == pa.float64() else np.int64)
-            if n + m > out[columns[0]].shape[0]:
-                grown = max(n + m, int(out[columns[0]].shape[0] * 1.5))
-                out = {i: np.concatenate((a[:n], np.empty(grown - n, dtype=a.dtype))) for i, a in out.items()}
-            for i, col in zip(columns, batch.columns):
-                if out[i].dtype == np.int64 and col.null_count:
-                    return None
-                out[i][n:n + m] = col.to_numpy(zero_copy_only=False)
+                    target = out[name][n:n + m] if len(idx) == 1 else out[name][n:n + m, j]
+                    target[...] = cols[i].to_numpy(zero_copy_only=False)
             n += m
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         return None
     if not out:
         return None
-    return {i: a[:n] for i, a in out.items()}
+    return {name: a[:n] for name, a in out.items()}
 
 
 def _row_estimate(path: Path) -> int:
