@@ -6,7 +6,8 @@ analysed exactly as a user would (`analyze_file`, placement auto, no sidecar), t
   reference contacts, closest pairs first, within 60 ms (waist) or 40 ms (shoe, shank); only reference
   contacts inside `eval_window_s` count, and a detection outside the window is neither a hit nor a
   false alarm. Pooled F1, median |IC error| and signed bias (detected - reference), cadence error
-  per trial, and contact-time error (detected `contact_ms` vs the reference's, matched pairs);
+  per trial, and contact-time error (detected `contact_ms` vs the reference's, matched pairs; CT % =
+  share of matched contacts with a contact time) and toe-off error (IC + contact_ms vs `to_s`);
 - without a reference: cadence against an independent estimate (the stride period from the
   autocorrelation of the decimated |a| over the whole file, written here, not the core's), the
   detected step count over the detected span against that cadence's count (target within 3 %), and
@@ -94,6 +95,7 @@ class Trial:
     fn: int = 0
     err_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ct_err_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    to_err_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cad_err: float = float("nan")
     # without reference
     cad_indep: float = float("nan")
@@ -139,6 +141,9 @@ def score_file(csv: Path) -> Trial:
         tr.err_s = det[md[hit]] - ric[mr[hit]]
         ce = det_ct[md[hit]] - rct[mr[hit]]
         tr.ct_err_ms = ce[np.isfinite(ce)]
+        rto = np.asarray([np.nan if x is None else x for x in ref.get("to_s", [None] * ric.size)], dtype=float)
+        te = (det[md[hit]] + det_ct[md[hit]] / 1e3 - rto[mr[hit]]) * 1e3
+        tr.to_err_ms = te[np.isfinite(te)]
         if ana is not None:
             tr.cad_err = float(ana.cadence_spm - ref["cadence_spm"])
     else:
@@ -187,6 +192,7 @@ def summarise(trials: list[Trial]) -> list[dict]:
         tp, fp, fn = (sum(getattr(t, k) for t in ts) for k in ("tp", "fp", "fn"))
         err = np.concatenate([t.err_s for t in ts]) * 1e3
         ct = np.concatenate([t.ct_err_ms for t in ts])
+        to = np.concatenate([t.to_err_ms for t in ts])
         cad = np.array([t.cad_err for t in ts], dtype=float)
         row = {
             "source": src, "placement": ts[0].true_place, "files": len(ts),
@@ -204,6 +210,9 @@ def summarise(trials: list[Trial]) -> list[dict]:
                 "contact_abs_err_ms_median": float(np.median(np.abs(ct))) if ct.size else float("nan"),
                 "contact_bias_ms": float(np.median(ct)) if ct.size else float("nan"),
                 "contact_n": int(ct.size),
+                "contact_timed_pct": 100.0 * ct.size / max(tp, 1),
+                "to_abs_err_ms_median": float(np.median(np.abs(to))) if to.size else float("nan"),
+                "to_bias_ms": float(np.median(to)) if to.size else float("nan"),
             })
         else:
             cnt = np.array([t.count_err_pct for t in ts], dtype=float)
@@ -232,7 +241,8 @@ def main() -> None:
     print(f"gaitimpact on real recordings ({args.data}): placement auto, no sidecar; matching one to one, "
           "closest first, 60 ms waist / 40 ms shoe+shank, reference contacts inside eval_window_s only")
     head = (f"{'source':14s} {'place':6s} {'files':>5s} {'refused':>7s} {'place ok':>8s} {'F1':>6s} "
-            f"{'TP/FP/FN':>12s} {'|IC| ms':>7s} {'bias ms':>7s} {'cad err':>7s} {'|CT| ms':>7s} {'CT bias':>7s}")
+            f"{'TP/FP/FN':>12s} {'|IC| ms':>7s} {'bias ms':>7s} {'cad err':>7s} {'|CT| ms':>7s} {'CT bias':>7s} "
+            f"{'CT %':>5s} {'|TO| ms':>7s} {'TO bias':>7s}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -242,7 +252,9 @@ def main() -> None:
               f"{r['placement_right']:4d}/{r['files']:<3d} {r['f1']:6.3f} "
               f"{r['tp']:4d}/{r['fp']:3d}/{r['fn']:3d} {_fmt(r['ic_abs_err_ms_median'], '7.1f')} "
               f"{_fmt(r['ic_bias_ms'], '+7.1f')} {_fmt(r['worst_cadence_err_spm'], '7.2f')} "
-              f"{_fmt(r['contact_abs_err_ms_median'], '7.1f')} {_fmt(r['contact_bias_ms'], '+7.1f')}")
+              f"{_fmt(r['contact_abs_err_ms_median'], '7.1f')} {_fmt(r['contact_bias_ms'], '+7.1f')} "
+              f"{r['contact_timed_pct']:5.1f} {_fmt(r['to_abs_err_ms_median'], '7.1f')} "
+              f"{_fmt(r['to_bias_ms'], '+7.1f')}")
     print("\nwithout reference: cadence vs autocorrelation of |a|, steps over the detected span vs that "
           "cadence (target within 3 %), intervals within 0.7-1.3x the period (target >= 95 %)")
     head2 = (f"{'source':14s} {'place':6s} {'files':>5s} {'found':>14s} {'cad err spm':>11s} "

@@ -21,7 +21,7 @@ import numpy as np
 from gaitimpact.analysis.summary import MIN_DURATION_S, SHORT_DURATION_S, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
-from gaitimpact.notice import Notice, unique
+from gaitimpact.notice import Notice, fold_gap_notices, unique
 from gaitimpact.recording import Recording
 
 if TYPE_CHECKING:
@@ -92,7 +92,9 @@ def analyze_path(
     A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
     Raises InputError (one line naming the file) for unreadable or too short recordings.
     """
-    path = Path(path)
+    from gaitimpact.io.fsutil import check_input_file
+
+    path = check_input_file(path)  # a FIFO would hang the reader: refused (one line) before opening
     stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
     if stream:
         kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
@@ -111,7 +113,8 @@ def analyze_path(
             {"duration_s": rec.duration_s, "strikes": len(analysis.strikes)}))
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples
-    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]))
+    notices = unique(fold_gap_notices([*rec.warnings, *analysis.warnings]))  # each gap said once
+    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=notices)
 
 
 def _load_while_importing_core(path: Path, *, rate_hz: float | None, overrides: dict | None) -> Recording:
@@ -170,11 +173,10 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
             "not_streamed", "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)")]
         del whole
     else:
-        meta = io_blocks.recording_metadata(path, overrides)
-        fs_hint = rate_hz
-        stored_gaps = list(meta.extra.get("gaps", []))
+        side = io_blocks.recording_sidecar(path, overrides)
+        meta, fs_hint, stored_gaps = side.meta, rate_hz, side.gaps
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
-        warnings: list[Notice] = []
+        warnings: list[Notice] = list(side.warnings)
     try:
         analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
                                          range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gaitimpact.core.result import Analysis
-from gaitimpact.notice import unique
+from gaitimpact.notice import fold_gap_notices, unique
 from gaitimpact.recording import ONE_FOOT_PLACEMENTS, Recording, SurfaceSegment, steps_per_strike
 
 if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path fails before them
@@ -100,7 +100,7 @@ def strike_labels(rec: Recording, analysis: Analysis) -> tuple[np.ndarray, np.nd
 def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
     """L/R/? per strike; a one-foot (shoe/shank) sensor's strikes take the side named in its metadata."""
     feet = analysis.strikes.foot.astype(str)
-    side = str(rec.meta.device.get("side") or rec.meta.extra.get("side") or "").upper()
+    side = str(rec.meta.side or rec.meta.device.get("side") or "").upper()
     if analysis.placement in ONE_FOOT_PLACEMENTS and side in ("L", "R"):
         feet = np.where(feet == "?", side, feet)
     return feet
@@ -123,12 +123,45 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
             "surface": surface.astype(str),
             "speed_mps": speed,
             "bout": s.bout.astype(int),
+            "contact_ms": np.round(s.contact_ms, 1),
         }
     )
 
 
+def flight_duty(analysis: Analysis, gap_iv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per strike: flight time after its contact (ms) and duty factor (`gaitimpact.core.contact`)."""
+    from gaitimpact.core.cadence import valid_intervals
+    from gaitimpact.core.contact import flight_and_duty
+
+    s = analysis.strikes
+    _d, ok = valid_intervals(s.time_s, s.bout, gap_iv)
+    return flight_and_duty(s.time_s, s.contact_ms, ok, steps_per_strike(analysis.placement))
+
+
+ASYMMETRY_BOOTSTRAP = 400
+"""Bootstrap resamples for the 95 % interval of a left/right asymmetry."""
+
+
+def asymmetry(left: np.ndarray, right: np.ndarray) -> dict | None:
+    """Left/right asymmetry 100 (L - R) / mean(L, R) of the per-side medians (%) with a bootstrap 95 %
+    interval (strikes resampled within each side); None with fewer than 5 valid strikes a side."""
+    left, right = left[np.isfinite(left)], right[np.isfinite(right)]
+    if left.size < 5 or right.size < 5:
+        return None
+    rng = np.random.default_rng(0)  # deterministic: the same file gives the same interval
+
+    def pct(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return 100.0 * (a - b) / (0.5 * (a + b))
+
+    bl = np.median(left[rng.integers(0, left.size, (ASYMMETRY_BOOTSTRAP, left.size))], axis=1)
+    br = np.median(right[rng.integers(0, right.size, (ASYMMETRY_BOOTSTRAP, right.size))], axis=1)
+    lo, hi = np.percentile(pct(bl, br), [2.5, 97.5])
+    return {"pct": _finite(float(pct(np.median(left), np.median(right))), 1),
+            "ci95_pct": [_finite(float(lo), 1), _finite(float(hi), 1)]}
+
+
 def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float, per_strike: int,
-           gap_iv: np.ndarray) -> dict:
+           gap_iv: np.ndarray, flight_ms: np.ndarray, duty: np.ndarray) -> dict:
     """Strike statistics of the strikes selected by `inside`, within the time span [start_s, end_s)."""
     from gaitimpact.core.cadence import cadence_spm
 
@@ -147,7 +180,16 @@ def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float,
         "peak_g_p95": peaks["p95"],
         "loading_rate_gps_median": _stats(s.loading_rate_gps[inside])["median"],
         "clipped": int(s.clipped[inside].sum()),
+        "contact_ms_median": _finite(_median(s.contact_ms[inside]), 1),
+        "flight_ms_median": _finite(_median(flight_ms[inside]), 1),
+        "duty_factor": _finite(_median(duty[inside]), 3),
     }
+
+
+def _median(x: np.ndarray) -> float:
+    """Median of the finite values (NaN when none)."""
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
 
 
 def summarize(rec: Recording, analysis: Analysis) -> dict:
@@ -159,20 +201,26 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
     for side in ("L", "R"):
         sel = strike_side == side
         if sel.any():
-            feet[side] = {"strikes": int(sel.sum()), "peak_g_median": _stats(s.peak_g[sel])["median"]}
+            feet[side] = {"strikes": int(sel.sum()), "peak_g_median": _stats(s.peak_g[sel])["median"],
+                          "contact_ms_median": _finite(_median(s.contact_ms[sel]), 1)}
+    left, right = strike_side == "L", strike_side == "R"
+    asym = {"peak_g": asymmetry(s.peak_g[left], s.peak_g[right]),
+            "contact_ms": asymmetry(s.contact_ms[left], s.contact_ms[right])}
     gap_iv = _gap_intervals(rec)
+    flight_ms, duty = flight_duty(analysis, gap_iv)
     segments = []
     label_t = s.time_s + LABEL_OFFSET_S
     for seg in resolved_segments(rec):
         inside = (label_t >= seg.start_s) & (label_t < seg.end_s)
-        block = _block(analysis, inside, seg.start_s, seg.end_s, per, gap_iv)
+        block = _block(analysis, inside, seg.start_s, seg.end_s, per, gap_iv, flight_ms, duty)
         segments.append({"surface": seg.surface, "speed_mps": _finite(seg.speed_mps), **block})
     bouts = [
-        {"bout": i, "activity": b.activity, **_block(analysis, s.bout == i, b.start_s, b.end_s, per, gap_iv)}
+        {"bout": i, "activity": b.activity,
+         **_block(analysis, s.bout == i, b.start_s, b.end_s, per, gap_iv, flight_ms, duty)}
         for i, b in enumerate(analysis.bouts)
     ]
     meta = rec.meta
-    notices = unique([*rec.warnings, *analysis.warnings])
+    notices = unique(fold_gap_notices([*rec.warnings, *analysis.warnings]))
     return {
         "schema": SCHEMA,
         "file": rec.source,
@@ -188,7 +236,11 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         "cadence_spm": _finite(analysis.cadence_spm, 1),
         "peak_g": {**_stats(s.peak_g), "clipped": int(s.clipped.sum())},
         "loading_rate_gps": _stats(s.loading_rate_gps),
+        "contact_ms_median": _finite(_median(s.contact_ms), 1),
+        "flight_ms_median": _finite(_median(flight_ms), 1),
+        "duty_factor": _finite(_median(duty), 3),
         "feet": feet,
+        "asymmetry": {k: v for k, v in asym.items() if v is not None},
         "segments": segments,
         "bouts": bouts,
         "gaps": [{"start_s": _finite(g.start_s), "end_s": _finite(g.end_s)} for g in rec.gaps],

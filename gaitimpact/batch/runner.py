@@ -60,19 +60,28 @@ class BatchReport:
         """The rows as a DataFrame (one row per file)."""
         return rows_frame(self.rows)
 
+    analysis_s: float = 0.0
+    """Wall time from starting the workers to the last result, s (what the progress bar's rate divides by)."""
+
     @property
     def files_per_s(self) -> float:
-        """Files analysed now per second of wall time."""
-        return self.analysed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        """Files analysed now per second of analysis wall time (the progress bar's final rate)."""
+        return self.analysed / self.analysis_s if self.analysis_s > 0 else 0.0
+
+
+def average_rate(completed: float, elapsed_s: float | None) -> float | None:
+    """Files per second since the start (completed / elapsed), None before the first file is done."""
+    return completed / elapsed_s if completed and elapsed_s else None
 
 
 class FilesPerSecondColumn(ProgressColumn):
-    """Progress column: finished files per second."""
+    """Progress column: files finished per second since the start (the same rate the summary reports)."""
 
     def render(self, task: RichTask) -> Text:
         """Render the rate, e.g. "3.2 files/s"."""
-        speed = task.finished_speed or task.speed
-        return Text("-- files/s" if speed is None else f"{speed:.1f} files/s", style="progress.data.speed")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = average_rate(task.completed, elapsed)
+        return Text("-- files/s" if speed is None else f"{speed:.2f} files/s", style="progress.data.speed")
 
 
 def default_jobs() -> int:
@@ -276,6 +285,7 @@ def run_batch(
         transient=False,
     )
     source: Iterator[dict[str, Any]] | None = None
+    analysis_s = 0.0
     try:
         with bar:
             bar_task = bar.add_task("batch", total=len(tasks))
@@ -294,6 +304,9 @@ def run_batch(
                 if on_row is not None:
                     on_row(row)
                 bar.advance(bar_task)
+            # the bar's own clock, so the summary's rate is the rate the bar showed last
+            done_task = next(t for t in bar.tasks if t.id == bar_task)
+            analysis_s = (done_task.finished_time if done_task.finished else done_task.elapsed) or 0.0
     finally:
         if source is not None:
             source.close()  # stops the pool / cancels Dask futures at once on Ctrl-C
@@ -312,4 +325,4 @@ def run_batch(
     order = {r["file"]: i for i, r in enumerate(final)}
     failures.sort(key=lambda f: order.get(f[0], len(order)))
     return BatchReport(rows=final, analysed=len(tasks), reused=reused, failures=failures,
-                       elapsed_s=time.perf_counter() - started, out=out_path)
+                       elapsed_s=time.perf_counter() - started, analysis_s=analysis_s, out=out_path)

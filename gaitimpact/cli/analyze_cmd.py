@@ -85,10 +85,18 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         ("cadence", _fmt(summary["cadence_spm"], ".1f", " steps/min")),
         ("peak impact median / p95", f"{_fmt(pk['median'])} / {_fmt(pk['p95'])} g"),
         ("loading rate median / p95", f"{_fmt(lr['median'], '.0f')} / {_fmt(lr['p95'], '.0f')} g/s"),
+        ("contact / flight time median", f"{_fmt(summary.get('contact_ms_median'), '.0f')} / "
+                                         f"{_fmt(summary.get('flight_ms_median'), '.0f')} ms"),
+        ("duty factor", _fmt(summary.get("duty_factor"), ".2f")),
     ]
     for side, d in summary["feet"].items():
         rows.append((f"{'left' if side == 'L' else 'right'} foot", f"{d['strikes']} strikes, median "
-                     f"{_fmt(d['peak_g_median'])} g"))
+                     f"{_fmt(d['peak_g_median'])} g, contact {_fmt(d.get('contact_ms_median'), '.0f')} ms"))
+    for key, what in (("peak_g", "impact"), ("contact_ms", "contact time")):
+        a = summary.get("asymmetry", {}).get(key)
+        if a:
+            rows.append((f"L/R asymmetry, {what}", f"{_fmt(a['pct'], '+.1f')} % (95 % CI "
+                         f"{_fmt(a['ci95_pct'][0], '+.1f')} to {_fmt(a['ci95_pct'][1], '+.1f')} %)"))
     if summary["peak_g"]["clipped"]:
         rows.append(("clipped strikes", f"{summary['peak_g']['clipped']} (peak is a lower bound)"))
     for r in rows:
@@ -102,11 +110,14 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         speed = key == "segments" and any(it["speed_mps"] is not None for it in items)
         cols = [Col(first, right=False, fold=True), *((Col("m/s", drop=3),) if speed else ()),
                 Col("start s", drop=4), Col("run\nmin"), Col("steps", drop=2), Col("spm", drop=1),
-                Col("peak g\nmedian"), Col("peak g\np95", drop=5), Col("LR g/s\nmedian")]
+                Col("peak g\nmedian"), Col("peak g\np95", drop=5), Col("LR g/s\nmedian"),
+                Col("contact\nms", drop=1), Col("flight\nms", drop=6), Col("duty", drop=7)]
         rows = [(shown(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
                  _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
                  str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
-                 _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))
+                 _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"),
+                 _fmt(it.get("contact_ms_median"), ".0f"), _fmt(it.get("flight_ms_median"), ".0f"),
+                 _fmt(it.get("duty_factor"), ".2f"))
                 for it in items if it["strikes"]]  # a stretch with no running (a walk) has no row
         if rows:
             print_table(console, title, cols, rows, wide=wide)

@@ -103,10 +103,14 @@ def _core_gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
     return float(filters.gap_threshold_s(dt, fs_hz))
 
 
+STRIKE_FIELDS = ("time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "near_gap", "bout", "contact_ms")
+"""The per-strike arrays a window hands to the stitcher."""
+
+
 def _select_strikes(strikes: Strikes, keep: np.ndarray) -> dict[str, np.ndarray]:
     """The fields of the kept strikes."""
     return {name: np.asarray(getattr(strikes, name))[keep] for name in
-            ("time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "near_gap", "bout")}
+            STRIKE_FIELDS}
 
 
 def analyze_blocks(
@@ -246,8 +250,7 @@ def _stitch(
         cols = {name: np.concatenate([k[name] for k in kept]) for name in kept[0]}
     else:
         empty = Strikes.empty()
-        cols = {name: getattr(empty, name) for name in ("time_s", "foot", "peak_g", "loading_rate_gps",
-                                                       "clipped", "near_gap", "bout")}
+        cols = {name: getattr(empty, name) for name in STRIKE_FIELDS}
     cols["bout"] = np.array([remap.get(int(b), -1) for b in cols["bout"]], dtype=np.int64)
     bouts, cols = _retrim(bouts, cols)
     strikes = Strikes(**cols)

@@ -18,7 +18,6 @@ from gaitimpact.core import bouts as bouts_mod
 from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
 from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
 from gaitimpact.core.filters import (
-    GAP_FACTOR,
     contiguous_segments,
     effective_fs_hz,
     overlaps_intervals,
@@ -31,6 +30,7 @@ from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, d
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, Recording, steps_per_strike
+from gaitimpact.timebase import GAP_FACTOR
 
 BOUT_MARGIN_S = 1.5
 """Strikes are searched this far (s) beyond each running bout's block edges."""
@@ -139,6 +139,7 @@ def analyze_signal(
     ic = det.ic_time_s[keep]
     bout_idx = bout_idx[keep]
     foot = det.foot[keep]
+    contact_ms = (det.to_time_s[keep] - ic) * 1e3
     fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g)
     win = IMPACT_WINDOW_S[placement]
     near_gap = overlaps_intervals(ic - NEAR_GAP_BEFORE_S, ic + win, gap_iv)
@@ -153,6 +154,7 @@ def analyze_signal(
         clipped=fig.clipped,
         near_gap=near_gap,
         bout=bout_idx,
+        contact_ms=contact_ms,
     )
     if fig.clipped.any():
         n_clipped = int(fig.clipped.sum())
@@ -202,7 +204,7 @@ def _detect_in_bouts(
     bouts: list[Bout], starts: np.ndarray, stops: np.ndarray,
 ) -> DetectedStrikes:
     """Detect strikes bout by bout (each with its own gravity estimate); IC times in s."""
-    ics, peaks, feet = [], [], []
+    ics, peaks, feet, tos = [], [], [], []
     n = time_s.shape[0]
     for b in bouts:
         i0 = int(np.searchsorted(time_s, b.start_s - BOUT_MARGIN_S))
@@ -219,14 +221,16 @@ def _detect_in_bouts(
         ics.append(d.ic_time_s[keep])
         peaks.append(d.peak_index[keep] + i0)
         feet.append(d.foot[keep])
+        tos.append(d.to_time_s[keep])
     ic = np.concatenate(ics) if ics else np.zeros(0)
     if ic.size == 0:  # no bout long enough, or bouts that held no strike
         return DetectedStrikes(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype="<U1"))
     order = np.argsort(ic, kind="stable")
     ic, pk, ft = ic[order], np.concatenate(peaks)[order], np.concatenate(feet)[order]
+    to = np.concatenate(tos)[order]
     # neighbouring bouts' search margins overlap: the same strike found twice is kept once
     keep = np.concatenate(([True], np.diff(ic) > DUPLICATE_S))
-    return DetectedStrikes(ic[keep], pk[keep], ft[keep])
+    return DetectedStrikes(ic[keep], pk[keep], ft[keep], to[keep])
 
 
 def _local_segments(starts: np.ndarray, stops: np.ndarray, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:

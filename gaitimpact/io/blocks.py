@@ -19,6 +19,7 @@ import numpy as np
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Metadata
+from gaitimpact.sidecar_schema import Sidecar
 
 BLOCK_ROWS = 250_000
 """Rows read from the file at a time."""
@@ -53,7 +54,7 @@ def _csv_header(path: Path) -> list[str] | None:
     """The first line of a CSV split on commas (BOM and quotes stripped), or None if unreadable."""
     try:
         with open(path, encoding="utf-8-sig", errors="strict") as fh:
-            line = fh.readline()
+            line = fh.readline(64 * 1024)  # bounded: a file that is one huge line is not read whole
     except (OSError, UnicodeDecodeError):
         return None
     return [c.strip().strip('"').strip() for c in line.strip().split(",")]
@@ -74,12 +75,20 @@ def is_streamable(path: str | Path) -> bool:
 def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[Block]:
     """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows.
 
+<<<<<<< HEAD
     Clean lines are parsed by pyarrow's multi-threaded CSV reader straight into float64 arrays (no
     DataFrame, no pandas import); from the first line it cannot take as it is (a non-number, a wrong
     field count, a blank line) the rest of the file goes through pandas' C parser, which skips or
     NaN-fills such lines. Either way the values are the same.
     """
+=======
+    from gaitimpact.io.fsutil import check_input_file
+    from gaitimpact.io.textscan import scan_text
+
+>>>>>>> main
     path = Path(path)
+    check_input_file(path)
+    extent = scan_text(path)  # over-long lines refused (bounded memory); zero tail, cut last line left out
     header = _csv_header(path) or []
     with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
     cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
@@ -105,6 +114,7 @@ class _SlowPathNeeded(Exception):
 def _plain_newlines(path: Path) -> bool:
     """True when lines end in LF or CRLF only (line counts then match between the two parsers)."""
     try:
+<<<<<<< HEAD
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
     except OSError:
@@ -176,6 +186,19 @@ def _iter_canonical_pandas(path: Path, header: list[str], cols: list[str], rows:
                         frame[col] = pd.to_numeric(frame[col], errors="coerce")
                 values = frame[order].to_numpy(dtype=np.float64)
                 yield values[:, 0], values[:, 1:4], (values[:, 4:7] if len(cols) == 7 else None)
+=======
+        from gaitimpact.io.textscan import prefix_reader
+
+        source = path if extent.whole else prefix_reader(path, extent.end)
+        reader = pd.read_csv(source, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
+                             encoding="utf-8-sig", low_memory=True)
+        for frame in reader:
+            for col in cols:
+                if frame[col].dtype.kind not in "fiu":
+                    frame[col] = pd.to_numeric(frame[col], errors="coerce")
+            values = frame[cols].to_numpy(dtype=np.float64)
+            yield values[:, 0], values[:, 1:4], (values[:, 4:7] if with_gyro else None)
+>>>>>>> main
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read CSV ({' '.join(str(exc).split())[:120]})", path=str(path)) from None
 
@@ -210,18 +233,19 @@ def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
         yield from iter_canonical_csv(path, rows=rows)
 
 
-def recording_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
-    """Metadata of a streamed file: sidecar (or Parquet-embedded) plus CLI overrides."""
+def recording_sidecar(path: str | Path, overrides: dict | None = None) -> Sidecar:
+    """Metadata, declared gaps and rate of a streamed file: sidecar (or Parquet-embedded) plus CLI overrides."""
     from gaitimpact.io.load import apply_overrides
-    from gaitimpact.io.parquet import parquet_metadata
-    from gaitimpact.io.sidecar import read_sidecar, sidecar_path
+    from gaitimpact.io.parquet import parquet_sidecar
+    from gaitimpact.io.sidecar import load_sidecar, sidecar_path
 
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        return parquet_metadata(path, overrides)
-    side = sidecar_path(path)
-    meta = read_sidecar(side) if side.is_file() else Metadata()
-    return apply_overrides(meta, overrides)
+        return parquet_sidecar(path, overrides)
+    side_path = sidecar_path(path)
+    side = load_sidecar(side_path) if side_path.is_file() else Sidecar(Metadata())
+    apply_overrides(side.meta, overrides)
+    return side
 
 
 def clean_blocks(blocks: Iterable[Block], dropped: DroppedRows) -> Iterator[Block]:

@@ -190,8 +190,12 @@ def test_batch_cli_reports_failures_with_exit_code_1_and_progress(library, tmp_p
     assert "broken.csv" in proc.stderr and "1 file(s) failed" in proc.stderr
     failed_line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("failed "))
     assert failed_line.count("broken.csv") == 1, failed_line  # the path is named once
+    assert (proc.stderr + proc.stdout).count("broken.csv") == 1  # ... in the whole output
     assert "Traceback" not in proc.stderr
     assert "files/s" in proc.stderr and "7/7" in proc.stderr
+    # the summary's rate is the rate the progress bar showed last (same clock, same definition)
+    bar_rate = re.findall(r"([\d.]+) files/s", proc.stderr)[-1]
+    assert re.search(r"\(([\d.]+) files/s\)", proc.stdout).group(1) == bar_rate, (proc.stderr, proc.stdout)
     assert read_results(out)["status"].tolist().count("ok") == 6
     assert len(list((tmp_path / "steps").glob("*.steps.csv"))) == 6
     again = run_cli("batch", library / "bob", "--out", tmp_path / "bob.csv", "--no-progress",
