@@ -75,17 +75,15 @@ def is_streamable(path: str | Path) -> bool:
 def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[Block]:
     """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows.
 
-<<<<<<< HEAD
     Clean lines are parsed by pyarrow's multi-threaded CSV reader straight into float64 arrays (no
     DataFrame, no pandas import); from the first line it cannot take as it is (a non-number, a wrong
     field count, a blank line) the rest of the file goes through pandas' C parser, which skips or
-    NaN-fills such lines. Either way the values are the same.
+    NaN-fills such lines. Either way the values are the same. A file with a zero tail or a cut-off last
+    line (left out, see `io.textscan`) goes through pandas whole.
     """
-=======
     from gaitimpact.io.fsutil import check_input_file
     from gaitimpact.io.textscan import scan_text
 
->>>>>>> main
     path = Path(path)
     check_input_file(path)
     extent = scan_text(path)  # over-long lines refused (bounded memory); zero tail, cut last line left out
@@ -93,7 +91,7 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[
     with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
     cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
     done = 0  # data rows yielded by the fast reader
-    if _plain_newlines(path):
+    if extent.whole and _plain_newlines(path):
         fast = _iter_canonical_arrow(path, cols, rows)
         while True:
             try:
@@ -104,7 +102,8 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[
                 break
             done += block[0].shape[0]
             yield block
-    yield from _iter_canonical_pandas(path, header, cols, rows, skip_rows=done)
+    yield from _iter_canonical_pandas(path, header, cols, rows, skip_rows=done,
+                                      end=None if extent.whole else extent.end)
 
 
 class _SlowPathNeeded(Exception):
@@ -114,7 +113,6 @@ class _SlowPathNeeded(Exception):
 def _plain_newlines(path: Path) -> bool:
     """True when lines end in LF or CRLF only (line counts then match between the two parsers)."""
     try:
-<<<<<<< HEAD
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
     except OSError:
@@ -164,18 +162,21 @@ def _block(parts: list[np.ndarray], n_cols: int) -> Block:
 
 
 def _iter_canonical_pandas(path: Path, header: list[str], cols: list[str], rows: int, *,
-                           skip_rows: int = 0) -> Iterator[Block]:
-    """Blocks through pandas' C parser, starting `skip_rows` data lines after the header."""
+                           skip_rows: int = 0, end: int | None = None) -> Iterator[Block]:
+    """Blocks through pandas' C parser, starting `skip_rows` data lines after the header (and stopping at
+    byte `end`, if given: only with skip_rows 0)."""
     import pandas as pd
 
+    from gaitimpact.io.textscan import prefix_reader
+
     try:
-        with open(path, "rb") as fh:
+        with (open(path, "rb") if end is None else prefix_reader(path, end)) as fh:
             if skip_rows:
                 fh.seek(_offset_after_lines(fh, 1 + skip_rows))
                 reader = pd.read_csv(fh, header=None, names=list(range(len(header))),
                                      usecols=[header.index(c) for c in cols], chunksize=rows, engine="c",
                                      on_bad_lines="skip", encoding="utf-8", low_memory=True)
-                order = [header.index(c) for c in cols]
+                order: list = [header.index(c) for c in cols]  # field numbers here, names below
             else:
                 reader = pd.read_csv(fh, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
                                      encoding="utf-8-sig", low_memory=True)
@@ -186,19 +187,6 @@ def _iter_canonical_pandas(path: Path, header: list[str], cols: list[str], rows:
                         frame[col] = pd.to_numeric(frame[col], errors="coerce")
                 values = frame[order].to_numpy(dtype=np.float64)
                 yield values[:, 0], values[:, 1:4], (values[:, 4:7] if len(cols) == 7 else None)
-=======
-        from gaitimpact.io.textscan import prefix_reader
-
-        source = path if extent.whole else prefix_reader(path, extent.end)
-        reader = pd.read_csv(source, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
-                             encoding="utf-8-sig", low_memory=True)
-        for frame in reader:
-            for col in cols:
-                if frame[col].dtype.kind not in "fiu":
-                    frame[col] = pd.to_numeric(frame[col], errors="coerce")
-            values = frame[cols].to_numpy(dtype=np.float64)
-            yield values[:, 0], values[:, 1:4], (values[:, 4:7] if with_gyro else None)
->>>>>>> main
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read CSV ({' '.join(str(exc).split())[:120]})", path=str(path)) from None
 

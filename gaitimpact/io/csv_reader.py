@@ -484,15 +484,10 @@ def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int)
 
 def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
     """Slow path, only after a failed parse: find the first non-numeric cell and name its line/column."""
-<<<<<<< HEAD
     import pandas as pd
 
-    raw = pd.read_csv(path, sep=layout.sep, header=None, skiprows=layout.skiprows, usecols=sorted(set(use)),
-                      dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
-=======
     raw = pd.read_csv(_source(path, layout), sep=layout.sep, header=None, skiprows=layout.skiprows,
                       usecols=sorted(set(use)), dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
->>>>>>> main
                       index_col=False, keep_default_na=False)
     for idx in sorted(set(use)):
         if idx == layout.time_idx and layout.time_is_text:
@@ -696,7 +691,7 @@ def _read_plain(p: Path, layout: Layout
                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray] | None:
     """Acceleration, gyro, raw time and its missing rows of a plain numeric comma-separated file, read
     straight into arrays (`gaitimpact.io.fast_csv`); None for any other file or at the first odd line."""
-    if (layout.sep != "," or layout.decimal != "." or layout.time_is_text
+    if (layout.sep != "," or layout.decimal != "." or layout.time_is_text or layout.end_byte is not None
             or layout.encoding not in ("utf-8", "utf-8-sig", "ascii")):
         return None
     from gaitimpact.io.fast_csv import read_plain_columns
