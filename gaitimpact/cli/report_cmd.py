@@ -445,7 +445,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     tracks = tracks_for(args, list(args.files))
     if args.files:
-        strikes = strikes_from_files(args.files, args.rate, tracks, args.track_offset)
+        from gaitimpact.usertext import plain_console
+
+        # a file without running is named in one line, on stdout like add's (stderr when stdout carries JSON)
+        said = plain_console(stderr=args.json == "-")
+        strikes = strikes_from_files(args.files, args.rate, say=lambda line: said.print(line, soft_wrap=True),
+                                     tracks=tracks, track_offset_s=args.track_offset)
     else:
         with _open(args) as lib:
             _nonempty(lib)
