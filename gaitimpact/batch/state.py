@@ -39,6 +39,33 @@ def content_hash(path: str | Path, *, settings: dict[str, Any] | None = None) ->
     return digest.hexdigest()
 
 
+CHECKSUM_KEY = "row_sha256"
+"""Journal field holding the sha256 of the rest of its row (an edited row no longer matches)."""
+
+def row_checksum(row: dict[str, Any]) -> str:
+    """sha256 (hex) of a result row's canonical JSON (keys sorted), without any checksum field."""
+    body = {k: v for k, v in row.items() if k != CHECKSUM_KEY}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=True, default=str).encode()).hexdigest()
+
+
+def _checked_row(raw: bytes) -> dict[str, Any] | None:
+    """A journal line as its row (checksum removed), or None when it is damaged, mistyped or edited."""
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(row, dict) or not isinstance(row.get(CHECKSUM_KEY), str):
+        return None
+    if not (isinstance(row.get("sha256"), str) and row["sha256"] and isinstance(row.get("file"), str)
+            and isinstance(row.get("status"), str)):
+        return None
+    if any(not isinstance(v, (str, int, float, bool, type(None))) for v in row.values()):
+        return None
+    if row.pop(CHECKSUM_KEY) != row_checksum(row):
+        return None
+    return row
+
+
 def journal_path(out: str | Path) -> Path:
     """Where the resume journal of a batch writing `out` lives (`results.csv` -> `results.csv.journal.jsonl`)."""
     out = Path(out)
@@ -50,7 +77,9 @@ class Journal:
 
     Each line goes to the OS at once (a killed batch loses at most the file in flight) and the file is
     fsync'd at least once a second and on close (a power cut loses at most the last second); a torn
-    last line is ignored on reading.
+    last line is ignored on reading. Each row carries a checksum (`row_sha256`): a damaged line
+    (not UTF-8, not JSON, wrong types) or a hand-edited row is not trusted; its file is analysed again
+    and `skipped` names the journal lines.
     """
 
     SYNC_INTERVAL_S = 1.0
@@ -58,17 +87,26 @@ class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.done: dict[str, dict[str, Any]] = {}
+        self.skipped: list[int] = []
+        """Journal line numbers (1-based) of damaged or edited entries, ignored."""
         if self.path.is_file():
-            with open(self.path, encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue
-                    if isinstance(row, dict) and row.get("status") in DONE_STATUSES and "sha256" in row:
-                        self.done[row["sha256"]] = row
+            self._read()
         self._fh = None
         self._last_sync = 0.0
+
+    def _read(self) -> None:
+        """Load the finished rows; damaged or edited lines are counted in `skipped`, never raised."""
+        with open(self.path, "rb") as fh:
+            lines = fh.read().split(b"\n")
+        lines.pop()  # after the last newline: empty, or a torn last write (ignored silently)
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            row = _checked_row(raw)
+            if row is None:
+                self.skipped.append(number)
+            elif row["status"] in DONE_STATUSES:
+                self.done[row["sha256"]] = row
 
     def lookup(self, key: str) -> dict[str, Any] | None:
         """The finished row of a file with this content hash, or None."""
@@ -79,7 +117,7 @@ class Journal:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")
-        self._fh.write(json.dumps(row, allow_nan=True) + "\n")
+        self._fh.write(json.dumps({**row, CHECKSUM_KEY: row_checksum(row)}, allow_nan=True) + "\n")
         self._fh.flush()
         now = time.monotonic()
         if now - self._last_sync >= self.SYNC_INTERVAL_S:
