@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 CODES = {
+    "layout": "how the table was read (preamble lines skipped, no header: columns taken by position)",
     "timestamp_gaps": "gaps in the timestamps (kept as gaps, never filled)",
     "irregular_sampling": "time steps vary by more than 10 % (std)",
     "gaps": "gaps the analysis saw; strikes next to them are flagged near_gap",

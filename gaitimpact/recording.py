@@ -100,7 +100,7 @@ class Recording:
     gaps: list[Gap] = field(default_factory=list)
     meta: Metadata = field(default_factory=Metadata)
     source: str = ""
-    warnings: list[Notice | str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.time_s = np.asarray(self.time_s, dtype=np.float64)

@@ -149,6 +149,10 @@ def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
     table = Table(title=f"analysis of {out.name}")
     table.add_column("figure")
     table.add_column("value", justify="right")
+    if summary.get("status") == "no_running":
+        from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+
+        table.add_row("result", NO_RUNNING_TEXT)
     table.add_row("placement", str(summary.get("placement")))
     table.add_row("duration_s", str(summary.get("duration_s")))
     table.add_row("running_s", str(summary.get("running_s")))

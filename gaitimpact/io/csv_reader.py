@@ -75,7 +75,7 @@ class Layout:
     gyro_unit: str | None = None
     start_idx: int | None = None
     dialect: AppDialect | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Notice] = field(default_factory=list)
 
     def name(self, idx: int) -> str:
         """Column name for messages (header cell or "column N")."""
@@ -236,7 +236,7 @@ def sniff(path: Path, end: int | None = None) -> tuple[Layout, bool, int]:
     layout = Layout(sep=sep if sep != " " else r"\s+", decimal=decimal, encoding=enc, skiprows=skiprows,
                     header=header_cells, n_fields=n_fields)
     if start > 0:
-        layout.notes.append(f"skipped {start} preamble line(s) before the table")
+        layout.notes.append(Notice("layout", f"skipped {start} preamble line(s) before the table", {"lines": start}))
     _assign_columns(layout, rows, path)
     return layout, more, size
 
@@ -358,10 +358,10 @@ def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> Non
     )
     if n == 3 and all(numeric):
         layout.acc_idx = (0, 1, 2)
-        layout.notes.append("no header: read the 3 columns as x, y, z acceleration")
+        layout.notes.append(Notice("layout", "no header: read the 3 columns as x, y, z acceleration"))
     elif n == 6 and all(numeric):
         layout.acc_idx, layout.gyro_idx = (0, 1, 2), (3, 4, 5)
-        layout.notes.append("no header: read 6 columns as x, y, z acceleration then x, y, z gyro")
+        layout.notes.append(Notice("layout", "no header: read 6 columns as x, y, z acceleration then x, y, z gyro"))
     elif first_is_time and all(numeric[1:]):
         layout.time_idx = 0
         layout.time_is_text = not numeric[0]
@@ -369,7 +369,7 @@ def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> Non
         if n == 7:
             layout.gyro_idx = (4, 5, 6)
         what = "time, x, y, z acceleration" + (", x, y, z gyro" if n == 7 else "")
-        layout.notes.append(f"no header: read the {n} columns as {what}")
+        layout.notes.append(Notice("layout", f"no header: read the {n} columns as {what}"))
     else:
         raise InputError(
             f"no header and {n} columns: cannot tell which are acceleration "
@@ -614,7 +614,7 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
         raise InputError("file holds only zero bytes (nothing was recorded)", path=str(p))
     layout, _, _ = sniff(p, extent.end)
     layout.end_byte = None if extent.whole else extent.end
-    warnings: list[Notice] = [Notice("note", n) for n in layout.notes]
+    warnings: list[Notice] = list(layout.notes)
     warnings += [Notice(code, text, numbers) for code, text, numbers in extent_notes(extent)]
     meta = meta if meta is not None else Metadata()
     df = _parse(p, layout)

@@ -136,7 +136,7 @@ class _Prefix(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buf) -> int:  # type: ignore[override]
+    def readinto(self, buf) -> int:  # noqa: ANN001 - a writable buffer (bytearray, memoryview)
         n = min(len(buf), self._left)
         if n <= 0:
             return 0

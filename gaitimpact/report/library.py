@@ -495,10 +495,12 @@ class Library:
         df = pd.read_sql_query(
             """SELECT x.id AS session, x.start_utc, x.source, x.placement, s.name AS shoe, x.shoe_km,
                       x.distance_km, x.distance_source, x.duration_s, x.running_s, x.strikes,
-                      x.cadence_spm, x.speed_mps, x.date_source
+                      x.cadence_spm, x.speed_mps, x.date_source,
+                      COALESCE(json_extract(x.summary_json, '$.simulated'), 0) AS simulated
                FROM sessions x LEFT JOIN shoes s ON s.id = x.shoe_id ORDER BY x.start_utc, x.id""",
             self.conn,
         )
+        df["simulated"] = df["simulated"].astype(bool)  # made by `gaitimpact simulate` (from the sidecar)
         df["start_utc"] = self._dates(df["start_utc"], df["session"])
         if since is not None:
             df = df[df["start_utc"] >= pd.Timestamp(since)]

@@ -33,7 +33,8 @@ def _blocks(rec, rows):
 
 
 def assert_same_strikes(full, chunked, fs_hz):
-    """Same strikes (IC within one sample period, same peak, foot, flags and bout), same bouts and cadence."""
+    """Same strikes (IC within one sample period, same peak, foot, flags, bout and contact time), same bouts
+    and cadence."""
     a, b = full.strikes, chunked.strikes
     assert len(a) == len(b) > 50
     np.testing.assert_allclose(b.time_s, a.time_s, atol=1.0 / fs_hz, rtol=0)
@@ -43,6 +44,9 @@ def assert_same_strikes(full, chunked, fs_hz):
     np.testing.assert_array_equal(b.clipped, a.clipped)
     np.testing.assert_array_equal(b.near_gap, a.near_gap)
     np.testing.assert_array_equal(b.bout, a.bout)
+    # contact time goes through the stitcher too (a toe-off is timed like the IC, within a sample or two)
+    np.testing.assert_array_equal(np.isfinite(b.contact_ms), np.isfinite(a.contact_ms))
+    np.testing.assert_allclose(b.contact_ms, a.contact_ms, atol=2e3 / fs_hz, equal_nan=True)
     spans = [v for x in chunked.bouts for v in (x.start_s, x.end_s)]
     assert spans == pytest.approx([v for x in full.bouts for v in (x.start_s, x.end_s)])
     assert chunked.params["cadence_per_bout_spm"] == pytest.approx(full.params["cadence_per_bout_spm"], abs=0.05)
