@@ -7,6 +7,7 @@ existing Dask cluster (`dask_address`), which gives the same rows in the same or
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -17,9 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -40,6 +40,9 @@ from gaitimpact.batch.flatten import DONE_STATUSES
 from gaitimpact.batch.state import Journal, content_hash, journal_path
 from gaitimpact.batch.worker import CHUNKED_MIN_BYTES, DEFAULT_ANALYZER, Task, run_task
 from gaitimpact.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads only to write or read a result table: a resumed batch with nothing to do
+    import pandas as pd  # and nothing changed never imports it
 
 DASK_HINT = "--dask needs dask.distributed: pip install gaitimpact[dask]"
 
@@ -94,6 +97,8 @@ def default_jobs() -> int:
 
 def rows_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Rows -> DataFrame with `file,status,error,sha256` first and the summary columns in first-seen order."""
+    import pandas as pd
+
     columns: dict[str, None] = {}
     for row in rows:
         for key in row:
@@ -120,8 +125,16 @@ def write_results(rows: Sequence[dict[str, Any]], out: str | Path) -> Path:
     return out
 
 
+def results_fingerprint(rows: Sequence[dict[str, Any]]) -> str:
+    """sha256 (hex) of the result rows in order: a re-run that would write the same table can skip it."""
+    text = json.dumps(list(rows), sort_keys=True, allow_nan=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def read_results(path: str | Path) -> pd.DataFrame:
     """Read a batch result table written by `write_results`."""
+    import pandas as pd
+
     path = Path(path)
     return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
 
@@ -158,6 +171,8 @@ def unique_steps_names(files: Sequence[Path], roots: Sequence[Path]) -> list[str
 
 def _pool_results(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
     """Run tasks in-process (jobs == 1) or in a process pool; yields rows as they finish."""
+    if not tasks:  # a resumed batch with every file done starts no worker
+        return
     if jobs <= 1:
         for task in tasks:
             yield run_task(task)
@@ -311,7 +326,7 @@ def run_batch(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,
-        disable=not progress,
+        disable=not progress or not tasks,
         transient=False,
     )
     source: Iterator[dict[str, Any]] | None = None
@@ -346,7 +361,12 @@ def run_batch(
             own_client.close()
     final = [r for r in rows if r is not None]
     if out_path is not None:
-        write_results(final, out_path)
+        fingerprint = results_fingerprint(final)
+        if tasks or journal is None or not journal.results_unchanged(out_path, fingerprint):
+            write_results(final, out_path)
+            if journal is not None:
+                journal.record_results(out_path, fingerprint)
+                journal.close()
     order = {r["file"]: i for i, r in enumerate(final)}
     failures.sort(key=lambda f: order.get(f[0], len(order)))
     return BatchReport(rows=final, analysed=len(tasks), reused=reused, failures=failures,
