@@ -11,6 +11,9 @@ from pathlib import Path
 
 from gaitimpact.errors import InputError
 
+NO_RUNNING_SHOWN = 20
+"""At most this many recordings without running are named after the batch summary (all are in the table)."""
+
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet"}
 
 
@@ -124,13 +127,20 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_row("already done (skipped)", str(report.reused))
     table.add_row("ok / failed", f"{ok} / {len(report.failures)}")
     if no_running:
-        table.add_row("no running found (not failed)", str(no_running))
+        table.add_row("without running (not failed)", str(no_running))
     table.add_row("results", str(report.out))
     if args.steps_dir:
         table.add_row("per-strike tables", str(args.steps_dir))
     out_console = plain_console()
     out_console.print(table)
     out_console.print(f"wrote {report.out}")
+    from gaitimpact.analysis.summary import no_running_line
+
+    walks = [r["file"] for r in report.rows if r["status"] == "no_running"]
+    for name in walks[:NO_RUNNING_SHOWN]:  # named as analyze, add and compare name them
+        out_console.print(no_running_line(name, "its row has status no_running"), soft_wrap=True)
+    if len(walks) > NO_RUNNING_SHOWN:
+        out_console.print(f"... and {len(walks) - NO_RUNNING_SHOWN} more without running (status no_running)")
     if report.failures:
         # each failure was named once, as it happened ("failed PATH: reason"); the results' error column keeps them
         console.print(Text.assemble((f"{len(report.failures)} file(s) failed", "red"),
