@@ -22,8 +22,18 @@ if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
-NO_RUNNING_TEXT = "no running found (running_s 0)"
+NO_RUNNING_TEXT = "no running found (standing or walking only)"
 """How a summary with `status` "no_running" reads: a recording without running is a result, not an error."""
+
+NO_RUNNING_HIDES = ("no_running", "placement_auto", "placement_mismatch")
+"""Notices a person is not shown for a recording without running: the no-running line says it, and a
+placement read from walking or standing says nothing about the sensor (they stay in --json)."""
+
+
+def no_running_line(name: str, consequence: str) -> str:
+    """The one line every command prints for a recording without running: 'FILE: no running found (...): what
+    happened to it' (analyze, add, batch and compare alike)."""
+    return f"{name}: {NO_RUNNING_TEXT}: {consequence}"
 
 MIN_DURATION_S = 2.0
 """Recordings shorter than this (s) are rejected: fewer than about 3 strides."""

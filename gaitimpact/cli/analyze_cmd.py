@@ -62,19 +62,26 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
     from rich.table import Table
     from rich.text import Text
 
-    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+    from gaitimpact.analysis.summary import NO_RUNNING_HIDES, no_running_line
     from gaitimpact.cli.tables import Col, print_table
     from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
 
     console = console or plain_console()
     err_console = err_console or plain_console(stderr=True)
+    if summary.get("status") == "no_running":  # a result, said in one line as add, batch and compare say it
+        console.print(Text(no_running_line(shown(summary["file"], 200), f"nothing to measure in "
+                                           f"{_fmt(summary['duration_s'] / 60, '.1f')} min")), soft_wrap=True)
+        hidden = set(NO_RUNNING_HIDES)
+        for w, code in zip(summary["warnings"], summary.get("warning_codes", [None] * len(summary["warnings"]))):
+            if code not in hidden:
+                err_console.print(Text.assemble(("warning:", "yellow"), " ", shown(w, MESSAGE_CHARS)))
+        return
     # user text (file and surface names) is data: Text objects are never read as markup
     t = Table(title=Text(f"gaitimpact: {shown(summary['file'], 200)}"), show_header=False, title_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     pk, lr = summary["peak_g"], summary["loading_rate_gps"]
     rows = [
-        *([("result", NO_RUNNING_TEXT)] if summary.get("status") == "no_running" else []),
         ("placement", f"{summary['placement']} ({summary['placement_source']})"),
         ("sampling rate", _fmt(summary["fs_hz"], ".0f", " Hz")),
         ("duration", _fmt(summary["duration_s"] / 60, ".1f", " min")),

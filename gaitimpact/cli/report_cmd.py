@@ -431,7 +431,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     _check_outputs(args, ("--json", args.json), ("--plot", args.plot), inputs=list(args.files))
     if args.files:
-        strikes = strikes_from_files(args.files, args.rate)
+        from gaitimpact.usertext import plain_console
+
+        # a file without running is named in one line, on stdout like add's (stderr when stdout carries JSON)
+        said = plain_console(stderr=args.json == "-")
+        strikes = strikes_from_files(args.files, args.rate, say=lambda line: said.print(line, soft_wrap=True))
     else:
         with _open(args) as lib:
             _nonempty(lib)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,7 +68,7 @@ def ingest_file(
         return IngestResult(known, notes=[note])
     result = analyze_path(path, rate_hz=rate_hz, overrides=overrides)
     if not result.running_found:
-        return IngestResult(None, notes=[f"{NO_RUNNING_TEXT}: not stored"])
+        return IngestResult(None, notes=[f"{NO_RUNNING_TEXT}: not stored in the library"])
     rec, summary, table = result.recording, result.summary, result.steps_table()
     # what was said about the metadata the library stores (a misspelt surface, a speed in km/h) is shown
     notes: list[str] = [f"warning: {w}" for w in rec.warnings if getattr(w, "code", "") in STORED_METADATA_CODES]
@@ -116,19 +117,22 @@ def _sidecar_shoe(path: Path) -> str | None:
     return read_sidecar(side).shoe if side.is_file() else None
 
 
-def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
+def strikes_from_files(files: list[str], rate_hz: float | None = None,
+                       say: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
-    a recording without running adds no strikes and is named on stderr (as `add` does)."""
+    a recording without running adds no strikes and is named in one line through `say` (default stderr)."""
     import sys
 
     from gaitimpact.analysis.service import analyze_path
-    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+    from gaitimpact.analysis.summary import no_running_line
+
+    say = say or (lambda line: sys.stderr.write(line + "\n"))
 
     frames = []
     for i, name in enumerate(files):
         result = analyze_path(name, rate_hz=rate_hz)
         if not result.running_found:
-            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
+            say(no_running_line(name, "left out of the comparison"))
             continue
         rec, analysis, t = result.recording, result.analysis, result.steps_table()
         t["session"] = i + 1
