@@ -28,7 +28,7 @@ import pandas as pd
 from gaitimpact.errors import InputError
 from gaitimpact.recording import SURFACES, steps_per_strike
 from gaitimpact.report import priors, stats
-from gaitimpact.report.design import DesignBuilder, Slope, connected, fill_fitted_slopes, within_spread
+from gaitimpact.report.design import DesignBuilder, Slope, connected, fit_runs, within_spread
 
 MIN_STRIKES = 30
 """Fewest usable strikes a group needs to be compared."""
@@ -322,24 +322,7 @@ def compare(
     cov, x0, _ = covariate_slope(b, runs, placement, cells, notes)
     adjusted = [cov, *adjusted] + (["shoe km"] if km0 is not None else [])
     design = b.build()
-    fit = stats.monte_carlo_fit(
-        design.x,
-        runs["ln_peak_mean"].to_numpy(float),
-        runs["ln_peak_var_of_mean"].to_numpy(float),
-        design.fixed,
-        day_sd_prior=priors.DAY_SD,
-        n_rep=n_rep,
-        seed=seed,
-    )
-    fill_fitted_slopes(design, fit)
-    day = {
-        "sd_pct": _r(fit.day_sd * 100, 1),
-        "from": fit.day_source,
-        "repeat_runs_df": fit.residual_df,
-        "source": "residual scatter of your runs around the model"
-        if fit.day_source == "your runs"
-        else priors.DAY_SOURCE,
-    }
+    fit, day = fit_runs(design, runs, n_rep=n_rep, seed=seed)
     if fit.day_source == "literature":
         notes.append(
             "too few repeated runs to see how much your impact varies from day to day: the ranges use the "
