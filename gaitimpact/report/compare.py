@@ -335,6 +335,9 @@ def compare(
     comp = connected(runs, "group", nuisance[0])
     ref_speeds = ref_runs["speed_mps"].to_numpy(float)
     out: list[GroupResult] = []
+    comparable = [g for g in groups if g != reference
+                  and design.estimable({f"group={g}": 1.0, f"group={reference}": -1.0})]
+    level = stats.simultaneous_level(len(comparable))
     for g in groups:
         sel = df["group"] == g
         rsel = runs["group"] == g
@@ -359,7 +362,7 @@ def compare(
             verdict = f"{g} vs {reference}: can't tell. {reason[0].upper()}{reason[1:]}. {tip}"
         else:
             est, reps = design.contrast(fit, {f"group={g}": 1.0, f"group={reference}": -1.0})
-            lo, hi = stats.percentile_ci(np.exp(reps))
+            lo, hi = stats.percentile_ci(np.exp(reps), level)
             ratio, ci = float(np.exp(est)), [lo, hi]
             status = "within_noise" if lo <= 1.0 <= hi else ("higher" if lo > 1.0 else "lower")
             reason = None
@@ -430,9 +433,10 @@ def compare(
             + "".join(f" + {a}" for a in adjusted)
             + f" + day-to-day + e; {cov} centred at {x0:g}"
             + (f", shoe km at {km0:g}" if km0 is not None else "")
-            + f"; 95% Monte Carlo interval over {n_rep} draws of the coefficients, the day-to-day variance "
-            "and every literature slope (uniform over its range); impact_index = exp(a_group) in g at the "
-            "common speed/cadence and the reference's most common shoe/surface"
+            + f"; simultaneous 95% Monte Carlo intervals (each at {100 * level:.1f}%, Bonferroni over "
+            f"{len(comparable)} comparison(s), so all hold together) over {n_rep} draws of the coefficients, the "
+            "day-to-day variance and every literature slope (uniform over its range); impact_index = "
+            "exp(a_group) in g at the common speed/cadence and the reference's most common shoe/surface"
         ),
     )
 

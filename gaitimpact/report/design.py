@@ -144,6 +144,7 @@ def fit_runs(design: Design, runs: pd.DataFrame, *, n_rep: int, seed: int) -> tu
         runs["ln_peak_var_of_mean"].to_numpy(float),
         design.fixed,
         day_sd_prior=priors.DAY_SD,
+        n_days=int(runs["session"].nunique()),
         n_rep=n_rep,
         seed=seed,
     )

@@ -177,6 +177,7 @@ def shoe_trends(
         .agg(km=("shoe_km", "first"), w=("w", "sum"), n=("strikes", "sum"))
     )
     points["impact_index"] = np.exp(points["w"] / points["n"])
+    level = stats.simultaneous_level(sum(stats.estimable(design.x, _unit(design.columns, f"km:{n}")) for n in trend))
     for n in shoe_names:
         pts = points.loc[n].sort_values("km")
         plist = [ShoePoint(_plain(sid), _r(r.km, 1), _r(r.impact_index)) for sid, r in pts.iterrows()]
@@ -194,7 +195,7 @@ def shoe_trends(
         else:
             j = design.col(f"km:{n}")
             theta = float(fit.coef[j])
-            lo, hi = stats.percentile_ci(fit.replicates[:, j])
+            lo, hi = stats.percentile_ci(fit.replicates[:, j], level)
             pct = float((np.exp(theta) - 1) * 100)
             ci = [float((np.exp(lo) - 1) * 100), float((np.exp(hi) - 1) * 100)]
             rise = float((np.exp(theta * span) - 1) * 100)
