@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from gaitimpact.errors import InputError
@@ -60,6 +64,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=run_convert_cmd)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Inside: SIGTERM raises KeyboardInterrupt (clean stop, exit 130) instead of killing the process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def run_batch_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact batch`; exit code 0 all ok, 1 some files failed."""
     from rich.table import Table
@@ -92,9 +113,10 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     from gaitimpact.usertext import plain_console
 
     console = plain_console(stderr=True)  # file names and reasons are data, never markup
-    report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
-                       rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
-                       console=console)
+    with _sigterm_as_interrupt():  # `kill PID` stops the workers and keeps the journal, like Ctrl-C
+        report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
+                           rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
+                           console=console)
     ok = sum(1 for r in report.rows if r["status"] == "ok")
     no_running = sum(1 for r in report.rows if r["status"] == "no_running")
     table = Table(title="gaitimpact batch", show_header=False, title_justify="left")
