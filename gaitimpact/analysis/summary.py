@@ -138,6 +138,18 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
     )
 
 
+def drift_summary(rec: Recording, analysis: Analysis, speed_mps: np.ndarray | None = None) -> dict:
+    """Impact drift within the run (% per 10 min of speed-adjusted impact, 95 % CI; `core.drift`).
+
+    speed_mps: per-strike speed (m/s) from a watch track; else the segments' speeds."""
+    from gaitimpact.core.drift import impact_drift
+
+    s = analysis.strikes
+    surface, seg_speed = strike_labels(rec, analysis)
+    speed = seg_speed if speed_mps is None else np.where(np.isfinite(speed_mps), speed_mps, seg_speed)
+    return impact_drift(s.time_s, s.peak_g, ~s.clipped.astype(bool) & ~s.near_gap.astype(bool), surface, speed)
+
+
 def flight_duty(analysis: Analysis, gap_iv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per strike: flight time after its contact (ms) and duty factor (`gaitimpact.core.contact`)."""
     from gaitimpact.core.cadence import valid_intervals
