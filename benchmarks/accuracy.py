@@ -8,7 +8,8 @@ BLE-style gaps. The core runs with placement "auto" (the decision is scored too)
 Prints: strike F1 (match tolerance 60 ms waist, 40 ms shoe/shank; truth strikes next to a gap are
 neither required nor counted), median |IC timing error| (ms) and bias, worst cadence error (steps/min),
 median |peak error| (%) on unclipped strikes, median |loading-rate error| (%), left/right accuracy at
-the waist, auto placement right (x/N). A clipping check (shoe at +-8 g) follows.
+the waist, auto placement right (x/N), median |contact time error| (ms) and its bias against the
+simulator's contact time, and the share of strikes with a contact time (%). A clipping check (shoe at +-8 g) follows.
 
 Usage: python benchmarks/accuracy.py [--seeds 3] [--any-orientation] [--noise 0.02] [--jitter 0.001]
 """
@@ -73,7 +74,13 @@ def evaluate(cfg: SimConfig) -> dict:
         "clip_truth": tr.clipped[ref],
         "clip_det": ana.strikes.clipped[det],
         "near_gap_det": int(np.count_nonzero(ana.strikes.near_gap)),
+        "ct_err_ms": _finite(ana.strikes.contact_ms[det] - tr.contact_time_s[ref] * 1e3),
+        "ct_timed": float(np.mean(np.isfinite(ana.strikes.contact_ms))) if len(ana.strikes) else 0.0,
     }
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    return x[np.isfinite(x)]
 
 
 def _row(placement: str, fs: int, results: list[dict]) -> str:
@@ -86,6 +93,9 @@ def _row(placement: str, fs: int, results: list[dict]) -> str:
     lr = np.concatenate([r["lr_err"] for r in results]) * 100
     cad = max(r["cad_err"] for r in results)
     auto_ok = sum(r["placement_ok"] for r in results)
+    ct = np.concatenate([r["ct_err_ms"] for r in results])
+    ct_txt = f"{np.median(np.abs(ct)):6.1f} {np.median(ct):+6.1f}" if ct.size else f"{'-':>6s} {'-':>6s}"
+    timed = 100 * np.mean([r["ct_timed"] for r in results])
     if placement == "waist":
         known = sum(r["lr_known"] for r in results)
         right = sum(r["lr_right"] for r in results)
@@ -95,7 +105,7 @@ def _row(placement: str, fs: int, results: list[dict]) -> str:
         lr_acc = "n/a (one foot)"
     return (f"{placement:6s}{fs:6d} {f1:6.3f} {tp:5d}/{fp:3d}/{fn:3d} {np.median(np.abs(err)):7.1f} "
             f"{np.median(err):+7.1f} {cad:7.2f} {np.median(np.abs(pk)):7.1f} {np.median(pk):+6.1f} "
-            f"{np.median(np.abs(lr)):7.1f} {lr_acc:>24s} {auto_ok:3d}/{len(results)}")
+            f"{np.median(np.abs(lr)):7.1f} {lr_acc:>24s} {auto_ok:3d}/{len(results)} {ct_txt} {timed:5.1f}")
 
 
 def main() -> None:
@@ -112,7 +122,8 @@ def main() -> None:
           f"{args.jitter * 1e3:g} ms, 3 gaps per recording; placement auto")
     print("Targets: F1 >= 0.99; timing <= 20 ms waist, <= 10 ms shoe/shank; cadence within 1 spm; peak within 5 %")
     head = (f"{'place':6s}{'Hz':>6s} {'F1':>6s} {'TP/FP/FN':>13s} {'|dt|ms':>7s} {'bias':>7s} {'cad spm':>7s} "
-            f"{'|pk|%':>7s} {'pk %':>6s} {'|LR|%':>7s} {'left/right':>24s} {'auto':>7s}")
+            f"{'|pk|%':>7s} {'pk %':>6s} {'|LR|%':>7s} {'left/right':>24s} {'auto':>7s} {'|CT|ms':>6s} "
+            f"{'CTbias':>6s} {'CT %':>5s}")
     print(head)
     print("-" * len(head))
     for placement, rates in RATES.items():

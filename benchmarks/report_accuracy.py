@@ -6,6 +6,15 @@ the error of the speed-adjusted ratio against the simulator's surface factors (a
 of 95 % intervals that cover the truth, and the error a speed-blind median ratio would make.
 Wear study: 8 sessions of one shoe at 0-700 km, random speed and surface; prints the %/100 km estimate
 against the simulator's wear slope over the same km and the 95 % CI coverage.
+Designs real runners build (issue 11), simulated with day-to-day variation (each session's peaks scaled
+by exp(N(0, --day-sd)), the same factor for every run of the session; the reporter only sees peak_g):
+  tangled      worn daily shoe (380-440 km) only on asphalt and grass at 3.0-3.3 m/s, new racer (10-70 km)
+               only on track and concrete at 3.7-4.0 m/s, 4 sessions each;
+  one-crossing the same plus one racer session on grass;
+  one-run-each one 60-s run per surface, all at 3.5 m/s, one shoe;
+  speed-tied   each surface always at its own speed (concrete 3.0, asphalt 3.3, grass 3.6 m/s), 3 sessions.
+For each it prints how many surfaces were called higher/lower, within the noise or cannot tell, how many
+higher/lower calls have an interval missing the truth (must be 0), and the coverage of all intervals.
 """
 
 from __future__ import annotations
@@ -36,6 +45,61 @@ def _strikes(cfg: SimConfig, session: int, shoe_km: float = 0.0) -> pd.DataFrame
     return table
 
 
+DESIGNS = ("tangled", "one-crossing", "one-run-each", "speed-tied")
+
+
+def _plan(design: str, rng: np.random.Generator) -> list[tuple[str, float, list[tuple[str, float]]]]:
+    """Sessions as (shoe, shoe_km, [(surface, speed_mps), ...]) for one of `DESIGNS`."""
+    if design in ("tangled", "one-crossing"):
+        daily = [("daily", 380.0 + 20 * k, [("asphalt", 3.0 + 0.1 * k), ("grass", 3.3 - 0.1 * k)]) for k in range(4)]
+        racer = [("racer", 10.0 + 20 * k, [("track", 3.7 + 0.1 * k), ("concrete", 4.0 - 0.1 * k)]) for k in range(4)]
+        extra = [("racer", 90.0, [("grass", 3.6)])] if design == "one-crossing" else []
+        return daily + racer + extra
+    if design == "one-run-each":
+        return [("daily", 200.0, [(s, 3.5)]) for s in ("concrete", "asphalt", "track", "grass")]
+    tied = {"concrete": 3.0, "asphalt": 3.3, "grass": 3.6}
+    return [("daily", 200.0, [(s, v) for s, v in tied.items()]) for _ in range(3)]
+
+
+def design_study(design: str, seeds: int, day_sd: float, placement: str = "waist") -> dict:
+    """Status counts, higher/lower calls whose interval misses the truth, and coverage, for one design."""
+    fs = 200.0 if placement == "waist" else 500.0
+    counts = {"higher": 0, "lower": 0, "within_noise": 0, "cannot_tell": 0}
+    wrong_calls, covered, n_ci = 0, 0, 0
+    for seed in range(seeds):
+        rng = np.random.default_rng(1000 + seed)
+        frames = []
+        for k, (shoe, km, segs) in enumerate(_plan(design, rng)):
+            dur = 60.0 if design == "one-run-each" else 40.0
+            cfg = SimConfig(
+                placement=placement,
+                fs_hz=fs,
+                segments=[SimSegment(dur, "run", v, s) for s, v in segs],
+                seed=seed * 100 + k,
+                noise_g=0.02,
+                mount_error_deg=5.0,
+                shoe=shoe,
+                shoe_km=km,
+            )
+            t = _strikes(cfg, k, km)
+            t["peak_g"] *= float(np.exp(rng.normal(0.0, day_sd)))
+            frames.append(t)
+        cmp = compare(pd.concat(frames, ignore_index=True), n_rep=1000, seed=seed)
+        for g in cmp.groups:
+            if g.status == "reference":
+                continue
+            counts[g.status] += 1
+            if g.ratio_ci95 is None:
+                continue
+            truth = surface_factor(g.name, placement) / surface_factor(cmp.reference, placement)
+            inside = g.ratio_ci95[0] <= truth <= g.ratio_ci95[1]
+            n_ci += 1
+            covered += inside
+            wrong_calls += g.status in ("higher", "lower") and not inside
+    return {"design": design, **counts, "wrong_calls": wrong_calls, "intervals": n_ci,
+            "coverage": covered / n_ci if n_ci else float("nan")}
+
+
 def surface_study(placement: str, seeds: int) -> dict:
     """Relative errors (%) of recovered surface ratios, CI coverage and the speed-blind error, over seeds."""
     fs = 200.0 if placement == "waist" else 500.0
@@ -55,15 +119,15 @@ def surface_study(placement: str, seeds: int) -> dict:
             )
             frames.append(_strikes(cfg, k))
         df = pd.concat(frames, ignore_index=True)
-        doc = compare(df, n_boot=1000, seed=seed)
+        cmp = compare(df, n_rep=1000, seed=seed)
         ref_median = df.loc[df.surface == "concrete", "peak_g"].median()
-        for row in doc["surfaces"]:
-            if row["surface"] == "concrete":
+        for row in cmp.groups:
+            if row.name == "concrete":
                 continue
-            truth = surface_factor(row["surface"], placement) / surface_factor("concrete", placement)
-            errors.append(row["ratio"] / truth - 1)
-            covered.append(row["ratio_ci95"][0] <= truth <= row["ratio_ci95"][1])
-            naive.append(df.loc[df.surface == row["surface"], "peak_g"].median() / ref_median / truth - 1)
+            truth = surface_factor(row.name, placement) / surface_factor("concrete", placement)
+            errors.append(row.ratio / truth - 1)
+            covered.append(row.ratio_ci95[0] <= truth <= row.ratio_ci95[1])
+            naive.append(df.loc[df.surface == row.name, "peak_g"].median() / ref_median / truth - 1)
     e = 100 * np.asarray(errors)
     return {
         "placement": placement,
@@ -96,9 +160,9 @@ def wear_study(seeds: int) -> dict:
                 noise_g=0.02,
             )
             frames.append(_strikes(cfg, k, float(km)))
-        row = shoe_trends(pd.concat(frames, ignore_index=True))["shoes"][0]
-        lo, hi = row["pct_per_100km_ci95"]
-        est.append(row["pct_per_100km"])
+        row = shoe_trends(pd.concat(frames, ignore_index=True)).shoes[0]
+        lo, hi = row.pct_per_100km_ci95
+        est.append(row.pct_per_100km)
         covered.append(lo <= truth <= hi)
         width.append(hi - lo)
     return {
@@ -115,7 +179,21 @@ def main(argv: list[str] | None = None) -> None:
     """Run both studies and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=25)
+    parser.add_argument("--day-sd", type=float, default=0.06, help="day-to-day SD of ln(peak) (default 0.06)")
+    parser.add_argument("--only", choices=("clean", "designs"), help="run only one part")
     args = parser.parse_args(argv)
+    if args.only != "clean":
+        for design in DESIGNS:
+            t0 = time.perf_counter()
+            r = design_study(design, args.seeds, args.day_sd)
+            print(
+                f"{design}: higher {r['higher']}, lower {r['lower']}, within noise {r['within_noise']}, "
+                f"cannot tell {r['cannot_tell']}; higher/lower calls missing the truth {r['wrong_calls']}; "
+                f"coverage {100 * r['coverage']:.0f} % of {r['intervals']} intervals "
+                f"({time.perf_counter() - t0:.0f} s)"
+            )
+        if args.only == "designs":
+            return
     for placement in ("waist", "shoe"):
         t0 = time.perf_counter()
         r = surface_study(placement, args.seeds)

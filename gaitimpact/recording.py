@@ -11,6 +11,8 @@ from datetime import datetime
 
 import numpy as np
 
+from gaitimpact.notice import Notice
+
 PLACEMENTS = ("waist", "shoe", "shank")
 """Body placements the signal core understands (plus "auto" on input)."""
 
@@ -87,7 +89,7 @@ class Recording:
     gaps: list[Gap] = field(default_factory=list)
     meta: Metadata = field(default_factory=Metadata)
     source: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice | str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.time_s = np.asarray(self.time_s, dtype=np.float64)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap
 
 GAP_FACTOR = 2.5
@@ -59,14 +60,16 @@ def find_gaps(time_s: np.ndarray, period_s: float) -> list[Gap]:
 
 
 def timing_notes(n_gaps: int, longest_gap_s: float, total_gap_s: float, step_mean_s: float,
-                 step_std_s: float) -> list[str]:
-    """The readers' notes on gaps and jitter, from step statistics in s."""
+                 step_std_s: float) -> list[Notice]:
+    """The readers' notices on gaps and jitter, from step statistics in s."""
     out = []
     if n_gaps:
-        out.append(f"{n_gaps} gap(s) in the timestamps (longest {longest_gap_s:.3g} s, total "
-                   f"{total_gap_s:.3g} s); kept as gaps, not filled")
+        out.append(Notice("timestamp_gaps", f"{n_gaps} gap(s) in the timestamps (longest {longest_gap_s:.3g} s, "
+                          f"total {total_gap_s:.3g} s); kept as gaps, not filled",
+                          {"gaps": n_gaps, "longest_s": longest_gap_s, "total_s": total_gap_s}))
     if step_mean_s > 0 and step_std_s > 0.1 * step_mean_s:
-        out.append(f"irregular sampling: interval {step_mean_s * 1e3:.3g} ms +- {step_std_s * 1e3:.2g} ms (std)")
+        out.append(Notice("irregular_sampling", f"irregular sampling: interval {step_mean_s * 1e3:.3g} ms +- "
+                          f"{step_std_s * 1e3:.2g} ms (std)", {"step_mean_s": step_mean_s, "step_std_s": step_std_s}))
     return out
 
 

@@ -1,8 +1,9 @@
 """One way from a recording file to its results: `analyze_path(path)` -> `AnalysisResult`.
 
 It decides whether a file is analysed in memory or streamed in chunks (big canonical CSV or Parquet
-files; same strikes either way), applies the recording-level rules (too short to analyse) once, and
-summarises. analyze, batch, add, compare FILE and record's closing summary all call it.
+files; same strikes either way), applies the recording-level rules once (too short to analyse is an
+error; no running found is a normal result with status "no_running"), and summarises. analyze,
+batch, add, compare FILE and record's closing summary all call it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from gaitimpact.analysis.summary import MIN_DURATION_S, steps_table, summarize
+from gaitimpact.analysis.summary import MIN_DURATION_S, SHORT_DURATION_S, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
+from gaitimpact.notice import Notice, unique
 from gaitimpact.recording import Recording
 
 if TYPE_CHECKING:
@@ -38,12 +40,17 @@ class AnalysisResult:
     analysis: Analysis
     summary: dict
     chunked: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     @property
     def running_found(self) -> bool:
         """True when the recording holds at least one running bout."""
         return bool(self.analysis.bouts)
+
+    @property
+    def status(self) -> str:
+        """"ok", or "no_running" when no running bout was found (a normal result, not an error)."""
+        return str(self.summary["status"])
 
     def steps_table(self) -> pd.DataFrame:
         """One row per detected strike (`gaitimpact.analysis.summary.steps_table`)."""
@@ -77,7 +84,8 @@ def analyze_path(
 
     chunked: "auto" streams big streamable files (>= chunked_min_bytes), True always streams (another
     CSV dialect is then read whole, with a warning), False always loads the file into memory.
-    Raises InputError (one line naming the file) for unreadable, too short or running-free recordings.
+    A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
+    Raises InputError (one line naming the file) for unreadable or too short recordings.
     """
     path = Path(path)
     stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
@@ -85,17 +93,22 @@ def analyze_path(
         kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
         rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
     else:
-        from gaitimpact.core.pipeline import analyze_recording
         from gaitimpact.io.load import load_recording
 
         rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
         _check_duration(rec.duration_s, path)
+        from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
+
         analysis = analyze_recording(rec)
         n_samples = rec.n_samples
-    _check_running(analysis, path)
+    if rec.duration_s < SHORT_DURATION_S:
+        analysis.warnings.append(Notice(
+            "short_recording", f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, "
+            "cadence and contact time rest on few strides, and the first/last strike may be cut by the file's ends",
+            {"duration_s": rec.duration_s, "strikes": len(analysis.strikes)}))
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples
-    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=list(summary["warnings"]))
+    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]))
 
 
 def _check_duration(duration_s: float, path: Path) -> None:
@@ -103,13 +116,6 @@ def _check_duration(duration_s: float, path: Path) -> None:
     if duration_s < MIN_DURATION_S:
         raise InputError(f"too short: {duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s",
                          path=str(path))
-
-
-def _check_running(analysis: Analysis, path: Path) -> None:
-    """InputError when the analysis found no running bout."""
-    if not analysis.bouts:
-        raise InputError("no running found (no bout with a running step pattern); is this a running "
-                         "recording?", path=str(path))
 
 
 def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | None,
@@ -130,15 +136,15 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
         whole = load_recording(path, rate_hz=rate_hz, overrides=overrides)
         blocks: Iterable[io_blocks.Block] = [(whole.time_s, whole.acc_g, None)]
         meta, fs_hint, stored_gaps = whole.meta, whole.fs_hz, list(whole.gaps)
-        warnings = list(whole.warnings) + [
-            "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)"]
+        warnings = [*whole.warnings, Notice(
+            "not_streamed", "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)")]
         del whole
     else:
         meta = io_blocks.recording_metadata(path, overrides)
         fs_hint = rate_hz
         stored_gaps = list(meta.extra.get("gaps", []))
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
-        warnings = []
+        warnings: list[Notice] = []
     try:
         analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
                                          range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)
@@ -146,11 +152,7 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
         if exc.path is None:
             raise InputError(str(exc), path=str(path)) from None
         raise
-    warnings += stats.timing_warnings()
-    if dropped.nonfinite:
-        warnings.append(f"dropped {dropped.nonfinite} rows with missing or non-finite values")
-    if dropped.backwards:
-        warnings.append(f"dropped {dropped.backwards} rows whose time did not increase")
+    warnings += stats.timing_warnings() + dropped.notices()
     rec = Recording(time_s=np.array([0.0, stats.duration_s]), acc_g=np.zeros((2, 3)), fs_hz=stats.fs_hz,
                     gaps=merge_gaps(stats.gaps, stored_gaps), meta=meta, source=str(path), warnings=warnings)
     _check_duration(stats.duration_s, path)

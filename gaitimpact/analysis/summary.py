@@ -8,19 +8,27 @@ file -> Recording -> Analysis -> summary that every command shares.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.core.result import Analysis
+from gaitimpact.notice import unique
 from gaitimpact.recording import ONE_FOOT_PLACEMENTS, Recording, SurfaceSegment, steps_per_strike
+
+if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path fails before them
+    import pandas as pd
 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
-MIN_DURATION_S = 5.0
-"""Recordings shorter than this are rejected: too short to find a running bout."""
+NO_RUNNING_TEXT = "no running found (running_s 0)"
+"""How a summary with `status` "no_running" reads: a recording without running is a result, not an error."""
+
+MIN_DURATION_S = 2.0
+"""Recordings shorter than this (s) are rejected: fewer than about 3 strides."""
+SHORT_DURATION_S = 10.0
+"""Recordings shorter than this (s) are analysed with a warning (a 3-5 s lab capture is common)."""
 
 
 def _finite(x: float | None, ndigits: int = 3) -> float | None:
@@ -100,6 +108,8 @@ def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
 
 def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
     """One row per detected strike: time_s, foot, peak_g, loading_rate_gps, clipped, near_gap, surface, ..."""
+    import pandas as pd
+
     s = analysis.strikes
     surface, speed = strike_labels(rec, analysis)
     return pd.DataFrame(
@@ -113,13 +123,48 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
             "surface": surface.astype(str),
             "speed_mps": speed,
             "bout": s.bout.astype(int),
+            "contact_ms": np.round(s.contact_ms, 1),
         }
     )
 
 
+def flight_duty(analysis: Analysis, gap_iv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per strike: flight time after its contact (ms) and duty factor (`gaitimpact.core.contact`)."""
+    from gaitimpact.core.cadence import valid_intervals
+    from gaitimpact.core.contact import flight_and_duty
+
+    s = analysis.strikes
+    _d, ok = valid_intervals(s.time_s, s.bout, gap_iv)
+    return flight_and_duty(s.time_s, s.contact_ms, ok, steps_per_strike(analysis.placement))
+
+
+ASYMMETRY_BOOTSTRAP = 400
+"""Bootstrap resamples for the 95 % interval of a left/right asymmetry."""
+
+
+def asymmetry(left: np.ndarray, right: np.ndarray) -> dict | None:
+    """Left/right asymmetry 100 (L - R) / mean(L, R) of the per-side medians (%) with a bootstrap 95 %
+    interval (strikes resampled within each side); None with fewer than 5 valid strikes a side."""
+    left, right = left[np.isfinite(left)], right[np.isfinite(right)]
+    if left.size < 5 or right.size < 5:
+        return None
+    rng = np.random.default_rng(0)  # deterministic: the same file gives the same interval
+
+    def pct(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return 100.0 * (a - b) / (0.5 * (a + b))
+
+    bl = np.median(left[rng.integers(0, left.size, (ASYMMETRY_BOOTSTRAP, left.size))], axis=1)
+    br = np.median(right[rng.integers(0, right.size, (ASYMMETRY_BOOTSTRAP, right.size))], axis=1)
+    lo, hi = np.percentile(pct(bl, br), [2.5, 97.5])
+    return {"pct": _finite(float(pct(np.median(left), np.median(right))), 1),
+            "ci95_pct": [_finite(float(lo), 1), _finite(float(hi), 1)]}
+
+
 def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float, per_strike: int,
-           gap_iv: np.ndarray) -> dict:
+           gap_iv: np.ndarray, flight_ms: np.ndarray, duty: np.ndarray) -> dict:
     """Strike statistics of the strikes selected by `inside`, within the time span [start_s, end_s)."""
+    from gaitimpact.core.cadence import cadence_spm
+
     s = analysis.strikes
     running_s = _running_time_in(analysis, start_s, end_s)
     peaks = _stats(s.peak_g[inside])
@@ -135,7 +180,16 @@ def _block(analysis: Analysis, inside: np.ndarray, start_s: float, end_s: float,
         "peak_g_p95": peaks["p95"],
         "loading_rate_gps_median": _stats(s.loading_rate_gps[inside])["median"],
         "clipped": int(s.clipped[inside].sum()),
+        "contact_ms_median": _finite(_median(s.contact_ms[inside]), 1),
+        "flight_ms_median": _finite(_median(flight_ms[inside]), 1),
+        "duty_factor": _finite(_median(duty[inside]), 3),
     }
+
+
+def _median(x: np.ndarray) -> float:
+    """Median of the finite values (NaN when none)."""
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
 
 
 def summarize(rec: Recording, analysis: Analysis) -> dict:
@@ -147,22 +201,30 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
     for side in ("L", "R"):
         sel = strike_side == side
         if sel.any():
-            feet[side] = {"strikes": int(sel.sum()), "peak_g_median": _stats(s.peak_g[sel])["median"]}
+            feet[side] = {"strikes": int(sel.sum()), "peak_g_median": _stats(s.peak_g[sel])["median"],
+                          "contact_ms_median": _finite(_median(s.contact_ms[sel]), 1)}
+    left, right = strike_side == "L", strike_side == "R"
+    asym = {"peak_g": asymmetry(s.peak_g[left], s.peak_g[right]),
+            "contact_ms": asymmetry(s.contact_ms[left], s.contact_ms[right])}
     gap_iv = _gap_intervals(rec)
+    flight_ms, duty = flight_duty(analysis, gap_iv)
     segments = []
     label_t = s.time_s + LABEL_OFFSET_S
     for seg in resolved_segments(rec):
         inside = (label_t >= seg.start_s) & (label_t < seg.end_s)
-        block = _block(analysis, inside, seg.start_s, seg.end_s, per, gap_iv)
+        block = _block(analysis, inside, seg.start_s, seg.end_s, per, gap_iv, flight_ms, duty)
         segments.append({"surface": seg.surface, "speed_mps": _finite(seg.speed_mps), **block})
     bouts = [
-        {"bout": i, "activity": b.activity, **_block(analysis, s.bout == i, b.start_s, b.end_s, per, gap_iv)}
+        {"bout": i, "activity": b.activity,
+         **_block(analysis, s.bout == i, b.start_s, b.end_s, per, gap_iv, flight_ms, duty)}
         for i, b in enumerate(analysis.bouts)
     ]
     meta = rec.meta
+    notices = unique([*rec.warnings, *analysis.warnings])
     return {
         "schema": SCHEMA,
         "file": rec.source,
+        "status": "ok" if analysis.bouts else "no_running",
         "placement": analysis.placement,
         "placement_source": analysis.placement_source,
         "fs_hz": _finite(analysis.fs_hz, 2),
@@ -174,7 +236,11 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         "cadence_spm": _finite(analysis.cadence_spm, 1),
         "peak_g": {**_stats(s.peak_g), "clipped": int(s.clipped.sum())},
         "loading_rate_gps": _stats(s.loading_rate_gps),
+        "contact_ms_median": _finite(_median(s.contact_ms), 1),
+        "flight_ms_median": _finite(_median(flight_ms), 1),
+        "duty_factor": _finite(_median(duty), 3),
         "feet": feet,
+        "asymmetry": {k: v for k, v in asym.items() if v is not None},
         "segments": segments,
         "bouts": bouts,
         "gaps": [{"start_s": _finite(g.start_s), "end_s": _finite(g.end_s)} for g in rec.gaps],
@@ -182,6 +248,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         "shoe": {"name": meta.shoe, "km": _finite(meta.shoe_km, 1)} if meta.shoe or meta.shoe_km else None,
         "start_utc": meta.start_utc.isoformat() if meta.start_utc else None,
         "simulated": bool(meta.simulated),
-        "warnings": list(dict.fromkeys([*rec.warnings, *analysis.warnings])),
+        "warnings": [n.message for n in notices],
+        "warning_codes": [n.code for n in notices],
         "definitions": analysis.params,
     }

@@ -5,7 +5,8 @@ Rule (documented in README):
 - nested objects are flattened with "." between keys: `{"peak_g": {"median": 7.1}}` -> `peak_g.median`;
 - lists (`segments`, `bouts`, `warnings`, ...) are kept whole as one JSON text column;
 - numpy scalars become Python numbers; NaN stays NaN (missing in CSV/Parquet).
-Batch adds `status` ("ok"/"failed"), `error` (the one-line reason) and `sha256` (content hash).
+Batch adds `status` ("ok", "no_running" or "failed"), `error` (the one-line reason of a failure) and
+`sha256` (content hash).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+DONE_STATUSES = ("ok", "no_running")
+"""Row statuses of an analysed file (a recording without running is a result); anything else failed."""
 
 SEPARATOR = "."
 """Joins nested keys into one column name."""

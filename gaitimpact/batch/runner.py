@@ -32,6 +32,7 @@ from rich.progress import (
 from rich.text import Text
 
 from gaitimpact.batch.discover import find_recordings
+from gaitimpact.batch.flatten import DONE_STATUSES
 from gaitimpact.batch.state import Journal, content_hash, journal_path
 from gaitimpact.batch.worker import CHUNKED_MIN_BYTES, DEFAULT_ANALYZER, Task, run_task
 from gaitimpact.errors import InputError
@@ -269,7 +270,7 @@ def run_batch(
                 rows[index_of[row["sha256"] + "\0" + row["file"]]] = row
                 if journal is not None:
                     journal.record(row)
-                if row["status"] != "ok":
+                if row["status"] not in DONE_STATUSES:
                     failures.append((row["file"], row["error"]))
                     reason = row["error"]  # project errors already start with the file's path
                     line = reason if reason.startswith(str(row["file"])) else f"{row['file']}: {reason}"

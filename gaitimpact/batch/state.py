@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gaitimpact import __version__
+from gaitimpact.batch.flatten import DONE_STATUSES
 
 HASH_BLOCK_BYTES = 1 << 20
 
@@ -64,7 +65,7 @@ class Journal:
                         row = json.loads(line)
                     except json.JSONDecodeError:
                         continue
-                    if isinstance(row, dict) and row.get("status") == "ok" and "sha256" in row:
+                    if isinstance(row, dict) and row.get("status") in DONE_STATUSES and "sha256" in row:
                         self.done[row["sha256"]] = row
         self._fh = None
         self._last_sync = 0.0
@@ -74,7 +75,7 @@ class Journal:
         return self.done.get(key)
 
     def record(self, row: dict[str, Any]) -> None:
-        """Append one finished row durably (only successful rows make a file count as done)."""
+        """Append one finished row durably (only analysed rows, not failed ones, make a file count as done)."""
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")
@@ -84,7 +85,7 @@ class Journal:
         if now - self._last_sync >= self.SYNC_INTERVAL_S:
             os.fsync(self._fh.fileno())
             self._last_sync = now
-        if row.get("status") == "ok":
+        if row.get("status") in DONE_STATUSES:
             self.done[row["sha256"]] = row
 
     def close(self) -> None:

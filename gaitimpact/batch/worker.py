@@ -67,7 +67,8 @@ def _write_steps(steps: Any, target: str) -> None:
 
 
 def run_task(task: Task) -> dict[str, Any]:
-    """Analyse one file into its result row; never raises (a failure becomes status "failed" + reason)."""
+    """Analyse one file into its result row; never raises (status "ok" or "no_running"; a failure becomes
+    status "failed" + reason)."""
     row: dict[str, Any] = {"file": task.path, "status": "ok", "error": "", "sha256": task.key}
     try:
         analyzer = _resolve(task.analyzer)
@@ -87,6 +88,7 @@ def run_task(task: Task) -> dict[str, Any]:
         row.update(status="failed", error=_one_line(f"internal error ({type(exc).__name__}): {exc}"))
         return row
     flat.pop("file", None)
+    row["status"] = flat.get("status") or "ok"  # "no_running" is a result, not a failure
     for key in ("status", "error", "sha256"):
         flat.pop(key, None)
     row.update(flat)

@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-
-from gaitimpact.errors import GaitImpactError, InputError
+from gaitimpact.errors import InputError
 from gaitimpact.recording import PLACEMENTS
+
+if TYPE_CHECKING:  # the parser is registered without importing rich or the analysis
+    from rich.console import Console
 
 
 def add_recording_options(p: argparse.ArgumentParser) -> None:
@@ -41,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="OUT", help="write the summary as JSON ('-' for standard output)")
     p.add_argument("--steps-csv", metavar="OUT", help="write one row per strike as CSV ('-' for standard output)")
     p.add_argument("--plot", metavar="OUT.png", help="write a PNG figure")
+    p.add_argument("--wide", action="store_true",
+                   help="show every table column even if wider than the terminal")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing output that looks like a recording (never the input itself)")
     p.add_argument("--chunked", action="store_true",
                    help="analyse in overlapping chunks with bounded memory (automatic for canonical CSV or "
                         "Parquet files of 256 MB or more; not with --plot)")
@@ -51,15 +56,25 @@ def _fmt(x: float | None, spec: str = ".2f", unit: str = "") -> str:
     return "—" if x is None else f"{x:{spec}}{unit}"
 
 
-def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None) -> None:
+def print_summary(summary: dict, console: Console | None = None, err_console: Console | None = None,
+                  wide: bool = False) -> None:
     """Print the analysis summary as tables (totals, per segment, per bout); warnings go to stderr."""
-    console = console or Console()
-    err_console = err_console or Console(stderr=True)
-    t = Table(title=f"gaitimpact: {summary['file']}", show_header=False, title_justify="left")
+    from rich.table import Table
+    from rich.text import Text
+
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+    from gaitimpact.cli.tables import Col, print_table
+    from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
+
+    console = console or plain_console()
+    err_console = err_console or plain_console(stderr=True)
+    # user text (file and surface names) is data: Text objects are never read as markup
+    t = Table(title=Text(f"gaitimpact: {shown(summary['file'], 200)}"), show_header=False, title_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     pk, lr = summary["peak_g"], summary["loading_rate_gps"]
     rows = [
+        *([("result", NO_RUNNING_TEXT)] if summary.get("status") == "no_running" else []),
         ("placement", f"{summary['placement']} ({summary['placement_source']})"),
         ("sampling rate", _fmt(summary["fs_hz"], ".0f", " Hz")),
         ("duration", _fmt(summary["duration_s"] / 60, ".1f", " min")),
@@ -70,10 +85,18 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         ("cadence", _fmt(summary["cadence_spm"], ".1f", " steps/min")),
         ("peak impact median / p95", f"{_fmt(pk['median'])} / {_fmt(pk['p95'])} g"),
         ("loading rate median / p95", f"{_fmt(lr['median'], '.0f')} / {_fmt(lr['p95'], '.0f')} g/s"),
+        ("contact / flight time median", f"{_fmt(summary.get('contact_ms_median'), '.0f')} / "
+                                         f"{_fmt(summary.get('flight_ms_median'), '.0f')} ms"),
+        ("duty factor", _fmt(summary.get("duty_factor"), ".2f")),
     ]
     for side, d in summary["feet"].items():
         rows.append((f"{'left' if side == 'L' else 'right'} foot", f"{d['strikes']} strikes, median "
-                     f"{_fmt(d['peak_g_median'])} g"))
+                     f"{_fmt(d['peak_g_median'])} g, contact {_fmt(d.get('contact_ms_median'), '.0f')} ms"))
+    for key, what in (("peak_g", "impact"), ("contact_ms", "contact time")):
+        a = summary.get("asymmetry", {}).get(key)
+        if a:
+            rows.append((f"L/R asymmetry, {what}", f"{_fmt(a['pct'], '+.1f')} % (95 % CI "
+                         f"{_fmt(a['ci95_pct'][0], '+.1f')} to {_fmt(a['ci95_pct'][1], '+.1f')} %)"))
     if summary["peak_g"]["clipped"]:
         rows.append(("clipped strikes", f"{summary['peak_g']['clipped']} (peak is a lower bound)"))
     for r in rows:
@@ -83,64 +106,86 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
         items = summary[key]
         if not items:
             continue
-        tb = Table(title=title, title_justify="left")
         first = "surface" if key == "segments" else "bout"
         speed = key == "segments" and any(it["speed_mps"] is not None for it in items)
-        cols = (first, *(("m/s",) if speed else ()), "start s", "run min", "steps", "spm",
-                "peak g median", "peak g p95", "LR g/s median")
-        for col in cols:
-            tb.add_column(col, justify="left" if col == first else "right")
-        for it in items:
-            if not it["strikes"]:
-                continue  # a stretch with no running (e.g. a walk between two surfaces)
-            tb.add_row(str(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
-                       _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
-                       str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
-                       _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"))
-        console.print(tb)
+        cols = [Col(first, right=False, fold=True), *((Col("m/s", drop=3),) if speed else ()),
+                Col("start s", drop=4), Col("run\nmin"), Col("steps", drop=2), Col("spm", drop=1),
+                Col("peak g\nmedian"), Col("peak g\np95", drop=5), Col("LR g/s\nmedian"),
+                Col("contact\nms", drop=1), Col("flight\nms", drop=6), Col("duty", drop=7)]
+        rows = [(shown(it[first]), *((_fmt(it["speed_mps"], ".1f"),) if speed else ()),
+                 _fmt(it["start_s"], ".0f"), _fmt(it["running_s"] / 60, ".1f"),
+                 str(it["steps"]), _fmt(it["cadence_spm"], ".1f"), _fmt(it["peak_g_median"]),
+                 _fmt(it["peak_g_p95"]), _fmt(it["loading_rate_gps_median"], ".0f"),
+                 _fmt(it.get("contact_ms_median"), ".0f"), _fmt(it.get("flight_ms_median"), ".0f"),
+                 _fmt(it.get("duty_factor"), ".2f"))
+                for it in items if it["strikes"]]  # a stretch with no running (a walk) has no row
+        if rows:
+            print_table(console, title, cols, rows, wide=wide)
     for w in summary["warnings"]:
-        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        err_console.print(Text.assemble(("warning:", "yellow"), " ", shown(w, MESSAGE_CHARS)))
 
 
-def _write(path: str, writer, what: str) -> None:
-    """Write an output file ('-' = standard output), turning OS errors into one-line input errors."""
+def check_outputs(args: argparse.Namespace, inputs: list[str]) -> None:
+    """Refuse bad --json/--steps-csv/--plot paths before any work (input, device, folder, recording)."""
+    from gaitimpact.io.fsutil import check_output
+
+    outs = [(flag, val) for flag, val in (("--json", args.json), ("--steps-csv", args.steps_csv),
+                                          ("--plot", args.plot)) if val]
+    if args.json == "-" and args.steps_csv == "-":
+        raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
+    if args.plot == "-":
+        raise InputError("--plot needs a file name (a PNG)", field="--plot")
+    if args.plot and Path(args.plot).suffix.lower() != ".png":
+        raise InputError(f"plots are written as PNG: give a file name ending in .png, got {Path(args.plot).name!r}",
+                         path=args.plot, field="--plot")
+    seen: dict[str, str] = {}
+    for flag, val in outs:
+        check_output(val, inputs=inputs, force=getattr(args, "force", False), field=flag)
+        key = "-" if val == "-" else str(Path(val).resolve())
+        if key != "-" and key in seen:
+            raise InputError(f"same file as {seen[key]}", path=val, field=flag)
+        seen[key] = flag
+
+
+def write_output(path: str, data: bytes, console: Console) -> None:
+    """Write `data` to `path` atomically ('-' = standard output) and say so: "wrote PATH"."""
+    from gaitimpact.io.fsutil import atomic_write_bytes
+
     if path == "-":
-        writer(sys.stdout)
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
         return
-    try:
-        writer(Path(path))
-    except OSError as exc:
-        raise InputError(f"cannot write {what}: {exc.strerror or exc}", path=path) from exc
+    atomic_write_bytes(path, data)
+    console.print(f"wrote {path}", highlight=False, markup=False)
 
 
 def run(args: argparse.Namespace) -> int:
     """Analyse args.file and write the requested outputs; returns the exit code."""
     from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.io.fsutil import check_input_file
 
     overrides = overrides_from_args(args)
     if args.chunked and args.plot:
         raise InputError("--plot needs every sample in memory: leave out --chunked", field="--chunked")
+    check_input_file(args.file)
+    check_outputs(args, [args.file])
     # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
     result = analyze_path(args.file, chunked=False if args.plot else (True if args.chunked else "auto"),
                           rate_hz=args.rate, overrides=overrides)
     rec, analysis, summary = result.recording, result.analysis, result.summary
-    if args.json == "-" and args.steps_csv == "-":
-        raise InputError("only one of --json and --steps-csv can go to standard output ('-')", field="--json")
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings
-    print_summary(summary, console=Console(stderr=True) if to_stdout else None)
+    from gaitimpact.usertext import plain_console
+
+    console = plain_console(stderr=to_stdout)
+    print_summary(summary, console=console, wide=args.wide)
     if args.json:
-        text = json.dumps(summary, indent=2) + "\n"
-        _write(args.json, lambda p: p.write(text) if p is sys.stdout else p.write_text(text), "JSON")
+        write_output(args.json, (json.dumps(summary, indent=2) + "\n").encode("utf-8"), console)
     if args.steps_csv:
-        _write(args.steps_csv, lambda p: result.steps_table().to_csv(p, index=False), "steps CSV")
+        write_output(args.steps_csv, result.steps_table().to_csv(index=False).encode("utf-8"), console)
     if args.plot:
-        if args.plot == "-":
-            raise InputError("--plot needs a file name (a PNG)", field="--plot")
         from gaitimpact.report.run_plot import plot_run
 
-        try:
-            _write(args.plot, lambda p: plot_run(rec, analysis, p), "plot")
-        except ValueError as exc:  # matplotlib: unknown image format from the suffix
-            raise GaitImpactError(f"cannot write plot {args.plot}: {exc}", exit_code=2) from exc
+        plot_run(rec, analysis, args.plot)
+        console.print(f"wrote {args.plot}", highlight=False, markup=False)
     return 0

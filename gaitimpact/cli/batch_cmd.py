@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from gaitimpact.errors import InputError
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet"}
@@ -38,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "FILE.journal.jsonl makes re-runs resume")
     p.add_argument("--steps-dir", metavar="DIR", help="also write one per-strike table per file into DIR")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="replace an --out file that looks like a recording")
     add_recording_options(p)
     p.set_defaults(func=run_batch_cmd)
 
@@ -61,6 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_batch_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact batch`; exit code 0 all ok, 1 some files failed."""
+    from rich.table import Table
+
     from gaitimpact.batch.runner import run_batch
     from gaitimpact.cli.analyze_cmd import overrides_from_args
 
@@ -69,6 +69,14 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
         raise InputError("must end in .csv or .parquet", field="--out")
     if args.jobs is not None and args.jobs < 1:
         raise InputError("must be at least 1", field="--jobs")
+    from gaitimpact.batch.state import journal_path
+    from gaitimpact.io.fsutil import check_output, check_output_dir
+
+    inputs = [p for p in args.paths if Path(p).is_file()]
+    check_output(out, inputs=inputs, force=args.force, field="--out", create_parents=True)
+    check_output(journal_path(out), inputs=inputs, force=args.force, field="--out", create_parents=True)
+    if args.steps_dir:
+        check_output_dir(args.steps_dir, field="--steps-dir")
     if args.dask is not None:
         try:
             import distributed  # noqa: F401
@@ -76,11 +84,16 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
             from gaitimpact.batch.runner import DASK_HINT
 
             raise InputError(DASK_HINT, field="--dask") from None
-    console = Console(stderr=True)
+    from rich.text import Text
+
+    from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
+
+    console = plain_console(stderr=True)  # file names and reasons are data, never markup
     report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
                        rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
                        console=console)
     ok = sum(1 for r in report.rows if r["status"] == "ok")
+    no_running = sum(1 for r in report.rows if r["status"] == "no_running")
     table = Table(title="gaitimpact batch", show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -88,20 +101,26 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_row("analysed now", f"{report.analysed} ({report.files_per_s:.2f} files/s)")
     table.add_row("already done (skipped)", str(report.reused))
     table.add_row("ok / failed", f"{ok} / {len(report.failures)}")
+    if no_running:
+        table.add_row("no running found (not failed)", str(no_running))
     table.add_row("results", str(report.out))
     if args.steps_dir:
         table.add_row("per-strike tables", str(args.steps_dir))
-    Console().print(table)
+    out_console = plain_console()
+    out_console.print(table)
+    out_console.print(f"wrote {report.out}")
     if report.failures:
-        console.print(f"[red]{len(report.failures)} file(s) failed:[/red]")
+        console.print(Text(f"{len(report.failures)} file(s) failed:", style="red"))
         for path, reason in report.failures:
-            console.print(f"  {path}: {reason}", highlight=False, markup=False)
+            console.print(shown(f"  {path}: {reason}", MESSAGE_CHARS))
         return 1
     return 0
 
 
 def run_convert_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact convert IN OUT` (CSV <-> Parquet, metadata kept)."""
+    from rich.console import Console
+
     from gaitimpact.cli.analyze_cmd import overrides_from_args
     from gaitimpact.io.load import load_recording
 
@@ -111,10 +130,14 @@ def run_convert_cmd(args: argparse.Namespace) -> int:
         raise InputError("output must end in .csv or .parquet", path=str(dst))
     if src.suffix.lower() not in FORMATS:
         raise InputError("input must be .csv, .tsv, .txt or .parquet", path=str(src))
-    if dst.exists() and not args.force:
-        raise InputError("already exists (use --force to overwrite)", path=str(dst))
-    if dst.resolve() == src.resolve():
-        raise InputError("output is the input file", path=str(dst))
+    from gaitimpact.io.fsutil import check_input_file, check_output
+
+    check_input_file(src)
+    targets = [dst] if fmt == "parquet" else [dst, dst.with_suffix(".json")]
+    for target in targets:
+        check_output(target, inputs=[src], force=args.force, field="OUT")
+        if target.exists() and not args.force:
+            raise InputError("already exists (use --force to overwrite)", path=str(target))
     from gaitimpact.analysis.service import wants_chunked
     from gaitimpact.io.blocks import is_streamable
 
@@ -124,8 +147,11 @@ def run_convert_cmd(args: argparse.Namespace) -> int:
 
         n, duration_s, fs_hz = stream_convert(src, dst, rate_hz=args.rate,
                                               overrides=overrides_from_args(args) or None)
-        Console(stderr=True).print(f"converted {src} -> {dst} block by block: {n} samples, {duration_s:.1f} s "
-                                   f"at {fs_hz:.0f} Hz", highlight=False)
+        console = Console(stderr=True)
+        console.print(f"converted {src} -> {dst} block by block: {n} samples, {duration_s:.1f} s "
+                      f"at {fs_hz:.0f} Hz", highlight=False, markup=False)
+        for target in targets:
+            console.print(f"wrote {target}", highlight=False, markup=False)
         return 0
     if args.stream:
         raise InputError("--stream needs a canonical CSV (time_s,ax_g,ay_g,az_g) or a Parquet file; convert "
@@ -142,7 +168,10 @@ def run_convert_cmd(args: argparse.Namespace) -> int:
 
         write_csv(dst, rec)
         written = [dst, write_sidecar(dst, rec.meta, gaps=list(rec.gaps), fs_hz=float(rec.fs_hz))]
-    Console(stderr=True).print(
+    console = Console(stderr=True)
+    console.print(
         f"converted {src} -> {', '.join(map(str, written))}: {rec.n_samples} samples, "
-        f"{rec.duration_s:.1f} s at {rec.fs_hz:.0f} Hz", highlight=False)
+        f"{rec.duration_s:.1f} s at {rec.fs_hz:.0f} Hz", highlight=False, markup=False)
+    for target in written:
+        console.print(f"wrote {target}", highlight=False, markup=False)
     return 0

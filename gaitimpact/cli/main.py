@@ -20,6 +20,21 @@ COMMAND_MODULES = [
 ]
 
 
+DESCRIPTION = """\
+How hard does each foot strike hit you? gaitimpact reads a running recording
+from an accelerometer on your waist, shoe or shank, finds every foot strike and
+reports its peak impact (g), loading rate (g/s) and your cadence (steps/min).
+A library of your runs then compares surfaces and follows your shoes' wear."""
+
+EXAMPLES = """\
+common commands:
+  gaitimpact analyze run.csv --plot run.png  one run: summary table and figure
+  gaitimpact add run.csv                     store a run in your library
+  gaitimpact compare                         impact per surface at equal speed
+
+`gaitimpact COMMAND --help` describes each command and its options."""
+
+
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one line and exit 2."""
 
@@ -30,7 +45,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every registered sub-command."""
-    parser = _Parser(prog="gaitimpact", description=__doc__)
+    parser = _Parser(prog="gaitimpact", description=DESCRIPTION, epilog=EXAMPLES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gaitimpact {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -46,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GaitImpactError as exc:
-        sys.stderr.write(f"gaitimpact: error: {exc}\n")
+        from gaitimpact.usertext import MESSAGE_CHARS, shown
+
+        sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("gaitimpact: interrupted\n")

@@ -10,16 +10,15 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-
-from gaitimpact.cli.record_view import RecordView, key_input
 from gaitimpact.errors import DeviceError, GaitImpactError, InputError
 from gaitimpact.recording import PLACEMENTS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the parsers are registered without importing rich
+    from rich.console import Console
+
     from gaitimpact.analysis.service import AnalysisResult
-    from gaitimpact.ble.recorder import RecordResult
+    from gaitimpact.ble.recorder import Recorder, RecordResult
+    from gaitimpact.cli.record_view import RecordView
 
 
 def _positive(kind: type = float):  # noqa: ANN202
@@ -112,6 +111,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """List supported sensors in range; exit 1 when none."""
+    from rich.console import Console
+    from rich.table import Table
+
     from gaitimpact.ble.scan import describe_ble_error, scan
 
     try:
@@ -145,11 +147,11 @@ def _print_summary(out: Path, result: RecordResult, console: Console) -> Analysi
         highlight=False,
     )
     for note in result.notes:
-        console.print(f"  {note}", highlight=False)
+        console.print(f"  {note}")
     for reason in dict.fromkeys(result.malformed_reasons):
-        console.print(f"  malformed packet: {reason}", highlight=False)
+        console.print(f"  malformed packet: {reason}")
     for warning in result.warnings:
-        console.print(f"  warning: {warning}", highlight=False)
+        console.print(f"  warning: {warning}")
     if math.isfinite(result.live_cadence_spm) or result.live_strikes:
         console.print(
             f"  live view saw {result.live_strikes} strikes, cadence {result.live_cadence_spm:.1f} steps/min, "
@@ -159,15 +161,16 @@ def _print_summary(out: Path, result: RecordResult, console: Console) -> Analysi
     try:
         analysis = analyze_path(out)
     except GaitImpactError as exc:
-        console.print(f"analysis of {out}: {exc}", highlight=False)
+        console.print(f"analysis of {out}: {exc}")
         return None
     print_summary(analysis.summary, console=console)
     return analysis
 
 
-async def _session(recorders: list, view: RecordView) -> list:
+async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordResult | BaseException]:
     """Run the recorders with Ctrl-C/SIGTERM handling, surface keys and the view."""
     from gaitimpact.ble.recorder import run_recorders
+    from gaitimpact.cli.record_view import key_input
 
     loop = asyncio.get_running_loop()
 
@@ -192,6 +195,8 @@ def run_record(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from gaitimpact.ble.recorder import RecordOptions, RecordResult, open_recorders, output_for
+    from gaitimpact.cli.record_view import RecordView
+    from gaitimpact.usertext import plain_console
 
     if args.out.suffix.lower() != ".csv":
         raise InputError("output must be a .csv file", path=str(args.out))
@@ -218,19 +223,19 @@ def run_record(args: argparse.Namespace) -> int:
         replace(opts, device=d, out=output_for(args.out, d), events_path=None) if many else replace(opts, device=d)
         for d in devices
     ]
-    console = Console(stderr=True, quiet=args.quiet)
+    console = plain_console(stderr=True, quiet=args.quiet)
     recorders = open_recorders(opts_list)
     view = RecordView(console, live=not args.no_live, quiet=args.quiet)
     outcomes = asyncio.run(_session(recorders, view))
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     runs = [(r.opts.out, o) for r, o in zip(recorders, outcomes) if isinstance(o, RecordResult)]
-    out_console = Console()
+    out_console = plain_console()
     analysed = [(out, _print_summary(out, result, out_console)) for out, result in runs]
     if many:
         from gaitimpact.ble.alignment import describe_alignment
 
         for line in describe_alignment([(out, a) for out, a in analysed if a is not None]):
-            out_console.print(line, highlight=False)
+            out_console.print(line)
     if failures:
         raise failures[0]
     lost = [result for _out, result in runs if result.ended == "lost"]

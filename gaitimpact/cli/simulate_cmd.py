@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from gaitimpact.errors import InputError
@@ -42,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--gyro", action="store_true", help="also write gyroscope columns (deg/s)")
     p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same files")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV path")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing FILE.csv, FILE.json and FILE.truth.json")
     p.set_defaults(func=run)
 
 
@@ -69,13 +72,21 @@ def run(args: argparse.Namespace) -> int:
     """Simulate and write the files; returns the exit code."""
     from rich.console import Console
 
+    from gaitimpact.io.fsutil import check_output
+    from gaitimpact.io.sidecar import sidecar_path
     from gaitimpact.sim import SimConfig, SimSegment, parse_segments, simulate, write_simulation
+    from gaitimpact.sim.writer import truth_path
 
     out = Path(args.out)
     if out.suffix.lower() != ".csv":
         raise InputError("output must be a .csv file", path=str(out), field="--out")
     if not out.parent.exists():
         raise InputError("folder does not exist", path=str(out.parent), field="--out")
+    for target in (out, sidecar_path(out), truth_path(out)):
+        # an existing recording, its sidecar or truth is replaced only with --force
+        if os.path.lexists(target) and not args.force:
+            raise InputError("already exists: use --force to replace it", path=str(target), field="--out")
+        check_output(target, force=args.force, field="--out")
     if args.segments is not None:
         segments = parse_segments(args.segments)
     else:
@@ -90,8 +101,11 @@ def run(args: argparse.Namespace) -> int:
     res = simulate(cfg)
     csv, side, truth = write_simulation(res, out)
     t = res.truth
-    Console(stderr=False).print(
+    console = Console(stderr=False)
+    console.print(
         f"simulated {res.recording.duration_s:.1f} s {cfg.placement} at {rate:g} Hz: "
         f"{len(t.ic_time_s)} running strikes, cadence {t.cadence_spm:.1f} spm, "
-        f"{len(t.gaps)} gaps -> {csv}, {side.name}, {truth.name}", highlight=False)
+        f"{len(t.gaps)} gaps", highlight=False, markup=False)
+    for path in (csv, side, truth):
+        console.print(f"wrote {path}", highlight=False, markup=False)
     return 0

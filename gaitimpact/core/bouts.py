@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.fft import next_fast_len
 from scipy.ndimage import median_filter
 
 from gaitimpact.core.filters import block_view
@@ -36,14 +37,14 @@ MIN_PERIODICITY = 0.25
 """Minimum normalised autocorrelation at the gait period for a block to count as gait."""
 RUN_MIN_CADENCE_SPM = 142.0
 """Blocks with a gait cadence (both feet) at or above this (steps/min) are running."""
-MIN_BOUT_S = 3.0
-"""Running bouts shorter than this (s) are dropped."""
+MIN_BOUT_S = 2.0
+"""Running bouts shorter than this (s) are dropped (a 3-s lab capture of about 4 strides must count)."""
 MERGE_S = 2.0
 """Running bouts separated by less than this (s) are merged."""
-STEP_LAGS_S = (0.22, 0.75)
-"""Lag range (s) searched for the step period at the waist."""
 STRIDE_LAGS_S = (0.44, 1.5)
 """Lag range (s) searched for the stride period at the shoe/shank."""
+HARMONIC_REL = 0.7
+"""The shortest autocorrelation peak reaching this fraction of the best one is the period."""
 
 
 @dataclass
@@ -115,7 +116,8 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
     padded = np.pad(rd[: nb * per_block], (max(pad_l, 0), max(pad_r, 0)), mode="reflect")
     view = np.lib.stride_tricks.sliding_window_view(padded, win)[::per_block][:nb]
     y = view - view.mean(axis=1, keepdims=True)
-    nfft = 1 << int(np.ceil(np.log2(2 * win)))
+    # zero-padding to win + n_lags makes the circular correlation linear for every kept lag
+    nfft = next_fast_len(win + n_lags, real=True)
     spec = np.fft.rfft(y, nfft, axis=1)
     ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :n_lags]
     # unbiased-ish: divide by overlap length so longer lags are not penalised
@@ -127,8 +129,8 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
 def gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Per block: gait period (s) in the lag range and its autocorrelation (periodicity, <= 1).
 
-    Takes the shortest lag whose autocorrelation peak reaches 85 % of the range's best, so a
-    period is not mistaken for its double.
+    Takes the shortest lag whose autocorrelation peak reaches HARMONIC_REL of the range's best, so a
+    period is not mistaken for its double (on short real windows the double's peak is often the highest).
     """
     acf = stats.acf
     lo = max(1, int(lags_s[0] * stats.fs_dec))
@@ -139,7 +141,7 @@ def gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.nd
     mid = seg[:, 1:-1]
     is_peak = (mid >= seg[:, :-2]) & (mid >= seg[:, 2:]) & (mid > 0)
     best = np.max(np.where(is_peak, mid, -np.inf), axis=1)
-    good = is_peak & (mid >= 0.85 * best[:, None])
+    good = is_peak & (mid >= HARMONIC_REL * best[:, None])
     has = good.any(axis=1)
     k = np.argmax(good, axis=1)
     rows = np.arange(acf.shape[0])
@@ -153,11 +155,43 @@ def gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.nd
     return np.where(has, period, np.nan), val
 
 
+def harmonic_power(stats: BlockStats, period_s: np.ndarray, multiple: float) -> np.ndarray:
+    """Per block: power of |a| at multiple / period_s (Hz), from the block's autocorrelation
+    (Blackman-Tukey: Hann lag window over the MAX_LAG_S lags kept); NaN where the period is NaN."""
+    acf = stats.acf
+    if acf.shape[0] == 0:
+        return np.zeros(0)
+    lags = np.arange(acf.shape[1]) / stats.fs_dec
+    w = 0.5 * (1.0 + np.cos(np.pi * lags / lags[-1]))
+    w[1:] *= 2.0  # both signs of the lag
+    f = multiple / np.where(np.isfinite(period_s), period_s, 1.0)
+    power = (acf * w[None, :] * np.cos(2 * np.pi * f[:, None] * lags[None, :])).sum(axis=1)
+    return np.where(np.isfinite(period_s), power, np.nan)
+
+
+def stride_harmonic_ratio(stats: BlockStats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per block: stride period (s), its periodicity, and the power of |a| at the stride frequency
+    relative to twice it. A waist sensor rides on the body, which bounces once per STEP: its power
+    sits at twice the stride frequency (ratio << 1) even on one side of the hip, where the two legs'
+    impacts differ. A shoe/shank sensor moves once per stride (ratio ~0.5-1.5 on real runners)."""
+    period, val = gait_period_s(stats, STRIDE_LAGS_S)
+    p1 = harmonic_power(stats, period, 1.0)
+    p2 = harmonic_power(stats, period, 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.maximum(p1, 0.0) / np.maximum(p2, 1e-12)
+    return period, val, ratio
+
+
 def block_cadence_spm(stats: BlockStats, placement: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per block: gait cadence in steps/min (both feet) and its periodicity (autocorrelation)."""
+    """Per block: gait cadence in steps/min (both feet) and its periodicity (autocorrelation).
+
+    At the waist the period found in the stride lag range is a stride when the body's bounce (power
+    at twice its frequency) dominates, else it is a step (e.g. walking, whose step is that long).
+    """
     if placement == "waist":
-        period, val = gait_period_s(stats, STEP_LAGS_S)
-        return 60.0 / period, val
+        period, val, ratio = stride_harmonic_ratio(stats)
+        step = np.where(ratio < 1.0, period / 2.0, period)
+        return 60.0 / step, val
     period, val = gait_period_s(stats, STRIDE_LAGS_S)
     return 120.0 / period, val
 
@@ -188,8 +222,3 @@ def bouts_from_blocks(stats: BlockStats, run: np.ndarray, min_bout_s: float = MI
             merged.append(s)
     return [Bout(a, b, "running") for a, b in merged if b - a >= min_bout_s]
 
-
-def running_bouts(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, placement: str) -> list[Bout]:
-    """Running bouts (times in s, in the input's time base) from the resultant |a| in g."""
-    stats = block_stats(time_s, res_g, fs_hz)
-    return bouts_from_blocks(stats, running_blocks(stats, placement))

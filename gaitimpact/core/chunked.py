@@ -28,8 +28,11 @@ from typing import Any
 import numpy as np
 
 from gaitimpact.core import bouts as bouts_mod
+from gaitimpact.core import filters, pipeline
+from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
 from gaitimpact.core.result import Analysis, Bout, Strikes
 from gaitimpact.errors import InputError
+from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, steps_per_strike
 from gaitimpact.timebase import estimate_rate_hz, gap_steps, merge_intervals, timing_notes
 
@@ -38,6 +41,9 @@ DEFAULT_CHUNK_S = 600.0
 
 DEFAULT_OVERLAP_S = 30.0
 """Extra signal on each side of a core interval, s (longer than any filter transient or bout window)."""
+
+WINDOW_ONLY_CODES = ("gaps", "no_running")
+"""Notices of one window that the stitched, whole-recording notices replace."""
 
 MIN_WINDOW_SAMPLES = 32
 """Windows with fewer samples are not analysed (the core needs at least this many; no strike fits)."""
@@ -61,7 +67,7 @@ class ChunkedStats:
     core_gap_threshold_s: float = 0.0
     core_gaps: list[tuple[float, float]] = field(default_factory=list)
 
-    def timing_warnings(self) -> list[str]:
+    def timing_warnings(self) -> list[Notice]:
         """The readers' notes on gaps and jitter, from the streamed step statistics."""
         lengths = [g.duration_s for g in self.gaps]
         n = self.regular_steps
@@ -94,15 +100,17 @@ def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedS
 
 def _core_gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
     """The signal core's gap threshold (s) from the first steps (`gaitimpact.core.filters.gap_threshold_s`)."""
-    from gaitimpact.core import filters
-
     return float(filters.gap_threshold_s(dt, fs_hz))
+
+
+STRIKE_FIELDS = ("time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "near_gap", "bout", "contact_ms")
+"""The per-strike arrays a window hands to the stitcher."""
 
 
 def _select_strikes(strikes: Strikes, keep: np.ndarray) -> dict[str, np.ndarray]:
     """The fields of the kept strikes."""
     return {name: np.asarray(getattr(strikes, name))[keep] for name in
-            ("time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "near_gap", "bout")}
+            STRIKE_FIELDS}
 
 
 def analyze_blocks(
@@ -117,8 +125,6 @@ def analyze_blocks(
 ) -> tuple[Analysis, ChunkedStats]:
     """Analyse a stream of clean sample blocks (time s from 0, strictly increasing; acc g) in overlapping
     windows; returns the stitched Analysis and what the pass saw."""
-    from gaitimpact.core.pipeline import analyze_signal
-
     if chunk_s <= 0 or overlap_s < 0:
         raise InputError("chunk_s must be > 0 and overlap_s >= 0", field="chunk_s")
     stats = ChunkedStats()
@@ -136,7 +142,7 @@ def analyze_blocks(
     window_first: Analysis | None = None
     chosen = placement
     source = "declared" if placement != "auto" else "auto"
-    warnings: list[str] = []
+    warnings: list[Notice] = []
 
     def align(i_local: int) -> int:
         """Local index rounded down so that its global index is on the core's activity-block grid."""
@@ -153,13 +159,14 @@ def analyze_blocks(
         if core_has and hi - lo >= MIN_WINDOW_SAMPLES:
             tw, aw = t[lo:hi], a[lo:hi]
             gaps_w = [g for g in declared if g.end_s >= tw[0] and g.start_s <= tw[-1]]
-            an = analyze_signal(tw, aw, fs, placement=chosen, range_g=range_g, gaps=gaps_w)
+            an = pipeline.analyze_signal(tw, aw, fs, placement=chosen, range_g=range_g, gaps=gaps_w)
             stats.windows += 1
             if window_first is None or (not window_first.bouts and an.bouts):
                 window_first = an
             if chosen == "auto" and an.bouts:
                 chosen = an.placement
-            warnings.extend(w for w in an.warnings if w not in warnings and not _window_only(w))
+            # gap counts and "no running" of one window are replaced by whole-recording notices
+            warnings.extend(w for w in an.warnings if w not in warnings and w.code not in WINDOW_ONLY_CODES)
             st = an.strikes
             sel = (st.time_s >= core_start) & (st.time_s < core_end)
             picked = _select_strikes(st, sel)
@@ -207,16 +214,9 @@ def analyze_blocks(
     return _stitch(kept, bouts, stats, window_first, chosen, source, warnings, declared), stats
 
 
-def _window_only(warning: str) -> bool:
-    """Warnings about one window only (gap counts, no running in this window): replaced by whole-file ones."""
-    return " gap(s) in the samples" in warning or warning.startswith("no running found")
-
-
 def _retrim(bouts: list[Bout], cols: dict[str, np.ndarray]) -> tuple[list[Bout], dict[str, np.ndarray]]:
     """Re-apply the core's bout trimming (bout = first IC .. last IC + typical interval) to the stitched
     strikes, so a bout's end uses the interval of the whole bout, not of its last window."""
-    from gaitimpact.core import pipeline
-
     if not bouts:
         return bouts, cols
     new_bouts, new_idx, keep = pipeline.trim_bouts(cols["time_s"], bouts)
@@ -232,12 +232,10 @@ def _stitch(
     first: Analysis | None,
     placement: str,
     source: str,
-    warnings: list[str],
+    warnings: list[Notice],
     declared: list[Gap],
 ) -> Analysis:
     """Join per-window strikes and bouts into one Analysis over the whole recording."""
-    from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
-
     # merge clipped bouts that touch across a window boundary
     merged: list[list[Any]] = []
     remap: dict[int, int] = {}
@@ -252,8 +250,7 @@ def _stitch(
         cols = {name: np.concatenate([k[name] for k in kept]) for name in kept[0]}
     else:
         empty = Strikes.empty()
-        cols = {name: getattr(empty, name) for name in ("time_s", "foot", "peak_g", "loading_rate_gps",
-                                                       "clipped", "near_gap", "bout")}
+        cols = {name: getattr(empty, name) for name in STRIKE_FIELDS}
     cols["bout"] = np.array([remap.get(int(b), -1) for b in cols["bout"]], dtype=np.int64)
     bouts, cols = _retrim(bouts, cols)
     strikes = Strikes(**cols)
@@ -264,10 +261,9 @@ def _stitch(
     cadence = cadence_spm(strikes.time_s, per, strikes.bout, gap_iv) if len(strikes) >= 2 else float("nan")
     running_s = float(sum(b.duration_s for b in bouts))
     if gap_iv.shape[0]:
-        warnings = [f"{gap_iv.shape[0]} gap(s) in the samples ({float(np.sum(gap_iv[:, 1] - gap_iv[:, 0])):.2f} s"
-                    " in total): strikes next to them are flagged near_gap, none invented", *warnings]
+        warnings = [pipeline.gaps_notice(gap_iv), *warnings]
     if not bouts:
-        warnings.append("no running found (standing/walking only?)")
+        warnings.append(pipeline.NO_RUNNING)
     params = dict(first.params) if first is not None else {}
     params["cadence_per_bout_spm"] = cadence_per_bout_spm(strikes.time_s, strikes.bout, len(bouts), per, gap_iv)
     params["chunked"] = {"windows": stats.windows}

@@ -18,6 +18,7 @@ that dense curve (crossings linearly interpolated). Nothing is filtered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import signal
@@ -107,12 +108,12 @@ def impact_figures(
         k_raw = idx[np.arange(m), np.argmax(np.where(valid, res_g[idx], -np.inf), axis=1)]
         med_dt = _median_step_s(time_s, k_raw)
         n_win = int(round(win_s / med_dt)) + 2 if med_dt > 0 else length
-        dense = _bandlimited_windows(time_s, res_g, k_raw - n_win, n_win, UPSAMPLED_HZ[placement])
+        dense = _bandlimited_windows(time_s, res_g, k_raw - n_win, n_win, UPSAMPLED_HZ[placement], ic, win_s,
+                                     ~clipped)
         if dense is not None:
-            tu, yu, regular = dense
-            use = regular & ~clipped
+            use, tu, yu = dense
             if use.any():
-                tu, yu, icu = tu[use], yu[use], ic[use]
+                icu = ic[use]
                 inwin = (tu >= icu[:, None]) & (tu <= icu[:, None] + win_s)
                 peak[use], peak_t[use], lr[use] = _peak_and_rate(tu, yu, inwin, _interp_rows(tu, yu, icu))
                 todo &= ~use
@@ -151,10 +152,15 @@ def _peak_and_rate(
 
 
 def _bandlimited_windows(
-    time_s: np.ndarray, res_g: np.ndarray, i0: np.ndarray, length: int, target_hz: float
+    time_s: np.ndarray, res_g: np.ndarray, i0: np.ndarray, length: int, target_hz: float, ic: np.ndarray,
+    win_s: float, wanted: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Band-limited interpolation of |a| around every impact window: times (s), values (g), and
-    whether the window was regularly sampled (no gap, in range) so the interpolation holds."""
+    """Band-limited interpolation of |a| around every impact window.
+
+    Returns the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
+    holds) and, for those rows, dense times (s) and values (g) on the columns that can hold
+    [IC, IC + win_s] and the one before it (the rest of the dense stretch is never looked at).
+    """
     n = res_g.shape[0]
     big = PAD * 2 + length + 1
     start = i0 - PAD
@@ -172,15 +178,38 @@ def _bandlimited_windows(
         return None
     # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
     steps = np.diff(t, axis=1)
-    regular = inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0)
-    y = res_g[idx]
-    ramp = np.arange(big)[None, :] / (big - 1)
-    line = y[:, :1] + (y[:, -1:] - y[:, :1]) * ramp
-    yu = signal.resample(y - line, big * up, axis=1)
-    ramp_u = np.arange(big * up)[None, :] / (up * (big - 1))
-    yu += y[:, :1] + (y[:, -1:] - y[:, :1]) * ramp_u
-    tu = t[:, :1] + (np.arange(big * up)[None, :] / up) * dt[:, None]
-    return tu, yu, regular
+    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0)
+    rows = np.flatnonzero(use)
+    total = big * up
+    if rows.size == 0:
+        return use, np.zeros((0, total)), np.zeros((0, total))
+    t, y, dt, icr = t[rows], res_g[idx[rows]], dt[rows], ic[rows]
+    # columns kept: from one input sample before IC, as many as the longest window needs (+ margins)
+    width = min(total, int(np.ceil(float(np.max(win_s / dt)) * up)) + 2 * up + 2)
+    first = np.clip(np.floor((icr - t[:, 0]) / dt) - 1, 0, None) * up
+    first = np.minimum(first, total - width).astype(np.int64)
+    matrix = _resample_matrix(big, up)
+    tu = np.empty((rows.size, width))
+    yu = np.empty((rows.size, width))
+    for c0 in np.unique(first):  # a handful of offsets: one matrix product each
+        sel = np.flatnonzero(first == c0)
+        cols = np.arange(c0, c0 + width)
+        yu[sel] = y[sel] @ matrix[:, c0:c0 + width]
+        tu[sel] = t[sel, :1] + (cols[None, :] / up) * dt[sel, None]
+    return use, tu, yu
+
+
+@lru_cache(maxsize=32)
+def _resample_matrix(length: int, up: int) -> np.ndarray:
+    """(length, length * up) linear map of the band-limited interpolation of one window: remove the
+    straight line through the end samples, `scipy.signal.resample` (FFT zero-padding) by `up`, add the
+    line back. One matrix product then interpolates many windows at once."""
+    eye = np.eye(length)
+    ramp = np.arange(length) / (length - 1)
+    ramp_u = np.arange(length * up) / (up * (length - 1))
+    line = eye[:, :1] + (eye[:, -1:] - eye[:, :1]) * ramp[None, :]
+    line_u = eye[:, :1] + (eye[:, -1:] - eye[:, :1]) * ramp_u[None, :]
+    return signal.resample(eye - line, length * up, axis=1) + line_u
 
 
 def _median_step_s(time_s: np.ndarray, around: np.ndarray) -> float:

@@ -29,6 +29,7 @@ from gaitimpact.core.placement import decide_placement
 from gaitimpact.core.result import Analysis, Bout, Strikes
 from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, detect_waist
 from gaitimpact.errors import InputError
+from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, Recording, steps_per_strike
 
 BOUT_MARGIN_S = 1.5
@@ -42,6 +43,15 @@ MIN_RATE_HZ = {"waist": 100.0, "shoe": 500.0, "shank": 200.0}
 simulator: shoe at 200 Hz loading rate -22 %; waist at 50 Hz loading rate -29 %, at 20 Hz peak -21 %)."""
 MIN_SAMPLES = 32
 """Fewer samples than this cannot be analysed."""
+NO_RUNNING = Notice("no_running", "no running found (standing/walking only?)")
+"""The notice of an analysis without a running bout."""
+
+
+def gaps_notice(gap_iv: np.ndarray) -> Notice:
+    """The notice for (K, 2) gap intervals in s the analysis saw (count and total length)."""
+    total_s = float(np.sum(gap_iv[:, 1] - gap_iv[:, 0]))
+    return Notice("gaps", f"{gap_iv.shape[0]} gap(s) in the samples ({total_s:.2f} s in total): strikes next to "
+                  "them are flagged near_gap, none invented", {"gaps": int(gap_iv.shape[0]), "total_s": total_s})
 
 
 def _check_inputs(time_s: np.ndarray, acc_g: np.ndarray, fs_hz: float) -> None:
@@ -75,45 +85,49 @@ def analyze_signal(
     if placement not in PLACEMENTS and placement != "auto":
         raise InputError(f"unknown placement {placement!r}, expected auto, {', '.join(PLACEMENTS)}",
                          field="placement")
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     res = resultant_g(acc_g)
     if not (np.isfinite(res.sum()) and np.isfinite(time_s.sum())):
         # rows without a value are left out like a gap (never filled in)
         finite = np.isfinite(res) & np.isfinite(time_s)
         time_s, acc_g, res = time_s[finite], acc_g[finite], res[finite]
-        warnings.append(f"{int((~finite).sum())} samples with missing values left out")
+        n_missing = int((~finite).sum())
+        warnings.append(Notice("missing_values", f"{n_missing} samples with missing values left out",
+                               {"samples": n_missing}))
         _check_inputs(time_s, acc_g, float(fs_hz))
     if np.any(time_s[1:] <= time_s[:-1]):
         raise InputError("timestamps must be strictly increasing", field="time_s")
     fs_eff = effective_fs_hz(time_s, fs_hz)
     if fs_eff > 0 and abs(fs_eff - fs_hz) > 0.05 * fs_hz:
-        warnings.append(f"timestamps say {fs_eff:.1f} Hz, not the nominal {fs_hz:.1f} Hz: using {fs_eff:.1f} Hz")
+        warnings.append(Notice("rate_mismatch", f"timestamps say {fs_eff:.1f} Hz, not the nominal {fs_hz:.1f} Hz: "
+                               f"using {fs_eff:.1f} Hz", {"timestamps_hz": fs_eff, "nominal_hz": float(fs_hz)}))
         fs_hz = fs_eff
     fs_hz = float(fs_hz)
 
     starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps)
     if gap_iv.shape[0]:
-        warnings.append(f"{gap_iv.shape[0]} gap(s) in the samples ({float(np.sum(gap_iv[:, 1] - gap_iv[:, 0])):.2f} s"
-                        " in total): strikes next to them are flagged near_gap, none invented")
+        warnings.append(gaps_notice(gap_iv))
     stats = bouts_mod.block_stats(time_s, res, fs_hz)
 
     seen, why = decide_placement(time_s, acc_g, res, fs_hz, stats)
     if placement == "auto":
         placement, source = seen, "auto"
-        warnings.append(f"placement decided from the signal: {placement} ({why})")
+        warnings.append(Notice("placement_auto", f"placement decided from the signal: {placement} ({why})"))
     else:
         source = "declared"
         if (seen == "waist") != (placement == "waist"):
-            warnings.append(f"placement declared {placement}, but the signal looks like {seen} ({why}): "
-                            "check --placement or the sidecar")
+            warnings.append(Notice("placement_mismatch", f"placement declared {placement}, but the signal looks "
+                                   f"like {seen} ({why}): check --placement or the sidecar"))
     if fs_hz < MIN_RATE_HZ[placement]:
-        warnings.append(f"{fs_hz:.0f} Hz is below the {MIN_RATE_HZ[placement]:.0f} Hz a {placement} impact needs: "
-                        "peak_g and loading_rate_gps may read low")
+        warnings.append(Notice("low_rate", f"{fs_hz:.0f} Hz is below the {MIN_RATE_HZ[placement]:.0f} Hz a "
+                               f"{placement} impact needs: peak_g and loading_rate_gps may read low",
+                               {"fs_hz": fs_hz, "min_rate_hz": MIN_RATE_HZ[placement]}))
 
     if range_g is None:
         range_g = infer_range_g(acc_g, step=1)
         if range_g is not None:
-            warnings.append(f"sensor range inferred as +-{range_g:g} g from flat-topped maxima")
+            warnings.append(Notice("range_inferred", f"sensor range inferred as +-{range_g:g} g from flat-topped "
+                                   "maxima", {"range_g": float(range_g)}))
 
     run = bouts_mod.running_blocks(stats, placement)
     bouts = bouts_mod.bouts_from_blocks(stats, run)
@@ -121,15 +135,17 @@ def analyze_signal(
     det = _detect_in_bouts(time_s, acc_g, res, fs_hz, placement, bouts, starts, stops)
     bouts, bout_idx, keep = trim_bouts(det.ic_time_s, bouts)
     if not bouts:
-        warnings.append("no running found (standing/walking only?)")
+        warnings.append(NO_RUNNING)
     ic = det.ic_time_s[keep]
     bout_idx = bout_idx[keep]
     foot = det.foot[keep]
+    contact_ms = (det.to_time_s[keep] - ic) * 1e3
     fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g)
     win = IMPACT_WINDOW_S[placement]
     near_gap = overlaps_intervals(ic - NEAR_GAP_BEFORE_S, ic + win, gap_iv)
-    # strikes whose window runs past the end of the samples are incomplete: flag them like a gap
-    near_gap |= (ic + win > time_s[-1]) | (ic - NEAR_GAP_BEFORE_S < time_s[0])
+    # strikes whose impact window runs past the end of the samples are incomplete: flag them like a gap
+    # (the start of the file is not a gap: a strike 0.08 s in has its whole impact window)
+    near_gap |= ic + win > time_s[-1]
     strikes = Strikes(
         time_s=ic,
         foot=foot.astype("<U1"),
@@ -138,10 +154,13 @@ def analyze_signal(
         clipped=fig.clipped,
         near_gap=near_gap,
         bout=bout_idx,
+        contact_ms=contact_ms,
     )
     if fig.clipped.any():
-        warnings.append(f"{int(fig.clipped.sum())} of {len(strikes)} strikes reached the sensor range "
-                        f"(+-{range_g:g} g): their peak_g is a lower bound")
+        n_clipped = int(fig.clipped.sum())
+        warnings.append(Notice("clipped", f"{n_clipped} of {len(strikes)} strikes reached the sensor range "
+                               f"(+-{range_g:g} g): their peak_g is a lower bound",
+                               {"strikes": n_clipped, "range_g": float(range_g or 0.0)}))
     per_strike = steps_per_strike(placement)
     cad = cadence_spm(ic, per_strike, bout_idx, gap_iv)
     per_bout = cadence_per_bout_spm(ic, bout_idx, len(bouts), per_strike, gap_iv)
@@ -185,7 +204,7 @@ def _detect_in_bouts(
     bouts: list[Bout], starts: np.ndarray, stops: np.ndarray,
 ) -> DetectedStrikes:
     """Detect strikes bout by bout (each with its own gravity estimate); IC times in s."""
-    ics, peaks, feet = [], [], []
+    ics, peaks, feet, tos = [], [], [], []
     n = time_s.shape[0]
     for b in bouts:
         i0 = int(np.searchsorted(time_s, b.start_s - BOUT_MARGIN_S))
@@ -202,14 +221,16 @@ def _detect_in_bouts(
         ics.append(d.ic_time_s[keep])
         peaks.append(d.peak_index[keep] + i0)
         feet.append(d.foot[keep])
+        tos.append(d.to_time_s[keep])
     ic = np.concatenate(ics) if ics else np.zeros(0)
     if ic.size == 0:  # no bout long enough, or bouts that held no strike
         return DetectedStrikes(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype="<U1"))
     order = np.argsort(ic, kind="stable")
     ic, pk, ft = ic[order], np.concatenate(peaks)[order], np.concatenate(feet)[order]
+    to = np.concatenate(tos)[order]
     # neighbouring bouts' search margins overlap: the same strike found twice is kept once
     keep = np.concatenate(([True], np.diff(ic) > DUPLICATE_S))
-    return DetectedStrikes(ic[keep], pk[keep], ft[keep])
+    return DetectedStrikes(ic[keep], pk[keep], ft[keep], to[keep])
 
 
 def _local_segments(starts: np.ndarray, stops: np.ndarray, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:

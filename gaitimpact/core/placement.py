@@ -1,8 +1,10 @@
 """Automatic placement (waist vs shoe vs shank) from the signal alone, orientation-free.
 
-1. Waist vs foot (step symmetry): a waist sensor feels both feet, so the autocorrelation of |a|
-   at half the stride period is about as high as at the full stride; a shoe/shank sensor feels one
-   foot, so it is much lower. Median over the moving, periodic blocks.
+1. Waist vs foot (stride harmonic ratio): a waist sensor rides on the trunk, which bounces once per
+   step, so the power of |a| at the stride frequency is small against the power at twice it (the step
+   frequency), even at the side of the hip where the two legs' impacts differ in size; a shoe/shank
+   sensor moves once per stride, so the stride frequency carries as much power as its double or more.
+   Median over the vigorous (running-like), periodic blocks.
 2. Shoe vs shank (impact timing): the impact transient at the shoe peaks 5-10 ms after initial
    contact, at the tibia 10-20 ms (heel pad, ankle and soft tissue low-pass it). The median time
    centroid of the transient (first CENTROID_WINDOW_S after IC) of up to MAX_BLOCKS s of running
@@ -14,14 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from gaitimpact.core.bouts import STRIDE_LAGS_S, BlockStats, gait_period_s, running_blocks
+from gaitimpact.core.bouts import BlockStats, running_blocks, stride_harmonic_ratio
 from gaitimpact.core.filters import contiguous_segments
 from gaitimpact.core.strikes import detect_foot
 
 ACTIVE_STD_G = 0.12
 """Blocks with a resultant std above this (g) are moving and used for the decision."""
-WAIST_SYMMETRY = 0.55
-"""Step symmetry above this means a waist sensor."""
+VIGOROUS_STD_G = 0.4
+"""Blocks with a resultant std above this (g) are running-like; the placement is decided on them when
+there are at least 3 (a walking waist's step is as long as a running foot's stride)."""
+WAIST_MAX_HARMONIC_RATIO = 0.2
+"""Power at the stride frequency below this fraction of the power at twice it means a waist sensor
+(real recordings: hip/sacrum 0.00-0.16, shank and ankle 0.44-1.35)."""
 SHOE_MAX_CENTROID_S = 0.010
 """A median impact centroid below this (s after IC) means a shoe sensor (shoe transients peak 5-10 ms
 after contact, tibial ones 10-20 ms: the heel pad and ankle soften them)."""
@@ -33,17 +39,16 @@ MAX_BLOCKS = 60
 """At most this many blocks (s) of running are used for the impact-centroid feature."""
 
 
-def step_symmetry(stats: BlockStats) -> tuple[float, np.ndarray]:
-    """Median over moving, periodic blocks of acf(stride/2) / acf(stride); and the blocks used."""
-    stride, val = gait_period_s(stats, STRIDE_LAGS_S)
-    use = (stats.std_g >= ACTIVE_STD_G) & (val >= 0.25) & np.isfinite(stride)
+def stride_ratio(stats: BlockStats) -> tuple[float, np.ndarray]:
+    """Median over moving, periodic (vigorous if possible) blocks of the stride harmonic ratio; the blocks used."""
+    _period, val, ratio = stride_harmonic_ratio(stats)
+    use = (stats.std_g >= ACTIVE_STD_G) & (val >= 0.25) & np.isfinite(ratio)
+    vigorous = use & (stats.std_g >= VIGOROUS_STD_G)
+    if np.count_nonzero(vigorous) >= 3:
+        use = vigorous
     if not use.any():
         return float("nan"), use
-    rows = np.flatnonzero(use)
-    half = np.rint(stride[rows] * stats.fs_dec / 2).astype(np.int64)
-    acf = stats.acf
-    h = np.max(np.stack([acf[rows, np.clip(half + d, 1, acf.shape[1] - 1)] for d in (-1, 0, 1)]), axis=0)
-    return float(np.median(h / np.maximum(val[rows], 1e-6))), use
+    return float(np.median(ratio[use])), use
 
 
 def impact_centroid_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stats: BlockStats,
@@ -78,20 +83,21 @@ def impact_centroid_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stats
 def decide_placement(time_s: np.ndarray, acc_g: np.ndarray, res_g: np.ndarray, fs_hz: float,
                      stats: BlockStats) -> tuple[str, str]:
     """("waist"|"shoe"|"shank", reason) decided from the signal's features."""
-    sym, _ = step_symmetry(stats)
+    sym, _ = stride_ratio(stats)
     if not np.isfinite(sym):
         return "waist", "no steady gait found; defaulting to waist"
-    if sym > WAIST_SYMMETRY:
-        return "waist", f"step symmetry {sym:.2f} > {WAIST_SYMMETRY}: both feet felt"
+    if sym < WAIST_MAX_HARMONIC_RATIO:
+        return "waist", (f"stride/step power {sym:.2f} < {WAIST_MAX_HARMONIC_RATIO}: the body's bounce "
+                         "at every step dominates")
     run = np.flatnonzero(running_blocks(stats, "shoe"))
     if run.size == 0:
         run = np.flatnonzero(stats.std_g >= ACTIVE_STD_G)
     cent = impact_centroid_s(time_s, res_g, fs_hz, stats, run)
     caveat = "" if fs_hz >= LOW_RATE_HZ else f"; at {fs_hz:.0f} Hz shoe vs shank is unreliable, declare it"
     if not np.isfinite(cent):
-        return "shoe", f"step symmetry {sym:.2f}: one foot; too few impacts to tell shoe from shank"
+        return "shoe", f"stride/step power {sym:.2f}: one foot; too few impacts to tell shoe from shank"
     if cent < SHOE_MAX_CENTROID_S:
-        return "shoe", (f"step symmetry {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
+        return "shoe", (f"stride/step power {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
                         f"(< {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: sharp shoe transient){caveat}")
-    return "shank", (f"step symmetry {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
+    return "shank", (f"stride/step power {sym:.2f}: one foot; impact centred {cent * 1e3:.1f} ms after contact "
                      f"(>= {SHOE_MAX_CENTROID_S * 1e3:.0f} ms: transient softened by heel pad and ankle){caveat}")

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gaitimpact.notice import Notice
+
 
 @dataclass
 class Strikes:
@@ -18,6 +20,7 @@ class Strikes:
     clipped: a sample in the impact window reached the sensor range: peak_g is a lower bound.
     near_gap: the impact window touches a gap in the samples: timing/peak less certain.
     bout: index into `Analysis.bouts` of the running bout the strike belongs to.
+    contact_ms: ground contact time in ms (IC to toe-off, `gaitimpact.core.contact`); NaN where not timed.
     """
 
     time_s: np.ndarray
@@ -27,6 +30,11 @@ class Strikes:
     clipped: np.ndarray
     near_gap: np.ndarray
     bout: np.ndarray
+    contact_ms: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.contact_ms is None:
+            self.contact_ms = np.full(np.shape(self.time_s)[0], np.nan)
 
     def __len__(self) -> int:
         return int(self.time_s.shape[0])
@@ -42,6 +50,7 @@ class Strikes:
             clipped=np.zeros(0, dtype=bool),
             near_gap=np.zeros(0, dtype=bool),
             bout=np.zeros(0, dtype=np.int64),
+            contact_ms=np.zeros(0),
         )
 
 
@@ -78,5 +87,5 @@ class Analysis:
     strikes: Strikes
     bouts: list[Bout]
     cadence_spm: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     params: dict = field(default_factory=dict)

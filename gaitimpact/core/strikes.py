@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import zero_phase_filter
 from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
 
@@ -66,6 +67,8 @@ POST_IMPACT_S = (0.03, 0.08)
 """Window after an impact peak (s) where the foot is on the ground: |a| stays near 1 g."""
 POST_IMPACT_MAX_G = 2.5
 """A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing."""
+SWAP_MIN_REL_SPIKE = 0.6
+"""A candidate with a loud stance is replaced only by a landing at least this fraction as spiky."""
 FOOT_LOOKBACK_S = 0.04
 """How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
 LR_STANCE_S = 0.06
@@ -74,11 +77,17 @@ LR_STANCE_S = 0.06
 
 @dataclass
 class DetectedStrikes:
-    """IC times (s, input time base), index of the detection peak, and foot ("L", "R", "?")."""
+    """IC times (s, input time base), index of the detection peak, foot ("L", "R", "?") and toe-off
+    times (s, NaN where not timed; see `gaitimpact.core.contact`)."""
 
     ic_time_s: np.ndarray
     peak_index: np.ndarray
     foot: np.ndarray
+    to_time_s: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.to_time_s is None:
+            self.to_time_s = np.full(self.ic_time_s.shape[0], np.nan)
 
 
 def dominant_period_s(x: np.ndarray, fs_hz: float, lo_s: float, hi_s: float,
@@ -238,7 +247,8 @@ def detect_waist(
         ok &= flight
     ic, peaks = ic[ok], peaks[ok]
     foot = waist_feet(time_s, acc_g, ic, up)
-    return DetectedStrikes(ic, peaks * d, foot)
+    to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, period)
+    return DetectedStrikes(ic, peaks * d, foot, to)
 
 
 def spikiness_g(res_g: np.ndarray, half_width: int) -> np.ndarray:
@@ -289,7 +299,11 @@ def detect_foot(
     seg0 = _segment_start_of(peaks, starts)
     ic, ok, _ = onset_times(time_s, res_g, peaks, lookback, ONSET_FRACTION[placement], seg0)
     ic, peaks = ic[ok], peaks[ok]
-    return DetectedStrikes(ic, peaks, np.full(ic.shape[0], "?", dtype="<U1"))
+    to = np.zeros(0)
+    if ic.size:
+        res_lp = zero_phase_filter(res_g, fs_hz, FOOT_LP_HZ, starts, stops)
+        to = foot_toe_off_s(time_s, res_lp, ic, starts, stops, placement)
+    return DetectedStrikes(ic, peaks, np.full(ic.shape[0], "?", dtype="<U1"), to)
 
 
 def _post_level_g(time_s: np.ndarray, res_g: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -323,7 +337,9 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
         seg = spike[lo:hi].copy()
         seg[max(0, p - k - lo):p + k + 1 - lo] = -np.inf
         order = np.argsort(seg)[::-1][:8] + lo  # a few best alternatives
-        order = order[spike[order] >= SPIKE_MIN_G]
+        # only a comparably sharp landing may replace it: on a real shank |a| stays at 3-6 g for
+        # 50-100 ms after the impact (the stance is not quiet), and the mid-swing jolts are far softer
+        order = order[spike[order] >= max(SPIKE_MIN_G, SWAP_MIN_REL_SPIKE * spike[p])]
         good = order[_post_level_g(time_s, res_g, order) <= POST_IMPACT_MAX_G] if order.size else order
         if good.size:
             out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitimpact.errors import InputError
+from gaitimpact.notice import Notice
 from gaitimpact.recording import Metadata
 
 BLOCK_ROWS = 250_000
@@ -34,6 +35,17 @@ class DroppedRows:
 
     nonfinite: int = 0
     backwards: int = 0
+
+    def notices(self) -> list[Notice]:
+        """One "dropped_rows" notice per kind of dropped row."""
+        out = []
+        if self.nonfinite:
+            out.append(Notice("dropped_rows", f"dropped {self.nonfinite} rows with missing or non-finite values",
+                              {"rows": self.nonfinite}))
+        if self.backwards:
+            out.append(Notice("dropped_rows", f"dropped {self.backwards} rows whose time did not increase",
+                              {"rows": self.backwards}))
+        return out
 
 
 def _csv_header(path: Path) -> list[str] | None:

@@ -33,12 +33,11 @@ from gaitimpact.io.dialects import (
     find_app_dialect,
     parse_column,
 )
+from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, Metadata, Recording
-from gaitimpact.timebase import nice_rate_hz, timing_notes
+from gaitimpact.timebase import gap_steps, median_step_s, nice_rate_hz, timing_notes
 
 HEAD_BYTES = 256 * 1024
-GAP_FACTOR = 2.5
-"""An interval longer than GAP_FACTOR x the median interval is a gap (at least one sample missing)."""
 MIN_SAMPLES = 10
 MIN_DURATION_S = 1.0
 
@@ -548,10 +547,6 @@ def _relative_unit(dt_median: float) -> str:
     return "ns"
 
 
-def _fmt_dt(dt: datetime) -> str:
-    return dt.isoformat().replace("+00:00", "Z")
-
-
 def _parse_text_times(values: pd.Series, path: Path, layout: Layout, rows_line0: int) -> pd.Series:
     """ISO 8601 date-time strings -> datetime Series; InputError naming the first unreadable cell."""
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
@@ -576,132 +571,177 @@ def read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None = None,
 
 def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
                         meta: Metadata | None) -> Recording:
+    """The reader's steps: sniff, parse, drop bad rows, time in s, order, rate and gaps, units, start time."""
     p = Path(path)
     if rate_hz is not None and (not math.isfinite(rate_hz) or rate_hz <= 0):
         raise InputError(f"sampling rate must be > 0 Hz, got {rate_hz}", field="rate_hz")
     layout, _, _ = sniff(p)
-    warnings: list[str] = list(layout.notes)
+    warnings: list[Notice] = [Notice("note", n) for n in layout.notes]
     meta = meta if meta is not None else Metadata()
     df = _parse(p, layout)
     line0 = layout.skiprows + 1  # file line (1-based) of data row 0
-
-    if all(df[i].dtype.kind in "iuf" for i in layout.acc_idx):
-        acc = df[list(layout.acc_idx)].to_numpy(dtype=np.float64)
-    else:
-        acc = np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.acc_idx])
-    gyro = (np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.gyro_idx])
-            if layout.gyro_idx else None)
-    n_rows = acc.shape[0]
-    if n_rows == 0:
-        raise InputError("no data rows", path=str(p))
-
-    # Time column -> raw values (int64 kept exact until made relative). Text date-times become
-    # int64 ns; their zone (if any) gives the UTC start.
-    tcol: np.ndarray | None = None
-    start: datetime | None = None
-    t_missing = np.zeros(n_rows, dtype=bool)
-    text_start: datetime | None = None
-    if layout.time_idx is not None:
-        series = df[layout.time_idx]
-        if layout.time_is_text:
-            parsed = _parse_text_times(series, p, layout, line0)
-            t_missing = parsed.isna().to_numpy()
-            if parsed.dt.tz is not None:
-                parsed = parsed.dt.tz_convert("UTC")
-            else:
-                warnings.append("date-times have no time zone: start time kept as local wall-clock time")
-            ok = np.flatnonzero(~t_missing)
-            if ok.size:
-                text_start = parsed.iloc[int(ok[0])].to_pydatetime()
-            tcol = parsed.to_numpy(dtype="datetime64[ns]").view(np.int64)
-        else:
-            tcol = series.to_numpy() if series.dtype.kind in "iuf" else _numeric(df, layout.time_idx, p,
-                                                                                   layout, line0)
-            if tcol.dtype.kind == "f" and not np.isfinite(tcol.sum()):
-                t_missing = ~np.isfinite(tcol)
-
-    # Drop rows with missing/non-finite values.
-    # One summing pass proves all values finite in the usual case; the row mask only when needed.
-    bad_rows = t_missing if np.isfinite(acc.sum()) else (~np.isfinite(acc).all(axis=1) | t_missing)
-    n_bad = int(bad_rows.sum())
-    if n_bad:
-        first_bad = int(np.flatnonzero(bad_rows)[0])
-        last_cut = bool(bad_rows[-1]) and _ends_without_newline(p)
-        if last_cut and n_bad == 1:
-            what = "the incomplete last line (file cut off?)"
-        else:
-            what = (f"{n_bad} row(s) with missing or non-numeric values (first at line {line0 + first_bad})"
-                    + ("; the last line is incomplete" if last_cut else ""))
-        warnings.append(f"dropped {what}")
-        keep = ~bad_rows
-        acc = acc[keep]
-        gyro = gyro[keep] if gyro is not None else None
-        tcol = tcol[keep] if tcol is not None else None
+    acc, gyro = _sensor_columns(df, p, layout, line0)
+    tcol, t_missing, text_start = _time_column(df, p, layout, line0, warnings)
+    acc, gyro, tcol = _drop_missing_rows(p, line0, acc, gyro, tcol, t_missing, warnings)
     if gyro is not None and not np.isfinite(gyro).all():
-        warnings.append("gyro has missing values (kept as NaN)")
-
+        warnings.append(Notice("gyro_missing", "gyro has missing values (kept as NaN)"))
     n = acc.shape[0]
     if n < MIN_SAMPLES:
         raise InputError(f"too short: {n} valid sample(s); need at least {MIN_SAMPLES}", path=str(p))
 
     # Time in s from the first sample.
+    start: datetime | None = None
     if tcol is None:
         if rate_hz is None:
             raise InputError("no time column: give the sampling rate (--rate HZ)", path=str(p))
         t = np.arange(n, dtype=np.float64) / float(rate_hz)
-        warnings.append(f"no time column: assumed evenly spaced samples at {rate_hz:g} Hz")
+        warnings.append(Notice("no_time_column", f"no time column: assumed evenly spaced samples at {rate_hz:g} Hz",
+                               {"rate_hz": float(rate_hz)}))
     elif layout.time_is_text:
         t = (tcol - tcol[0]).astype(np.float64) * 1e-9
         start = text_start
     else:
         t, start = _numeric_time(tcol, layout, warnings)
-
-    # Order: keep samples whose time is strictly after every earlier one (checked cheaply first).
-    dt = np.diff(t)
-    if dt.min() <= 0:
-        run_max = np.maximum.accumulate(t)
-        later = np.empty(n, dtype=bool)
-        later[0] = True
-        later[1:] = t[1:] > run_max[:-1]
-        dup = int(np.count_nonzero(t[1:] == run_max[:-1]))
-        back = int(n - 1 - np.count_nonzero(later[1:]) - dup)
-        first_drop = int(np.flatnonzero(~later)[0])
-        parts = []
-        if dup:
-            parts.append(f"{dup} duplicated timestamp(s)")
-        if back:
-            parts.append(f"{back} sample(s) whose time went backwards")
-        warnings.append(f"dropped {' and '.join(parts)} (first near sample {first_drop})")
-        t, acc = t[later], acc[later]
-        gyro = gyro[later] if gyro is not None else None
-        n = t.shape[0]
-        if n < MIN_SAMPLES:
-            raise InputError(f"too short: {n} samples with increasing time", path=str(p))
-        dt = np.diff(t)
+    t, acc, gyro, dt = _keep_increasing(p, t, acc, gyro, warnings)
     if t[0] != 0.0:
         t = t - t[0]
     duration = float(t[-1])
     if duration < MIN_DURATION_S:
         raise InputError(f"too short: {duration:.3g} s of data; need at least {MIN_DURATION_S:g} s",
                          path=str(p))
+    fs, gaps = _rate_and_gaps(t, dt, rate_hz if tcol is not None else None, warnings)
+    if tcol is None:
+        fs = float(rate_hz)  # type: ignore[arg-type]  # checked above: no time column needs a rate
+    acc, gyro, unit = _to_units(p, layout, acc, gyro, warnings)
 
-    dt_med = float(np.median(dt[:: max(1, dt.size // 500_000)]))
+    # A separate text date-time column gives the wall clock when the timing clock has no epoch
+    # (e.g. Polar's phone timestamp next to the sensor's own ns counter).
+    if layout.start_idx is not None and layout.start_idx != layout.time_idx and start is None:
+        start = _wall_clock_start(p, layout)
+        if start is not None and start.tzinfo is None:
+            warnings.append(Notice("time_zone", f"start time from '{layout.name(layout.start_idx)}' has no time "
+                                   "zone: kept as local wall-clock time"))
+    if start is not None and meta.start_utc is None:
+        meta.start_utc = start
+    meta.extra["source_format"] = layout.dialect.name if layout.dialect else f"CSV ({unit})"
+    return Recording(time_s=_writeable(t), acc_g=_writeable(acc), fs_hz=fs,
+                     gyro_dps=None if gyro is None else _writeable(gyro), gaps=gaps, meta=meta, source=str(p),
+                     warnings=list(warnings))
+
+
+def _sensor_columns(df: pd.DataFrame, p: Path, layout: Layout, line0: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Acceleration (n, 3) and gyro (n, 3) or None as float64 in the file's units; InputError without rows."""
+    if all(df[i].dtype.kind in "iuf" for i in layout.acc_idx):
+        acc = df[list(layout.acc_idx)].to_numpy(dtype=np.float64)
+    else:
+        acc = np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.acc_idx])
+    gyro = (np.column_stack([_numeric(df, i, p, layout, line0) for i in layout.gyro_idx])
+            if layout.gyro_idx else None)
+    if acc.shape[0] == 0:
+        raise InputError("no data rows", path=str(p))
+    return acc, gyro
+
+
+def _time_column(df: pd.DataFrame, p: Path, layout: Layout, line0: int, warnings: list[Notice]
+                 ) -> tuple[np.ndarray | None, np.ndarray, datetime | None]:
+    """Raw time values (int64 kept exact until made relative; text date-times as int64 ns), which rows
+    have no time, and the start of text date-times (their zone, if any, gives UTC)."""
+    t_missing = np.zeros(len(df), dtype=bool)
+    if layout.time_idx is None:
+        return None, t_missing, None
+    series = df[layout.time_idx]
+    if not layout.time_is_text:
+        tcol = series.to_numpy() if series.dtype.kind in "iuf" else _numeric(df, layout.time_idx, p, layout, line0)
+        if tcol.dtype.kind == "f" and not np.isfinite(tcol.sum()):
+            t_missing = ~np.isfinite(tcol)
+        return tcol, t_missing, None
+    parsed = _parse_text_times(series, p, layout, line0)
+    t_missing = parsed.isna().to_numpy()
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_convert("UTC")
+    else:
+        warnings.append(Notice("time_zone", "date-times have no time zone: start time kept as local wall-clock time"))
+    ok = np.flatnonzero(~t_missing)
+    text_start = parsed.iloc[int(ok[0])].to_pydatetime() if ok.size else None
+    return parsed.to_numpy(dtype="datetime64[ns]").view(np.int64), t_missing, text_start
+
+
+def _drop_missing_rows(p: Path, line0: int, acc: np.ndarray, gyro: np.ndarray | None, tcol: np.ndarray | None,
+                       t_missing: np.ndarray, warnings: list[Notice]
+                       ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Rows with missing/non-finite time or acceleration left out (noted with the first file line)."""
+    # One summing pass proves all values finite in the usual case; the row mask only when needed.
+    bad_rows = t_missing if np.isfinite(acc.sum()) else (~np.isfinite(acc).all(axis=1) | t_missing)
+    n_bad = int(bad_rows.sum())
+    if not n_bad:
+        return acc, gyro, tcol
+    first_bad = int(np.flatnonzero(bad_rows)[0])
+    last_cut = bool(bad_rows[-1]) and _ends_without_newline(p)
+    if last_cut and n_bad == 1:
+        what = "the incomplete last line (file cut off?)"
+    else:
+        what = (f"{n_bad} row(s) with missing or non-numeric values (first at line {line0 + first_bad})"
+                + ("; the last line is incomplete" if last_cut else ""))
+    warnings.append(Notice("dropped_rows", f"dropped {what}", {"rows": n_bad, "first_line": line0 + first_bad}))
+    keep = ~bad_rows
+    return acc[keep], (gyro[keep] if gyro is not None else None), (tcol[keep] if tcol is not None else None)
+
+
+def _keep_increasing(p: Path, t: np.ndarray, acc: np.ndarray, gyro: np.ndarray | None, warnings: list[Notice]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Samples whose time is strictly after every earlier one (checked cheaply first), and the time steps (s)."""
+    dt = np.diff(t)
+    if dt.min() > 0:
+        return t, acc, gyro, dt
+    n = t.shape[0]
+    run_max = np.maximum.accumulate(t)
+    later = np.empty(n, dtype=bool)
+    later[0] = True
+    later[1:] = t[1:] > run_max[:-1]
+    dup = int(np.count_nonzero(t[1:] == run_max[:-1]))
+    back = int(n - 1 - np.count_nonzero(later[1:]) - dup)
+    first_drop = int(np.flatnonzero(~later)[0])
+    parts = []
+    if dup:
+        parts.append(f"{dup} duplicated timestamp(s)")
+    if back:
+        parts.append(f"{back} sample(s) whose time went backwards")
+    warnings.append(Notice("dropped_rows", f"dropped {' and '.join(parts)} (first near sample {first_drop})",
+                           {"duplicated": dup, "backwards": back, "first_sample": first_drop}))
+    t, acc = t[later], acc[later]
+    gyro = gyro[later] if gyro is not None else None
+    if t.shape[0] < MIN_SAMPLES:
+        raise InputError(f"too short: {t.shape[0]} samples with increasing time", path=str(p))
+    return t, acc, gyro, np.diff(t)
+
+
+def _rate_and_gaps(t: np.ndarray, dt: np.ndarray, rate_hz: float | None, warnings: list[Notice]
+                   ) -> tuple[float, list[Gap]]:
+    """Nominal rate (Hz; a given rate wins over the timestamps, noted when they differ by > 2 %) and the
+    gaps in the timestamps (`gaitimpact.timebase`), with the notes on gaps and jitter."""
+    dt_med = median_step_s(dt)
     fs_measured = 1.0 / dt_med
     fs = nice_rate_hz(fs_measured)
-    if rate_hz is not None and tcol is not None:
+    if rate_hz is not None:
         if abs(rate_hz - fs_measured) / fs_measured > 0.02:
-            warnings.append(f"--rate {rate_hz:g} Hz differs from the timestamps' {fs_measured:.4g} Hz; "
-                            "times come from the file")
+            warnings.append(Notice("rate_mismatch", f"--rate {rate_hz:g} Hz differs from the timestamps' "
+                                   f"{fs_measured:.4g} Hz; times come from the file",
+                                   {"rate_hz": float(rate_hz), "timestamps_hz": fs_measured}))
         fs = float(rate_hz)
-    gap_idx = np.flatnonzero(dt > GAP_FACTOR * dt_med)
+    long = gap_steps(dt, dt_med)
+    gap_idx = np.flatnonzero(long)
     gaps = [Gap(float(t[i]), float(t[i + 1]), "timestamps") for i in gap_idx]
     sub = dt[:: max(1, dt.size // 200_000)]
-    regular = sub[sub <= GAP_FACTOR * dt_med]
+    regular = sub[~gap_steps(sub, dt_med)]
     jitter_s = float(regular.std()) if regular.size > 2 else 0.0
     warnings += timing_notes(len(gaps), float(dt[gap_idx].max()) if gaps else 0.0, float(dt[gap_idx].sum()),
                              dt_med, jitter_s)
+    return fs, gaps
 
-    # Units.
+
+def _to_units(p: Path, layout: Layout, acc: np.ndarray, gyro: np.ndarray | None, warnings: list[Notice]
+              ) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Acceleration in g and gyro in deg/s: stated units, else inferred from the gravity magnitude (noted)."""
     unit = layout.acc_unit
     inferred, rest = infer_acc_unit(acc)
     if unit is None:
@@ -712,62 +752,39 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
                 f"mg (~1000), m/s^2 (~9.81){hint}; put the unit in the header, e.g. 'ax (g)'",
                 path=str(p), field=layout.name(layout.acc_idx[0]))
         unit = inferred
-        warnings.append(f"acceleration units not stated: inferred {unit} from the gravity magnitude "
-                        f"{rest:.4g}")
+        warnings.append(Notice("units_inferred", f"acceleration units not stated: inferred {unit} from the gravity "
+                               f"magnitude {rest:.4g}", {"gravity": rest}))
     elif inferred is None:
-        warnings.append(f"acceleration stated in {unit} but its gravity magnitude {rest:.4g} {unit} is "
-                        "implausible; check the file")
+        warnings.append(Notice("units_inferred", f"acceleration stated in {unit} but its gravity magnitude "
+                               f"{rest:.4g} {unit} is implausible; check the file", {"gravity": rest}))
     elif inferred != unit:
-        warnings.append(f"acceleration stated in {unit} but its gravity magnitude {rest:.4g} looks like "
-                        f"{inferred}; kept {unit}")
+        warnings.append(Notice("units_inferred", f"acceleration stated in {unit} but its gravity magnitude "
+                               f"{rest:.4g} looks like {inferred}; kept {unit}", {"gravity": rest}))
     if unit != "g":
         acc = acc * ACC_UNITS[unit]
     if gyro is not None:
         gunit = layout.gyro_unit
         if gunit is None:
             gunit = "deg/s"
-            warnings.append("gyro units not stated: assumed deg/s")
+            warnings.append(Notice("units_inferred", "gyro units not stated: assumed deg/s"))
         if gunit != "deg/s":
             gyro = gyro * GYRO_UNITS[gunit]
+    return acc, gyro, unit
 
-    # A separate text date-time column gives the wall clock when the timing clock has no epoch
-    # (e.g. Polar's phone timestamp next to the sensor's own ns counter).
-    if layout.start_idx is not None and layout.start_idx != layout.time_idx and start is None:
-        start = _wall_clock_start(p, layout)
-        if start is not None and start.tzinfo is None:
-            warnings.append(f"start time from '{layout.name(layout.start_idx)}' has no time zone: "
-                            "kept as local wall-clock time")
-    if start is not None and meta.start_utc is None:
-        meta.start_utc = start
-    meta.extra["source_format"] = layout.dialect.name if layout.dialect else f"CSV ({unit})"
 
-    # Arrays viewing pandas' buffers come back read-only (copy-on-write); the DataFrame is gone
-    # after this function, so hand out ordinary writeable arrays like every other reader.
-    for arr in (t, acc, gyro):
-        if arr is not None and not arr.flags.writeable:
-            try:
-                arr.setflags(write=True)
-            except ValueError:
-                pass
-    t = t if t.flags.writeable else t.copy()
-    acc = acc if acc.flags.writeable else acc.copy()
-    if gyro is not None and not gyro.flags.writeable:
-        gyro = gyro.copy()
-
-    return Recording(
-        time_s=t,
-        acc_g=acc,
-        fs_hz=fs,
-        gyro_dps=gyro,
-        gaps=gaps,
-        meta=meta,
-        source=str(p),
-        warnings=warnings,
-    )
+def _writeable(arr: np.ndarray) -> np.ndarray:
+    """An ordinary writeable array: arrays viewing pandas' buffers come back read-only (copy-on-write)."""
+    if arr.flags.writeable:
+        return arr
+    try:
+        arr.setflags(write=True)
+        return arr
+    except ValueError:
+        return arr.copy()
 
 
 def _numeric_time(
-    tcol: np.ndarray, layout: Layout, warnings: list[str]
+    tcol: np.ndarray, layout: Layout, warnings: list[Notice]
 ) -> tuple[np.ndarray, datetime | None]:
     """Numeric time column -> (s from first sample, start datetime if it is an epoch time)."""
     first = float(tcol[0])
@@ -778,13 +795,14 @@ def _numeric_time(
         eu = _epoch_unit(first)
         if eu is not None:
             unit, epoch = eu, EPOCH_1970
-            warnings.append(f"time column '{name}' read as Unix time in {unit}")
+            warnings.append(Notice("time_unit", f"time column '{name}' read as Unix time in {unit}"))
         else:
             step = np.diff(tcol[: min(tcol.shape[0], 20001)].astype(np.float64))
             step = step[step > 0]
             med = float(np.median(step)) if step.size else 1.0
             unit = _relative_unit(med)
-            warnings.append(f"time column '{name}' has no unit: read as {unit} (median step {med:.4g})")
+            warnings.append(Notice("time_unit", f"time column '{name}' has no unit: read as {unit} (median step "
+                                   f"{med:.4g})", {"median_step": med}))
     elif epoch is None and layout.dialect is None and _epoch_unit(first) == unit:
         epoch = EPOCH_1970  # an app dialect says itself whether its clock is an epoch
     scale = TIME_UNITS[unit]
@@ -807,7 +825,7 @@ def _numeric_time(
             start = start.astimezone(timezone.utc)
         except (OverflowError, ValueError):
             start = None
-            warnings.append(f"time column '{name}' is not a plausible date: start time unknown")
+            warnings.append(Notice("time_unit", f"time column '{name}' is not a plausible date: start time unknown"))
     return rel, start
 
 
@@ -841,8 +859,6 @@ def _ends_without_newline(path: Path) -> bool:
             return fh.read(1) not in (b"\n", b"\r")
     except OSError:
         return False
-
-
 
 
 __all__ = ["Column", "Layout", "infer_acc_unit", "read_csv_recording", "sniff"]

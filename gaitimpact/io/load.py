@@ -13,34 +13,9 @@ from typing import Any
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
+from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, SURFACES, Metadata, Recording
 from gaitimpact.timebase import merge_gaps
-
-READING_DOC = """\
-### Recordings gaitimpact reads
-
-- **Any accelerometer CSV/TSV/TXT**: separator `,` `;` tab `|` or spaces, decimal point or comma,
-  with or without a header (quoted or not), UTF-8 (with or without BOM) or Latin-1, LF or CRLF,
-  `#` preamble lines skipped. Columns are found by name in the common styles (`ax`, `x`, `acc_x`,
-  `Acc X (g)`, `X [mg]`, `Acceleration x (m/s^2)`, `x-axis (g)`, ...; gyro `gx`, `gyro_x`,
-  `Gyroscope x (rad/s)`, `X [dps]`); without a header, 3 columns are x,y,z, 4 are time,x,y,z,
-  6 are acc+gyro, 7 are time+acc+gyro.
-- **Units**: from the header (g, mg, m/s^2; deg/s, rad/s), else inferred from the gravity
-  magnitude (~1 g, ~1000 mg, ~9.81 m/s^2: |a| while still, else the long-term mean vector of an
-  all-running file) and reported as a warning.
-- **Time**: s, ms, us or ns (from the header, else from the step size), relative or Unix epoch,
-  ISO 8601 date-times, or none (then `--rate HZ` is required). Epoch and zoned ISO times give the
-  start time in UTC.
-- **App exports**: Polar Sensor Logger `*_ACC.txt`, phyphox "Acceleration with g" (`Raw Data.csv`),
-  Sensor Logger `TotalAcceleration.csv` (its gravity-free `Accelerometer.csv` is refused with a hint),
-  MbientLab MetaBase accelerometer CSV; gaitimpact's own `time_s,ax_g,ay_g,az_g[,gx_dps,gy_dps,gz_dps]`
-  and Parquet.
-- **Repairs, always reported**: rows with missing/non-numeric values and a cut-off last line are
-  dropped; duplicated or backwards timestamps are dropped; gaps (an interval > 2.5x the median) are
-  listed, never filled; irregular sampling is noted. Anything unreadable is one line naming the
-  file, line and column (exit 2).
-"""
-
 
 
 def _number(value: Any, key: str, *, positive: bool) -> float:
@@ -88,7 +63,6 @@ def apply_overrides(meta: Metadata, overrides: dict | None) -> Metadata:
 
 
 
-
 def load_recording(
     path: str | os.PathLike, *, rate_hz: float | None = None, overrides: dict | None = None
 ) -> Recording:
@@ -115,11 +89,12 @@ def load_recording(
         rec.gaps = merge_gaps(rec.gaps, known)
     side_fs = meta.extra.get("fs_hz")
     if rate_hz is None and side_fs and abs(side_fs - rec.fs_hz) / side_fs > 0.02:
-        rec.warnings.append(f"sidecar says {side_fs:g} Hz but the timestamps give {rec.fs_hz:g} Hz; "
-                            "used the timestamps")
+        rec.warnings.append(Notice("rate_mismatch", f"sidecar says {side_fs:g} Hz but the timestamps give "
+                                   f"{rec.fs_hz:g} Hz; used the timestamps",
+                                   {"sidecar_hz": float(side_fs), "timestamps_hz": rec.fs_hz}))
     apply_overrides(rec.meta, overrides)
     unknown = sorted({seg.surface for seg in rec.meta.segments} - set(SURFACES))
     if unknown:
-        rec.warnings.append(f"surface {', '.join(map(repr, unknown))} is not one of {', '.join(SURFACES)}: "
-                            "kept as given (a typo makes a separate group in compare)")
+        rec.warnings.append(Notice("unknown_surface", f"surface {', '.join(map(repr, unknown))} is not one of "
+                                   f"{', '.join(SURFACES)}: kept as given (a typo makes a separate group in compare)"))
     return rec

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gaitimpact.errors import InputError
+from gaitimpact.io.blocks import DroppedRows
 from gaitimpact.recording import Gap, Metadata, Recording
 from gaitimpact.timebase import estimate_rate_hz, gap_steps, median_step_s, merge_gaps, timing_notes
 
@@ -221,11 +222,7 @@ def read_parquet(
     gyro = np.concatenate([b[2] for b in blocks]) if blocks[0][2] is not None else None
     del blocks
     t, acc, gyro, n_nonfinite, n_backwards = clean_samples(t, acc, gyro)
-    warnings: list[str] = []
-    if n_nonfinite:
-        warnings.append(f"dropped {n_nonfinite} rows with missing or non-finite values")
-    if n_backwards:
-        warnings.append(f"dropped {n_backwards} rows whose time did not increase")
+    warnings = DroppedRows(n_nonfinite, n_backwards).notices()
     if t.size < 2:
         raise _bad(path, f"too few valid samples ({t.size})")
     t = t - t[0]

@@ -1,32 +1,34 @@
-"""Surfaces (or shoes, or sessions) side by side: speed-adjusted impact index and its ratio with a 95 % CI.
+"""Surfaces (or shoes, or sessions) side by side: speed-adjusted impact, and what the runs can and cannot tell.
 
-Model (per placement, fitted on ln(peak_g) of every usable strike):
+Model (one placement, per-run mean ln(peak_g); a run = strikes of one session on one surface at one speed
+in one shoe):
 
-    ln(peak_g) = a_group [+ b_surface, when grouping by shoe/session] + beta * (speed_mps - v0) + e
+    ln(peak_g) = a_group + [shoe model] + [surface, when grouping by shoe/session]
+                 + gamma * shoe_km/100 + beta * (speed - v0) + day-to-day + e
 
-`impact_index` of a group = exp(a_group): the geometric-mean peak impact in g at the common speed v0 (the
-median speed of the compared strikes). Where the data can separate them, the model also takes shoe wear
-(+ gamma * (shoe_km - km0) / 100, when km varies by >= 50 km within groups) and the shoe model (one term
-per shoe) into account, so that a surface run only in new shoes does not look soft because of the shoes;
-`adjusted_for` lists what was adjusted for. `ratio` = exp(a_group - a_reference). beta is fitted from the
-runner's own runs when speed varies enough *within* the compared groups (>= 0.15 m/s weighted SD);
-otherwise the literature slope `stats.SPEED_SLOPE_LIT_PER_MPS` (+38 % per m/s) is used and the output
-says so. When the speed of any run is unknown, the same model is fitted with cadence (steps/min, both
-feet) in place of speed (fallback slope `stats.CADENCE_SLOPE_LIT_PER_SPM`), and `adjusted_for` says
-"cadence". The 95 % CI is a stratified cluster bootstrap over runs (strikes of one run move together),
-or over 30-s blocks within a run when a group has fewer than 3 runs (the output says the interval then
-cannot see day-to-day variation). A ratio whose CI includes 1 is reported as "within the noise".
-Clipped strikes (peak is only a lower bound) and strikes next to a data gap are left out and counted.
+Before estimating, the design is checked (`design.DesignBuilder`): a shoe seen on only some surfaces
+makes those surfaces' contrasts non-estimable when no chain of shared shoes links them, and they get
+status `cannot_tell` with a reason and the run that would settle it. beta is fitted from the runner's
+runs when speed varies inside the compared cells (>= 0.15 m/s) and is separable; otherwise it is drawn
+from the literature range for the sensor's placement (`priors.SPEED_SLOPES`). With the speed of any run
+unknown, cadence replaces speed (`priors.CADENCE_SLOPES`, a range that includes zero). The day-to-day
+variation comes from the runner's repeated runs when they leave >= `stats.MIN_DAY_DF` degrees of
+freedom, else from the literature (`priors.DAY_SD`). The 95 % interval is a Monte Carlo interval
+(`stats.monte_carlo_fit`) over all of these, so a `higher`/`lower` status holds over every assumption's
+range. Clipped strikes and strikes next to a data gap are left out and counted.
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from gaitimpact.errors import InputError
 from gaitimpact.recording import SURFACES, steps_per_strike
-from gaitimpact.report import stats
+from gaitimpact.report import priors, stats
+from gaitimpact.report.design import DesignBuilder, Slope, connected, fill_fitted_slopes, within_spread
 
 MIN_STRIKES = 30
 """Fewest usable strikes a group needs to be compared."""
@@ -37,15 +39,96 @@ REFERENCE_ORDER = ("concrete", "asphalt")
 BY_CHOICES = ("surface", "shoe", "session")
 
 MIN_KM_SPREAD = 50.0
-"""Shoe wear (km) is adjusted for only when km varies by at least this much (weighted SD, km) within groups."""
+"""Shoe wear is fitted only when km varies by at least this much (SD, km) inside the compared cells."""
+
+STATUSES = ("reference", "higher", "lower", "within_noise", "cannot_tell")
 
 
 def _r(x: float | None, nd: int = 3) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
 
+@dataclass
+class GroupResult:
+    """One surface (shoe, session) against the reference: status, plain-words verdict and the figures."""
+
+    name: str
+    status: str
+    reason: str | None
+    verdict: str
+    steps: int
+    strikes: int
+    runs: int
+    sessions: int
+    shoes: list[str]
+    running_s: float | None
+    cadence_spm: float | None
+    speed_mps_range: list[float] | None
+    speed_overlaps_reference: bool | None
+    peak_g_median: float | None
+    peak_g_p95: float | None
+    impact_index: float | None
+    ratio: float | None
+    ratio_ci95: list[float | None] | None
+    interval_rests_on: str | None
+
+
+@dataclass
+class RunRow:
+    """One run as measured (not adjusted)."""
+
+    session: object
+    surface: str
+    shoe: str | None
+    speed_mps: float | None
+    strikes: int
+    running_s: float | None
+    cadence_spm: float | None
+    peak_g_geomean: float | None
+
+
+@dataclass
+class Comparison:
+    """The result of `compare` (the `compare --json` document via `to_dict`)."""
+
+    by: str
+    placement: str
+    reference: str
+    covariate: str
+    common_speed_mps: float | None
+    common_cadence_spm: float | None
+    adjusted_for: list[str]
+    slopes: list[Slope]
+    day_to_day: dict
+    groups: list[GroupResult]
+    runs: list[RunRow]
+    excluded: dict
+    notes: list[str] = field(default_factory=list)
+    method: str = ""
+
+    @property
+    def slope(self) -> Slope:
+        """The speed (or cadence) slope."""
+        return next(s for s in self.slopes if s.covariate == self.covariate)
+
+    def group(self, name: str) -> GroupResult:
+        """One group's result by name."""
+        return next(g for g in self.groups if g.name == name)
+
+    def to_dict(self) -> dict:
+        """JSON-ready document (same keys whatever the arguments)."""
+        doc = asdict(self)
+        doc["slopes"] = [s.to_dict() for s in self.slopes]
+        doc["runs"] = [{**asdict(r), "session": _plain(r.session)} for r in self.runs]
+        return doc
+
+
+def _plain(v: object) -> object:
+    return v.item() if hasattr(v, "item") else v
+
+
 def prepare(strikes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sort strikes, label runs and 30-s blocks; return (strikes with run/block ids, per-run table)."""
+    """Sort strikes and label runs; return (strikes with run ids, per-run table)."""
     df = strikes.copy()
     for col, default in (("shoe", None), ("shoe_km", np.nan), ("placement", "auto"), ("bout", 0)):
         if col not in df:
@@ -53,9 +136,24 @@ def prepare(strikes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     df["surface"] = df["surface"].fillna("").astype(str)
     df = df.sort_values(["session", "time_s"], kind="stable").reset_index(drop=True)
     df["run"] = stats.label_runs(df)
-    df["block"] = stats.block_units(df)
     runs = stats.run_table(df)
+    runs["shoe"] = runs["shoe"].where(runs["shoe"].notna(), "").astype(str)
     return df, runs
+
+
+def drop_tiny_runs(df: pd.DataFrame, runs: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leave out runs of fewer than `stats.MIN_RUN_STRIKES` strikes (each run weighs the same in the fit)."""
+    tiny = runs["strikes"].to_numpy() < stats.MIN_RUN_STRIKES
+    if not tiny.any() or tiny.all():
+        return df, runs
+    notes.append(
+        f"left out {int(runs.loc[tiny, 'strikes'].sum())} strike(s) in {int(tiny.sum())} stretch(es) of "
+        f"fewer than {stats.MIN_RUN_STRIKES} strikes"
+    )
+    keep = np.flatnonzero(~tiny)
+    df = df[df["run"].isin(keep)].copy()
+    df["run"] = pd.Series(np.arange(len(keep)), index=keep).reindex(df["run"]).to_numpy()
+    return df, runs.iloc[keep].reset_index(drop=True)
 
 
 def choose_placement(strikes: pd.DataFrame, placement: str | None = None) -> tuple[pd.DataFrame, str, list[str]]:
@@ -88,6 +186,65 @@ def _group_labels(df: pd.DataFrame, by: str) -> pd.Series:
     return df["session"].astype(str)
 
 
+def _most_common(values: pd.Series, weights: pd.Series) -> str:
+    return str(weights.groupby(values.astype(str)).sum().idxmax())
+
+
+def covariate_slope(
+    b: DesignBuilder, runs: pd.DataFrame, placement: str, cells: np.ndarray, notes: list[str]
+) -> tuple[str, float, Slope]:
+    """Add speed (or cadence, when some speed is unknown) to the design; return (name, common value, slope)."""
+    w = runs["strikes"].to_numpy()
+    if bool(runs["speed_mps"].notna().all()):
+        name, x = "speed", runs["speed_mps"].to_numpy(float)
+        prior, min_spread = priors.speed_prior(placement), stats.MIN_SPEED_SPREAD_MPS
+        x0 = float(np.round(np.median(np.repeat(x, w)), 1))
+    else:
+        name = "cadence"
+        x = runs["cadence_spm"].to_numpy(float)
+        x = np.where(np.isfinite(x), x, np.nanmedian(x))
+        prior, min_spread = priors.cadence_prior(placement), stats.MIN_CADENCE_SPREAD_SPM
+        x0 = float(np.round(np.median(np.repeat(x, w))))
+        unknown = int(runs["speed_mps"].isna().sum())
+        notes.append(
+            f"speed unknown for {unknown} of {len(runs)} runs: impact adjusted by cadence instead, whose "
+            "effect on impact is uncertain (it can go either way), so differences need to be larger to show"
+        )
+    word = "speed" if name == "speed" else "cadence"
+    slope = b.covariate(
+        name,
+        x - x0,
+        prior,
+        spread=within_spread(x, cells),
+        min_spread=min_spread,
+        why_not=f"your {word} hardly varies within each group, or changes together with it",
+    )
+    return name, x0, slope
+
+
+def wear_slope(b: DesignBuilder, runs: pd.DataFrame, cells: np.ndarray, notes: list[str]) -> float | None:
+    """Add km on the shoe when it varies within a shoe (fitted if enough, else drawn); return the common km."""
+    km = runs["shoe_km"].to_numpy(float)
+    if not np.isfinite(km).all():
+        if np.isfinite(km).any():
+            notes.append("km on the shoe unknown for some runs: not adjusted for shoe wear")
+        return None
+    spread = within_spread(km, cells)
+    shoe_spread = within_spread(km, runs["shoe"].to_numpy())
+    if shoe_spread < 1.0:
+        return None  # km constant per shoe: the shoe term already holds it
+    km0 = float(np.round(np.median(np.repeat(km, runs["strikes"].to_numpy())), -1))
+    b.covariate(
+        "shoe km",
+        (km - km0) / 100.0,
+        priors.WEAR_PRIOR,
+        spread=spread / 100.0,
+        min_spread=MIN_KM_SPREAD / 100.0,
+        why_not="km on the shoe varies too little to fit",
+    )
+    return km0
+
+
 def compare(
     strikes: pd.DataFrame,
     *,
@@ -95,13 +252,11 @@ def compare(
     reference: str | None = None,
     placement: str | None = None,
     min_strikes: int = MIN_STRIKES,
-    n_boot: int = 2000,
+    n_rep: int = 2000,
     seed: int = 0,
-) -> dict:
-    """Compare groups of strikes (session, time_s, peak_g, clipped, near_gap, surface, speed_mps, ...).
+) -> Comparison:
+    """Compare groups of strikes (session, time_s, peak_g, clipped, near_gap, surface, speed_mps, shoe, ...).
 
-    Returns the `compare --json` document: reference, adjusted_for, per-group steps, running_s,
-    cadence_spm, peak_g_median/p95 (g), impact_index (g at the common speed), ratio and ratio_ci95.
     Raises InputError when there is nothing to compare or a group has fewer than `min_strikes` strikes.
     """
     if by not in BY_CHOICES:
@@ -116,9 +271,9 @@ def compare(
     n_gap = int((strikes["near_gap"].astype(bool) & ~strikes["clipped"].astype(bool)).sum())
     usable = stats.valid_strikes(strikes)
     if n_clipped:
-        notes.append(f"left out {n_clipped} clipped strikes (peak at the sensor range is only a lower bound)")
+        notes.append(f"left out {n_clipped} clipped strikes (a peak at the sensor's limit is only a lower bound)")
     if n_gap:
-        notes.append(f"left out {n_gap} strikes next to a data gap")
+        notes.append(f"left out {n_gap} strikes next to a gap in the data")
     labels = _group_labels(usable, by)
     unlabelled = int((labels == "").sum())
     if unlabelled:
@@ -128,6 +283,7 @@ def compare(
     if len(usable) == 0:
         raise InputError(f"no usable strikes with a {by} label to compare ({n_all} strikes in total)")
     df, runs = prepare(usable)
+    df, runs = drop_tiny_runs(df, runs, notes)
     df["group"] = _group_labels(df, by).to_numpy()
     runs["group"] = df.groupby("run")["group"].first().to_numpy()
     counts = df["group"].value_counts().to_dict()
@@ -149,211 +305,203 @@ def compare(
     elif reference not in groups:
         raise InputError(f"reference {reference!r} not in the data (have: {', '.join(groups)})", field="reference")
 
-    # --- covariate: speed if known for every run, else cadence -----------------------------------------
-    speed_known = bool(runs["speed_mps"].notna().all())
-    if speed_known:
-        cov_name, x_run = "speed", runs["speed_mps"].to_numpy(float)
-        lit_slope, min_spread = stats.SPEED_SLOPE_LIT_PER_MPS, stats.MIN_SPEED_SPREAD_MPS
-        x0 = float(np.round(np.median(np.repeat(x_run, runs["strikes"])), 1))
-    else:
-        cov_name = "cadence"
-        x_run = runs["cadence_spm"].to_numpy(float)
-        x_run = np.where(np.isfinite(x_run), x_run, np.nanmedian(x_run))
-        lit_slope, min_spread = stats.CADENCE_SLOPE_LIT_PER_SPM, stats.MIN_CADENCE_SPREAD_SPM
-        x0 = float(np.round(np.median(np.repeat(x_run, runs["strikes"]))))
-        unknown = int(runs["speed_mps"].isna().sum())
-        notes.append(f"speed unknown for {unknown} of {len(runs)} runs: impact adjusted by cadence instead of speed")
-    runs["x"] = x_run
-
-    # --- design per run -----------------------------------------------------------------------------
-    g_index = {g: i for i, g in enumerate(groups)}
-    run_g = runs["group"].map(g_index).to_numpy()
-    cols = [np.eye(len(groups))[run_g]]
-    nuisance_surfaces: list[str] = []
-    if by != "surface":
-        for s in sorted(runs["surface"].unique())[1:]:
-            col = (runs["surface"].to_numpy() == s).astype(float)[:, None]
-            if stats.full_rank(np.hstack([*cols, col])):
-                cols.append(col)
-                nuisance_surfaces.append(s)
-            else:
-                notes.append(f"cannot adjust for surface {s!r}: it is confounded with the {by}")
-    cells = (runs["group"].astype(str) + "|" + runs["surface"].astype(str)).to_numpy()
-    spread = stats.within_group_spread(x_run, cells, runs["strikes"].to_numpy(float))
-    x_col = (x_run - x0)[:, None]
-    fit_slope = (
-        spread >= min_spread and len(np.unique(np.round(x_run, 3))) >= 2 and stats.full_rank(np.hstack([*cols, x_col]))
-    )
-    slope_idx = km_idx = None
-    if fit_slope:
-        slope_idx = sum(c.shape[1] for c in cols)
-        cols.append(x_col)
-        slope_source = "fitted from your runs"
-    else:
-        slope_source = f"literature fallback ({cov_name} does not vary independently of the {by} here)"
-    adjusted = [cov_name] + (["surface"] if nuisance_surfaces else [])
-    # --- shoe wear (km on the shoe) and shoe model, where the data can separate them -------------------
-    km_run = runs["shoe_km"].to_numpy(float)
-    km0 = None
-    if np.isfinite(km_run).all():
-        km0 = float(np.round(np.median(np.repeat(km_run, runs["strikes"])), -1))
-        km_col = ((km_run - km0) / 100.0)[:, None]
-        km_spread = stats.within_group_spread(km_run, cells, runs["strikes"].to_numpy(float))
-        if km_spread >= MIN_KM_SPREAD and stats.full_rank(np.hstack([*cols, km_col])):
-            km_idx = sum(c.shape[1] for c in cols)
-            cols.append(km_col)
-            adjusted.append("shoe km")
-    elif np.isfinite(km_run).any():
-        notes.append("shoe km unknown for some runs: not adjusted for shoe wear")
-    if by != "shoe":
-        shoe_run = runs["shoe"].fillna("").astype(str).to_numpy()
-        for name in sorted(set(shoe_run))[1:]:
-            col = (shoe_run == name).astype(float)[:, None]
-            if stats.full_rank(np.hstack([*cols, col])):
-                cols.append(col)
-                if "shoe" not in adjusted:
-                    adjusted.append("shoe")
-            elif by == "surface":
-                notes.append(f"shoe {name or '(none)'!r} cannot be separated from the surfaces it ran on")
-    x_design = np.hstack(cols)
-
-    # --- units: runs, or 30-s blocks inside runs for cells with < MIN_RUNS runs -------------------------
-    # Strata are the (group, surface) cells so that every replicate keeps every cell of the design.
-    runs["cell"] = cells
-    runs_per_cell = runs.groupby("cell").size()
-    thin_cells = set(runs_per_cell[runs_per_cell < stats.MIN_RUNS].index)
-    thin = sorted({c.split("|")[0] for c in thin_cells}, key=groups.index)
-    if thin:
-        notes.append(
-            f"fewer than {stats.MIN_RUNS} runs on {', '.join(thin)}: its interval comes from 30-s blocks "
-            "within the run(s) and cannot see day-to-day variation"
-        )
-    units = df.groupby("block").agg(run=("run", "first"), n=("peak_g", "size"))
-    units["ln_mean"] = pd.Series(np.log(df["peak_g"].to_numpy(float))).groupby(df["block"]).mean()
-    u_run = units["run"].to_numpy()
-    u_cell = cells[u_run]
-    is_thin = np.isin(u_cell, list(thin_cells))
-    resample = np.where(is_thin, units.index.to_numpy() + 10**9, u_run)
-    y_unit = units["ln_mean"].to_numpy(float)
-    if not fit_slope:
-        y_unit = y_unit - lit_slope * (x_run[u_run] - x0)
-    boot = stats.cluster_bootstrap(
-        x_design[u_run],
-        y_unit,
-        units["n"].to_numpy(float),
-        resample,
-        u_cell,
-        n_boot=n_boot,
+    # --- design: group, the other factors, wear, speed ---------------------------------------------------
+    b = DesignBuilder(len(runs))
+    b.factor("group", runs["group"].to_numpy(), groups)
+    nuisance = {"surface": ["shoe"], "shoe": ["surface"], "session": ["surface"]}[by]
+    ref_runs = runs[runs["group"] == reference]
+    adjusted: list[str] = []
+    for factor in nuisance:
+        levels = sorted(runs[factor].unique())
+        if len(levels) > 1:
+            base = _most_common(ref_runs[factor], ref_runs["strikes"])
+            b.factor(factor, runs[factor].to_numpy(), levels, baseline=base)
+            adjusted.append(factor)
+    cells = (runs["group"] + "|" + runs["surface"] + "|" + runs["shoe"]).to_numpy()
+    km0 = wear_slope(b, runs, cells, notes) if by != "session" else None
+    cov, x0, _ = covariate_slope(b, runs, placement, cells, notes)
+    adjusted = [cov, *adjusted] + (["shoe km"] if km0 is not None else [])
+    design = b.build()
+    fit = stats.monte_carlo_fit(
+        design.x,
+        runs["ln_peak_mean"].to_numpy(float),
+        runs["ln_peak_var_of_mean"].to_numpy(float),
+        design.fixed,
+        day_sd_prior=priors.DAY_SD,
+        n_rep=n_rep,
         seed=seed,
     )
-    if boot.dropped:
+    fill_fitted_slopes(design, fit)
+    day = {
+        "sd_pct": _r(fit.day_sd * 100, 1),
+        "from": fit.day_source,
+        "repeat_runs_df": fit.residual_df,
+        "source": "residual scatter of your runs around the model"
+        if fit.day_source == "your runs"
+        else priors.DAY_SOURCE,
+    }
+    if fit.day_source == "literature":
         notes.append(
-            f"{boot.dropped} of {n_boot} bootstrap replicates left the model unidentifiable "
-            "(e.g. no speed variation) and were skipped"
+            "too few repeated runs to see how much your impact varies from day to day: the ranges use the "
+            "typical variation from studies (about 6 % between days); a few more runs of each kind would "
+            "replace it with your own"
         )
-    slope = float(boot.coef[slope_idx]) if slope_idx is not None else lit_slope
-    slope_ci = stats.percentile_ci(boot.replicates[:, slope_idx]) if slope_idx is not None else None
-    ref_i = g_index[reference]
 
-    out_groups = []
+    # --- per group -----------------------------------------------------------------------------------
+    cov_word = "speed" if cov == "speed" else "cadence"
+    comp = connected(runs, "group", nuisance[0])
+    ref_speeds = ref_runs["speed_mps"].to_numpy(float)
+    out: list[GroupResult] = []
     for g in groups:
-        i = g_index[g]
         sel = df["group"] == g
         rsel = runs["group"] == g
+        grs = runs[rsel]
         per = steps_per_strike(placement)
-        running_s = float(runs.loc[rsel, "running_s"].sum())
+        running_s = float(grs["running_s"].sum())
         n_strikes = int(sel.sum())
-        ratio = float(np.exp(boot.coef[i] - boot.coef[ref_i]))
-        ci = stats.percentile_ci(np.exp(boot.replicates[:, i] - boot.replicates[:, ref_i]))
         peaks = df.loc[sel, "peak_g"].to_numpy(float)
-        speeds = df.loc[sel, "speed_mps"].to_numpy(float)
-        row = {
-            by: g,
-            "steps": n_strikes * per,
-            "strikes": n_strikes,
-            "runs": int(rsel.sum()),
-            "sessions": int(runs.loc[rsel, "session"].nunique()),
-            "running_s": _r(running_s, 1),
-            "cadence_spm": _r(n_strikes * per * 60.0 / running_s if running_s > 0 else None, 1),
-            "speed_mps_median": _r(float(np.median(speeds)) if np.isfinite(speeds).all() else None, 2),
-            "peak_g_median": _r(float(np.median(peaks))),
-            "peak_g_p95": _r(float(np.percentile(peaks, 95))),
-            "impact_index": _r(float(np.exp(boot.coef[i]))),
-            "ratio": _r(ratio, 4),
-            "ratio_ci95": [_r(ci[0], 4), _r(ci[1], 4)],
-            "verdict": verdict(g, reference, ratio, ci, cov_name) if g != reference else "reference",
-        }
-        out_groups.append(row)
-    common = {"speed": "common_speed_mps", "cadence": "common_cadence_spm"}[cov_name]
-    doc = {
-        "by": by,
-        "placement": placement,
-        "reference": reference,
-        "adjusted_for": adjusted,
-        common: x0,
-        f"{cov_name}_slope": {
-            "per_unit_ln_peak": _r(slope, 4),
-            "pct_per_unit": _r((np.exp(slope) - 1) * 100, 2),
-            "unit": "m/s" if cov_name == "speed" else "steps/min",
-            "source": slope_source,
-            "ci95": None if slope_ci is None else [_r(slope_ci[0], 4), _r(slope_ci[1], 4)],
-        },
-        "shoe_wear": None
-        if km_idx is None
-        else {
-            "common_shoe_km": km0,
-            "pct_per_100km": _r((np.exp(boot.coef[km_idx]) - 1) * 100, 2),
-            "ci95": [_r((np.exp(c) - 1) * 100, 2) for c in stats.percentile_ci(boot.replicates[:, km_idx])],
-        },
-        "impact_index_definition": (
-            f"geometric-mean peak impact (g) adjusted to {x0:g} "
-            f"{'m/s' if cov_name == 'speed' else 'steps/min'}"
-            + (f" and {km0:g} km on the shoe" if km_idx is not None else "")
-            + f"; ln(peak) = a_{by} + beta*({cov_name} - {x0:g})"
-            + (" + surface" if nuisance_surfaces else "")
-            + (f" + gamma*(shoe_km - {km0:g})/100" if km_idx is not None else "")
-            + (" + shoe" if "shoe" in adjusted else "")
-        ),
-        "ci_method": (
-            f"stratified cluster bootstrap ({n_boot} replicates) over runs, strata = {by} x surface; "
-            f"30-s blocks for groups with < {stats.MIN_RUNS} runs"
-        ),
-        "groups" if by != "surface" else "surfaces": out_groups,
-        "runs": [
-            {
-                "session": _jsonable(r.session),
-                "surface": r.surface,
-                "speed_mps": _r(r.speed_mps, 2),
-                "shoe": r.shoe if isinstance(r.shoe, str) else None,
-                "strikes": int(r.strikes),
-                "running_s": _r(r.running_s, 1),
-                "cadence_spm": _r(r.cadence_spm, 1),
-                "peak_g_geomean": _r(float(np.exp(r.ln_peak_mean))),
-            }
+        speeds = grs["speed_mps"].to_numpy(float)
+        known = np.isfinite(speeds).all()
+        overlap = None
+        if known and np.isfinite(ref_speeds).all() and g != reference:
+            overlap = bool(speeds.min() <= ref_speeds.max() + 0.1 and ref_speeds.min() <= speeds.max() + 0.1)
+        index = ratio = ci = None
+        if design.estimable({f"group={g}": 1.0}):
+            index = float(np.exp(design.contrast(fit, {f"group={g}": 1.0})[0]))
+        if g == reference:
+            status, reason, verdict = "reference", None, f"{g}: the reference"
+        elif not design.estimable({f"group={g}": 1.0, f"group={reference}": -1.0}):
+            status = "cannot_tell"
+            reason, tip = _why_not(by, g, reference, runs, nuisance[0], comp)
+            verdict = f"{g} vs {reference}: can't tell. {reason[0].upper()}{reason[1:]}. {tip}"
+        else:
+            est, reps = design.contrast(fit, {f"group={g}": 1.0, f"group={reference}": -1.0})
+            lo, hi = stats.percentile_ci(np.exp(reps))
+            ratio, ci = float(np.exp(est)), [lo, hi]
+            status = "within_noise" if lo <= 1.0 <= hi else ("higher" if lo > 1.0 else "lower")
+            reason = None
+            verdict = _verdict(g, reference, status, ratio, (lo, hi), cov_word)
+            if fit.day_source == "literature" and len(grs) < 2:
+                verdict += f" (one run on {g}: this range leans on typical day-to-day variation from studies)"
+        out.append(
+            GroupResult(
+                name=g,
+                status=status,
+                reason=reason,
+                verdict=verdict,
+                steps=n_strikes * per,
+                strikes=n_strikes,
+                runs=int(rsel.sum()),
+                sessions=int(grs["session"].nunique()),
+                shoes=sorted(s for s in grs["shoe"].unique() if s),
+                running_s=_r(running_s, 1),
+                cadence_spm=_r(n_strikes * per * 60.0 / running_s if running_s > 0 else None, 1),
+                speed_mps_range=[_r(speeds.min(), 2), _r(speeds.max(), 2)] if known else None,
+                speed_overlaps_reference=overlap,
+                peak_g_median=_r(float(np.median(peaks))),
+                peak_g_p95=_r(float(np.percentile(peaks, 95))),
+                impact_index=_r(index),
+                ratio=_r(ratio, 4),
+                ratio_ci95=None if ci is None else [_r(ci[0], 4), _r(ci[1], 4)],
+                interval_rests_on=None
+                if ci is None
+                else ("your repeated runs" if fit.day_source == "your runs" else "day-to-day variation from studies"),
+            )
+        )
+    for s in design.slopes:
+        if not s.fitted and s.covariate in ("speed", "cadence"):
+            lo_p, hi_p = ((np.exp(np.array(s.range_ln_peak)) - 1) * 100).tolist()
+            notes.append(
+                f"your runs cannot show how {s.covariate} changes your impact, so published figures for a "
+                f"{placement} sensor are used ({lo_p:+.0f} to {hi_p:+.0f}% per {s.unit}), and that whole range "
+                "is inside the ranges above"
+            )
+    return Comparison(
+        by=by,
+        placement=placement,
+        reference=reference,
+        covariate=cov,
+        common_speed_mps=x0 if cov == "speed" else None,
+        common_cadence_spm=x0 if cov == "cadence" else None,
+        adjusted_for=adjusted,
+        slopes=design.slopes,
+        day_to_day=day,
+        groups=out,
+        runs=[
+            RunRow(
+                session=r.session,
+                surface=r.surface,
+                shoe=r.shoe or None,
+                speed_mps=_r(r.speed_mps, 2),
+                strikes=int(r.strikes),
+                running_s=_r(r.running_s, 1),
+                cadence_spm=_r(r.cadence_spm, 1),
+                peak_g_geomean=_r(float(np.exp(r.ln_peak_mean))),
+            )
             for r in runs.itertuples()
         ],
-        "excluded": {"clipped": n_clipped, "near_gap": n_gap, "unlabelled": unlabelled},
-        "notes": notes,
-    }
-    return doc
+        excluded={"clipped": n_clipped, "near_gap": n_gap, "unlabelled": unlabelled},
+        notes=notes,
+        method=(
+            f"per-run mean ln(peak_g) = a_{by}"
+            + "".join(f" + {a}" for a in adjusted)
+            + f" + day-to-day + e; {cov} centred at {x0:g}"
+            + (f", shoe km at {km0:g}" if km0 is not None else "")
+            + f"; 95% Monte Carlo interval over {n_rep} draws of the coefficients, the day-to-day variance "
+            "and every literature slope (uniform over its range); impact_index = exp(a_group) in g at the "
+            "common speed/cadence and the reference's most common shoe/surface"
+        ),
+    )
 
 
-def _jsonable(v: object) -> object:
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    return v
+def _names(values: list[str]) -> str:
+    values = [v or "no named shoe" for v in values]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
 
 
-def verdict(group: str, reference: str, ratio: float, ci: tuple[float, float], adjusted: str = "speed") -> str:
-    """Plain-language comparison: how much higher/lower than the reference, or 'within the noise'."""
-    lo, hi = ci
-    if lo <= 1.0 <= hi:
-        return f"{group} vs {reference}: within the noise (ratio {ratio:.3f}, 95% CI {lo:.3f}-{hi:.3f} includes 1)"
-    pct = (ratio - 1) * 100
-    word = "higher" if pct > 0 else "lower"
-    a, b = sorted((abs(lo - 1) * 100, abs(hi - 1) * 100))
+def _why_not(by: str, g: str, ref: str, runs: pd.DataFrame, other: str, comp: dict[str, int]) -> tuple[str, str]:
+    """Plain-words reason why g cannot be compared with ref, and the run that would settle it."""
+    a = sorted(runs.loc[runs["group"] == g, other].unique())
+    r = sorted(runs.loc[runs["group"] == ref, other].unique())
+    if comp.get(g) == comp.get(ref):
+        return (
+            f"your runs on {g} differ from those on {ref} in several things at once (shoe, km, speed)",
+            f"A run on {g} and one on {ref} on the same day in the same shoe would settle it.",
+        )
+    if by == "surface":
+        shoe_r = r[0] or "the shoe you wore on " + ref
+        return (
+            f"you ran on {g} only in {_names(a)} and on {ref} only in {_names(r)}, so the shoe and the "
+            "surface are mixed up",
+            f"One run on {g} in {shoe_r} would separate them.",
+        )
+    if by == "shoe":
+        return (
+            f"{g} ran only on {_names(a)} and {ref} only on {_names(r)}, so the shoe and the surface are mixed up",
+            f"One run in {g} on {r[0]} would separate them.",
+        )
     return (
-        f"{group}: {abs(pct):.1f}% {word} impact than {reference} at equal {adjusted} (95% CI {a:.1f}-{b:.1f}% {word})"
+        f"session {g} was only on {_names(a)} and session {ref} only on {_names(r)}",
+        "Compare by surface instead.",
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1f}" if abs(x) < 10 else f"{x:.0f}"
+
+
+def _verdict(g: str, ref: str, status: str, ratio: float, ci: tuple[float, float], cov_word: str) -> str:
+    """Plain-words verdict for an estimable comparison."""
+    lo, hi = ((np.asarray(ci) - 1) * 100).tolist()
+    if status == "within_noise":
+        return (
+            f"{g} vs {ref}: no difference your runs can show at the same {cov_word} "
+            f"(anything from {_pct(abs(lo))}% lower to {_pct(hi)}% higher fits). More runs on both would narrow it."
+        )
+    pct = (ratio - 1) * 100
+    word = "higher" if status == "higher" else "lower"
+    a, b = sorted((abs(lo), abs(hi)))
+    return (
+        f"{g}: {_pct(abs(pct))}% {word} impact than {ref} at the same {cov_word} "
+        f"(likely {_pct(a)} to {_pct(b)}% {word})"
     )

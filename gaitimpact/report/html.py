@@ -12,6 +12,9 @@ import pandas as pd
 
 from gaitimpact import __version__
 from gaitimpact.report import load as load_mod
+from gaitimpact.report.compare import Comparison
+from gaitimpact.report.shoes import ShoeReport
+from gaitimpact.usertext import clean
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;
@@ -36,8 +39,8 @@ details{font-size:13px;margin:6px 0} summary{cursor:pointer;color:#1d3557}
 
 
 def esc(value: object) -> str:
-    """HTML-escape any value (None -> empty string)."""
-    return "" if value is None else html.escape(str(value), quote=True)
+    """HTML-escape any value without bidi overrides or control characters (None -> empty string)."""
+    return "" if value is None else html.escape(clean(value), quote=True)
 
 
 def img(png: bytes, alt: str) -> str:
@@ -111,109 +114,87 @@ def sessions_section(sessions: pd.DataFrame) -> str:
     )
 
 
-def compare_section(doc: dict | None, png: bytes | None, error: str | None) -> str:
-    """Surfaces side by side: table of steps, cadence, peaks, impact index and ratio with CI; verdicts."""
-    if doc is None:
+def compare_section(cmp: Comparison | None, png: bytes | None, error: str | None) -> str:
+    """Surfaces side by side: plain-words verdicts first, then the table, the runs and the method."""
+    if cmp is None:
         return f'<section><h2>Surfaces side by side</h2><p class="warn">{esc(error)}</p></section>'
     rows = []
-    for r in doc["surfaces"]:
-        lo, hi = r["ratio_ci95"]
+    for g in cmp.groups:
+        ci = g.ratio_ci95
         rows.append(
             [
-                esc(r["surface"]),
-                fmt(r["steps"]),
-                fmt(r["runs"]),
-                fmt((r["running_s"] or 0) / 60.0, 1),
-                fmt(r["cadence_spm"], 0),
-                fmt(r["peak_g_median"], 2),
-                fmt(r["peak_g_p95"], 2),
-                fmt(r["impact_index"], 2),
-                fmt(r["ratio"], 3),
-                "-" if r["surface"] == doc["reference"] else f"{fmt(lo, 3)} - {fmt(hi, 3)}",
+                esc(g.name),
+                esc(g.status.replace("_", " ")),
+                fmt(g.steps),
+                fmt(g.runs),
+                fmt((g.running_s or 0) / 60.0, 1),
+                fmt(g.cadence_spm, 0),
+                fmt(g.peak_g_median, 2),
+                fmt(g.impact_index, 2),
+                fmt(g.ratio, 3),
+                "-" if ci is None else f"{fmt(ci[0], 3)} - {fmt(ci[1], 3)}",
             ]
         )
-    headers = [
-        "surface",
-        "steps",
-        "runs",
-        "run min",
-        "cadence spm",
-        "median peak g",
-        "p95 peak g",
-        "impact index g",
-        "ratio",
-        "95% CI",
-    ]
-    common = doc.get("common_speed_mps")
-    at = f"{common:g} m/s" if common is not None else f"{doc.get('common_cadence_spm')} steps/min"
-    slope_key = "speed_slope" if "speed_slope" in doc else "cadence_slope"
-    slope = doc[slope_key]
-    wear = doc.get("shoe_wear")
-    wear_txt = ""
-    if wear:
-        lo_w, hi_w = wear["ci95"]
-        wear_txt = (
-            f" and {wear['common_shoe_km']:g} km on the shoe (shoe wear {wear['pct_per_100km']:+.1f}% per 100 km, "
-            f"95% CI {lo_w:+.1f} to {hi_w:+.1f})"
-        )
-    verdicts = "".join(
-        f'<p class="verdict">{esc(r["verdict"])}</p>' for r in doc["surfaces"] if r["verdict"] != "reference"
-    )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in doc["notes"])
+    headers = ["surface", "status", "steps", "runs", "run min", "cadence spm", "median peak g",
+               "impact index g", "ratio", "95% range"]
+    common = cmp.common_speed_mps
+    at = f"{common:g} m/s" if common is not None else f"{cmp.common_cadence_spm:g} steps/min"
+    verdicts = "".join(f'<p class="verdict">{esc(g.verdict)}</p>' for g in cmp.groups if g.status != "reference")
+    notes = "".join(f"<li>{esc(n)}</li>" for n in cmp.notes)
     run_rows = [
         [
-            esc(r["session"]),
-            esc(r["surface"]),
-            esc(r["shoe"] or "-"),
-            fmt(r["speed_mps"], 2),
-            fmt(r["strikes"]),
-            fmt((r["running_s"] or 0) / 60.0, 1),
-            fmt(r["cadence_spm"], 0),
-            fmt(r["peak_g_geomean"], 2),
+            esc(r.session),
+            esc(r.surface),
+            esc(r.shoe or "-"),
+            fmt(r.speed_mps, 2),
+            fmt(r.strikes),
+            fmt((r.running_s or 0) / 60.0, 1),
+            fmt(r.cadence_spm, 0),
+            fmt(r.peak_g_geomean, 2),
         ]
-        for r in doc["runs"]
+        for r in cmp.runs
     ]
     run_headers = ["session", "surface", "shoe", "speed m/s", "strikes", "run min", "cadence spm", "geo-mean peak g"]
     runs_html = (
-        f"<details><summary>Within each run: {len(run_rows)} runs (one surface at one speed), "
+        f"<details><summary>Within each run: {len(run_rows)} runs (one surface at one speed in one shoe), "
         f"measured, not adjusted</summary>{table(run_headers, run_rows, left=3)}</details>"
     )
     return (
         "<section><h2>Surfaces side by side</h2>"
-        f"<p>Reference: <b>{esc(doc['reference'])}</b>. Impact index adjusted for "
-        f"<b>{esc(', '.join(doc['adjusted_for']))}</b> at {esc(at)}{esc(wear_txt)}; "
-        f"{esc(slope_key.split('_')[0])} slope {fmt(slope['pct_per_unit'], 1)}% per "
-        f"{esc(slope['unit'])} ({esc(slope['source'])}).</p>"
-        f"{table(headers, rows)}{verdicts}"
+        f"<p>Compared with <b>{esc(cmp.reference)}</b> at the same {esc(', '.join(cmp.adjusted_for))} "
+        f"({esc(at)}).</p>{verdicts}"
+        f"{table(headers, rows, left=2)}"
         f"{img(png, 'surfaces') if png else ''}{runs_html}"
-        f'<p class="note">{esc(doc["impact_index_definition"])}. {esc(doc["ci_method"])}.</p>'
-        f"{f'<ul class=note>{notes}</ul>' if notes else ''}</section>"
+        f"{f'<ul class=note>{notes}</ul>' if notes else ''}"
+        f'<p class="note">How: {esc(cmp.method)}.</p></section>'
     )
 
 
-def shoes_section(doc: dict, png: bytes | None) -> str:
-    """Shoe trends: sessions, km, % per 100 km with CI, retirement hint; the plot; the rule."""
+def shoes_section(rep: ShoeReport, png: bytes | None) -> str:
+    """Shoe trends: sessions, km, % per 100 km with CI, status, verdict, retirement hint; the plot; the rule."""
     rows = []
-    for s in doc["shoes"]:
-        ci = s["pct_per_100km_ci95"]
+    for s in rep.shoes:
+        ci = s.pct_per_100km_ci95
         rows.append(
             [
-                esc(s["shoe"]),
-                fmt(s["sessions"]),
-                fmt(s["km_first"], 0),
-                fmt(s["km_last"], 0),
-                fmt(s["km_now"], 0),
-                fmt(s["pct_per_100km"], 1),
+                esc(s.shoe),
+                esc(s.status.replace("_", " ")),
+                fmt(s.sessions),
+                fmt(s.km_first, 0),
+                fmt(s.km_last, 0),
+                fmt(s.km_now, 0),
+                fmt(s.pct_per_100km, 1),
                 "-" if ci is None else f"{fmt(ci[0], 1)} to {fmt(ci[1], 1)}",
-                esc(s["hint"]),
+                esc(s.hint),
             ]
         )
-    headers = ["shoe", "sessions", "km first", "km last", "km now", "% per 100 km", "95% CI", "hint"]
-    notes = "".join(f"<li>{esc(n)}</li>" for n in doc["notes"])
+    headers = ["shoe", "status", "sessions", "km first", "km last", "km now", "% per 100 km", "95% range", "hint"]
+    verdicts = "".join(f'<p class="verdict">{esc(s.verdict)}</p>' for s in rep.shoes)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in rep.notes)
     return (
         "<section><h2>Shoe trends</h2>"
-        f"{table(headers, rows, wrap=len(headers) - 1)}{img(png, 'shoes') if png else ''}"
-        f'<p class="note">Rule: {esc(doc["rule"])}</p>'
+        f"{verdicts}{table(headers, rows, left=2, wrap=len(headers) - 1)}{img(png, 'shoes') if png else ''}"
+        f'<p class="note">Rule: {esc(rep.rule)}</p>'
         f"{f'<ul class=note>{notes}</ul>' if notes else ''}</section>"
     )
 
@@ -250,9 +231,9 @@ def render_report(
     since: datetime | None,
     sessions: pd.DataFrame,
     weekly: pd.DataFrame,
-    compare_doc: dict | None,
+    comparison: Comparison | None,
     compare_error: str | None,
-    shoes_doc: dict,
+    shoe_report: ShoeReport,
     pngs: dict[str, bytes | None],
 ) -> str:
     """The whole report as one HTML string (no external resources)."""
@@ -278,8 +259,8 @@ def render_report(
         f"&middot; gaitimpact {esc(__version__)}</p></header><main>"
         f'<section><div class="cards">{card_html}</div></section>'
         f"{sessions_section(sessions)}"
-        f"{compare_section(compare_doc, pngs.get('compare'), compare_error)}"
-        f"{shoes_section(shoes_doc, pngs.get('shoes'))}"
+        f"{compare_section(comparison, pngs.get('compare'), compare_error)}"
+        f"{shoes_section(shoe_report, pngs.get('shoes'))}"
         f"{load_section(weekly, pngs.get('load'))}"
         "</main></body></html>"
     )

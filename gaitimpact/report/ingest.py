@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from gaitimpact.errors import InputError
 from gaitimpact.recording import Recording
 from gaitimpact.report.library import AddResult, Library, file_hash
@@ -14,9 +16,10 @@ from gaitimpact.report.library import AddResult, Library, file_hash
 
 @dataclass
 class IngestResult:
-    """What `ingest_file` did: the stored (or already known) session, strikes, and notes for the user."""
+    """What `ingest_file` did: the stored (or already known) session, None for a recording without running
+    (not stored), strikes, and notes for the user."""
 
-    result: AddResult
+    result: AddResult | None
     strikes: int = 0
     shoe: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -40,10 +43,12 @@ def ingest_file(
 ) -> IngestResult:
     """Analyse one recording and store it; a file already stored (same SHA-256) is not analysed again.
 
+    A recording without running is a normal result, not stored (`IngestResult.result` None).
     A shoe named by `overrides["shoe"]` must exist in the library (InputError otherwise); a shoe named
     only by the sidecar is added to the library with the sidecar's km as its start km.
     """
     from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
 
     path = Path(path)
     overrides = dict(overrides or {})
@@ -57,13 +62,15 @@ def ingest_file(
         note = f"already in the library as session {known.session_id} (same content), skipped"
         return IngestResult(known, notes=[note])
     result = analyze_path(path, rate_hz=rate_hz, overrides=overrides)
+    if not result.running_found:
+        return IngestResult(None, notes=[f"{NO_RUNNING_TEXT}: not stored"])
     rec, summary, table = result.recording, result.summary, result.steps_table()
     notes: list[str] = []
     shoe = rec.meta.shoe
     if shoe and shoe not in {s.name for s in lib.shoes()}:
         start = rec.meta.shoe_km or 0.0
-        lib.add_shoe(shoe, start)
-        notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km")
+        if lib.ensure_shoe(shoe, start):  # another process may add the same shoe at the same moment
+            notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km")
     shoe_km = rec.meta.shoe_km
     if overrides.get("shoe") and overrides.get("shoe_km") is None and shoe_km is not None:
         # The sidecar's km belongs to the sidecar's shoe; a different shoe from the flag uses the library's km.
@@ -85,6 +92,8 @@ def ingest_file(
         shoe=shoe,
         shoe_km=shoe_km,
     )
+    if not res.added:  # another process stored the same recording while this one analysed it
+        notes.append(f"already in the library as session {res.session_id} (same content), skipped")
     return IngestResult(res, strikes=len(table), shoe=shoe, notes=notes)
 
 
@@ -94,3 +103,29 @@ def _sidecar_shoe(path: Path) -> str | None:
 
     side = sidecar_path(path)
     return read_sidecar(side).shoe if side.is_file() else None
+
+
+def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
+    """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
+    a recording without running adds no strikes and is named on stderr (as `add` does)."""
+    import sys
+
+    from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+
+    frames = []
+    for i, name in enumerate(files):
+        result = analyze_path(name, rate_hz=rate_hz)
+        if not result.running_found:
+            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
+            continue
+        rec, analysis, t = result.recording, result.analysis, result.steps_table()
+        t["session"] = i + 1
+        t["source"] = Path(name).name
+        t["placement"] = analysis.placement
+        t["shoe"] = rec.meta.shoe
+        t["shoe_km"] = rec.meta.shoe_km
+        frames.append(t)
+    if not frames:
+        raise InputError("no strikes to compare: no running found in " + ", ".join(files))
+    return pd.concat(frames, ignore_index=True)

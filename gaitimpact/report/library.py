@@ -2,8 +2,10 @@
 
 Where: `--library PATH`, else the environment variable `GAITIMPACT_LIBRARY`, else
 `<user data dir>/gaitimpact/library.sqlite` (platformdirs). Every write is one SQLite transaction
-(all or nothing); a recording already stored (same SHA-256 of its data file) is recognised and not
-stored twice. A file that is not a gaitimpact library is never written to.
+(all or nothing, `BEGIN IMMEDIATE`, waiting up to `BUSY_TIMEOUT_S` for another writer); a recording
+already stored (same SHA-256 of its data file) is recognised and not stored twice, also when several
+processes add it at once. Creation and migration are idempotent under concurrency. A file that is not
+a gaitimpact library, or fails `PRAGMA quick_check` or the schema check, is refused and never written to.
 
 Tables: `shoes` (name, km at purchase/start, retired), `sessions` (one analysed recording: summary,
 distance and how it was obtained, shoe and the shoe's km at that session), `strikes` (one row per
@@ -24,12 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import platformdirs
 
 from gaitimpact.errors import InputError
-
-ENV_VAR = "GAITIMPACT_LIBRARY"
-"""Environment variable naming the library file (overridden by `--library`)."""
+from gaitimpact.report.location import ENV_VAR, default_library_path, resolve_library_path  # noqa: F401
 
 APPLICATION_ID = 0x47414954
 """SQLite `application_id` of a gaitimpact library ("GAIT")."""
@@ -94,22 +93,36 @@ MIGRATIONS: list[str] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 """Schema version this code writes (`PRAGMA user_version`)."""
 
+BUSY_TIMEOUT_S = 60.0
+"""How long a command waits for another process's write transaction to finish, s."""
+
+
+def _expected_schema() -> dict[str, set[str]]:
+    """Table -> column names a library at `SCHEMA_VERSION` has (built by running the migrations in memory)."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        for migration in MIGRATIONS:
+            for statement in migration.split(";"):
+                if statement.strip():
+                    mem.execute(statement)
+        return _schema_of(mem)
+    finally:
+        mem.close()
+
+
+def _schema_of(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """Table -> column names of an open database."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({_quote(t)})")} for t in tables}
+
+
+def _quote(name: str) -> str:
+    """SQL identifier quoting."""
+    return '"' + name.replace('"', '""') + '"'
+
 STEP_LENGTH_M = 1.0
 """Distance model when neither distance nor speed is known: steps x 1.0 m (a typical recreational
 running step at ~3 m/s and ~170 steps/min is 1.0-1.1 m; expect +-20 %)."""
-
-
-def default_library_path() -> Path:
-    """Library file: $GAITIMPACT_LIBRARY, else <user data dir>/gaitimpact/library.sqlite."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("gaitimpact", appauthor=False)) / "library.sqlite"
-
-
-def resolve_library_path(path: str | os.PathLike | None) -> Path:
-    """`--library PATH` if given, else `default_library_path()`."""
-    return Path(path).expanduser() if path else default_library_path()
 
 
 def file_hash(path: str | os.PathLike) -> str:
@@ -160,6 +173,8 @@ class Library:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        self.created = False
+        """True when this call created the library (a new, empty file)."""
 
     # ---- opening and migrating -------------------------------------------------------------
     @classmethod
@@ -178,12 +193,14 @@ class Library:
         elif path.is_dir():
             raise InputError("library path is a directory, expected a file", path=str(path))
         try:
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:
             raise InputError(f"cannot open library: {exc}", path=str(path)) from None
         lib = cls(path, conn)
         try:
+            lib._check_quick()
             lib._check_and_migrate()
+            lib._check_integrity()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise InputError(
@@ -195,8 +212,8 @@ class Library:
         conn.execute("PRAGMA foreign_keys = ON")
         return lib
 
-    def _check_and_migrate(self) -> None:
-        """Refuse foreign/newer files; bring older libraries up to `SCHEMA_VERSION` in one transaction."""
+    def _state(self) -> tuple[int, int]:
+        """(schema version, application id) of the file; InputError for a foreign or newer file."""
         c = self.conn
         app_id = c.execute("PRAGMA application_id").fetchone()[0]
         version = c.execute("PRAGMA user_version").fetchone()[0]
@@ -211,10 +228,24 @@ class Library:
                 "upgrade gaitimpact",
                 path=str(self.path),
             )
-        if version == SCHEMA_VERSION:
+        return version, app_id
+
+    def _check_and_migrate(self) -> None:
+        """Refuse foreign/newer files; bring older libraries up to `SCHEMA_VERSION` in one transaction.
+
+        Safe when several processes open (or create) the same file at once: the version is read again
+        under the write lock, so only one of them runs each migration.
+        """
+        c = self.conn
+        if self._state()[0] == SCHEMA_VERSION:
             return
         c.execute("BEGIN IMMEDIATE")
         try:
+            version, _ = self._state()  # another process may have created/migrated it while this one waited
+            if version == SCHEMA_VERSION:
+                c.execute("ROLLBACK")
+                return
+            self.created = version == 0
             for step in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[step].split(";"):
                     if statement.strip():
@@ -223,8 +254,28 @@ class Library:
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
+
+    def _check_quick(self) -> None:
+        """Refuse a damaged file before any write: `PRAGMA quick_check` (pages, records, indexes)."""
+        rows = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)")]
+        if rows != ["ok"]:
+            raise InputError(f"library file is damaged (SQLite quick_check: {'; '.join(map(str, rows))[:200]}); "
+                             "the file was left untouched: restore a backup", path=str(self.path))
+
+    def _check_integrity(self) -> None:
+        """Refuse a library that lacks a table or column of the schema (hand-edited or damaged)."""
+        have = _schema_of(self.conn)
+        for table, cols in _expected_schema().items():
+            if table not in have:
+                raise InputError(f"library file is damaged: table {table!r} is missing; the file was left "
+                                 "untouched: restore a backup", path=str(self.path))
+            missing = sorted(cols - have[table])
+            if missing:
+                raise InputError(f"library file is damaged: table {table!r} lacks column(s) {', '.join(missing)}; "
+                                 "the file was left untouched: restore a backup", path=str(self.path))
 
     @property
     def schema_version(self) -> int:
@@ -261,17 +312,23 @@ class Library:
             raise InputError("shoe name is empty", field="name")
         if not np.isfinite(start_km) or start_km < 0:
             raise InputError(f"shoe km must be >= 0, got {start_km}", field="km")
-        if self._shoe_row(name) is not None:
+        if not self.ensure_shoe(name, start_km):
             raise InputError(f"shoe {name!r} already exists", field="name")
-        with self.transaction() as c:
-            c.execute(
-                "INSERT INTO shoes(name, start_km, added_utc) VALUES (?, ?, ?)",
-                (name, float(start_km), _now_utc()),
-            )
         return self.shoe(name)
 
-    def _shoe_row(self, name: str) -> tuple | None:
-        return self.conn.execute("SELECT id FROM shoes WHERE name = ?", (name,)).fetchone()
+    def ensure_shoe(self, name: str, start_km: float = 0.0) -> bool:
+        """Add the shoe unless one of that name exists (atomic, safe when processes race); True if added."""
+        name = name.strip()
+        if not name:
+            raise InputError("shoe name is empty", field="name")
+        if not np.isfinite(start_km) or start_km < 0:
+            raise InputError(f"shoe km must be >= 0, got {start_km}", field="km")
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT OR IGNORE INTO shoes(name, start_km, added_utc) VALUES (?, ?, ?)",
+                (name, float(start_km), _now_utc()),
+            )
+            return cur.rowcount == 1
 
     def shoes(self) -> list[Shoe]:
         """All shoes with their current km, in the order they were added."""
@@ -366,6 +423,9 @@ class Library:
             "bout",
         ]
         with self.transaction() as c:
+            existing = self.existing(content_hash)  # stored by another process since the check above
+            if existing is not None:
+                return existing
             cur = c.execute(
                 """INSERT INTO sessions(content_hash, source, added_utc, start_utc, placement, shoe_id,
                    shoe_km,
@@ -422,7 +482,7 @@ class Library:
                FROM sessions x LEFT JOIN shoes s ON s.id = x.shoe_id ORDER BY x.start_utc, x.id""",
             self.conn,
         )
-        df["start_utc"] = pd.to_datetime(df["start_utc"], utc=True, format="ISO8601")
+        df["start_utc"] = self._dates(df["start_utc"], df["session"])
         if since is not None:
             df = df[df["start_utc"] >= pd.Timestamp(since)]
         return df.reset_index(drop=True)
@@ -441,10 +501,20 @@ class Library:
         df["near_gap"] = df["near_gap"].astype(bool)
         df["speed_mps"] = pd.to_numeric(df["speed_mps"], errors="coerce")
         df["shoe_km"] = pd.to_numeric(df["shoe_km"], errors="coerce")
-        df["start_utc"] = pd.to_datetime(df["start_utc"], utc=True, format="ISO8601")
+        df["start_utc"] = self._dates(df["start_utc"], df["session"])
         if since is not None:
             df = df[df["start_utc"] >= pd.Timestamp(since)]
         return df.reset_index(drop=True)
+
+    def _dates(self, text: pd.Series, session: pd.Series) -> pd.Series:
+        """Stored ISO 8601 start times as UTC datetimes; InputError naming the first unreadable one."""
+        dates = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+        bad = dates.isna() & text.notna()
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(f"library file is damaged: session {session.iloc[i]} has an unreadable start date "
+                             f"{str(text.iloc[i])[:40]!r}; the file was left untouched", path=str(self.path))
+        return dates
 
     def count_sessions(self) -> int:
         """Number of stored sessions."""

@@ -13,6 +13,9 @@ from matplotlib.figure import Figure
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
+from gaitimpact.report.compare import Comparison
+from gaitimpact.report.shoes import ShoeReport
+from gaitimpact.usertext import plot_text
 
 DPI = 110
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -33,76 +36,76 @@ def save_png(data: bytes, path: str | os.PathLike) -> None:
     atomic_write_bytes(path, data)
 
 
-def compare_png(doc: dict, strikes: pd.DataFrame) -> bytes:
+def compare_png(cmp: Comparison, strikes: pd.DataFrame) -> bytes:
     """Per-group peak_g distributions (box plots, g) and the adjusted ratios to the reference with 95% CIs."""
-    by = doc["by"]
-    rows = doc["surfaces"] if by == "surface" else doc["groups"]
-    names = [str(r[by]) for r in rows]
-    key = {"surface": "surface", "shoe": "shoe", "session": "session"}[by]
-    labels = strikes[key].astype(str)
+    by = cmp.by
+    names = [g.name for g in cmp.groups]
+    labels = strikes[by].astype(str)
     ok = ~strikes["clipped"].astype(bool) & ~strikes["near_gap"].astype(bool)
     if "placement" in strikes:
-        ok &= strikes["placement"].astype(str) == doc["placement"]
+        ok &= strikes["placement"].astype(str) == cmp.placement
     data = [strikes.loc[ok & (labels == n), "peak_g"].to_numpy(float) for n in names]
     fig = Figure(figsize=(10, 4.2))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     bp = ax1.boxplot(data, showfliers=False, patch_artist=True, widths=0.6)
-    ax1.set_xticks(range(1, len(names) + 1), names, rotation=20 if len(names) > 4 else 0)
+    shown_names = [plot_text(n, 30) for n in names]  # user text: never mathtext, never megabytes
+    ax1.set_xticks(range(1, len(names) + 1), shown_names, rotation=20 if len(names) > 4 else 0)
     for patch, color in zip(bp["boxes"], PALETTE * 4):
         patch.set_facecolor(color)
         patch.set_alpha(0.45)
     ax1.set_ylabel("peak impact per strike (g)")
-    ax1.set_title(f"Measured peaks by {by} ({doc['placement']}, not speed-adjusted)", fontsize=10)
+    ax1.set_title(f"Measured peaks by {by} ({cmp.placement}, not speed-adjusted)", fontsize=10)
     ax1.grid(axis="y", alpha=0.3)
-    y = np.arange(len(rows))[::-1]
-    ratio = np.array([r["ratio"] for r in rows], float)
-    lo = np.array([r["ratio_ci95"][0] for r in rows], float)
-    hi = np.array([r["ratio_ci95"][1] for r in rows], float)
-    colors = [
-        "#777777" if r[by] == doc["reference"] else PALETTE[i % len(PALETTE)] for i, r in enumerate(rows)
-    ]
+    y = np.arange(len(cmp.groups))[::-1]
     ax2.axvline(1.0, color="#444444", lw=1, ls="--")
-    for yi, r, a, b, c in zip(y, ratio, lo, hi, colors):
-        ax2.errorbar(r, yi, xerr=[[r - a], [b - r]], fmt="o", color=c, capsize=4, ms=6)
-    ax2.set_yticks(y, names)
-    adjusted = ", ".join(doc["adjusted_for"])
-    common = doc.get("common_speed_mps")
-    at = f" at {common:g} m/s" if common is not None else f" at {doc.get('common_cadence_spm')} steps/min"
-    ax2.set_xlabel(f"impact index ratio to {doc['reference']} (95% CI)")
-    ax2.set_title(f"Adjusted for {adjusted}{at}", fontsize=10)
+    spans = [0.05]
+    for i, (yi, g) in enumerate(zip(y, cmp.groups)):
+        if g.status == "reference":
+            ax2.plot(1.0, yi, "s", color="#777777", ms=6)
+        elif g.ratio is None:
+            ax2.text(1.0, yi, "  can't tell", va="center", fontsize=8, color="#aa3333")
+        else:
+            lo, hi = g.ratio_ci95
+            ax2.errorbar(g.ratio, yi, xerr=[[g.ratio - lo], [hi - g.ratio]], fmt="o",
+                         color=PALETTE[i % len(PALETTE)], capsize=4, ms=6)
+            spans.append(max(abs(lo - 1), abs(hi - 1)) * 1.2)
+    ax2.set_yticks(y, shown_names)
+    common = cmp.common_speed_mps
+    at = f" at {common:g} m/s" if common is not None else f" at {cmp.common_cadence_spm:g} steps/min"
+    ax2.set_xlabel(f"impact ratio to {plot_text(cmp.reference, 30)} (95% range)")
+    ax2.set_title(f"Adjusted for {', '.join(cmp.adjusted_for)}{at}", fontsize=10)
     ax2.grid(axis="x", alpha=0.3)
-    span = max(0.05, float(np.nanmax(np.abs(np.r_[lo, hi] - 1.0))) * 1.2)
+    span = float(max(spans))
     ax2.set_xlim(1 - span, 1 + span)
     fig.tight_layout()
     return _png(fig)
 
 
-def shoes_png(doc: dict) -> bytes:
+def shoes_png(rep: ShoeReport) -> bytes:
     """Speed-adjusted impact index (g) per session against km on the shoe, with each shoe's fitted trend."""
     fig = Figure(figsize=(10, 4.2))
     ax = fig.subplots()
     drawn = 0
-    for i, shoe in enumerate(doc["shoes"]):
-        pts = shoe.get("points") or []
-        if not pts:
+    for i, shoe in enumerate(rep.shoes):
+        if not shoe.points:
             continue
-        km = np.array([p["km"] for p in pts], float)
-        idx = np.array([p["impact_index"] for p in pts], float)
+        km = np.array([p.km for p in shoe.points], float)
+        idx = np.array([p.impact_index for p in shoe.points], float)
         color = PALETTE[i % len(PALETTE)]
-        label = shoe["shoe"]
-        if shoe["pct_per_100km"] is not None:
-            lo, hi = shoe["pct_per_100km_ci95"]
-            label += f": {shoe['pct_per_100km']:+.1f}%/100 km (95% CI {lo:+.1f} to {hi:+.1f})"
+        label = plot_text(shoe.shoe)
+        if shoe.pct_per_100km is not None:
+            lo, hi = shoe.pct_per_100km_ci95
+            label += f": {shoe.pct_per_100km:+.1f}%/100 km (95% CI {lo:+.1f} to {hi:+.1f})"
             grid = np.linspace(km.min(), km.max(), 50)
             centre = np.exp(np.mean(np.log(idx)))
-            line = centre * (1 + shoe["pct_per_100km"] / 100.0) ** ((grid - km.mean()) / 100.0)
+            line = centre * (1 + shoe.pct_per_100km / 100.0) ** ((grid - km.mean()) / 100.0)
             ax.plot(grid, line, color=color, lw=1.5)
         ax.plot(km, idx, "o", color=color, label=label, alpha=0.8)
         drawn += 1
     for x in (500, 800):
         ax.axvline(x, color="#999999", ls=":", lw=1)
     ax.set_xlabel("km on the shoe at the session")
-    adjusted = " and ".join(doc.get("adjusted_for") or ["nothing"])
+    adjusted = " and ".join(rep.adjusted_for or ["nothing"])
     ax.set_ylabel("impact index (g)")
     ax.set_title(f"Shoe age: impact adjusted for {adjusted} (dotted: 500 and 800 km)", fontsize=10)
     if drawn:

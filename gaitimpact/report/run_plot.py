@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ from matplotlib.figure import Figure
 from gaitimpact.analysis.summary import resolved_segments
 from gaitimpact.core.definitions import IMPACT_WINDOW_S
 from gaitimpact.core.result import Analysis
+from gaitimpact.io.fsutil import atomic_write_bytes
 from gaitimpact.recording import Recording, steps_per_strike
+from gaitimpact.usertext import plot_text
 
 SURFACE_COLOURS = {
     "asphalt": "#555555",
@@ -39,13 +42,13 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     fig = Figure(figsize=(11, 9), constrained_layout=True)
     FigureCanvasAgg(fig)  # an Agg canvas of its own: no pyplot state, no display, the global backend untouched
     axes = fig.subplots(3, 1)
-    name = Path(rec.source).name or "recording"
+    name = plot_text(Path(rec.source).name or "recording", 80)
     fig.suptitle(f"{name} — {analysis.placement} sensor, {len(s)} strikes, {analysis.cadence_spm:.0f} steps/min")
 
     ax = axes[0]
     for seg in resolved_segments(rec):
         ax.axvspan(seg.start_s / 60, seg.end_s / 60, color=SURFACE_COLOURS.get(seg.surface, "#bbbbbb"), alpha=0.12)
-        ax.text((seg.start_s + seg.end_s) / 120, 0.97, seg.surface, transform=ax.get_xaxis_transform(),
+        ax.text((seg.start_s + seg.end_s) / 120, 0.97, plot_text(seg.surface, 30), transform=ax.get_xaxis_transform(),
                 ha="center", va="top", fontsize=9)
     for side, colour in (("L", "#1f77b4"), ("R", "#d62728"), ("?", "#7f7f7f")):
         sel = s.foot == side
@@ -105,5 +108,7 @@ def plot_run(rec: Recording, analysis: Analysis, out: str | Path) -> Path:
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
 
-    fig.savefig(out, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    atomic_write_bytes(out, buf.getvalue())
     return out

@@ -1,36 +1,34 @@
 """Shoe age: speed-adjusted impact against the km on the shoe, the trend per 100 km, and a retirement hint.
 
-Model (one placement, every usable strike of sessions that name a shoe):
+Model (one placement, per-run mean ln(peak_g) of sessions that name a shoe and its km), built by the same
+`design.DesignBuilder` as `compare`:
 
-    ln(peak_g) = a_shoe + theta_shoe * (km - km_first_shoe) / 100 + b_surface + beta * (speed_mps - v0) + e
+    ln(peak_g) = a_shoe + theta_shoe * (km - km_first_shoe) / 100 + b_surface + beta * (speed_mps - v0)
+                 + day-to-day + e
 
-`pct_per_100km` = (exp(theta) - 1) * 100. beta as in `compare` (fitted from the runner's runs when speed
-varies enough within shoe and surface, else the literature slope; cadence when speed is unknown). The
-model is fitted to per-run mean ln(peak_g) (a run = strikes of one session on one surface at one speed),
-so the scatter between runs, i.e. day-to-day variation, sets the 95 % CI (t distribution, runs - parameters
-degrees of freedom; `stats.ols_t`); strikes within a run are never treated as independent. (Runs of
-one session on different surfaces share that day and are treated as independent given the model, which
-makes the interval slightly optimistic for sessions that mix surfaces.)
-A shoe needs `MIN_SESSIONS` sessions spanning at least `MIN_KM_SPAN` km for a trend.
+`pct_per_100km` = (exp(theta) - 1) * 100. beta as in `compare` (fitted when speed varies within shoe and
+surface, else drawn from the placement's literature range; cadence when speed is unknown); the day-to-day
+variation from the runner's own repeated runs when there are enough, else the literature. Each shoe gets a
+`status`: `higher` (impact rising with km), `lower`, `within_noise`, or `cannot_tell` with a reason (fewer
+than `MIN_SESSIONS` sessions over `MIN_KM_SPAN` km, or km confounded with surface and speed changes).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from gaitimpact.report import stats
-from gaitimpact.report.compare import _r, choose_placement, prepare
+from gaitimpact.report import priors, stats
+from gaitimpact.report.compare import _r, choose_placement, covariate_slope, drop_tiny_runs, prepare
+from gaitimpact.report.design import DesignBuilder, Slope, fill_fitted_slopes
 
 MIN_SESSIONS = 3
 """Sessions a shoe needs before a km trend is fitted."""
 
 MIN_KM_SPAN = 20.0
 """km between a shoe's first and last session needed for a trend."""
-
-MIN_RUN_STRIKES = 10
-"""Runs with fewer strikes are left out of the per-run fit, where every run weighs the same: e.g. one
-strike that falls a few ms before a segment boundary and so carries the previous (walking) segment's speed."""
 
 KM_GUIDANCE = (500.0, 800.0)
 """Common replacement guidance in km (quoted lifespans range 300-1000 km)."""
@@ -49,13 +47,74 @@ RETIREMENT_RULE = (
 )
 
 
+@dataclass
+class ShoePoint:
+    """One session of a shoe: km on the shoe and the speed- and surface-adjusted impact index (g)."""
+
+    session: object
+    km: float | None
+    impact_index: float | None
+
+
+@dataclass
+class ShoeTrend:
+    """One shoe: its km trend with status and plain-words verdict, and the retirement hint."""
+
+    shoe: str
+    status: str
+    reason: str | None
+    verdict: str
+    sessions: int
+    km_first: float | None
+    km_last: float | None
+    km_now: float | None
+    pct_per_100km: float | None
+    pct_per_100km_ci95: list[float | None] | None
+    rise_pct_since_first: float | None
+    rise_pct_ci95: list[float | None] | None
+    retired: str | None
+    hint: str
+    points: list[ShoePoint] = field(default_factory=list)
+
+
+@dataclass
+class ShoeReport:
+    """The result of `shoe_trends` (the `shoes --json` document via `to_dict`)."""
+
+    rule: str
+    placement: str | None
+    covariate: str | None
+    common_speed_mps: float | None
+    common_cadence_spm: float | None
+    adjusted_for: list[str]
+    slopes: list[Slope]
+    day_to_day: dict | None
+    shoes: list[ShoeTrend]
+    notes: list[str] = field(default_factory=list)
+
+    def shoe(self, name: str) -> ShoeTrend:
+        """One shoe's trend by name."""
+        return next(s for s in self.shoes if s.shoe == name)
+
+    def to_dict(self) -> dict:
+        """JSON-ready document (same keys whatever the arguments)."""
+        doc = asdict(self)
+        doc["slopes"] = [s.to_dict() for s in self.slopes]
+        for s in doc["shoes"]:
+            for p in s["points"]:
+                p["session"] = _plain(p["session"])
+        return doc
+
+
 def shoe_trends(
     strikes: pd.DataFrame,
     *,
     shoes: list | None = None,
     placement: str | None = None,
-) -> dict:
-    """The `shoes --json` document: per shoe sessions, km_first, km_last, pct_per_100km (+CI95), hint, points.
+    n_rep: int = 2000,
+    seed: int = 0,
+) -> ShoeReport:
+    """Per shoe: sessions, km_first, km_last, pct_per_100km (+ 95 % CI), status, verdict, hint, points.
 
     strikes: library strike table (session, time_s, peak_g, surface, speed_mps, shoe, shoe_km, ...);
     shoes: optional `library.Shoe` list (adds shoes without sessions, current km and retirement).
@@ -64,147 +123,159 @@ def shoe_trends(
     notes: list[str] = []
     data = strikes[strikes["shoe"].notna() & (strikes["shoe"].astype(str) != "")] if len(strikes) else strikes
     data = data[pd.to_numeric(data["shoe_km"], errors="coerce").notna()] if len(data) else data
-    out: list[dict] = []
-    doc: dict = {"rule": RETIREMENT_RULE, "adjusted_for": [], "notes": notes, "shoes": out}
+    out: list[ShoeTrend] = []
+    doc = ShoeReport(RETIREMENT_RULE, placement, None, None, None, [], [], None, out, notes)
     if len(data):
         data, placement, pnotes = choose_placement(data, placement)
+        doc.placement = placement
         notes += pnotes
         data = stats.valid_strikes(data)
     if len(data) == 0:
         for name, s in info.items():
-            out.append(_row(name, 0, None, None, None, None, None, None, s, []))
+            out.append(_empty(name, s))
         if not info:
             notes.append("no sessions with a shoe and its km")
         return doc
     df, runs = prepare(data)
-    tiny = runs["strikes"].to_numpy() < MIN_RUN_STRIKES
-    if tiny.any() and not tiny.all():
-        notes.append(f"left out {int(runs.loc[tiny, 'strikes'].sum())} strike(s) in {int(tiny.sum())} run(s) of "
-                     f"fewer than {MIN_RUN_STRIKES} strikes (one surface at one speed)")
-        runs = runs[~tiny].reset_index(drop=True)
-    df["shoe"] = df["shoe"].astype(str)
-    runs["shoe"] = runs["shoe"].astype(str)
+    df, runs = drop_tiny_runs(df, runs, notes)
     shoe_names = sorted(runs["shoe"].unique(), key=lambda n: list(info).index(n) if n in info else len(info))
-    speed_known = bool(runs["speed_mps"].notna().all())
-    if speed_known:
-        cov, x_run = "speed", runs["speed_mps"].to_numpy(float)
-        lit, min_spread = stats.SPEED_SLOPE_LIT_PER_MPS, stats.MIN_SPEED_SPREAD_MPS
-        x0 = float(np.round(np.median(np.repeat(x_run, runs["strikes"])), 1))
-    else:
-        x_run = runs["cadence_spm"].to_numpy(float)
-        x_run = np.where(np.isfinite(x_run), x_run, np.nanmedian(x_run))
-        cov, lit, min_spread = "cadence", stats.CADENCE_SLOPE_LIT_PER_SPM, stats.MIN_CADENCE_SPREAD_SPM
-        x0 = float(np.round(np.median(np.repeat(x_run, runs["strikes"]))))
-        notes.append("speed unknown for some sessions: impact adjusted by cadence instead of speed")
-    doc["adjusted_for"] = [cov, "surface"]
-    doc["common_speed_mps" if cov == "speed" else "common_cadence_spm"] = x0
-
     km = runs["shoe_km"].to_numpy(float)
-    s_idx = runs["shoe"].map({n: i for i, n in enumerate(shoe_names)}).to_numpy()
-    km_first = {n: float(km[s_idx == i].min()) for i, n in enumerate(shoe_names)}
-    km_last = {n: float(km[s_idx == i].max()) for i, n in enumerate(shoe_names)}
-    n_sess = {n: int(runs.loc[s_idx == i, "session"].nunique()) for i, n in enumerate(shoe_names)}
+    shoe_of = runs["shoe"].to_numpy()
+    km_first = {n: float(km[shoe_of == n].min()) for n in shoe_names}
+    km_last = {n: float(km[shoe_of == n].max()) for n in shoe_names}
+    n_sess = {n: int(runs.loc[shoe_of == n, "session"].nunique()) for n in shoe_names}
     trend = [n for n in shoe_names if n_sess[n] >= MIN_SESSIONS and km_last[n] - km_first[n] >= MIN_KM_SPAN]
 
-    cols = [np.eye(len(shoe_names))[s_idx]]
-    for n in list(trend):
-        i = shoe_names.index(n)
-        col = ((km - km_first[n]) / 100.0 * (s_idx == i))[:, None]
-        if stats.full_rank(np.hstack([*cols, col])):
-            cols.append(col)
-        else:
-            trend.remove(n)
+    b = DesignBuilder(len(runs))
+    b.factor("shoe", shoe_of, shoe_names)
+    for n in trend:
+        b.column(f"km:{n}", (km - km_first[n]) / 100.0 * (shoe_of == n))
     surfaces = sorted(runs["surface"].unique())
-    used_surfaces: list[str] = []
-    for s in surfaces[1:]:
-        col = (runs["surface"].to_numpy() == s).astype(float)[:, None]
-        if stats.full_rank(np.hstack([*cols, col])):
-            cols.append(col)
-            used_surfaces.append(s)
-        else:
-            notes.append(f"cannot adjust for surface {s!r}: confounded with shoe km")
-    # The slope is fitted only when the covariate varies within shoe and surface and is not confounded.
-    spread = stats.within_group_spread(
-        x_run, (runs["shoe"] + "|" + runs["surface"]).to_numpy(), runs["strikes"].to_numpy(float)
+    base_surface = str(runs.groupby("surface")["strikes"].sum().idxmax())
+    b.factor("surface", runs["surface"].to_numpy(), surfaces, baseline=base_surface)
+    cells = (runs["shoe"] + "|" + runs["surface"]).to_numpy()
+    cov, x0, slope = covariate_slope(b, runs, placement, cells, notes)
+    design = b.build()
+    fit = stats.monte_carlo_fit(
+        design.x,
+        runs["ln_peak_mean"].to_numpy(float),
+        runs["ln_peak_var_of_mean"].to_numpy(float),
+        design.fixed,
+        day_sd_prior=priors.DAY_SD,
+        n_rep=n_rep,
+        seed=seed,
     )
-    x_col = (x_run - x0)[:, None]
-    fit_slope = (
-        spread >= min_spread
-        and len(np.unique(np.round(x_run, 3))) >= 2
-        and stats.full_rank(np.hstack([*cols, x_col]))
-    )
-    if fit_slope:
-        cols.append(x_col)
-    elif spread >= min_spread:
-        notes.append(f"{cov} is confounded with shoe km and surface in your runs: literature slope used")
-    x_design = np.hstack(cols)
-    run_y = runs["ln_peak_mean"].to_numpy(float)
-    if not fit_slope:
-        run_y = run_y - lit * (x_run - x0)
-    fit = stats.ols_t(x_design, run_y)
-    slope = float(fit.coef[-1]) if fit_slope else lit
-    doc[f"{cov}_slope"] = {
-        "per_unit_ln_peak": _r(slope, 4),
-        "source": "fitted from your runs" if fit_slope else "literature fallback",
+    fill_fitted_slopes(design, fit)
+    doc.covariate = cov
+    doc.common_speed_mps = x0 if cov == "speed" else None
+    doc.common_cadence_spm = x0 if cov == "cadence" else None
+    doc.adjusted_for = [cov] + (["surface"] if len(surfaces) > 1 else [])
+    doc.slopes = design.slopes
+    doc.day_to_day = {
+        "sd_pct": _r(fit.day_sd * 100, 1),
+        "from": fit.day_source,
+        "repeat_runs_df": fit.residual_df,
+        "source": "residual scatter of your runs around the model"
+        if fit.day_source == "your runs"
+        else priors.DAY_SOURCE,
     }
     # Per-session adjusted impact (the plotted points): remove surface and speed effects.
-    k = len(shoe_names) + len(trend)
+    beta = float(slope.per_unit_ln_peak) if slope.per_unit_ln_peak is not None else 0.0
+    x_run = design.fixed[0].x if not slope.fitted else design.x[:, slope.column]
     surf_eff = np.zeros(len(runs))
-    for j, s in enumerate(used_surfaces):
-        surf_eff += fit.coef[k + j] * (runs["surface"].to_numpy() == s)
-    adj = runs["ln_peak_mean"].to_numpy(float) - surf_eff - slope * (x_run - x0)
-    runs["adj"] = adj
+    for s in surfaces:
+        if s != base_surface and stats.estimable(design.x, _unit(design.columns, f"surface={s}")):
+            surf_eff += fit.coef[design.col(f"surface={s}")] * (runs["surface"].to_numpy() == s)
+    runs["adj"] = runs["ln_peak_mean"].to_numpy(float) - surf_eff - beta * x_run
     points = (
-        runs.assign(w=runs["strikes"] * adj)
+        runs.assign(w=runs["strikes"] * runs["adj"])
         .groupby(["shoe", "session"], sort=False)
         .agg(km=("shoe_km", "first"), w=("w", "sum"), n=("strikes", "sum"))
     )
     points["impact_index"] = np.exp(points["w"] / points["n"])
     for n in shoe_names:
         pts = points.loc[n].sort_values("km")
-        plist = [
-            {"session": _plain(sid), "km": _r(r.km, 1), "impact_index": _r(r.impact_index)}
-            for sid, r in pts.iterrows()
-        ]
+        plist = [ShoePoint(_plain(sid), _r(r.km, 1), _r(r.impact_index)) for sid, r in pts.iterrows()]
         pct = ci = rise = rise_ci = None
-        if n in trend:
-            j = len(shoe_names) + trend.index(n)
-            theta, theta_ci = float(fit.coef[j]), fit.ci(j)
-            span = (km_last[n] - km_first[n]) / 100.0
+        span = (km_last[n] - km_first[n]) / 100.0
+        if n not in trend:
+            status = "cannot_tell"
+            reason = (
+                f"{n_sess[n]} session(s) over {km_last[n] - km_first[n]:.0f} km; a trend needs "
+                f"{MIN_SESSIONS} sessions over at least {MIN_KM_SPAN:.0f} km"
+            )
+        elif not stats.estimable(design.x, _unit(design.columns, f"km:{n}")):
+            status = "cannot_tell"
+            reason = "its km went up together with changes of surface or speed, so wear cannot be told apart"
+        else:
+            j = design.col(f"km:{n}")
+            theta = float(fit.coef[j])
+            lo, hi = stats.percentile_ci(fit.replicates[:, j])
             pct = float((np.exp(theta) - 1) * 100)
+            ci = [float((np.exp(lo) - 1) * 100), float((np.exp(hi) - 1) * 100)]
             rise = float((np.exp(theta * span) - 1) * 100)
-            if theta_ci is not None:
-                ci = tuple(float((np.exp(c) - 1) * 100) for c in theta_ci)
-                rise_ci = tuple(float((np.exp(c * span) - 1) * 100) for c in theta_ci)
-        out.append(_row(n, n_sess[n], km_first[n], km_last[n], pct, ci, rise, rise_ci, info.get(n), plist))
+            rise_ci = [float((np.exp(lo * span) - 1) * 100), float((np.exp(hi * span) - 1) * 100)]
+            status = "within_noise" if lo <= 0 <= hi else ("higher" if lo > 0 else "lower")
+            reason = None
+        out.append(
+            _trend(n, status, reason, n_sess[n], km_first[n], km_last[n], pct, ci, rise, rise_ci, info.get(n), plist,
+                   fit.day_source)
+        )
     for name, s in info.items():
         if name not in shoe_names:
-            out.append(_row(name, 0, None, None, None, None, None, None, s, []))
+            out.append(_empty(name, s))
     return doc
+
+
+def _unit(columns: list[str], name: str) -> np.ndarray:
+    c = np.zeros(len(columns))
+    c[columns.index(name)] = 1.0
+    return c
 
 
 def _plain(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
 
 
-def _row(name, n_sessions, km_first, km_last, pct, ci, rise, rise_ci, shoe, points) -> dict:
+def _empty(name: str, shoe) -> ShoeTrend:
+    return _trend(name, "cannot_tell", "no sessions in this shoe yet", 0, None, None, None, None, None, None,
+                  shoe, [], None)
+
+
+def _trend(name, status, reason, n_sessions, km_first, km_last, pct, ci, rise, rise_ci, shoe, points,
+           day_from) -> ShoeTrend:
     current = shoe.km if shoe is not None else km_last
     retired = shoe.retired_utc if shoe is not None else None
-    return {
-        "shoe": name,
-        "sessions": n_sessions,
-        "km_first": _r(km_first, 1),
-        "km_last": _r(km_last, 1),
-        "km_now": _r(current, 1),
-        "pct_per_100km": _r(pct, 2),
-        "pct_per_100km_ci95": None if ci is None else [_r(ci[0], 2), _r(ci[1], 2)],
-        "rise_pct_since_first": _r(rise, 1),
-        "rise_pct_ci95": None if rise_ci is None else [_r(rise_ci[0], 1), _r(rise_ci[1], 1)],
-        "retired": retired,
-        "hint": retirement_hint(current, n_sessions, rise, rise_ci, retired),
-        "points": points,
-    }
+    return ShoeTrend(
+        shoe=name,
+        status=status,
+        reason=reason,
+        verdict=_verdict(name, status, reason, pct, ci, day_from),
+        sessions=n_sessions,
+        km_first=_r(km_first, 1),
+        km_last=_r(km_last, 1),
+        km_now=_r(current, 1),
+        pct_per_100km=_r(pct, 2),
+        pct_per_100km_ci95=None if ci is None else [_r(ci[0], 2), _r(ci[1], 2)],
+        rise_pct_since_first=_r(rise, 1),
+        rise_pct_ci95=None if rise_ci is None else [_r(rise_ci[0], 1), _r(rise_ci[1], 1)],
+        retired=retired,
+        hint=retirement_hint(current, n_sessions, rise, rise_ci, retired),
+        points=points,
+    )
 
+
+def _verdict(name: str, status: str, reason: str | None, pct, ci, day_from: str | None) -> str:
+    """Plain-words verdict on a shoe's km trend."""
+    if status == "cannot_tell":
+        return f"{name}: can't tell yet how its impact changes with km ({reason})"
+    lo, hi = ci
+    lean = " Leans on typical day-to-day variation from studies." if day_from == "literature" else ""
+    if status == "within_noise":
+        return (f"{name}: no change with km your runs can show (anything from {lo:+.1f}% to {hi:+.1f}% "
+                f"per 100 km fits).{lean}")
+    word = "rising" if status == "higher" else "falling"
+    return f"{name}: impact {word} {abs(pct):.1f}% per 100 km (likely {lo:+.1f} to {hi:+.1f}%).{lean}"
 
 def retirement_hint(
     km_now: float | None,

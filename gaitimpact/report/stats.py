@@ -1,14 +1,17 @@
-"""Statistics for the reporter: runs (clusters) of strikes, weighted least squares and a cluster bootstrap.
+"""Statistics for the reporter: runs of strikes, and a Monte Carlo fit that carries every uncertainty.
 
-Strikes within one run are not independent (same day, same mounting, same fatigue, same shoe), so a
-confidence interval that treats every strike as independent is far too narrow. Everything here works on
-*units*: contiguous blocks of strikes that share all covariates (session, bout, surface, speed). The
-strike-level least-squares fit of ln(peak_g) equals a weighted fit of the units' mean ln(peak_g) with
-weight = strikes in the unit, so the bootstrap only needs per-unit sums. The 95 % interval comes from a
-stratified cluster bootstrap (Davison & Hinkley 1997, sec. 3.8; Field & Welsh 2007): whole resampling
-groups (runs or sessions) are drawn with replacement within each stratum (e.g. surface), with the
-Rao-Wu rescaling for few clusters, and the model is refitted on every replicate, so the uncertainty
-of the fitted speed slope is carried into the interval.
+Strikes within one run are not independent (same day, same mounting, same fatigue, same shoe), and a
+runner's impact varies from day to day by several percent. So the model is fitted to *run* means of
+ln(peak_g) (summary measures, Matthews et al. 1990, BMJ 300:230-235): the scatter of run means around
+the fit contains the day-to-day variation. `monte_carlo_fit` draws, in each of R replicates,
+  - every fallback slope uniformly from its literature range (`report.priors`),
+  - the between-run variance: from the runner's own residual scatter (scaled inverse chi-square,
+    i.e. Student-t intervals) when the runs leave at least `MIN_DAY_DF` degrees of freedom, else from
+    the literature's day-to-day range (`priors.DAY_SD`) plus the within-run variance,
+  - the coefficients from their normal sampling distribution given both,
+so a percentile interval over the replicates includes all three (Gelman et al., Bayesian Data Analysis,
+3rd ed., sec. 14.2: the flat-prior posterior of a normal linear model). Rank-deficient designs are
+allowed: only contrasts in the row space of the design (`estimable`) are reported.
 """
 
 from __future__ import annotations
@@ -20,18 +23,6 @@ import pandas as pd
 
 from gaitimpact.recording import steps_per_strike
 
-SPEED_SLOPE_LIT_PER_MPS = float(np.log(1.38))
-"""Fallback speed slope of ln(peak) in 1/(m/s): resultant peak tibial acceleration rose on average
-3.8 g (38 %) from 2.7 to 3.7 m/s in 85 runners (Sheerin, Besier & Reid 2020, Sports Biomech
-19(6):750-760, doi:10.1080/14763141.2018.1546890); ln(1.38) per 1.0 m/s. Runners differ, which is why
-the runner's own slope is preferred whenever their data can identify it."""
-
-CADENCE_SLOPE_LIT_PER_SPM = SPEED_SLOPE_LIT_PER_MPS / 8.0
-"""Fallback cadence slope of ln(peak) in 1/(steps/min): the speed slope divided by the typical rise of
-cadence with speed (~8 steps/min per m/s in recreational runners). Subject-specific speed and step
-frequency corrections of peak tibial acceleration: Zandbergen et al. 2023, Front Sports Act Living
-5:1085513."""
-
 MIN_SPEED_SPREAD_MPS = 0.15
 """The speed slope is fitted from the runner's own data only if speed varies by at least this much
 (weighted SD, m/s) *within* the compared groups; else the literature slope is used."""
@@ -39,14 +30,13 @@ MIN_SPEED_SPREAD_MPS = 0.15
 MIN_CADENCE_SPREAD_SPM = 3.0
 """Same rule for the cadence slope, in steps/min."""
 
-BLOCK_S = 30.0
-"""Block length (s) used to resample within a run when a stratum has fewer than `MIN_RUNS` runs."""
+MIN_DAY_DF = 4
+"""Residual degrees of freedom (runs minus fitted parameters) needed to estimate day-to-day variation
+from the runner's own runs; with fewer the literature range `priors.DAY_SD` is used."""
 
-MIN_BLOCK_S = 5.0
-"""Shortest block (s) when a short run is cut into 4 blocks."""
-
-MIN_RUNS = 3
-"""Runs needed in a stratum for a between-run (cluster) bootstrap; fewer falls back to 30-s blocks."""
+MIN_RUN_STRIKES = 10
+"""Runs with fewer strikes are left out of the per-run fit, where every run weighs the same (e.g. one
+strike a few ms before a segment boundary that carries the previous walking segment's speed)."""
 
 
 def valid_strikes(strikes: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +61,7 @@ def label_runs(strikes: pd.DataFrame, keys: tuple[str, ...] = ("surface", "speed
 
 
 def run_table(strikes: pd.DataFrame) -> pd.DataFrame:
-    """Per run: session, surface, speed_mps, shoe, shoe_km, placement, n, running_s, cadence_spm, ln peak.
+    """Per run: session, surface, speed_mps, shoe, shoe_km, placement, n, running_s, cadence_spm, ln peak (mean, var).
 
     running_s = time from the run's first to last strike plus one median strike interval; cadence_spm
     counts both feet (a one-foot sensor's strikes count twice).
@@ -102,89 +92,10 @@ def run_table(strikes: pd.DataFrame) -> pd.DataFrame:
             "running_s": running_s,
             "cadence_spm": (n * per * 60.0 / running_s).where(n > 1),
             "ln_peak_mean": g["ln_peak"].mean(),
+            "ln_peak_var_of_mean": (g["ln_peak"].var() / n).fillna(0.0),
         }
     )
     return out.reset_index(drop=True)
-
-
-def block_units(strikes: pd.DataFrame, block_s: float = BLOCK_S) -> np.ndarray:
-    """Block id per strike: runs cut into consecutive pieces of `block_s` s (for within-run resampling).
-
-    A run shorter than 4 blocks is cut into 4 pieces (each at least `MIN_BLOCK_S` s) so that a group with
-    a single short run still has several units to resample.
-    """
-    df = strikes.reset_index(drop=True)
-    run = label_runs(df)
-    t = pd.Series(df["time_s"].to_numpy(float))
-    start = t.groupby(run).transform("min").to_numpy()
-    span = (t.groupby(run).transform("max") - start).to_numpy()
-    length = np.clip(span / 4.0, MIN_BLOCK_S, block_s)
-    piece = np.floor((t.to_numpy() - start) / length).astype(np.int64)
-    key = pd.Series(run).astype(str) + ":" + pd.Series(piece).astype(str)
-    return pd.factorize(key)[0]
-
-
-def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted least squares: coefficients minimising sum w (y - x b)^2 (pseudo-inverse if singular)."""
-    xtw = x.T * w
-    return np.linalg.pinv(xtw @ x) @ (xtw @ y)
-
-
-@dataclass
-class BootstrapResult:
-    """Point estimate (p,), bootstrap replicates (R, p; NaN rows for singular replicates) and their count."""
-
-    coef: np.ndarray
-    replicates: np.ndarray
-    dropped: int = 0
-
-
-def cluster_bootstrap(
-    x: np.ndarray,
-    y_mean: np.ndarray,
-    n: np.ndarray,
-    group: np.ndarray,
-    stratum: np.ndarray,
-    *,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> BootstrapResult:
-    """Stratified cluster bootstrap of a weighted least-squares fit on unit means.
-
-    x: (U, p) design row per unit; y_mean: (U,) mean response per unit; n: (U,) strikes per unit.
-    group: (U,) resampling group per unit (all units of a group move together); stratum: (U,) stratum of
-    each unit (constant within a group): k_h - 1 of the stratum's k_h groups are drawn with replacement
-    and their weights scaled by k_h / (k_h - 1) (Rao & Wu 1988 rescaling bootstrap, JASA 83:231-241),
-    which removes the naive bootstrap's (k-1)/k variance shrinkage when a stratum has few clusters.
-    Returns the full-data fit and `n_boot` refits (vectorised over replicates).
-    """
-    x = np.asarray(x, float)
-    y_mean = np.asarray(y_mean, float)
-    n = np.asarray(n, float)
-    g_codes, g_idx = np.unique(np.asarray(group), return_inverse=True)
-    g_stratum = pd.Series(np.asarray(stratum)).groupby(g_idx).first().to_numpy()
-    rng = np.random.default_rng(seed)
-    mult = np.zeros((n_boot, g_codes.size))
-    for s in pd.unique(g_stratum):
-        members = np.flatnonzero(g_stratum == s)
-        k = members.size
-        m = max(k - 1, 1)
-        draws = rng.integers(0, k, size=(n_boot, m))
-        counts = np.zeros((n_boot, k))
-        np.add.at(counts, (np.arange(n_boot)[:, None], draws), 1.0)
-        mult[:, members] = counts * (k / m)
-    # Per-group sufficient statistics, so a replicate is a weighted sum over groups (one matrix product).
-    p = x.shape[1]
-    g_xtx = np.zeros((g_codes.size, p * p))
-    np.add.at(g_xtx, g_idx, (n[:, None, None] * x[:, :, None] * x[:, None, :]).reshape(-1, p * p))
-    g_xty = np.zeros((g_codes.size, p))
-    np.add.at(g_xty, g_idx, (n * y_mean)[:, None] * x)
-    xtwx = (mult @ g_xtx).reshape(n_boot, p, p)
-    xtwy = mult @ g_xty
-    reps = np.einsum("rij,rj->ri", np.linalg.pinv(xtwx), xtwy)
-    singular = np.linalg.matrix_rank(xtwx) < x.shape[1]
-    reps[singular] = np.nan
-    return BootstrapResult(wls(x, y_mean, n), reps, int(singular.sum()))
 
 
 def full_rank(x: np.ndarray) -> bool:
@@ -207,37 +118,82 @@ def within_group_spread(values: np.ndarray, groups: np.ndarray, weights: np.ndar
     return float(np.sqrt(var))
 
 
+
+
 @dataclass
-class OlsResult:
-    """Ordinary least squares: coefficients, their covariance and the residual degrees of freedom."""
+class FixedSlope:
+    """A covariate adjusted for with a slope drawn from a range (not fitted): x per run, [lo, hi] in ln/unit."""
+
+    x: np.ndarray
+    lo: float
+    hi: float
+
+
+@dataclass
+class McFit:
+    """Point coefficients (p,), Monte Carlo replicates (R, p), the day-to-day SD used and where it came from."""
 
     coef: np.ndarray
-    cov: np.ndarray
-    df: int
-
-    def ci(self, index: int, level: float = 0.95) -> tuple[float, float] | None:
-        """t-based interval of one coefficient (None without residual degrees of freedom)."""
-        from scipy.stats import t as student_t
-
-        if self.df <= 0:
-            return None
-        half = float(student_t.ppf(0.5 + level / 2, self.df)) * float(np.sqrt(self.cov[index, index]))
-        return float(self.coef[index] - half), float(self.coef[index] + half)
+    replicates: np.ndarray
+    day_sd: float
+    day_source: str
+    residual_df: int
 
 
-def ols_t(x: np.ndarray, y: np.ndarray) -> OlsResult:
-    """OLS of unit means on a design (each unit one observation); covariance from the residual scatter.
+def estimable(x: np.ndarray, c: np.ndarray, tol: float = 1e-8) -> bool:
+    """True when the contrast c'b is identified by design x (c lies in the row space of x)."""
+    x = np.asarray(x, float)
+    c = np.asarray(c, float)
+    proj = c @ np.linalg.pinv(x) @ x
+    return bool(np.abs(proj - c).max() <= tol * max(1.0, float(np.abs(c).max())))
 
-    Used on per-run means (summary-measures approach, Matthews et al. 1990, BMJ 300:230-235): the
-    scatter of run means around the fit already contains day-to-day (between-run) variation, so the
-    strikes within a run are never counted as independent observations.
+
+def monte_carlo_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    var_within: np.ndarray,
+    fixed: list[FixedSlope],
+    *,
+    day_sd_prior: tuple[float, float],
+    n_rep: int = 2000,
+    seed: int = 0,
+) -> McFit:
+    """Fit y (run mean ln peak) = x b + sum(beta_k * x_k) + e, drawing fixed slopes, day variance and b.
+
+    x: (runs, p) design, may be rank deficient; var_within: (runs,) variance of each run mean from its
+    strikes; fixed: covariates whose slope is drawn uniformly from [lo, hi] (the point fit uses the middle).
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
-    xtx_inv = np.linalg.pinv(x.T @ x)
-    coef = xtx_inv @ (x.T @ y)
-    rank = int(np.linalg.matrix_rank(x))
-    df = int(x.shape[0] - rank)
-    resid = y - x @ coef
-    s2 = float(resid @ resid / df) if df > 0 else float("nan")
-    return OlsResult(coef, xtx_inv * s2, df)
+    n, p = x.shape
+    rng = np.random.default_rng(seed)
+    pinv = np.linalg.pinv(x)  # (p, n): minimum-norm least squares; estimable contrasts do not depend on it
+    rank = int(np.linalg.matrix_rank(x)) if n else 0
+    df = n - rank
+    # Point fit with the fixed slopes at the middle of their ranges.
+    shift0 = sum(((f.lo + f.hi) / 2) * f.x for f in fixed) if fixed else np.zeros(n)
+    coef = pinv @ (y - shift0)
+    # Replicates: fixed slopes drawn from their ranges.
+    y_rep = np.repeat(y[None, :], n_rep, axis=0)
+    for f in fixed:
+        beta = rng.uniform(f.lo, f.hi, n_rep)
+        y_rep -= beta[:, None] * np.asarray(f.x, float)[None, :]
+    b_hat = y_rep @ pinv.T  # (R, p)
+    if df >= MIN_DAY_DF:
+        resid = y_rep - b_hat @ x.T
+        rss = np.einsum("ri,ri->r", resid, resid)
+        sigma2 = rss / rng.chisquare(df, n_rep)
+        s2 = float(np.median(rss)) / df
+        day_sd = float(np.sqrt(max(s2 - float(np.mean(var_within)), 0.0)))
+        source = "your runs"
+    else:
+        tau = rng.uniform(day_sd_prior[0], day_sd_prior[1], n_rep)
+        sigma2 = tau**2 + float(np.mean(var_within))
+        day_sd = float(np.mean(day_sd_prior))
+        source = "literature"
+    # Coefficient draws: b_hat + sigma * (X'X)^+^(1/2) z (rank-deficient directions carry no variance).
+    vals, vecs = np.linalg.eigh(np.linalg.pinv(x.T @ x))
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    z = rng.standard_normal((n_rep, p))
+    reps = b_hat + np.sqrt(sigma2)[:, None] * (z @ root.T)
+    return McFit(coef, reps, day_sd, source, df)

@@ -131,11 +131,6 @@ def contact_time_model_s(speed_mps: float, activity: str = "run") -> float:
     return 0.54 * speed_mps ** -0.6
 
 
-def flight_time_model_s(speed_mps: float) -> float:
-    """Model flight time per running step in s: step time minus contact time (0.04-0.11 s)."""
-    return 60.0 / cadence_model_spm(speed_mps) - contact_time_model_s(speed_mps)
-
-
 def gamma_pulse(t: np.ndarray, tp: np.ndarray | float, k: float) -> np.ndarray:
     """Unit-peak gamma-shaped pulse (t/tp)^k exp(k (1 - t/tp)) for t >= 0 (0 before), t and tp in s."""
     x = np.maximum(np.asarray(t, dtype=float), 0.0) / tp

@@ -28,7 +28,7 @@ def test_polar_sensor_logger_acc_in_mg_with_ns_sensor_clock():
     assert _rest_magnitude_g(rec) == pytest.approx(1.0, abs=0.01)
     # Wall clock from the phone column (local time, no zone) and said so.
     assert rec.meta.start_utc == datetime(2022, 4, 25, 11, 39, 36, 978000)
-    assert any("no time zone" in w for w in rec.warnings)
+    assert any("no time zone" in w.message for w in rec.warnings)
     assert rec.gaps == []
 
 
@@ -39,7 +39,7 @@ def test_phyphox_acceleration_with_g_in_mps2_with_quoted_header_and_java_numbers
     assert rec.time_s[0] == 0.0  # phyphox starts at 0.0123 s; the Recording starts at 0
     assert _rest_magnitude_g(rec) == pytest.approx(1.0, abs=0.01)
     assert rec.meta.start_utc is None  # the wall clock is in phyphox's meta/time.csv, not here
-    assert not any("inferred" in w for w in rec.warnings)
+    assert not any("inferred" in w.message for w in rec.warnings)
 
 
 def test_sensor_logger_total_acceleration_in_mps2_with_epoch_ns():

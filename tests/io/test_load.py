@@ -116,4 +116,4 @@ def test_unknown_surface_is_kept_but_warned(tmp_path):
     csv = write_csv(tmp_path / "run.csv", _rec())
     rec = load_recording(csv, overrides={"surface": "gras"})
     assert [s.surface for s in rec.meta.segments] == ["gras"]
-    assert any("surface 'gras' is not one of asphalt" in w for w in rec.warnings)
+    assert any("surface 'gras' is not one of asphalt" in w.message for w in rec.warnings)

@@ -44,12 +44,20 @@ def synthetic_strikes(
     strike_sd: float = 0.1,
     seed: int = 0,
     placement: str = "waist",
+    shoe: str = "A",
+    shoe_km: float = 100.0,
+    first_session: int = 1,
+    step_s: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Strike table: for each surface one session per listed speed, lognormal peaks with a session effect."""
+    """Strike table: for each surface one session per listed speed, lognormal peaks with a session effect.
+
+    factors: true surface factor at equal speed; session_sd: day-to-day SD of ln(peak); step_s: strike
+    interval per surface (s, default 0.35: 171 steps/min at the waist).
+    """
     rng = np.random.default_rng(seed)
     factors = factors or {}
     frames = []
-    session = 0
+    session = first_session - 1
     for surface, speeds in plan.items():
         for v in speeds:
             session += 1
@@ -63,7 +71,7 @@ def synthetic_strikes(
                 pd.DataFrame(
                     {
                         "session": session,
-                        "time_s": np.arange(n) * 0.35,
+                        "time_s": np.arange(n) * (step_s or {}).get(surface, 0.35),
                         "foot": "?",
                         "peak_g": np.exp(ln),
                         "loading_rate_gps": 150.0,
@@ -73,8 +81,8 @@ def synthetic_strikes(
                         "speed_mps": v,
                         "bout": 0,
                         "placement": placement,
-                        "shoe": "A",
-                        "shoe_km": 100.0,
+                        "shoe": shoe,
+                        "shoe_km": shoe_km,
                     }
                 )
             )

@@ -39,17 +39,20 @@ def test_surface_ratios_recover_truth_within_3_percent_despite_different_speeds(
     with Library.open(surface_library) as lib:
         strikes = lib.strikes()
     assert strikes["speed_mps"].notna().all()  # speeds came from the sidecar segments
-    doc = compare(strikes, n_boot=1000, seed=1)
-    assert doc["reference"] == "concrete" and doc["adjusted_for"] == ["speed"]
-    assert doc["speed_slope"]["source"] == "fitted from your runs"
-    for row in doc["surfaces"]:
-        truth = surface_factor(row["surface"], "waist") / surface_factor("concrete", "waist")
-        assert row["ratio"] == pytest.approx(truth, rel=0.03), row["surface"]
+    cmp = compare(strikes, n_rep=1000, seed=1)
+    assert cmp.reference == "concrete" and cmp.adjusted_for == ["speed"]
+    assert cmp.slope.fitted
+    for row in cmp.groups:
+        if row.status == "reference":
+            continue
+        truth = surface_factor(row.name, "waist") / surface_factor("concrete", "waist")
+        assert row.ratio == pytest.approx(truth, rel=0.03), row.name
+        assert row.ratio_ci95[0] <= truth <= row.ratio_ci95[1]
         naive = (
-            strikes.loc[strikes.surface == row["surface"], "peak_g"].median()
+            strikes.loc[strikes.surface == row.name, "peak_g"].median()
             / strikes.loc[strikes.surface == "concrete", "peak_g"].median()
         )
-        if row["surface"] == "grass":
+        if row.name == "grass":
             assert naive / truth - 1 > 0.05  # without the speed adjustment grass would look harder
 
 
@@ -64,9 +67,10 @@ def test_shoe_trend_ci_covers_the_simulators_wear_slope(tmp_path: Path) -> None:
             ingest_file(lib, csv)
         doc = shoe_trends(lib.strikes(), shoes=lib.shoes())
     truth_pct = ((wear_factor(kms[-1]) / wear_factor(kms[0])) ** (100.0 / (kms[-1] - kms[0])) - 1) * 100
-    (ride,) = doc["shoes"]
-    lo, hi = ride["pct_per_100km_ci95"]
-    assert (ride["sessions"], ride["km_first"], ride["km_last"]) == (8, 0.0, 700.0)
+    (ride,) = doc.shoes
+    lo, hi = ride.pct_per_100km_ci95
+    assert (ride.sessions, ride.km_first, ride.km_last) == (8, 0.0, 700.0)
     assert lo <= truth_pct <= hi
     assert hi - lo < 2.0  # informative, not a blanket interval
-    assert ride["pct_per_100km"] == pytest.approx(truth_pct, abs=0.5)
+    assert ride.pct_per_100km == pytest.approx(truth_pct, abs=0.5)
+    assert ride.status == "higher" and "rising" in ride.verdict

@@ -51,7 +51,7 @@ def shoe_strikes() -> pd.DataFrame:
 
 def test_compare_shoes_and_load_plots_are_valid_pngs(tmp_path) -> None:
     strikes = synthetic_strikes({"concrete": [3.0, 3.4, 3.2], "grass": [3.2, 3.6, 3.4]})
-    assert_real_plot(compare_png(compare(strikes, n_boot=200), strikes))
+    assert_real_plot(compare_png(compare(strikes, n_rep=200), strikes))
     shoes = shoe_strikes()
     doc = shoe_trends(shoes)
     assert_real_plot(shoes_png(doc))
@@ -92,9 +92,9 @@ def test_html_report_is_self_contained_and_escapes_user_strings() -> None:
         since=None,
         sessions=sessions,
         weekly=weekly_load(strikes),
-        compare_doc=None,
+        comparison=None,
         compare_error=f"only one surface ({EVIL!r})",
-        shoes_doc=shoes_doc,
+        shoe_report=shoes_doc,
         pngs=pngs,
     )
     assert "<script" not in page

@@ -1,4 +1,4 @@
-"""Statistics helpers: runs, blocks, weighted fits, the Rao-Wu cluster bootstrap and OLS with t intervals."""
+"""Statistics helpers: runs, estimability, and the Monte Carlo fit (day-to-day variance, drawn slopes)."""
 
 from __future__ import annotations
 
@@ -22,50 +22,45 @@ def test_runs_start_at_new_session_bout_surface_or_speed() -> None:
     assert list(stats.label_runs(df)) == [0, 0, 1, 2, 3, 4, 4]
 
 
-def test_blocks_cut_long_runs_into_30_s_pieces_and_short_runs_into_four() -> None:
-    long = pd.DataFrame({"session": 1, "bout": 0, "surface": "a", "speed_mps": 3.0, "time_s": np.arange(0, 150, 0.5)})
-    blocks = stats.block_units(long)
-    assert len(np.unique(blocks)) == 5 and np.all(np.bincount(blocks) == 60)
-    short = long[long.time_s < 20.0]
-    assert len(np.unique(stats.block_units(short))) == 4
+def test_monte_carlo_interval_of_a_mean_is_a_t_interval_from_the_run_scatter() -> None:
+    # 8 run means around 1.0 with SD 0.05: the 95 % interval of their mean is mean +- t(7) * 0.05 / sqrt(8).
+    rng = np.random.default_rng(2)
+    y = 1.0 + rng.normal(0, 0.05, 8)
+    fit = stats.monte_carlo_fit(np.ones((8, 1)), y, np.zeros(8), [], day_sd_prior=(0.045, 0.075), n_rep=40000)
+    lo, hi = stats.percentile_ci(fit.replicates[:, 0])
+    half = 2.365 * y.std(ddof=1) / np.sqrt(8)
+    assert fit.day_source == "your runs" and fit.residual_df == 7
+    assert (hi - lo) / 2 == pytest.approx(half, rel=0.05)
+    assert fit.coef[0] == pytest.approx(y.mean())
 
 
-def test_wls_on_unit_means_equals_strike_level_least_squares() -> None:
-    rng = np.random.default_rng(0)
-    x_unit = np.array([[1, 0, 0.1], [1, 0, -0.2], [0, 1, 0.3], [0, 1, 0.0]])
-    n = np.array([10, 20, 15, 5])
-    y = [rng.normal(size=k) + i for i, k in enumerate(n)]
-    x_strike = np.repeat(x_unit, n, axis=0)
-    full = np.linalg.lstsq(x_strike, np.concatenate(y), rcond=None)[0]
-    means = np.array([v.mean() for v in y])
-    assert np.allclose(stats.wls(x_unit, means, n), full)
+def test_monte_carlo_with_too_few_runs_uses_the_literature_day_to_day_range() -> None:
+    y = np.array([1.0, 1.1])
+    x = np.eye(2)
+    fit = stats.monte_carlo_fit(x, y, np.zeros(2), [], day_sd_prior=(0.05, 0.05), n_rep=40000)
+    assert fit.day_source == "literature" and fit.residual_df == 0
+    diff = fit.replicates[:, 1] - fit.replicates[:, 0]
+    assert diff.std() == pytest.approx(0.05 * np.sqrt(2), rel=0.03)
 
 
-def test_rao_wu_bootstrap_keeps_weights_unbiased_and_variance_of_a_mean_right() -> None:
-    # 4 clusters with means m; the bootstrap variance of the mean should match var(m)/4 (not 3/4 of it).
-    m = np.array([1.0, 2.0, 4.0, 7.0])
-    x = np.ones((4, 1))
-    res = stats.cluster_bootstrap(x, m, np.ones(4), np.arange(4), np.zeros(4), n_boot=40000, seed=1)
-    assert res.coef[0] == pytest.approx(m.mean())
-    assert res.replicates[:, 0].mean() == pytest.approx(m.mean(), abs=0.03)
-    assert res.replicates[:, 0].var() == pytest.approx(m.var(ddof=1) / 4, rel=0.05)
-    assert res.dropped == 0
+def test_a_drawn_slope_adds_its_range_to_the_interval() -> None:
+    # Two groups 1 m/s apart in speed, slope drawn from [0, 0.3]: the group difference spreads by 0.3.
+    x = np.repeat(np.eye(2), 5, axis=0)
+    speed = np.repeat([0.0, 1.0], 5)
+    y = 0.15 * speed
+    fixed = [stats.FixedSlope(speed, 0.0, 0.3)]
+    fit = stats.monte_carlo_fit(x, y, np.full(10, 1e-8), fixed, day_sd_prior=(0.0, 0.0), n_rep=20000)
+    diff = fit.replicates[:, 1] - fit.replicates[:, 0]
+    assert fit.coef[1] - fit.coef[0] == pytest.approx(0.0, abs=1e-9)
+    assert diff.min() == pytest.approx(-0.15, abs=0.01) and diff.max() == pytest.approx(0.15, abs=0.01)
 
 
-def test_bootstrap_strata_keep_every_stratum_in_every_replicate() -> None:
-    x = np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 1]], float)
-    y = np.array([1.0, 1.1, 0.9, 2.0, 2.2, 1.8])
-    res = stats.cluster_bootstrap(x, y, np.ones(6), np.arange(6), np.array([0, 0, 0, 1, 1, 1]), n_boot=500)
-    assert res.dropped == 0 and np.isfinite(res.replicates).all()
-
-
-def test_ols_t_interval_covers_the_true_slope() -> None:
-    rng = np.random.default_rng(4)
-    km = np.linspace(0, 7, 12)
-    y = 1.0 + 0.02 * km + rng.normal(0, 0.01, km.size)
-    fit = stats.ols_t(np.c_[np.ones_like(km), km], y)
-    lo, hi = fit.ci(1)
-    assert fit.df == 10 and lo < 0.02 < hi and hi - lo < 0.01
+def test_estimable_contrasts_of_a_confounded_design() -> None:
+    # surfaces a, b only in shoe X; c, d only in shoe Y: a-b and c-d identified, a-c not.
+    x = np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 1], [0, 0, 0, 1, 1]], float)
+    assert stats.estimable(x, np.array([1, -1, 0, 0, 0.0]))
+    assert stats.estimable(x, np.array([0, 0, 1, -1, 0.0]))
+    assert not stats.estimable(x, np.array([1, 0, -1, 0, 0.0]))
 
 
 def test_full_rank_detects_confounded_columns() -> None:

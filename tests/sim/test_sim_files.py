@@ -65,12 +65,14 @@ def test_simulate_command_writes_recording_sidecar_and_truth(tmp_path):
     assert side["simulated"] is True and side["shoe"]["km"] == 400 and side["range_g"] == 16
     rec = load_recording(out)
     assert abs(rec.fs_hz - 500) < 1
-    # the same command again gives the same file (seeded)
+    # the same command again gives the same file (seeded); replacing the recording needs --force
     first = out.read_bytes()
-    assert _cli("simulate", "--placement", "shoe", "--rate", "500", "--segments",
-                "run:15:3.5:asphalt,stand:3,run:15:4:grass", "--shoe-km", "400", "--mount-error", "10",
-                "--jitter", "0.0003", "--gaps", "1", "--range", "16", "--seed", "4", "--out", str(out),
-                cwd=tmp_path).returncode == 0
+    args = ("simulate", "--placement", "shoe", "--rate", "500", "--segments",
+            "run:15:3.5:asphalt,stand:3,run:15:4:grass", "--shoe-km", "400", "--mount-error", "10",
+            "--jitter", "0.0003", "--gaps", "1", "--range", "16", "--seed", "4", "--out", str(out))
+    refused = _cli(*args, cwd=tmp_path)
+    assert refused.returncode == 2 and "--force" in refused.stderr and out.read_bytes() == first
+    assert _cli(*args, "--force", cwd=tmp_path).returncode == 0
     assert out.read_bytes() == first
 
 

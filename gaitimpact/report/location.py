@@ -1,0 +1,27 @@
+"""Where the library file lives: `--library PATH`, else $GAITIMPACT_LIBRARY, else the user data folder.
+
+Kept apart from `library` (which needs numpy and pandas) so the command line can name it in `--help`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_VAR = "GAITIMPACT_LIBRARY"
+"""Environment variable naming the library file (overridden by `--library`)."""
+
+
+def default_library_path() -> Path:
+    """Library file: $GAITIMPACT_LIBRARY, else <user data dir>/gaitimpact/library.sqlite."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("gaitimpact", appauthor=False)) / "library.sqlite"
+
+
+def resolve_library_path(path: str | os.PathLike | None) -> Path:
+    """`--library PATH` if given, else `default_library_path()`."""
+    return Path(path).expanduser() if path else default_library_path()
