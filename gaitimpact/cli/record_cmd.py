@@ -38,7 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `scan` and `record` sub-commands."""
     from gaitimpact.ble.profiles import all_profiles
 
-    p = subparsers.add_parser("scan", help="list nearby BLE sensors that speak a supported profile")
+    p = subparsers.add_parser(
+        "scan",
+        help="list nearby BLE sensors that speak a supported profile",
+        description="List nearby Bluetooth LE sensors that speak a supported profile (exit 1 when none).",
+    )
     p.add_argument("--timeout", type=_positive(), default=5.0, metavar="S", help="scan time in s (default 5)")
     p.set_defaults(func=run_scan)
 
@@ -72,7 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--duration", type=_positive(), metavar="S", help="stop after S seconds (default: Ctrl-C)")
     r.add_argument("--out", required=True, type=Path, metavar="FILE.csv", help="output CSV (must not exist)")
-    r.add_argument("--placement", choices=["auto", *PLACEMENTS], default="auto")
+    r.add_argument(
+        "--placement",
+        choices=["auto", *PLACEMENTS],
+        default="auto",
+        help="where the sensor is worn (default auto: a Polar H10 is a chest strap, analysed as waist; "
+        "otherwise detected from the signal); also picks the default --range",
+    )
     r.add_argument(
         "--surface", help="surface at the start (asphalt, concrete, track, grass, trail, treadmill)"
     )
