@@ -95,9 +95,6 @@ def main() -> None:
     total_tried = total_fail = 0
     print(f"fuzz: {args.examples:,} examples per target, seed {args.seed}, hang limit {fuzzkit.HANG_S:g} s")
     for name in names:
-        if name == "csv" and not fuzzkit.module_available("gaitimpact.io.load"):
-            print(f"  {name:<20} skipped (reader not available)")
-            continue
         tried, failures, secs = run(name, args.examples, args.seed, args.save)
         total_tried += tried
         total_fail += len(failures)

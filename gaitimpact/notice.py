@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 CODES = {
+    "layout": "how the table was read (preamble lines skipped, no header: columns taken by position)",
     "timestamp_gaps": "gaps in the timestamps (kept as gaps, never filled)",
     "irregular_sampling": "time steps vary by more than 10 % (std)",
     "gaps": "gaps the analysis saw; strikes next to them are flagged near_gap",
@@ -29,6 +30,7 @@ CODES = {
     "no_running": "no running bout found",
     "short_recording": "a recording under 10 s: figures rest on few strides",
     "unknown_surface": "a surface name outside the known list",
+    "implausible_speed": "a running speed outside 1.5-7 m/s (likely km/h or another unit)",
     "sidecar": "a sidecar key or value the program did not use as given",
     "not_streamed": "a long file read whole instead of block by block",
     "note": "another note (free text)",
@@ -61,3 +63,23 @@ def unique(items: Iterable[Notice | str]) -> list[Notice]:
 def messages(items: Iterable[Notice | str]) -> list[str]:
     """The messages of notices (or strings), in order."""
     return [str(i) for i in items]
+
+
+def fold_gap_notices(items: Iterable[Notice | str]) -> list[Notice]:
+    """The same gaps said once: a reader's "timestamp_gaps" and the analysis' "gaps" notice become one.
+
+    Same count: the reader's numbers (count, longest, total in s) with what the analysis does with them;
+    different counts (gaps also from the sidecar): the analysis' notice, which covers every gap it saw.
+    """
+    notices = [as_notice(i) for i in items]
+    reader = next((n for n in notices if n.code == "timestamp_gaps"), None)
+    core = next((n for n in notices if n.code == "gaps"), None)
+    if reader is None or core is None:
+        return notices
+    if reader.numbers.get("gaps") != core.numbers.get("gaps") or "longest_s" not in reader.numbers:
+        return [n for n in notices if n is not reader]
+    k = reader.numbers
+    one = Notice("gaps", f"{int(k['gaps'])} gap(s) in the timestamps (longest {k['longest_s']:.3g} s, total "
+                 f"{k['total_s']:.3g} s): kept as gaps, never filled; strikes next to them are flagged near_gap",
+                 dict(k))
+    return [one if n is reader else n for n in notices if n is not core]

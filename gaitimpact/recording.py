@@ -22,6 +22,10 @@ ONE_FOOT_PLACEMENTS = ("shoe", "shank")
 SURFACES = ("asphalt", "concrete", "track", "grass", "trail", "treadmill")
 """Running surfaces the reporter knows; other strings are kept but not ranked."""
 
+RUNNING_SPEED_MPS = (1.5, 7.0)
+"""Plausible running speeds in m/s (5.4-25 km/h: a slow jog to faster than a world-class 10 km); a speed
+outside is almost always a unit slip (km/h or min/km typed as m/s) and is warned about, not refused."""
+
 
 def steps_per_strike(placement: str) -> int:
     """Steps (both feet) represented by one detected strike: 2 for a one-foot sensor, else 1."""
@@ -54,7 +58,12 @@ class SurfaceSegment:
 
 @dataclass
 class Metadata:
-    """What is known about a recording beyond its samples (sidecar JSON, CLI flags, device)."""
+    """What is known about a recording beyond its samples (sidecar JSON, CLI flags, device).
+
+    The sidecar fields are declared in `gaitimpact.sidecar_schema.FIELDS`; `source_format` is what a
+    reader read the file as (not written to a sidecar); `extra` holds recorder/simulator keys and
+    unknown keys, written back as they were.
+    """
 
     placement: str = "auto"
     segments: list[SurfaceSegment] = field(default_factory=list)
@@ -67,6 +76,8 @@ class Metadata:
     start_utc: datetime | None = None
     simulated: bool = False
     notes: str = ""
+    side: str | None = None
+    source_format: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -89,7 +100,7 @@ class Recording:
     gaps: list[Gap] = field(default_factory=list)
     meta: Metadata = field(default_factory=Metadata)
     source: str = ""
-    warnings: list[Notice | str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.time_s = np.asarray(self.time_s, dtype=np.float64)

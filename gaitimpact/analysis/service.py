@@ -8,7 +8,9 @@ batch, add, compare FILE and record's closing summary all call it.
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +21,14 @@ import numpy as np
 from gaitimpact.analysis.summary import MIN_DURATION_S, SHORT_DURATION_S, steps_table, summarize
 from gaitimpact.core.result import Analysis
 from gaitimpact.errors import InputError
-from gaitimpact.notice import Notice, unique
+from gaitimpact.notice import Notice, fold_gap_notices, unique
 from gaitimpact.recording import Recording
 
 if TYPE_CHECKING:
     import pandas as pd
+
+PARALLEL_IMPORT_MIN_BYTES = 8 * 1024 * 1024
+"""Files at least this big are parsed while the signal core is imported in a thread (about 4 min at 1000 Hz)."""
 
 CHUNKED_MIN_BYTES = 256 * 1024 * 1024
 """Files at least this big are analysed in chunks when streamable (about 2 h at 1000 Hz as canonical CSV)."""
@@ -87,15 +92,15 @@ def analyze_path(
     A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
     Raises InputError (one line naming the file) for unreadable or too short recordings.
     """
-    path = Path(path)
+    from gaitimpact.io.fsutil import check_input_file
+
+    path = check_input_file(path)  # a FIFO would hang the reader: refused (one line) before opening
     stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
     if stream:
         kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
         rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
     else:
-        from gaitimpact.io.load import load_recording
-
-        rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
+        rec = _load_while_importing_core(path, rate_hz=rate_hz, overrides=overrides)
         _check_duration(rec.duration_s, path)
         from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
 
@@ -108,7 +113,35 @@ def analyze_path(
             {"duration_s": rec.duration_s, "strikes": len(analysis.strikes)}))
     summary = summarize(rec, analysis)
     summary["n_samples"] = n_samples
-    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=unique([*rec.warnings, *analysis.warnings]))
+    notices = unique(fold_gap_notices([*rec.warnings, *analysis.warnings]))  # each gap said once
+    return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=notices)
+
+
+def _load_while_importing_core(path: Path, *, rate_hz: float | None, overrides: dict | None) -> Recording:
+    """`load_recording`; for a big file the signal core (scipy) is imported meanwhile in a thread: the CSV
+    parse runs in C without holding the GIL, so the two overlap instead of adding up."""
+    from gaitimpact.io.load import load_recording
+
+    try:
+        big = path.stat().st_size >= PARALLEL_IMPORT_MIN_BYTES
+    except OSError:
+        big = False
+    warm = threading.Thread(target=_import_quietly, args=("gaitimpact.core.pipeline",), daemon=True) if big else None
+    if warm is not None:
+        warm.start()
+    try:
+        return load_recording(path, rate_hz=rate_hz, overrides=overrides)
+    finally:
+        if warm is not None:
+            warm.join()
+
+
+def _import_quietly(name: str) -> None:
+    """Import a module ahead of its use; a failure shows where the module is really imported."""
+    try:
+        importlib.import_module(name)
+    except Exception:  # noqa: BLE001,S110 - the main thread's own import raises it with its traceback
+        pass
 
 
 def _check_duration(duration_s: float, path: Path) -> None:
@@ -140,11 +173,10 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
             "not_streamed", "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)")]
         del whole
     else:
-        meta = io_blocks.recording_metadata(path, overrides)
-        fs_hint = rate_hz
-        stored_gaps = list(meta.extra.get("gaps", []))
+        side = io_blocks.recording_sidecar(path, overrides)
+        meta, fs_hint, stored_gaps = side.meta, rate_hz, side.gaps
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
-        warnings: list[Notice] = []
+        warnings: list[Notice] = list(side.warnings)
     try:
         analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
                                          range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)

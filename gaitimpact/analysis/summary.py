@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gaitimpact.core.result import Analysis
-from gaitimpact.notice import unique
+from gaitimpact.notice import fold_gap_notices, unique
 from gaitimpact.recording import ONE_FOOT_PLACEMENTS, Recording, SurfaceSegment, steps_per_strike
 
 if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path fails before them
@@ -100,7 +100,7 @@ def strike_labels(rec: Recording, analysis: Analysis) -> tuple[np.ndarray, np.nd
 def strike_feet(rec: Recording, analysis: Analysis) -> np.ndarray:
     """L/R/? per strike; a one-foot (shoe/shank) sensor's strikes take the side named in its metadata."""
     feet = analysis.strikes.foot.astype(str)
-    side = str(rec.meta.device.get("side") or rec.meta.extra.get("side") or "").upper()
+    side = str(rec.meta.side or rec.meta.device.get("side") or "").upper()
     if analysis.placement in ONE_FOOT_PLACEMENTS and side in ("L", "R"):
         feet = np.where(feet == "?", side, feet)
     return feet
@@ -220,7 +220,7 @@ def summarize(rec: Recording, analysis: Analysis) -> dict:
         for i, b in enumerate(analysis.bouts)
     ]
     meta = rec.meta
-    notices = unique([*rec.warnings, *analysis.warnings])
+    notices = unique(fold_gap_notices([*rec.warnings, *analysis.warnings]))
     return {
         "schema": SCHEMA,
         "file": rec.source,

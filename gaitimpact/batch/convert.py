@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitimpact.errors import InputError
-from gaitimpact.io.blocks import BLOCK_ROWS, DroppedRows, clean_blocks, iter_recording_blocks, recording_metadata
+from gaitimpact.io.blocks import BLOCK_ROWS, DroppedRows, clean_blocks, iter_recording_blocks, recording_sidecar
 from gaitimpact.io.parquet import (
     ACC_COLUMNS,
     FORMAT_KEY,
@@ -41,7 +41,8 @@ def stream_convert(src: str | Path, dst: str | Path, *, rate_hz: float | None = 
 
     src, dst = Path(src), Path(dst)
     to_parquet = dst.suffix.lower() == ".parquet"
-    meta = recording_metadata(src, overrides)
+    side = recording_sidecar(src, overrides)
+    meta = side.meta
     dropped = DroppedRows()
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     n = 0
@@ -73,7 +74,7 @@ def stream_convert(src: str | Path, dst: str | Path, *, rate_hz: float | None = 
                 fh.write(format_rows(t, acc, gyro))
         if n < 2 or not fs:
             raise InputError(f"too few valid samples ({n})", path=str(src))
-        gaps = merge_gaps(found, list(meta.extra.get("gaps", [])))
+        gaps = merge_gaps(found, side.gaps)
         if writer is not None:
             side = metadata_to_dict(meta, gaps=gaps, fs_hz=fs)
             writer.add_key_value_metadata({SIDECAR_KEY: json.dumps(side, allow_nan=False).encode("utf-8"),

@@ -6,6 +6,8 @@ existing Dask cluster (`dask_address`), which gives the same rows in the same or
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import time
@@ -13,9 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -37,6 +38,9 @@ from gaitimpact.batch.state import Journal, content_hash, journal_path
 from gaitimpact.batch.worker import CHUNKED_MIN_BYTES, DEFAULT_ANALYZER, Task, run_task
 from gaitimpact.errors import InputError
 
+if TYPE_CHECKING:  # pandas loads only to write or read a result table: a resumed batch with nothing to do
+    import pandas as pd  # and nothing changed never imports it
+
 DASK_HINT = "--dask needs dask.distributed: pip install gaitimpact[dask]"
 
 
@@ -56,19 +60,28 @@ class BatchReport:
         """The rows as a DataFrame (one row per file)."""
         return rows_frame(self.rows)
 
+    analysis_s: float = 0.0
+    """Wall time from starting the workers to the last result, s (what the progress bar's rate divides by)."""
+
     @property
     def files_per_s(self) -> float:
-        """Files analysed now per second of wall time."""
-        return self.analysed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        """Files analysed now per second of analysis wall time (the progress bar's final rate)."""
+        return self.analysed / self.analysis_s if self.analysis_s > 0 else 0.0
+
+
+def average_rate(completed: float, elapsed_s: float | None) -> float | None:
+    """Files per second since the start (completed / elapsed), None before the first file is done."""
+    return completed / elapsed_s if completed and elapsed_s else None
 
 
 class FilesPerSecondColumn(ProgressColumn):
-    """Progress column: finished files per second."""
+    """Progress column: files finished per second since the start (the same rate the summary reports)."""
 
     def render(self, task: RichTask) -> Text:
         """Render the rate, e.g. "3.2 files/s"."""
-        speed = task.finished_speed or task.speed
-        return Text("-- files/s" if speed is None else f"{speed:.1f} files/s", style="progress.data.speed")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = average_rate(task.completed, elapsed)
+        return Text("-- files/s" if speed is None else f"{speed:.2f} files/s", style="progress.data.speed")
 
 
 def default_jobs() -> int:
@@ -81,6 +94,8 @@ def default_jobs() -> int:
 
 def rows_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Rows -> DataFrame with `file,status,error,sha256` first and the summary columns in first-seen order."""
+    import pandas as pd
+
     columns: dict[str, None] = {}
     for row in rows:
         for key in row:
@@ -107,8 +122,16 @@ def write_results(rows: Sequence[dict[str, Any]], out: str | Path) -> Path:
     return out
 
 
+def results_fingerprint(rows: Sequence[dict[str, Any]]) -> str:
+    """sha256 (hex) of the result rows in order: a re-run that would write the same table can skip it."""
+    text = json.dumps(list(rows), sort_keys=True, allow_nan=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def read_results(path: str | Path) -> pd.DataFrame:
     """Read a batch result table written by `write_results`."""
+    import pandas as pd
+
     path = Path(path)
     return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
 
@@ -130,6 +153,8 @@ def steps_file_name(path: Path, roots: Sequence[Path], suffix: str = ".csv") -> 
 
 def _pool_results(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
     """Run tasks in-process (jobs == 1) or in a process pool; yields rows as they finish."""
+    if not tasks:  # a resumed batch with every file done starts no worker
+        return
     if jobs <= 1:
         for task in tasks:
             yield run_task(task)
@@ -256,10 +281,11 @@ def run_batch(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,
-        disable=not progress,
+        disable=not progress or not tasks,
         transient=False,
     )
     source: Iterator[dict[str, Any]] | None = None
+    analysis_s = 0.0
     try:
         with bar:
             bar_task = bar.add_task("batch", total=len(tasks))
@@ -278,6 +304,9 @@ def run_batch(
                 if on_row is not None:
                     on_row(row)
                 bar.advance(bar_task)
+            # the bar's own clock, so the summary's rate is the rate the bar showed last
+            done_task = next(t for t in bar.tasks if t.id == bar_task)
+            analysis_s = (done_task.finished_time if done_task.finished else done_task.elapsed) or 0.0
     finally:
         if source is not None:
             source.close()  # stops the pool / cancels Dask futures at once on Ctrl-C
@@ -287,8 +316,13 @@ def run_batch(
             own_client.close()
     final = [r for r in rows if r is not None]
     if out_path is not None:
-        write_results(final, out_path)
+        fingerprint = results_fingerprint(final)
+        if tasks or journal is None or not journal.results_unchanged(out_path, fingerprint):
+            write_results(final, out_path)
+            if journal is not None:
+                journal.record_results(out_path, fingerprint)
+                journal.close()
     order = {r["file"]: i for i, r in enumerate(final)}
     failures.sort(key=lambda f: order.get(f[0], len(order)))
     return BatchReport(rows=final, analysed=len(tasks), reused=reused, failures=failures,
-                       elapsed_s=time.perf_counter() - started, out=out_path)
+                       elapsed_s=time.perf_counter() - started, analysis_s=analysis_s, out=out_path)

@@ -58,6 +58,7 @@ class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.done: dict[str, dict[str, Any]] = {}
+        self.results: dict[str, Any] = {}  # the last result table written: path, rows fingerprint, size, mtime
         if self.path.is_file():
             with open(self.path, encoding="utf-8") as fh:
                 for line in fh:
@@ -67,6 +68,8 @@ class Journal:
                         continue
                     if isinstance(row, dict) and row.get("status") in DONE_STATUSES and "sha256" in row:
                         self.done[row["sha256"]] = row
+                    elif isinstance(row, dict) and "results_sha256" in row:
+                        self.results = row
         self._fh = None
         self._last_sync = 0.0
 
@@ -76,17 +79,38 @@ class Journal:
 
     def record(self, row: dict[str, Any]) -> None:
         """Append one finished row durably (only analysed rows, not failed ones, make a file count as done)."""
+        self._append(row)
+        if row.get("status") in DONE_STATUSES:
+            self.done[row["sha256"]] = row
+
+    def _append(self, line: dict[str, Any]) -> None:
+        """Append one JSON line: to the OS at once, fsync'd at least once per SYNC_INTERVAL_S."""
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")
-        self._fh.write(json.dumps(row, allow_nan=True) + "\n")
+        self._fh.write(json.dumps(line, allow_nan=True) + "\n")
         self._fh.flush()
         now = time.monotonic()
         if now - self._last_sync >= self.SYNC_INTERVAL_S:
             os.fsync(self._fh.fileno())
             self._last_sync = now
-        if row.get("status") in DONE_STATUSES:
-            self.done[row["sha256"]] = row
+
+    def record_results(self, out: str | Path, fingerprint: str) -> None:
+        """Note the result table just written (its rows' fingerprint, size and mtime)."""
+        stat = Path(out).stat()
+        self.results = {"results": str(out), "results_sha256": fingerprint, "size": stat.st_size,
+                        "mtime_ns": stat.st_mtime_ns}
+        self._append(self.results)
+
+    def results_unchanged(self, out: str | Path, fingerprint: str) -> bool:
+        """True when `out` is the table last written for rows with this fingerprint, untouched since."""
+        try:
+            stat = Path(out).stat()
+        except OSError:
+            return False
+        r = self.results
+        return (r.get("results") == str(out) and r.get("results_sha256") == fingerprint
+                and r.get("size") == stat.st_size and r.get("mtime_ns") == stat.st_mtime_ns)
 
     def close(self) -> None:
         """Close the journal file."""

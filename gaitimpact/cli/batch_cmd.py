@@ -60,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_batch_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact batch`; exit code 0 all ok, 1 some files failed."""
     from rich.table import Table
+    from rich.text import Text
 
     from gaitimpact.batch.runner import run_batch
     from gaitimpact.cli.analyze_cmd import overrides_from_args
@@ -84,9 +85,8 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
             from gaitimpact.batch.runner import DASK_HINT
 
             raise InputError(DASK_HINT, field="--dask") from None
-    from rich.text import Text
 
-    from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
+    from gaitimpact.usertext import plain_console
 
     console = plain_console(stderr=True)  # file names and reasons are data, never markup
     report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
@@ -98,7 +98,7 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("files", str(len(report.rows)))
-    table.add_row("analysed now", f"{report.analysed} ({report.files_per_s:.2f} files/s)")
+    table.add_row("analysed now", f"{report.analysed} in {report.analysis_s:.1f} s ({report.files_per_s:.2f} files/s)")
     table.add_row("already done (skipped)", str(report.reused))
     table.add_row("ok / failed", f"{ok} / {len(report.failures)}")
     if no_running:
@@ -110,9 +110,9 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     out_console.print(table)
     out_console.print(f"wrote {report.out}")
     if report.failures:
-        console.print(Text(f"{len(report.failures)} file(s) failed:", style="red"))
-        for path, reason in report.failures:
-            console.print(shown(f"  {path}: {reason}", MESSAGE_CHARS))
+        # each failure was named once, as it happened ("failed PATH: reason"); the results' error column keeps them
+        console.print(Text.assemble((f"{len(report.failures)} file(s) failed", "red"),
+                                    f" (named above; reasons also in the error column of {report.out})"))
         return 1
     return 0
 

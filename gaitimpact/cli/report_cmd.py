@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gaitimpact.cli.tables import Col, print_table
 from gaitimpact.errors import GaitImpactError, InputError
 from gaitimpact.io.fsutil import atomic_write_bytes
-from gaitimpact.report.location import ENV_VAR, resolve_library_path
+from gaitimpact.report.location import ENV_VAR, resolve_library_path, unwritable_reason
 from gaitimpact.usertext import MESSAGE_CHARS, shown
 
 if TYPE_CHECKING:  # the parsers are registered without importing pandas, rich or the library
@@ -53,7 +53,7 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
             # honest: writes that completed before the failure are kept; only an unfinished one is rolled back
             raise InputError(
                 f"library access failed ({exc}); an unfinished write was rolled back, writes completed before "
-                "it are kept",
+                f"it are kept{unwritable_reason(path, exc)}",
                 path=str(path),
             ) from None
 

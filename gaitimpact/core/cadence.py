@@ -14,6 +14,8 @@ from gaitimpact.core.filters import overlaps_intervals
 
 MAX_INTERVAL_RATIO = 1.5
 """Intervals longer than this multiple of the median are treated as missed strikes and not counted."""
+FEW_INTERVALS = 5
+"""With fewer usable intervals than this the shortest one, not the median, is the typical interval."""
 
 
 def valid_intervals(
@@ -30,8 +32,10 @@ def valid_intervals(
     if gap_iv is not None and gap_iv.shape[0]:
         ok &= ~overlaps_intervals(t[:-1], t[1:], gap_iv)
     if ok.any():
-        med = float(np.median(d[ok]))
-        ok &= d <= MAX_INTERVAL_RATIO * med
+        # the typical interval: the median, but with few intervals (a short capture) one missed strike
+        # would drag the median up, so the shortest usable interval is the reference then
+        ref = float(np.median(d[ok])) if np.count_nonzero(ok) >= FEW_INTERVALS else float(np.min(d[ok]))
+        ok &= d <= MAX_INTERVAL_RATIO * ref
     return d, ok
 
 

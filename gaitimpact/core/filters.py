@@ -14,10 +14,11 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-GAP_FACTOR = 2.5
-"""A step between consecutive timestamps longer than GAP_FACTOR / fs_hz (and well outside the
-timestamp jitter: median step + GAP_JITTER_SIGMAS robust std) is treated as a gap."""
+from gaitimpact.timebase import GAP_FACTOR, median_step_s, merge_intervals
+
 GAP_JITTER_SIGMAS = 8.0
+"""A step between consecutive timestamps longer than GAP_FACTOR sample periods (`gaitimpact.timebase`)
+and well outside the timestamp jitter (median step + GAP_JITTER_SIGMAS robust std) is a gap."""
 
 
 def resultant_g(acc_g: np.ndarray) -> np.ndarray:
@@ -27,12 +28,12 @@ def resultant_g(acc_g: np.ndarray) -> np.ndarray:
 
 
 def effective_fs_hz(time_s: np.ndarray, fs_hz: float | None = None) -> float:
-    """Sampling rate in Hz from the median timestamp step (falls back to fs_hz)."""
+    """Sampling rate in Hz from the median timestamp step (`gaitimpact.timebase.median_step_s`, not
+    rounded; falls back to fs_hz)."""
     if time_s.shape[0] < 3:
         return float(fs_hz or 0.0)
-    step = np.diff(time_s[: min(time_s.shape[0], 200_001)])
-    med = float(np.median(step))
-    if med <= 0:
+    med = median_step_s(np.diff(time_s))
+    if not med > 0:
         return float(fs_hz or 0.0)
     return 1.0 / med
 
@@ -73,20 +74,8 @@ def contiguous_segments(
     stops = np.concatenate((cut, [n])).astype(np.int64)
     gap_iv = np.column_stack((time_s[cut - 1], time_s[cut])) if cut.size else np.zeros((0, 2))
     if declared:
-        gap_iv = _merge_intervals(np.vstack((gap_iv, np.asarray(declared, dtype=np.float64))))
+        gap_iv = merge_intervals(np.vstack((gap_iv, np.asarray(declared, dtype=np.float64))))
     return starts, stops, gap_iv
-
-
-def _merge_intervals(iv: np.ndarray) -> np.ndarray:
-    """Sort (K, 2) intervals and merge overlapping ones (a declared gap is usually also detected)."""
-    iv = iv[np.argsort(iv[:, 0])]
-    out: list[list[float]] = []
-    for a, b in iv.tolist():  # one step per gap
-        if out and a <= out[-1][1] + 1e-9:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
 
 
 def _gap_pair(gap) -> tuple[float, float]:

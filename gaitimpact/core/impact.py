@@ -24,7 +24,7 @@ import numpy as np
 from scipy import signal
 
 from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
-from gaitimpact.core.filters import GAP_FACTOR
+from gaitimpact.timebase import GAP_FACTOR
 
 CLIP_FRACTION = 0.999
 """A sample counts as at the range when |a_axis| >= CLIP_FRACTION * range_g."""

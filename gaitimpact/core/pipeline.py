@@ -18,7 +18,6 @@ from gaitimpact.core import bouts as bouts_mod
 from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
 from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
 from gaitimpact.core.filters import (
-    GAP_FACTOR,
     contiguous_segments,
     effective_fs_hz,
     overlaps_intervals,
@@ -31,6 +30,7 @@ from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, d
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, Recording, steps_per_strike
+from gaitimpact.timebase import GAP_FACTOR
 
 BOUT_MARGIN_S = 1.5
 """Strikes are searched this far (s) beyond each running bout's block edges."""

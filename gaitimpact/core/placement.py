@@ -27,7 +27,7 @@ VIGOROUS_STD_G = 0.4
 there are at least 3 (a walking waist's step is as long as a running foot's stride)."""
 WAIST_MAX_HARMONIC_RATIO = 0.2
 """Power at the stride frequency below this fraction of the power at twice it means a waist sensor
-(real recordings: hip/sacrum 0.00-0.16, shank and ankle 0.44-1.35)."""
+(real recordings: hip belt and sacrum 0.001-0.022, ankle and shank 0.35-1.27; simulated feet 0.33-3.9)."""
 SHOE_MAX_CENTROID_S = 0.010
 """A median impact centroid below this (s after IC) means a shoe sensor (shoe transients peak 5-10 ms
 after contact, tibial ones 10-20 ms: the heel pad and ankle soften them)."""

@@ -147,7 +147,7 @@ class StreamingAnalyzer:
         return True
 
     def _run(self, final: bool) -> None:
-        from gaitimpact.core.pipeline import analyze_signal  # the CORE engineer's offline pipeline
+        from gaitimpact.core.pipeline import analyze_signal
 
         t = self._t[self._start : self._end]
         a = self._a[self._start : self._end]

@@ -83,7 +83,7 @@ class DetectedStrikes:
     ic_time_s: np.ndarray
     peak_index: np.ndarray
     foot: np.ndarray
-    to_time_s: np.ndarray | None = None
+    to_time_s: np.ndarray = None  # type: ignore[assignment]  # None -> all NaN (__post_init__)
 
     def __post_init__(self) -> None:
         if self.to_time_s is None:

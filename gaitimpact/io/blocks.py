@@ -12,12 +12,14 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Metadata
+from gaitimpact.sidecar_schema import Sidecar
 
 BLOCK_ROWS = 250_000
 """Rows read from the file at a time."""
@@ -52,7 +54,7 @@ def _csv_header(path: Path) -> list[str] | None:
     """The first line of a CSV split on commas (BOM and quotes stripped), or None if unreadable."""
     try:
         with open(path, encoding="utf-8-sig", errors="strict") as fh:
-            line = fh.readline()
+            line = fh.readline(64 * 1024)  # bounded: a file that is one huge line is not read whole
     except (OSError, UnicodeDecodeError):
         return None
     return [c.strip().strip('"').strip() for c in line.strip().split(",")]
@@ -71,24 +73,140 @@ def is_streamable(path: str | Path) -> bool:
 
 
 def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows."""
-    import pandas as pd
+    """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows.
+
+    Clean lines are parsed by pyarrow's multi-threaded CSV reader straight into float64 arrays (no
+    DataFrame, no pandas import); from the first line it cannot take as it is (a non-number, a wrong
+    field count, a blank line) the rest of the file goes through pandas' C parser, which skips or
+    NaN-fills such lines. Either way the values are the same. A file with a zero tail or a cut-off last
+    line (left out, see `io.textscan`) goes through pandas whole.
+    """
+    from gaitimpact.io.fsutil import check_input_file
+    from gaitimpact.io.textscan import scan_text
 
     path = Path(path)
+    check_input_file(path)
+    extent = scan_text(path)  # over-long lines refused (bounded memory); zero tail, cut last line left out
     header = _csv_header(path) or []
     with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
     cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
+    done = 0  # data rows yielded by the fast reader
+    if extent.whole and _plain_newlines(path):
+        fast = _iter_canonical_arrow(path, cols, rows)
+        while True:
+            try:
+                block = next(fast)
+            except StopIteration:
+                return
+            except _SlowPathNeeded:
+                break
+            done += block[0].shape[0]
+            yield block
+    yield from _iter_canonical_pandas(path, header, cols, rows, skip_rows=done,
+                                      end=None if extent.whole else extent.end)
+
+
+class _SlowPathNeeded(Exception):
+    """The fast reader met a line it does not take as it is."""
+
+
+def _plain_newlines(path: Path) -> bool:
+    """True when lines end in LF or CRLF only (line counts then match between the two parsers)."""
     try:
-        reader = pd.read_csv(path, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
-                             encoding="utf-8-sig", low_memory=True)
-        for frame in reader:
-            for col in cols:
-                if frame[col].dtype.kind not in "fiu":
-                    frame[col] = pd.to_numeric(frame[col], errors="coerce")
-            values = frame[cols].to_numpy(dtype=np.float64)
-            yield values[:, 0], values[:, 1:4], (values[:, 4:7] if with_gyro else None)
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    return head.count(b"\r") == head.count(b"\r\n")
+
+
+def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Block]:
+    """Blocks of about `rows` rows from pyarrow's streaming CSV reader; _SlowPathNeeded at the first odd line."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    def refuse(_row: object) -> str:
+        return "error"
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=4 << 20),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=refuse, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.float64() for c in cols},
+                                                 include_columns=cols, null_values=[""],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        pending: list[np.ndarray] = []
+        n_pending = 0
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            values = np.empty((batch.num_rows, len(cols)))
+            for j in range(len(cols)):
+                values[:, j] = batch.column(j).to_numpy(zero_copy_only=False)
+            pending.append(values)
+            n_pending += batch.num_rows
+            if n_pending >= rows:
+                yield _block(pending, len(cols))
+                pending, n_pending = [], 0
+        if pending:
+            yield _block(pending, len(cols))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        raise _SlowPathNeeded from None
+
+
+def _block(parts: list[np.ndarray], n_cols: int) -> Block:
+    """(time_s, acc_g, gyro_dps|None) from row blocks of the canonical columns."""
+    values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    return values[:, 0], values[:, 1:4], (values[:, 4:7] if n_cols == 7 else None)
+
+
+def _iter_canonical_pandas(path: Path, header: list[str], cols: list[str], rows: int, *,
+                           skip_rows: int = 0, end: int | None = None) -> Iterator[Block]:
+    """Blocks through pandas' C parser, starting `skip_rows` data lines after the header (and stopping at
+    byte `end`, if given: only with skip_rows 0)."""
+    import pandas as pd
+
+    from gaitimpact.io.textscan import prefix_reader
+
+    try:
+        with (open(path, "rb") if end is None else prefix_reader(path, end)) as fh:
+            if skip_rows:
+                fh.seek(_offset_after_lines(fh, 1 + skip_rows))
+                reader = pd.read_csv(fh, header=None, names=list(range(len(header))),
+                                     usecols=[header.index(c) for c in cols], chunksize=rows, engine="c",
+                                     on_bad_lines="skip", encoding="utf-8", low_memory=True)
+                order: list = [header.index(c) for c in cols]  # field numbers here, names below
+            else:
+                reader = pd.read_csv(fh, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
+                                     encoding="utf-8-sig", low_memory=True)
+                order = cols
+            for frame in reader:
+                for col in order:
+                    if frame[col].dtype.kind not in "fiu":
+                        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+                values = frame[order].to_numpy(dtype=np.float64)
+                yield values[:, 0], values[:, 1:4], (values[:, 4:7] if len(cols) == 7 else None)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read CSV ({' '.join(str(exc).split())[:120]})", path=str(path)) from None
+
+
+def _offset_after_lines(fh: BinaryIO, lines: int) -> int:
+    """Byte offset just after the first `lines` newlines of a binary file."""
+    fh.seek(0)
+    offset = 0
+    while lines > 0:
+        chunk = fh.read(1 << 22)
+        if not chunk:
+            return offset
+        found = chunk.count(b"\n")
+        if found < lines:
+            lines -= found
+            offset += len(chunk)
+            continue
+        newlines = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == ord("\n"))
+        return offset + int(newlines[lines - 1]) + 1
+    return offset
 
 
 def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
@@ -103,18 +221,19 @@ def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
         yield from iter_canonical_csv(path, rows=rows)
 
 
-def recording_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
-    """Metadata of a streamed file: sidecar (or Parquet-embedded) plus CLI overrides."""
+def recording_sidecar(path: str | Path, overrides: dict | None = None) -> Sidecar:
+    """Metadata, declared gaps and rate of a streamed file: sidecar (or Parquet-embedded) plus CLI overrides."""
     from gaitimpact.io.load import apply_overrides
-    from gaitimpact.io.parquet import parquet_metadata
-    from gaitimpact.io.sidecar import read_sidecar, sidecar_path
+    from gaitimpact.io.parquet import parquet_sidecar
+    from gaitimpact.io.sidecar import load_sidecar, sidecar_path
 
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        return parquet_metadata(path, overrides)
-    side = sidecar_path(path)
-    meta = read_sidecar(side) if side.is_file() else Metadata()
-    return apply_overrides(meta, overrides)
+        return parquet_sidecar(path, overrides)
+    side_path = sidecar_path(path)
+    side = load_sidecar(side_path) if side_path.is_file() else Sidecar(Metadata())
+    apply_overrides(side.meta, overrides)
+    return side
 
 
 def clean_blocks(blocks: Iterable[Block], dropped: DroppedRows) -> Iterator[Block]:

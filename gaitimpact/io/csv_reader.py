@@ -10,6 +10,7 @@ be read is an `InputError` naming the file, line and column.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -17,9 +18,9 @@ import warnings as pywarnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.dialects import (
@@ -33,14 +34,21 @@ from gaitimpact.io.dialects import (
     find_app_dialect,
     parse_column,
 )
+from gaitimpact.io.fsutil import check_input_file
+from gaitimpact.io.textscan import extent_notes, prefix_reader, scan_text
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, Metadata, Recording
 from gaitimpact.timebase import gap_steps, median_step_s, nice_rate_hz, timing_notes
+
+if TYPE_CHECKING:  # pandas loads only for files the plain reader (io.fast_csv) does not take
+    import pandas as pd
 
 HEAD_BYTES = 256 * 1024
 MIN_SAMPLES = 10
 MIN_DURATION_S = 1.0
 
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13)) + b"\x7f"
+"""Bytes that (beyond a few) mark binary content, not text."""
 _NUM_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 _NUM_COMMA_RE = re.compile(r"^\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*$")
 _NAN_WORDS = {"", "nan", "na", "n/a", "null", "none", "-nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
@@ -58,6 +66,8 @@ class Layout:
     skiprows: int
     header: list[str] | None
     n_fields: int
+    end_byte: int | None = None
+    """Parse only the first end_byte bytes (a zero tail or a cut-off last line left out); None: all."""
     time_idx: int | None = None
     time_unit: str | None = None
     time_epoch: datetime | None = None
@@ -68,7 +78,7 @@ class Layout:
     gyro_unit: str | None = None
     start_idx: int | None = None
     dialect: AppDialect | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Notice] = field(default_factory=list)
 
     def name(self, idx: int) -> str:
         """Column name for messages (header cell or "column N")."""
@@ -80,13 +90,13 @@ class Layout:
 # ------------------------------------------------------------------------------------------ sniffing
 
 
-def _read_head(path: Path) -> tuple[bytes, bool, int]:
+def _read_head(path: Path, end: int | None = None) -> tuple[bytes, bool, int]:
+    """The first HEAD_BYTES (at most `end` bytes), whether there is more, and the size to read."""
+    check_input_file(path)  # a FIFO or device would block or never end: refused before opening
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise InputError("is a folder, not a recording file", path=str(path))
+        size = path.stat().st_size if end is None else end
         with open(path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
+            head = fh.read(min(HEAD_BYTES, size))
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except PermissionError:
@@ -107,7 +117,9 @@ def _decode(head: bytes) -> tuple[str, str]:
             text = head[: exc.start].decode("utf-8")
         else:
             text, enc = head.decode("latin-1"), "latin-1"
-    if "\x00" in text[:4096]:
+    sample = head[:4096]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if b"\x00" in sample or controls > 0.05 * len(sample):
         raise InputError("not a text CSV file (binary content)")
     return text.lstrip("\ufeff"), enc
 
@@ -147,11 +159,12 @@ def _choose_separator(lines: list[str]) -> tuple[str, int]:
     raise InputError("cannot find a column separator (tried tab ; , | and spaces)")
 
 
-def sniff(path: Path) -> tuple[Layout, bool, int]:
-    """Look at the head of the file and decide how to parse it; returns (layout, truncated_head, size)."""
-    head, more, size = _read_head(path)
+def sniff(path: Path, end: int | None = None) -> tuple[Layout, bool, int]:
+    """Look at the head of the file (its first `end` bytes if given) and decide how to parse it;
+    returns (layout, truncated_head, size)."""
+    head, more, size = _read_head(path, end)
     if size == 0 or not head.strip():
-        raise InputError("file is empty", path=str(path))
+        raise InputError("file is empty" if size == 0 else "file holds only blank lines", path=str(path))
     try:
         text, enc = _decode(head)
     except InputError as exc:
@@ -159,6 +172,10 @@ def sniff(path: Path) -> tuple[Layout, bool, int]:
     lines = text.splitlines()
     if more and lines:
         lines = lines[:-1]  # the head may end inside a line
+        if not lines:
+            fields = max(text.count(c) for c in ",;\t|") + 1
+            raise InputError(f"first line is longer than {HEAD_BYTES // 1024} KiB ({fields:,}+ fields): not an "
+                             "accelerometer table header", path=str(path), line=1)
     lines_all = lines
     # Drop trailing blank lines from the sniffing sample.
     while lines and not lines[-1].strip():
@@ -222,7 +239,7 @@ def sniff(path: Path) -> tuple[Layout, bool, int]:
     layout = Layout(sep=sep if sep != " " else r"\s+", decimal=decimal, encoding=enc, skiprows=skiprows,
                     header=header_cells, n_fields=n_fields)
     if start > 0:
-        layout.notes.append(f"skipped {start} preamble line(s) before the table")
+        layout.notes.append(Notice("layout", f"skipped {start} preamble line(s) before the table", {"lines": start}))
     _assign_columns(layout, rows, path)
     return layout, more, size
 
@@ -344,10 +361,10 @@ def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> Non
     )
     if n == 3 and all(numeric):
         layout.acc_idx = (0, 1, 2)
-        layout.notes.append("no header: read the 3 columns as x, y, z acceleration")
+        layout.notes.append(Notice("layout", "no header: read the 3 columns as x, y, z acceleration"))
     elif n == 6 and all(numeric):
         layout.acc_idx, layout.gyro_idx = (0, 1, 2), (3, 4, 5)
-        layout.notes.append("no header: read 6 columns as x, y, z acceleration then x, y, z gyro")
+        layout.notes.append(Notice("layout", "no header: read 6 columns as x, y, z acceleration then x, y, z gyro"))
     elif first_is_time and all(numeric[1:]):
         layout.time_idx = 0
         layout.time_is_text = not numeric[0]
@@ -355,7 +372,7 @@ def _assign_positional(layout: Layout, rows: list[list[str]], path: Path) -> Non
         if n == 7:
             layout.gyro_idx = (4, 5, 6)
         what = "time, x, y, z acceleration" + (", x, y, z gyro" if n == 7 else "")
-        layout.notes.append(f"no header: read the {n} columns as {what}")
+        layout.notes.append(Notice("layout", f"no header: read the {n} columns as {what}"))
     else:
         raise InputError(
             f"no header and {n} columns: cannot tell which are acceleration "
@@ -394,6 +411,8 @@ def _parse(path: Path, layout: Layout) -> pd.DataFrame:
 
 def _read_table(path: Path, layout: Layout) -> pd.DataFrame:
     """pd.read_csv with the sniffed layout; parser failures become one-line InputErrors."""
+    import pandas as pd
+
     try:
         # With a header, pandas reads it (header=0 parses measurably faster than header=None plus
         # one more skipped row); columns are then addressed by position.
@@ -421,10 +440,17 @@ def _read_table(path: Path, layout: Layout) -> pd.DataFrame:
         raise InputError(f"cannot parse CSV: {exc}", path=str(path)) from None
 
 
+def _source(path: Path, layout: Layout) -> Path | io.BufferedReader:
+    """What pandas reads: the path, or a reader of its first `layout.end_byte` bytes."""
+    return path if layout.end_byte is None else prefix_reader(path, layout.end_byte)
+
+
 def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame:
     """The one pandas C-engine call (eligible for pandas' multi-threaded read: no usecols/dtype)."""
+    import pandas as pd
+
     return pd.read_csv(
-        path,
+        _source(path, layout),
         sep=layout.sep,
         decimal=layout.decimal,
         header=0 if has_header else None,
@@ -439,6 +465,8 @@ def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame
 
 def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int) -> np.ndarray:
     """Column `idx` as float64; InputError naming line and column at the first non-numeric cell."""
+    import pandas as pd
+
     col = df[idx]
     if col.dtype.kind in "iufb":
         return col.to_numpy(dtype=np.float64)
@@ -456,8 +484,10 @@ def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int)
 
 def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
     """Slow path, only after a failed parse: find the first non-numeric cell and name its line/column."""
-    raw = pd.read_csv(path, sep=layout.sep, header=None, skiprows=layout.skiprows, usecols=sorted(set(use)),
-                      dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
+    import pandas as pd
+
+    raw = pd.read_csv(_source(path, layout), sep=layout.sep, header=None, skiprows=layout.skiprows,
+                      usecols=sorted(set(use)), dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
                       index_col=False, keep_default_na=False)
     for idx in sorted(set(use)):
         if idx == layout.time_idx and layout.time_is_text:
@@ -477,6 +507,11 @@ def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
 
 STILL_SD_RATIO = 0.05
 """Quiet windows count as the sensor at rest when their |a| std is at most this fraction of their mean."""
+STILL_WINDOWS = (32, 8, 4)
+"""Window lengths (samples) searched for still stretches: long ones (standing) and short ones (a
+foot's mid-stance lasts 50-100 ms: 8 samples at 100 Hz is 80 ms)."""
+GRAVITY_BAND = (0.8, 1.25)
+"""A still window votes for a unit when its |a| is within this factor range of gravity in that unit."""
 
 MOVING_MEAN_RANGES = {"g": (0.4, 5.0), "m/s^2": (5.0, 50.0), "mg": (400.0, 5000.0)}
 """Plausible long-term |mean vector| of a recording with no still stretch, per unit (file units): ~1 g at
@@ -485,47 +520,56 @@ the waist; a shoe/shank sensor adds the centripetal acceleration of the swinging
 
 
 def infer_acc_unit(acc: np.ndarray) -> tuple[str | None, float]:
-    """Guess g / mg / m/s^2 from the gravity magnitude in file units.
+    """Guess g / mg / m/s^2 from the gravity magnitude in file units, read where the sensor is still.
 
-    With a still stretch (quiet 32-sample windows whose |a| std is <= 5 % of their mean): the median |a|
-    of the quietest windows, matched within a factor 2.5. Without one (a recording that is all running,
-    where the quietest windows are flight phases near 0 g or foot swing well above 1 g): the magnitude
-    of the long-term mean acceleration vector, matched against `MOVING_MEAN_RANGES`.
-    Returns (unit or None when no unit fits, that magnitude in file units).
+    Still windows (STILL_WINDOWS samples whose |a| std, or vector std, is at most STILL_SD_RATIO of their
+    mean |a|): standing, and for a foot sensor the flat foot in mid-stance of every stride (50-100 ms),
+    which reads gravity alone. Flight (near 0 g) never qualifies (its relative std is large), nor do
+    flat-topped (clipped) samples. Each unit gets the votes of the still windows whose level is gravity
+    in that unit (within GRAVITY_BAND); of the units with >= 3 votes the one whose gravity is the lowest
+    steady level wins (a steady swing maximum of a shoe, 8-10 g, sits above mid-stance's 1 g), and the
+    median level of its windows is returned. Without such windows: the magnitude of the long-term mean
+    acceleration vector against `MOVING_MEAN_RANGES`. Returns (unit or None, that magnitude in file units).
     """
+    expected = {"g": 1.0, "mg": 1000.0, "m/s^2": 9.80665}
     n = acc.shape[0]
-    step = max(1, n // 100_000)
+    step = max(1, n // 400_000)
     sub = acc[::step]
     with np.errstate(all="ignore"):
-        mag = np.sqrt(np.einsum("ij,ij->i", sub, sub))
-        ok = np.isfinite(mag)
-        mag = mag[ok]
-        win = 32
-        nw = mag.size // win
-        still = False
-        if nw >= 4:
+        fin = np.isfinite(sub).all(axis=1)
+        vec = sub[fin]
+        mag = np.sqrt(np.einsum("ij,ij->i", vec, vec))
+        top = float(np.abs(vec).max()) if vec.size else 0.0
+        levels = []
+        for win in STILL_WINDOWS:
+            nw = mag.size // win
+            if nw < 4:
+                continue
             w = mag[: nw * win].reshape(nw, win)
-            sd = w.std(axis=1)
-            quiet = sd <= np.quantile(sd, 0.2)
-            rest = float(np.median(w[quiet].mean(axis=1)))
-            still = bool(rest > 0 and np.median(sd[quiet]) <= STILL_SD_RATIO * rest)
-        else:
-            rest = float(np.median(mag)) if mag.size else float("nan")
-            still = True
-        if not still:
-            mean = sub[ok].mean(axis=0)
-            scale = float(np.max(np.abs(mean))) if mean.size else 0.0
-            rest = scale * float(np.sqrt(np.sum((mean / scale) ** 2))) if scale > 0 else 0.0
+            mean = w.mean(axis=1)
+            v3 = vec[: nw * win].reshape(nw, win, 3)
+            sd = np.minimum(w.std(axis=1), np.sqrt(v3.var(axis=1).sum(axis=1)))
+            clipped = (np.abs(v3) >= top * (1 - 1e-9)).any(axis=(1, 2))
+            levels.append(mean[(mean > 0) & (sd <= STILL_SD_RATIO * mean) & ~clipped])
+        level = np.concatenate(levels) if levels else np.zeros(0)
+        votes = {u: level[(level >= GRAVITY_BAND[0] * e) & (level <= GRAVITY_BAND[1] * e)] for u, e in expected.items()}
+        found = [u for u in votes if votes[u].size >= 3]
+        if found:  # gravity is the lowest steady reading: a steady swing maximum sits above it
+            best = min(found, key=lambda u: expected[u])
+            return best, float(np.median(votes[best]))
+        if mag.size and mag.size < 4 * STILL_WINDOWS[-1]:  # a handful of samples: take them as they are
+            rest = float(np.median(mag))
+            unit, err = min(((u, abs(math.log(rest / e))) for u, e in expected.items()), key=lambda x: x[1])
+            return (unit if err <= math.log(2.5) else None), rest
+        mean = vec.mean(axis=0) if vec.size else np.zeros(3)
+        scale = float(np.max(np.abs(mean)))
+        rest = scale * float(np.sqrt(np.sum((mean / scale) ** 2))) if scale > 0 else 0.0
     if not np.isfinite(rest) or rest <= 0:
         return None, rest
-    if not still:
-        for unit, (lo, hi) in MOVING_MEAN_RANGES.items():
-            if lo <= rest < hi:
-                return unit, rest
-        return None, rest
-    expected = {"g": 1.0, "mg": 1000.0, "m/s^2": 9.80665}
-    unit, err = min(((u, abs(math.log(rest / e))) for u, e in expected.items()), key=lambda x: x[1])
-    return (unit if err <= math.log(2.5) else None), rest
+    for unit, (lo, hi) in MOVING_MEAN_RANGES.items():
+        if lo <= rest < hi:
+            return unit, rest
+    return None, rest
 
 
 def _epoch_unit(first: float) -> str | None:
@@ -549,6 +593,8 @@ def _relative_unit(dt_median: float) -> str:
 
 def _parse_text_times(values: pd.Series, path: Path, layout: Layout, rows_line0: int) -> pd.Series:
     """ISO 8601 date-time strings -> datetime Series; InputError naming the first unreadable cell."""
+    import pandas as pd
+
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
     bad = parsed.isna().to_numpy() & values.notna().to_numpy()
     if bad.any():
@@ -575,13 +621,25 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
     p = Path(path)
     if rate_hz is not None and (not math.isfinite(rate_hz) or rate_hz <= 0):
         raise InputError(f"sampling rate must be > 0 Hz, got {rate_hz}", field="rate_hz")
-    layout, _, _ = sniff(p)
-    warnings: list[Notice] = [Notice("note", n) for n in layout.notes]
+    check_input_file(p)
+    extent = scan_text(p)  # an over-long line is refused; a zero tail or a cut-off last line left out
+    if extent.size and not extent.end:
+        raise InputError("file holds only zero bytes (nothing was recorded)", path=str(p))
+    layout, _, _ = sniff(p, extent.end)
+    layout.end_byte = None if extent.whole else extent.end
+    warnings: list[Notice] = list(layout.notes)
+    warnings += [Notice(code, text, numbers) for code, text, numbers in extent_notes(extent)]
     meta = meta if meta is not None else Metadata()
-    df = _parse(p, layout)
     line0 = layout.skiprows + 1  # file line (1-based) of data row 0
-    acc, gyro = _sensor_columns(df, p, layout, line0)
-    tcol, t_missing, text_start = _time_column(df, p, layout, line0, warnings)
+    plain = _read_plain(p, layout)
+    if plain is not None:
+        acc, gyro, tcol, t_missing = plain
+        text_start = None
+    else:
+        df = _parse(p, layout)
+        acc, gyro = _sensor_columns(df, p, layout, line0)
+        tcol, t_missing, text_start = _time_column(df, p, layout, line0, warnings)
+        del df
     acc, gyro, tcol = _drop_missing_rows(p, line0, acc, gyro, tcol, t_missing, warnings)
     if gyro is not None and not np.isfinite(gyro).all():
         warnings.append(Notice("gyro_missing", "gyro has missing values (kept as NaN)"))
@@ -623,10 +681,37 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
                                    "zone: kept as local wall-clock time"))
     if start is not None and meta.start_utc is None:
         meta.start_utc = start
-    meta.extra["source_format"] = layout.dialect.name if layout.dialect else f"CSV ({unit})"
+    meta.source_format = layout.dialect.name if layout.dialect else f"CSV ({unit})"
     return Recording(time_s=_writeable(t), acc_g=_writeable(acc), fs_hz=fs,
                      gyro_dps=None if gyro is None else _writeable(gyro), gaps=gaps, meta=meta, source=str(p),
                      warnings=list(warnings))
+
+
+def _read_plain(p: Path, layout: Layout
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray] | None:
+    """Acceleration, gyro, raw time and its missing rows of a plain numeric comma-separated file, read
+    straight into arrays (`gaitimpact.io.fast_csv`); None for any other file or at the first odd line."""
+    if (layout.sep != "," or layout.decimal != "." or layout.time_is_text or layout.end_byte is not None
+            or layout.encoding not in ("utf-8", "utf-8-sig", "ascii")):
+        return None
+    from gaitimpact.io.fast_csv import read_plain_columns
+
+    groups = {"acc": list(layout.acc_idx)}
+    if layout.gyro_idx:
+        groups["gyro"] = list(layout.gyro_idx)
+    if layout.time_idx is not None:
+        groups["time"] = [layout.time_idx]
+    fields = [i for idx in groups.values() for i in idx]
+    if len(set(fields)) != len(fields):
+        return None
+    cols = read_plain_columns(p, skip_rows=layout.skiprows, n_fields=layout.n_fields, groups=groups,
+                              float_groups={"acc", "gyro"} & groups.keys())
+    if cols is None:
+        return None
+    acc, gyro, tcol = cols["acc"], cols.get("gyro"), cols.get("time")
+    t_missing = (~np.isfinite(tcol) if tcol is not None and tcol.dtype.kind == "f" and not np.isfinite(tcol.sum())
+                 else np.zeros(acc.shape[0], dtype=bool))
+    return acc, gyro, tcol, t_missing
 
 
 def _sensor_columns(df: pd.DataFrame, p: Path, layout: Layout, line0: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -743,8 +828,8 @@ def _to_units(p: Path, layout: Layout, acc: np.ndarray, gyro: np.ndarray | None,
               ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Acceleration in g and gyro in deg/s: stated units, else inferred from the gravity magnitude (noted)."""
     unit = layout.acc_unit
-    inferred, rest = infer_acc_unit(acc)
-    if unit is None:
+    if unit is None:  # a unit stated in the header is taken as stated, never second-guessed
+        inferred, rest = infer_acc_unit(acc)
         if inferred is None:
             hint = " (acceleration with gravity removed?)" if rest < 0.4 else ""
             raise InputError(
@@ -754,12 +839,6 @@ def _to_units(p: Path, layout: Layout, acc: np.ndarray, gyro: np.ndarray | None,
         unit = inferred
         warnings.append(Notice("units_inferred", f"acceleration units not stated: inferred {unit} from the gravity "
                                f"magnitude {rest:.4g}", {"gravity": rest}))
-    elif inferred is None:
-        warnings.append(Notice("units_inferred", f"acceleration stated in {unit} but its gravity magnitude "
-                               f"{rest:.4g} {unit} is implausible; check the file", {"gravity": rest}))
-    elif inferred != unit:
-        warnings.append(Notice("units_inferred", f"acceleration stated in {unit} but its gravity magnitude "
-                               f"{rest:.4g} looks like {inferred}; kept {unit}", {"gravity": rest}))
     if unit != "g":
         acc = acc * ACC_UNITS[unit]
     if gyro is not None:
@@ -831,6 +910,8 @@ def _numeric_time(
 
 def _wall_clock_start(path: Path, layout: Layout) -> datetime | None:
     """Wall-clock start from a text date-time column (first data row), e.g. Polar's phone timestamp."""
+    import pandas as pd
+
     try:
         with open(path, encoding=layout.encoding, errors="replace") as fh:
             for _ in range(layout.skiprows):

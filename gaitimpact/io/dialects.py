@@ -139,8 +139,8 @@ def parse_column(name: str) -> Column:
         return Column("other")
     # Unit written as the last token: "ax_g", "gx_dps", "time_ms", "acc x mg".
     if unit is None and len(tokens) >= 2 and tokens[-1] in _SUFFIX_UNITS:
-        u = _SUFFIX_UNITS[tokens[-1]]
-        unit = next(v for v in _UNIT_ALIASES.values() if v[1] == u)
+        suffix_unit = _SUFFIX_UNITS[tokens[-1]]
+        unit = next(v for v in _UNIT_ALIASES.values() if v[1] == suffix_unit)
         tokens = tokens[:-1]
     unit_kind, unit_name = unit if unit else (None, None)
 

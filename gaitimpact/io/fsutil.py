@@ -14,6 +14,7 @@ import re
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from gaitimpact.errors import GaitImpactError, InputError
 
@@ -26,6 +27,10 @@ _KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character de
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"),
           (stat.S_ISLNK, "a symbolic link"))
 
+
+FOLDER_MESSAGE = ("is a folder, not a recording: `gaitimpact batch FOLDER` analyses every recording in it "
+                  "(or name the files, e.g. FOLDER/*.csv)")
+"""What a command that reads one recording says when given a folder."""
 
 def file_kind(mode: int) -> str:
     """What a stat mode is, for messages: "a regular file", "a named pipe (FIFO)", "a folder", ..."""
@@ -53,7 +58,7 @@ def check_input_file(path: str | os.PathLike) -> Path:
             raise InputError("symbolic link loop (the link points back to itself)", path=str(p)) from None
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a folder, not a recording file", path=str(p))
+        raise InputError(FOLDER_MESSAGE, path=str(p))
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"is {file_kind(st.st_mode)}, not a regular file: not read", path=str(p))
     return p
@@ -138,7 +143,7 @@ def check_output(path: str | os.PathLike, *, inputs: tuple | list = (), force: b
     if str(path) == "-":
         return None
     p = Path(path)
-    where = {"path": str(p), "field": field}
+    where: dict[str, Any] = {"path": str(p), "field": field}
     try:
         st = os.lstat(p)
     except (FileNotFoundError, NotADirectoryError):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 from gaitimpact.errors import InputError
-from gaitimpact.io.sidecar import read_sidecar, sidecar_gaps, sidecar_path, whole_run_segment
+from gaitimpact.io.fsutil import check_input_file
+from gaitimpact.io.sidecar import Sidecar, load_sidecar, sidecar_path, whole_run_segment
+from gaitimpact.io.wrongfile import refuse_non_recording
+from gaitimpact.names import did_you_mean
 from gaitimpact.notice import Notice
-from gaitimpact.recording import PLACEMENTS, SURFACES, Metadata, Recording
+from gaitimpact.recording import PLACEMENTS, RUNNING_SPEED_MPS, SURFACES, Metadata, Recording
 from gaitimpact.timebase import merge_gaps
 
 
@@ -71,30 +73,48 @@ def load_recording(
     Metadata: the sidecar `<name>.json` if present, then `overrides` on top. Raises InputError
     (one line naming file/line/field) for anything it cannot read.
     """
-    p = Path(path)
+    p = check_input_file(path)  # missing, folder, FIFO, device, symlink loop: one line before opening
+    refuse_non_recording(p)  # a sidecar, a truth file, a workbook: say what it is
     if p.suffix.lower() == ".parquet":
         from gaitimpact.io.parquet import read_parquet
 
-        return read_parquet(p, rate_hz=rate_hz, overrides=overrides)
-    if not p.exists():
-        raise InputError("file not found", path=str(p))
+        return check_metadata(read_parquet(p, rate_hz=rate_hz, overrides=overrides))
 
     from gaitimpact.io.csv_reader import read_csv_recording
 
-    side = sidecar_path(p)
-    meta = read_sidecar(side) if side.is_file() and side != p else Metadata()
-    rec = read_csv_recording(p, rate_hz=rate_hz, meta=meta)
-    known = sidecar_gaps(meta)
-    if known:
-        rec.gaps = merge_gaps(rec.gaps, known)
-    side_fs = meta.extra.get("fs_hz")
+    side_path = sidecar_path(p)
+    side = load_sidecar(side_path) if side_path.is_file() and side_path != p else Sidecar(Metadata())
+    rec = read_csv_recording(p, rate_hz=rate_hz, meta=side.meta)
+    rec.warnings[:0] = side.warnings
+    if side.gaps:
+        rec.gaps = merge_gaps(rec.gaps, side.gaps)
+    side_fs = side.fs_hz
     if rate_hz is None and side_fs and abs(side_fs - rec.fs_hz) / side_fs > 0.02:
         rec.warnings.append(Notice("rate_mismatch", f"sidecar says {side_fs:g} Hz but the timestamps give "
                                    f"{rec.fs_hz:g} Hz; used the timestamps",
                                    {"sidecar_hz": float(side_fs), "timestamps_hz": rec.fs_hz}))
     apply_overrides(rec.meta, overrides)
+    return check_metadata(rec)
+
+
+def check_metadata(rec: Recording) -> Recording:
+    """Warn about surfaces outside the known list (with a "did you mean") and implausible speeds (m/s).
+
+    The whole run's speed must lie in `RUNNING_SPEED_MPS`; a segment's only below its top (walks are slow).
+    """
     unknown = sorted({seg.surface for seg in rec.meta.segments} - set(SURFACES))
-    if unknown:
-        rec.warnings.append(Notice("unknown_surface", f"surface {', '.join(map(repr, unknown))} is not one of "
-                                   f"{', '.join(SURFACES)}: kept as given (a typo makes a separate group in compare)"))
+    for surface in unknown:
+        hint = did_you_mean(surface, SURFACES)
+        rec.warnings.append(Notice("unknown_surface", f"surface {surface!r} is not one of {', '.join(SURFACES)}"
+                                   f"{hint}: kept as given (a typo makes a separate group in compare)"))
+    lo, hi = RUNNING_SPEED_MPS
+    # a segment may be a walk (1.4 m/s is a brisk one): segments are checked against the top only
+    whole = {rec.meta.speed_mps} if rec.meta.speed_mps is not None and not lo <= rec.meta.speed_mps <= hi else set()
+    fast = {seg.speed_mps for seg in rec.meta.segments if seg.speed_mps is not None and seg.speed_mps > hi}
+    for v in sorted(whole | fast):
+        rec.warnings.append(Notice(
+            "implausible_speed",
+            f"speed {v:g} m/s ({v * 3.6:.1f} km/h) is outside the usual running range {lo:g}-{hi:g} m/s "
+            f"({lo * 3.6:.1f}-{hi * 3.6:.0f} km/h): speeds are in m/s (km/h / 3.6); kept as given",
+            {"speed_mps": float(v)}))
     return rec

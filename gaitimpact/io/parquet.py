@@ -19,7 +19,8 @@ import numpy as np
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.blocks import DroppedRows
-from gaitimpact.recording import Gap, Metadata, Recording
+from gaitimpact.recording import Gap, Recording
+from gaitimpact.sidecar_schema import Sidecar
 from gaitimpact.timebase import estimate_rate_hz, gap_steps, median_step_s, merge_gaps, timing_notes
 
 ACC_COLUMNS = ("ax_g", "ay_g", "az_g")
@@ -110,20 +111,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parquet_metadata(path: str | Path, overrides: dict | None = None) -> Metadata:
-    """Metadata of a Parquet recording: embedded sidecar, then a `run.json` next to it, then overrides."""
+def parquet_sidecar(path: str | Path, overrides: dict | None = None) -> Sidecar:
+    """Metadata, declared gaps and rate of a Parquet recording: embedded sidecar, then a `run.json` next
+    to it (its keys win), then overrides."""
     from gaitimpact.io.load import apply_overrides
-    from gaitimpact.io.sidecar import metadata_from_dict, sidecar_path
+    from gaitimpact.io.sidecar import load_sidecar, parse_json, sidecar_from_dict, sidecar_path
 
     data = embedded_sidecar(path)
-    side = sidecar_path(path)
-    if side.is_file():
-        from gaitimpact.io.sidecar import read_sidecar
-
-        read_sidecar(side)  # validates, with errors naming the sidecar file
-        data = {**data, **json.loads(side.read_text(encoding="utf-8-sig"))}
-    meta = metadata_from_dict(data, str(path))
-    return apply_overrides(meta, overrides)
+    side_path = sidecar_path(path)
+    if side_path.is_file():
+        load_sidecar(side_path)  # validates, with errors naming the sidecar file
+        data = {**data, **parse_json(side_path.read_text(encoding="utf-8-sig"), str(side_path))}
+    side = sidecar_from_dict(data, str(path))
+    apply_overrides(side.meta, overrides)
+    return side
 
 
 def _column_names(pf: Any, path: str | Path, rate_hz: float | None, meta_fs_hz: float | None) -> list[str]:
@@ -163,10 +164,12 @@ def iter_parquet_blocks(
     """
     import pyarrow as pa
 
+    from gaitimpact.sidecar_schema import sidecar_from_dict
+
     pf = _open(path)
-    fs = embedded_sidecar(path).get("fs_hz")
+    fs = sidecar_from_dict(embedded_sidecar(path), str(path)).fs_hz  # validated: a number > 0 or None
     cols = _column_names(pf, path, rate_hz, fs)
-    rate = rate_hz or fs
+    rate = float(rate_hz or fs or 0.0)
     offset = 0
     try:
         for batch in pf.iter_batches(batch_size=max(1, rows), columns=cols):
@@ -175,7 +178,7 @@ def iter_parquet_blocks(
             if TIME_COLUMN in cols:
                 t = _as_float(path, batch, TIME_COLUMN)
             else:
-                t = (offset + np.arange(n, dtype=np.float64)) / float(rate)
+                t = (offset + np.arange(n, dtype=np.float64)) / rate
             gyro = np.column_stack([_as_float(path, batch, c) for c in GYRO_COLUMNS]) if GYRO_COLUMNS[0] in cols \
                 else None
             offset += n
@@ -213,7 +216,7 @@ def read_parquet(
     path = Path(path)
     if rate_hz is not None and (not np.isfinite(rate_hz) or rate_hz <= 0):
         raise InputError(f"sampling rate must be > 0 Hz, got {rate_hz}", field="rate_hz")
-    meta = parquet_metadata(path, overrides)
+    side = parquet_sidecar(path, overrides)
     blocks = list(iter_parquet_blocks(path, rate_hz=rate_hz))
     if not blocks:
         raise _bad(path, "no samples")
@@ -236,6 +239,6 @@ def read_parquet(
     regular = dt[~long]
     warnings += timing_notes(len(detected), float(dt[long].max()) if detected else 0.0, float(dt[long].sum()),
                              dt_med, float(regular.std()) if regular.size > 2 else 0.0)
-    gaps = merge_gaps(detected, list(meta.extra.get("gaps", [])))
-    return Recording(time_s=t, acc_g=acc, fs_hz=fs, gyro_dps=gyro, gaps=gaps, meta=meta,
-                     source=str(path), warnings=warnings)
+    gaps = merge_gaps(detected, side.gaps)
+    return Recording(time_s=t, acc_g=acc, fs_hz=fs, gyro_dps=gyro, gaps=gaps, meta=side.meta,
+                     source=str(path), warnings=[*side.warnings, *warnings])

@@ -6,6 +6,7 @@ import base64
 import html
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ img{max-width:100%;height:auto;display:block;margin:8px auto}
 .warn{background:#fff4e5;border-left:4px solid #f0a030;padding:6px 10px;font-size:13px}
 .cards{display:flex;gap:12px;flex-wrap:wrap} .card{background:#eef1f5;border-radius:6px;padding:8px 14px}
 details{font-size:13px;margin:6px 0} summary{cursor:pointer;color:#1d3557}
+.sim{background:#f0a030;color:#fff;border-radius:3px;padding:0 4px;font-size:11px}
 .card b{display:block;font-size:20px;color:#1d3557} .card span{font-size:12px;color:#555}
 """
 
@@ -72,6 +74,16 @@ def table(headers: list[str], rows: Iterable[Iterable[object]], left: int = 1, w
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table></div>'
 
 
+def simulated_warning(sessions: pd.DataFrame) -> str:
+    """A warning line when sessions were made by `gaitimpact simulate` (they describe the simulator, not you)."""
+    n = int(sessions["simulated"].sum()) if "simulated" in sessions else 0
+    if not n:
+        return ""
+    return (f'<p class="warn">{n} of {len(sessions)} sessions are <b>simulated</b> recordings (made by '
+            "<code>gaitimpact simulate</code>, marked below): their figures describe the simulator, not a "
+            "runner, and they are counted in every table and plot of this report.</p>")
+
+
 def sessions_section(sessions: pd.DataFrame) -> str:
     """Sessions table: date, file, placement, shoe, km, distance, strikes, cadence, speed, peaks, load."""
     rows = []
@@ -79,7 +91,7 @@ def sessions_section(sessions: pd.DataFrame) -> str:
         rows.append(
             [
                 esc(pd.Timestamp(r.start_utc).strftime("%Y-%m-%d %H:%M")),
-                esc(r.source),
+                esc(r.source) + (' <span class="sim">simulated</span>' if getattr(r, "simulated", False) else ""),
                 esc(r.placement),
                 esc(r.shoe if isinstance(r.shoe, str) else "-"),
                 fmt(r.shoe_km, 0),
@@ -107,7 +119,7 @@ def sessions_section(sessions: pd.DataFrame) -> str:
         "bone stimulus g",
     ]
     return (
-        f"<section><h2>Sessions ({len(sessions)})</h2>{table(headers, rows, left=4)}"
+        f"<section><h2>Sessions ({len(sessions)})</h2>{simulated_warning(sessions)}{table(headers, rows, left=4)}"
         '<p class="note">* distance estimated (speed x running time, or steps x 1.0 m '
         "when speed is unknown).</p>"
         "</section>"
@@ -216,6 +228,8 @@ def load_section(weekly: pd.DataFrame, png: bytes | None) -> str:
     return (
         "<section><h2>Load over time</h2>"
         f"{table(headers, rows, left=2)}{img(png, 'load') if png else ''}"
+        '<p class="note">Left plot: bars are the bone stimulus index of each week, the orange line and '
+        "dots its strikes (right axis). Right plot: the index of each session.</p>"
         f'<p class="note">Bone stimulus index = (sum over strikes of peak_g^{load_mod.BONE_STIMULUS_M:g})'
         f"^(1/{load_mod.BONE_STIMULUS_M:g}): Carter's daily stress stimulus "
         "(Carter, Fyhrie &amp; Whalen 1987, "
@@ -236,7 +250,7 @@ def render_report(
     shoe_report: ShoeReport,
     pngs: dict[str, bytes | None],
 ) -> str:
-    """The whole report as one HTML string (no external resources)."""
+    """The whole report as one HTML string (no external resources); the library is named by its file name."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     span = ""
     if len(sessions):
@@ -255,7 +269,7 @@ def render_report(
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>gaitimpact report{esc(since_txt)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>gaitimpact report{esc(since_txt)}</h1>"
-        f"<p>{esc(span)} &middot; library {esc(library)} &middot; generated {esc(now)} "
+        f"<p>{esc(span)} &middot; library {esc(Path(library).name)} &middot; generated {esc(now)} "
         f"&middot; gaitimpact {esc(__version__)}</p></header><main>"
         f'<section><div class="cards">{card_html}</div></section>'
         f"{sessions_section(sessions)}"

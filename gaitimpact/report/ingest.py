@@ -10,8 +10,13 @@ from pathlib import Path
 import pandas as pd
 
 from gaitimpact.errors import InputError
+from gaitimpact.io.fsutil import check_input_file
+from gaitimpact.names import did_you_mean, same_name
 from gaitimpact.recording import Recording
 from gaitimpact.report.library import AddResult, Library, file_hash
+
+STORED_METADATA_CODES = ("unknown_surface", "implausible_speed", "sidecar")
+"""Warnings about metadata `add` stores with the session: repeated in its per-file lines."""
 
 
 @dataclass
@@ -53,9 +58,8 @@ def ingest_file(
     path = Path(path)
     overrides = dict(overrides or {})
     if overrides.get("shoe"):
-        lib.shoe(overrides["shoe"])
-    if not path.is_file():
-        raise InputError("no such file", path=str(path))
+        overrides["shoe"] = lib.shoe(overrides["shoe"]).name  # the stored spelling ('pegasus 40' -> 'Pegasus 40')
+    check_input_file(path)  # one line naming what it is instead: missing, a folder, a device, ...
     digest = file_hash(path)
     known = lib.existing(digest)
     if known is not None:
@@ -65,16 +69,23 @@ def ingest_file(
     if not result.running_found:
         return IngestResult(None, notes=[f"{NO_RUNNING_TEXT}: not stored"])
     rec, summary, table = result.recording, result.summary, result.steps_table()
-    notes: list[str] = []
+    # what was said about the metadata the library stores (a misspelt surface, a speed in km/h) is shown
+    notes: list[str] = [f"warning: {w}" for w in rec.warnings if getattr(w, "code", "") in STORED_METADATA_CODES]
     shoe = rec.meta.shoe
-    if shoe and shoe not in {s.name for s in lib.shoes()}:
+    stored = lib.find_shoe(shoe) if shoe else None
+    if stored is not None:
+        shoe = stored.name  # names match ignoring case
+    elif shoe:
         start = rec.meta.shoe_km or 0.0
+        hint = did_you_mean(shoe, [s.name for s in lib.shoes()])  # a typo would split one shoe in two
         if lib.ensure_shoe(shoe, start):  # another process may add the same shoe at the same moment
-            notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km")
+            notes.append(f"new shoe {shoe!r} from the sidecar, {start:.0f} km{hint}")
+        else:
+            shoe = lib.shoe(shoe).name
     shoe_km = rec.meta.shoe_km
     if overrides.get("shoe") and overrides.get("shoe_km") is None and shoe_km is not None:
         # The sidecar's km belongs to the sidecar's shoe; a different shoe from the flag uses the library's km.
-        if _sidecar_shoe(path) != shoe:
+        if not same_name(_sidecar_shoe(path) or "", shoe):
             shoe_km = None
     start_utc, date_source = session_date(rec, path)
     res = lib.add_session(

@@ -28,7 +28,13 @@ import numpy as np
 import pandas as pd
 
 from gaitimpact.errors import InputError
-from gaitimpact.report.location import ENV_VAR, default_library_path, resolve_library_path  # noqa: F401
+from gaitimpact.names import did_you_mean, same_name
+from gaitimpact.report.location import (  # noqa: F401
+    ENV_VAR,
+    default_library_path,
+    resolve_library_path,
+    unwritable_reason,
+)
 
 APPLICATION_ID = 0x47414954
 """SQLite `application_id` of a gaitimpact library ("GAIT")."""
@@ -195,7 +201,7 @@ class Library:
         try:
             conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:
-            raise InputError(f"cannot open library: {exc}", path=str(path)) from None
+            raise InputError(f"cannot open library: {exc}{unwritable_reason(path, exc)}", path=str(path)) from None
         lib = cls(path, conn)
         try:
             lib._check_quick()
@@ -203,6 +209,9 @@ class Library:
             lib._check_integrity()
         except sqlite3.DatabaseError as exc:
             conn.close()
+            why = unwritable_reason(path, exc)
+            if why:
+                raise InputError(f"cannot open library: {exc}{why}", path=str(path)) from None
             raise InputError(
                 f"not a readable gaitimpact library ({exc}); the file was left untouched", path=str(path)
             ) from None
@@ -312,18 +321,20 @@ class Library:
             raise InputError("shoe name is empty", field="name")
         if not np.isfinite(start_km) or start_km < 0:
             raise InputError(f"shoe km must be >= 0, got {start_km}", field="km")
-        if not self.ensure_shoe(name, start_km):
-            raise InputError(f"shoe {name!r} already exists", field="name")
+        if not self.ensure_shoe(name, start_km):  # names match ignoring case: 'pegasus 40' is 'Pegasus 40'
+            raise InputError(f"shoe {self.shoe(name).name!r} already exists", field="name")
         return self.shoe(name)
 
     def ensure_shoe(self, name: str, start_km: float = 0.0) -> bool:
-        """Add the shoe unless one of that name exists (atomic, safe when processes race); True if added."""
+        """Add the shoe unless one of that name exists, ignoring case (atomic, race-safe); True if added."""
         name = name.strip()
         if not name:
             raise InputError("shoe name is empty", field="name")
         if not np.isfinite(start_km) or start_km < 0:
             raise InputError(f"shoe km must be >= 0, got {start_km}", field="km")
-        with self.transaction() as c:
+        with self.transaction() as c:  # BEGIN IMMEDIATE: no other writer between the look-up and the insert
+            if any(same_name(row[0], name) for row in c.execute("SELECT name FROM shoes")):
+                return False
             cur = c.execute(
                 "INSERT OR IGNORE INTO shoes(name, start_km, added_utc) VALUES (?, ?, ?)",
                 (name, float(start_km), _now_utc()),
@@ -339,21 +350,27 @@ class Library:
         ).fetchall()
         return [Shoe(r[0], r[1], float(r[2]), float(r[3]), int(r[4]), r[5], float(r[6])) for r in rows]
 
+    def find_shoe(self, name: str) -> Shoe | None:
+        """The shoe with this name ignoring case ('pegasus 40' finds 'Pegasus 40'), or None."""
+        return next((s for s in self.shoes() if same_name(s.name, name)), None)
+
     def shoe(self, name: str) -> Shoe:
-        """One shoe by name; InputError naming the known shoes if there is none."""
-        for s in self.shoes():
-            if s.name == name:
-                return s
-        known = ", ".join(repr(s.name) for s in self.shoes()) or "none yet"
+        """One shoe by name (ignoring case); InputError naming the closest or the known shoes if there is none."""
+        found = self.find_shoe(name)
+        if found is not None:
+            return found
+        names = [s.name for s in self.shoes()]
+        hint = did_you_mean(name, names)
+        known = hint or f" (known: {', '.join(map(repr, names)) or 'none yet'})"
         raise InputError(
-            f"unknown shoe {name!r} (known: {known}); add it with `gaitimpact shoe add NAME`", field="shoe"
+            f"unknown shoe {name!r}{known}; add it with `gaitimpact shoe add NAME`", field="shoe"
         )
 
     def retire_shoe(self, name: str) -> Shoe:
         """Mark a shoe retired now (its sessions stay)."""
         shoe = self.shoe(name)
         if shoe.retired_utc:
-            raise InputError(f"shoe {name!r} was already retired on {shoe.retired_utc}", field="shoe")
+            raise InputError(f"shoe {shoe.name!r} was already retired on {shoe.retired_utc}", field="shoe")
         with self.transaction() as c:
             c.execute("UPDATE shoes SET retired_utc = ? WHERE id = ?", (_now_utc(), shoe.id))
         return self.shoe(name)
@@ -478,10 +495,12 @@ class Library:
         df = pd.read_sql_query(
             """SELECT x.id AS session, x.start_utc, x.source, x.placement, s.name AS shoe, x.shoe_km,
                       x.distance_km, x.distance_source, x.duration_s, x.running_s, x.strikes,
-                      x.cadence_spm, x.speed_mps, x.date_source
+                      x.cadence_spm, x.speed_mps, x.date_source,
+                      COALESCE(json_extract(x.summary_json, '$.simulated'), 0) AS simulated
                FROM sessions x LEFT JOIN shoes s ON s.id = x.shoe_id ORDER BY x.start_utc, x.id""",
             self.conn,
         )
+        df["simulated"] = df["simulated"].astype(bool)  # made by `gaitimpact simulate` (from the sidecar)
         df["start_utc"] = self._dates(df["start_utc"], df["session"])
         if since is not None:
             df = df[df["start_utc"] >= pd.Timestamp(since)]

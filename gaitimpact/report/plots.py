@@ -118,7 +118,12 @@ def shoes_png(rep: ShoeReport) -> bytes:
 
 
 def load_png(weekly: pd.DataFrame, sessions: pd.DataFrame) -> bytes:
-    """Weekly bone stimulus index (g, bars) and strikes (line), and per-session stimulus over time."""
+    """Weekly bone stimulus index (g, bars) and strikes (line), and per-session stimulus over time, as PNG."""
+    return _png(load_figure(weekly, sessions))
+
+
+def load_figure(weekly: pd.DataFrame, sessions: pd.DataFrame) -> Figure:
+    """Weekly bone stimulus index (g, bars) and strikes (line, right axis, in the legend), per-session index."""
     fig = Figure(figsize=(10, 4.2))
     ax1, ax3 = fig.subplots(1, 2)
     title_extra = ""
@@ -138,9 +143,14 @@ def load_png(weekly: pd.DataFrame, sessions: pd.DataFrame) -> bytes:
         ax1.set_xticks(x, [d.strftime("%Y-%m-%d") for d in w.index], rotation=30, fontsize=8)
         ax1.set_ylabel("bone stimulus index (g)")
         ax2 = ax1.twinx()
-        ax2.plot(x, w["strikes"], "o-", color=PALETTE[1], label="strikes")
-        ax2.set_ylabel("strikes per week")
+        ax2.plot(x, w["strikes"], "o-", color=PALETTE[1], label="strikes per week (right axis)")
+        ax2.set_ylabel("strikes per week", color=PALETTE[1])
+        ax2.tick_params(axis="y", colors=PALETTE[1])
         ax2.set_ylim(0, max(1.0, float(w["strikes"].max())) * 1.3)
+        # one legend for both axes: the orange dots (one per week) say what they are
+        handles = [h for a in (ax1, ax2) for h in a.get_legend_handles_labels()[0]]
+        ax1.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=8)
+        ax1.set_ylim(0, float(w["stim"].max()) * 1.35 if len(w) else 1.0)
         ax1.set_title(f"Per week (Monday start){title_extra}", fontsize=10)
     if len(sessions):
         x = np.arange(len(sessions))
@@ -154,4 +164,4 @@ def load_png(weekly: pd.DataFrame, sessions: pd.DataFrame) -> bytes:
     for ax in (ax1, ax3):
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
+    return fig

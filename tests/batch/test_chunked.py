@@ -33,7 +33,8 @@ def _blocks(rec, rows):
 
 
 def assert_same_strikes(full, chunked, fs_hz):
-    """Same strikes (IC within one sample period, same peak, foot, flags and bout), same bouts and cadence."""
+    """Same strikes (IC within one sample period, same peak, foot, flags, bout and contact time), same bouts
+    and cadence."""
     a, b = full.strikes, chunked.strikes
     assert len(a) == len(b) > 50
     np.testing.assert_allclose(b.time_s, a.time_s, atol=1.0 / fs_hz, rtol=0)
@@ -43,6 +44,9 @@ def assert_same_strikes(full, chunked, fs_hz):
     np.testing.assert_array_equal(b.clipped, a.clipped)
     np.testing.assert_array_equal(b.near_gap, a.near_gap)
     np.testing.assert_array_equal(b.bout, a.bout)
+    # contact time goes through the stitcher too (a toe-off is timed like the IC, within a sample or two)
+    np.testing.assert_array_equal(np.isfinite(b.contact_ms), np.isfinite(a.contact_ms))
+    np.testing.assert_allclose(b.contact_ms, a.contact_ms, atol=2e3 / fs_hz, equal_nan=True)
     spans = [v for x in chunked.bouts for v in (x.start_s, x.end_s)]
     assert spans == pytest.approx([v for x in full.bouts for v in (x.start_s, x.end_s)])
     assert chunked.params["cadence_per_bout_spm"] == pytest.approx(full.params["cadence_per_bout_spm"], abs=0.05)
@@ -166,3 +170,15 @@ def test_an_absurd_timestamp_does_not_stall_the_chunked_reader(tmp_path):
     chunked = analyze_file_chunked(csv_path, chunk_s=20.0, overlap_s=8.0)[2]
     assert chunked["duration_s"] == whole["duration_s"] == 1e9
     assert chunked["steps"] == whole["steps"] > 0
+
+
+@pytest.mark.parametrize(("placement", "fs_hz"), [("waist", 128.0), ("shoe", 833.0)])
+def test_windows_start_on_the_cores_activity_block_grid_at_odd_rates(placement, fs_hz):
+    # the chunker aligns windows on the core's activity blocks (`bouts.block_samples`), which round
+    # unevenly at these rates (129 samples at 128 Hz, 833 at 833 Hz)
+    rec = simulate(SimConfig(placement=placement, fs_hz=fs_hz, segments=SEGMENTS[:2], noise_g=0.02, seed=6)).recording
+    full = analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement=placement, gaps=rec.gaps)
+    chunked, stats = analyze_blocks(_blocks(rec, 4001), fs_hz=rec.fs_hz, placement=placement, chunk_s=20.0,
+                                    overlap_s=8.0)
+    assert stats.windows >= 4
+    assert_same_strikes(full, chunked, fs_hz)

@@ -57,3 +57,11 @@ def test_summary_and_steps_table_carry_contact_flight_and_duty(sim):
     table = steps_table(res.recording, ana)
     assert "contact_ms" in table.columns
     assert np.isfinite(table["contact_ms"]).mean() >= 0.95
+
+
+def test_cadence_of_a_few_strikes_with_one_missed_stays_sane():
+    from gaitimpact.core.cadence import cadence_spm
+
+    # three strides of 0.7 s seen by a shoe sensor, one strike missed: intervals 0.7, 1.4
+    spm = cadence_spm(np.array([0.0, 0.7, 2.1]), steps_per_strike=2)
+    assert abs(spm - 120.0 * 2 / 1.4) < 1e-6  # 171.4 steps/min from the one whole stride

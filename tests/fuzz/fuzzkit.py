@@ -356,15 +356,13 @@ def polar_packet_sequences() -> st.SearchStrategy[list[bytes]]:
 
 
 def warm_imports() -> None:
-    """Import the heavy modules the targets load lazily, so import time never counts towards a hang."""
+    """Import the heavy modules the targets load lazily, so import time never counts towards a hang
+    (an import that fails is a failure, never a skip)."""
     import importlib
 
     for name in ("pandas", "pyarrow.parquet", "scipy.signal", "scipy.ndimage", "gaitimpact.io.load",
                  "gaitimpact.io.csv_reader", "gaitimpact.core.pipeline", "gaitimpact.analysis.service"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+        importlib.import_module(name)
 
 
 class FileTarget:
@@ -594,13 +592,3 @@ def check_gaitimpact_info(data: bytes) -> str | None:
 
     _, problem = run_guarded(lambda: parse_info(data), (PacketError,))
     return problem or None
-
-
-def module_available(name: str) -> bool:
-    """True when a module of another owner has landed (import works)."""
-    try:
-        __import__(name)
-    except ImportError:
-        return False
-    return True
-

@@ -21,7 +21,7 @@ def _rest_magnitude_g(rec) -> float:
 
 def test_polar_sensor_logger_acc_in_mg_with_ns_sensor_clock():
     rec = load_recording(APPS / "Polar_H10_A1B2C3D4_20220425_113936_ACC.txt")
-    assert rec.meta.extra["source_format"] == "Polar Sensor Logger (ACC)"
+    assert rec.meta.source_format == "Polar Sensor Logger (ACC)"
     assert rec.fs_hz == 52.0
     assert rec.n_samples == 156
     assert rec.time_s[0] == 0.0 and rec.duration_s == pytest.approx(155 / 52, abs=1e-6)
@@ -34,7 +34,7 @@ def test_polar_sensor_logger_acc_in_mg_with_ns_sensor_clock():
 
 def test_phyphox_acceleration_with_g_in_mps2_with_quoted_header_and_java_numbers():
     rec = load_recording(APPS / "phyphox_acceleration_with_g_Raw Data.csv")
-    assert rec.meta.extra["source_format"] == "phyphox (Acceleration with g)"
+    assert rec.meta.source_format == "phyphox (Acceleration with g)"
     assert rec.fs_hz == 200.0 and rec.n_samples == 600
     assert rec.time_s[0] == 0.0  # phyphox starts at 0.0123 s; the Recording starts at 0
     assert _rest_magnitude_g(rec) == pytest.approx(1.0, abs=0.01)
@@ -44,7 +44,7 @@ def test_phyphox_acceleration_with_g_in_mps2_with_quoted_header_and_java_numbers
 
 def test_sensor_logger_total_acceleration_in_mps2_with_epoch_ns():
     rec = load_recording(APPS / "sensor_logger" / "TotalAcceleration.csv")
-    assert rec.meta.extra["source_format"] == "Sensor Logger (TotalAcceleration)"
+    assert rec.meta.source_format == "Sensor Logger (TotalAcceleration)"
     assert rec.fs_hz == 100.0
     assert _rest_magnitude_g(rec) == pytest.approx(1.0, abs=0.01)
     # z,y,x column order mapped back to x,y,z: gravity is on z.
@@ -61,7 +61,7 @@ def test_sensor_logger_gravity_free_accelerometer_file_is_refused_with_hint():
 
 def test_metabase_accelerometer_in_g_with_epoch_ms():
     rec = load_recording(APPS / "MetaWear_2018-06-12T10.15.30.123_C8CF2D2A3B4C_Accelerometer.csv")
-    assert rec.meta.extra["source_format"] == "MbientLab MetaBase (accelerometer)"
+    assert rec.meta.source_format == "MbientLab MetaBase (accelerometer)"
     assert rec.fs_hz == 100.0 and rec.n_samples == 300
     assert _rest_magnitude_g(rec) == pytest.approx(1.0, abs=0.01)
     assert rec.meta.start_utc == datetime(2018, 6, 12, 10, 15, 30, 123000, tzinfo=timezone.utc)
@@ -97,5 +97,5 @@ def test_phyphox_semicolon_decimal_comma_export_variant(tmp_path):
     path = tmp_path / "Raw Data.csv"
     path.write_text("\n".join(lines) + "\n")
     rec = load_recording(path)
-    assert rec.meta.extra["source_format"] == "phyphox (Acceleration with g)"
+    assert rec.meta.source_format == "phyphox (Acceleration with g)"
     assert rec.n_samples == 600 and _rest_magnitude_g(rec) == pytest.approx(1.0, abs=0.01)

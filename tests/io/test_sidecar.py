@@ -9,14 +9,9 @@ from datetime import datetime, timezone
 import pytest
 
 from gaitimpact.errors import GaitImpactError, InputError
-from gaitimpact.io.sidecar import (
-    SIDECAR_SCHEMA_DOC,
-    read_sidecar,
-    sidecar_gaps,
-    sidecar_path,
-    write_sidecar,
-)
+from gaitimpact.io.sidecar import load_sidecar, read_sidecar, sidecar_path, write_sidecar
 from gaitimpact.recording import Gap, Metadata, SurfaceSegment
+from gaitimpact.sidecar_schema import FIELDS, schema_doc
 
 
 def _write(tmp_path, data) -> str:
@@ -48,7 +43,8 @@ def test_full_metadata_round_trips_through_file(tmp_path):
     path = write_sidecar(tmp_path / "run.csv", meta, gaps=[Gap(10.0, 10.5, "ble")], fs_hz=200.0,
                          packets_lost=3, samples_received=240000)
     assert path == tmp_path / "run.json"
-    back = read_sidecar(path)
+    side = load_sidecar(path)
+    back = side.meta
     assert back.placement == "shoe"
     assert back.segments == meta.segments
     assert (back.speed_mps, back.shoe, back.shoe_km, back.distance_km) == (3.0, "Pegasus 40", 420.0, 7.5)
@@ -56,14 +52,14 @@ def test_full_metadata_round_trips_through_file(tmp_path):
     assert back.range_g == 16.0
     assert back.start_utc == meta.start_utc
     assert back.simulated is True and back.notes == "easy run"
-    assert sidecar_gaps(back) == [Gap(10.0, 10.5, "ble")]
-    assert back.extra["fs_hz"] == 200.0
+    assert side.gaps == [Gap(10.0, 10.5, "ble")] and "gaps" not in back.extra  # gaps live in one place
+    assert side.fs_hz == 200.0 and side.schema_version == 1
+    assert [w.code for w in side.warnings] == ["sidecar"] and "'weather'" in side.warnings[0].message
     assert back.extra["packets_lost"] == 3 and back.extra["samples_received"] == 240000
     assert back.extra["weather"] == "rain"
-    assert back.extra["schema_version"] == 1
     # Writing what was read gives the same file content.
     first = path.read_text()
-    write_sidecar(path, back)
+    write_sidecar(path, back, gaps=side.gaps, fs_hz=side.fs_hz)
     assert json.loads(path.read_text()) == json.loads(first)
 
 
@@ -83,6 +79,54 @@ def test_shoe_as_name_with_shoe_km_is_accepted(tmp_path):
 def test_unknown_keys_are_kept_in_extra(tmp_path):
     meta = read_sidecar(_write(tmp_path, {"placement": "waist", "temperature_c": 12, "tags": ["a"]}))
     assert meta.extra["temperature_c"] == 12 and meta.extra["tags"] == ["a"]
+
+
+def test_misspelt_keys_warn_with_the_field_they_probably_mean(tmp_path):
+    side = load_sidecar(_write(tmp_path, {"surfce": "grass", "sped_mps": 3.0, "weather": "rain"}))
+    text = [w.message for w in side.warnings]
+    assert [w.code for w in side.warnings] == ["sidecar"] * 3
+    assert any("'surfce'" in t and "did you mean 'surface'" in t for t in text)
+    assert any("'sped_mps'" in t and "did you mean 'speed_mps'" in t for t in text)
+    assert any("'weather'" in t and "did you mean" not in t for t in text)
+    assert side.meta.segments == [] and side.meta.speed_mps is None  # a typo is not silently used
+
+
+def test_side_of_a_one_foot_sensor_is_a_typed_field(tmp_path):
+    side = load_sidecar(_write(tmp_path, {"placement": "shoe", "side": "l"}))
+    assert side.meta.side == "L" and side.warnings == []
+
+
+def test_a_newer_schema_version_is_read_with_a_warning(tmp_path):
+    side = load_sidecar(_write(tmp_path, {"schema_version": 99, "placement": "shoe"}))
+    assert side.meta.placement == "shoe" and side.schema_version == 99
+    assert [w.code for w in side.warnings] == ["sidecar"] and "newer" in side.warnings[0].message
+
+
+@pytest.mark.parametrize("key", ["speed_mps", "shoe_km", "distance_km", "range_g", "fs_hz"])
+def test_a_huge_integer_in_a_numeric_field_is_one_input_error(tmp_path, key):
+    path = _write(tmp_path, f'{{"{key}": {"9" * 401}}}')
+    with pytest.raises(InputError) as info:
+        read_sidecar(path)
+    assert info.value.field == key and "\n" not in str(info.value) and "401 digits" in str(info.value)
+
+
+def test_a_5000_digit_schema_version_is_one_input_error(tmp_path):
+    with pytest.raises(InputError, match="not valid sidecar JSON") as info:
+        read_sidecar(_write(tmp_path, f'{{"schema_version": {"9" * 5000}}}'))
+    assert "\n" not in str(info.value) and info.value.exit_code == 2
+
+
+def test_the_recorder_and_simulator_keys_are_declared():
+    known = {f.name for f in FIELDS}
+    assert {"packets_lost", "packets_received", "samples_received", "malformed_packets", "reconnects",
+            "clock_drift_ppm", "recording", "live", "simulation", "gaps", "fs_hz"} <= known
+
+
+def test_readme_sidecar_table_is_the_generated_one():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert schema_doc() in readme
 
 
 def test_start_utc_with_offset_or_naive_is_utc(tmp_path):
@@ -124,6 +168,7 @@ def test_bom_in_sidecar_is_tolerated(tmp_path):
         ({"packets_lost": 1.5}, "packets_lost", "whole number"),
         ({"simulated": "yes"}, "simulated", "true or false"),
         ({"notes": 5}, "notes", "must be a string"),
+        ({"side": "left"}, "side", "must be"),
     ],
 )
 def test_bad_field_raises_input_error_naming_file_and_field(tmp_path, data, field, words):
@@ -175,7 +220,7 @@ def test_write_under_a_regular_file_is_input_error(tmp_path):
 def test_schema_doc_lists_every_field():
     for name in ("placement", "segments", "speed_mps", "shoe", "shoe_km", "distance_km", "device", "fs_hz",
                  "range_g", "start_utc", "gaps", "packets_lost", "simulated", "notes", "schema_version"):
-        assert f"`{name}`" in SIDECAR_SCHEMA_DOC
+        assert f"`{name}`" in schema_doc()
 
 
 def test_nan_or_infinity_in_sidecar_is_input_error(tmp_path):
