@@ -108,16 +108,21 @@ def analyze_path(
 
         watch = read_track(track)  # a bad track fails before the (longer) analysis
     stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
-    if stream:
-        kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
-        rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
-    else:
-        rec = _load_while_importing_core(path, rate_hz=rate_hz, overrides=overrides)
-        _check_duration(rec.duration_s, path)
-        from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
+    try:
+        if stream:
+            kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
+            rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
+        else:
+            rec = _load_while_importing_core(path, rate_hz=rate_hz, overrides=overrides)
+            _check_duration(rec.duration_s, path)
+            from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
 
-        analysis = analyze_recording(rec)
-        n_samples = rec.n_samples
+            analysis = analyze_recording(rec)
+            n_samples = rec.n_samples
+    except InputError as exc:
+        if exc.path is None:  # raised where the file is unknown (core, sidecar field): name it here
+            raise exc.at(path) from None
+        raise
     if rec.duration_s < SHORT_DURATION_S:
         analysis.warnings.append(Notice(
             "short_recording", f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, "
