@@ -75,22 +75,23 @@ def analyze_path(
     chunked: Chunked = "auto",
     rate_hz: float | None = None,
     overrides: dict | None = None,
-    chunked_min_bytes: int = CHUNKED_MIN_BYTES,
+    chunked_min_bytes: int | None = None,
     chunk_s: float | None = None,
     overlap_s: float | None = None,
     rows: int | None = None,
 ) -> AnalysisResult:
     """Analyse one recording file (any CSV dialect, Parquet; sidecar + overrides) into an AnalysisResult.
 
-    chunked: "auto" streams big streamable files (>= chunked_min_bytes), True always streams (another
-    CSV dialect is then read whole, with a warning), False always loads the file into memory.
+    chunked: "auto" streams big streamable files (>= chunked_min_bytes, default CHUNKED_MIN_BYTES), True
+    always streams (another CSV dialect is then read whole, with a warning), False loads it into memory.
     A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
     Raises InputError (one line naming the file) for unreadable or too short recordings.
     """
     from gaitimpact.io.fsutil import check_input_file
 
     path = check_input_file(path)  # a FIFO would hang the reader: refused (one line) before opening
-    stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
+    min_bytes = CHUNKED_MIN_BYTES if chunked_min_bytes is None else chunked_min_bytes
+    stream = wants_chunked(path, min_bytes) if chunked == "auto" else bool(chunked)
     if stream:
         kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
         rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
