@@ -22,8 +22,18 @@ if TYPE_CHECKING:  # pandas and the signal core load only when used: a bad path 
 SCHEMA = "gaitimpact.analysis/1"
 """Version tag of the `analyze --json` document."""
 
-NO_RUNNING_TEXT = "no running found (running_s 0)"
+NO_RUNNING_TEXT = "no running found (standing or walking only)"
 """How a summary with `status` "no_running" reads: a recording without running is a result, not an error."""
+
+NO_RUNNING_HIDES = ("no_running", "placement_auto", "placement_mismatch")
+"""Notices a person is not shown for a recording without running: the no-running line says it, and a
+placement read from walking or standing says nothing about the sensor (they stay in --json)."""
+
+
+def no_running_line(name: str, consequence: str) -> str:
+    """The one line every command prints for a recording without running: 'FILE: no running found (...): what
+    happened to it' (analyze, add, batch and compare alike)."""
+    return f"{name}: {NO_RUNNING_TEXT}: {consequence}"
 
 MIN_DURATION_S = 2.0
 """Recordings shorter than this (s) are rejected: fewer than about 3 strides."""
@@ -126,6 +136,18 @@ def steps_table(rec: Recording, analysis: Analysis) -> pd.DataFrame:
             "contact_ms": np.round(s.contact_ms, 1),
         }
     )
+
+
+def drift_summary(rec: Recording, analysis: Analysis, speed_mps: np.ndarray | None = None) -> dict:
+    """Impact drift within the run (% per 10 min of speed-adjusted impact, 95 % CI; `core.drift`).
+
+    speed_mps: per-strike speed (m/s) from a watch track; else the segments' speeds."""
+    from gaitimpact.core.drift import impact_drift
+
+    s = analysis.strikes
+    surface, seg_speed = strike_labels(rec, analysis)
+    speed = seg_speed if speed_mps is None else np.where(np.isfinite(speed_mps), speed_mps, seg_speed)
+    return impact_drift(s.time_s, s.peak_g, ~s.clipped.astype(bool) & ~s.near_gap.astype(bool), surface, speed)
 
 
 def flight_duty(analysis: Analysis, gap_iv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

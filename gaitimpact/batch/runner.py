@@ -6,16 +6,20 @@ existing Dask cluster (`dask_address`), which gives the same rows in the same or
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import signal
+import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -36,6 +40,9 @@ from gaitimpact.batch.flatten import DONE_STATUSES
 from gaitimpact.batch.state import Journal, content_hash, journal_path
 from gaitimpact.batch.worker import CHUNKED_MIN_BYTES, DEFAULT_ANALYZER, Task, run_task
 from gaitimpact.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads only to write or read a result table: a resumed batch with nothing to do
+    import pandas as pd  # and nothing changed never imports it
 
 DASK_HINT = "--dask needs dask.distributed: pip install gaitimpact[dask]"
 
@@ -90,6 +97,8 @@ def default_jobs() -> int:
 
 def rows_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Rows -> DataFrame with `file,status,error,sha256` first and the summary columns in first-seen order."""
+    import pandas as pd
+
     columns: dict[str, None] = {}
     for row in rows:
         for key in row:
@@ -116,8 +125,16 @@ def write_results(rows: Sequence[dict[str, Any]], out: str | Path) -> Path:
     return out
 
 
+def results_fingerprint(rows: Sequence[dict[str, Any]]) -> str:
+    """sha256 (hex) of the result rows in order: a re-run that would write the same table can skip it."""
+    text = json.dumps(list(rows), sort_keys=True, allow_nan=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def read_results(path: str | Path) -> pd.DataFrame:
     """Read a batch result table written by `write_results`."""
+    import pandas as pd
+
     path = Path(path)
     return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
 
@@ -137,13 +154,31 @@ def steps_file_name(path: Path, roots: Sequence[Path], suffix: str = ".csv") -> 
     return f"{stem}.steps{suffix}"
 
 
+def unique_steps_names(files: Sequence[Path], roots: Sequence[Path]) -> list[str]:
+    """`steps_file_name` of each file; names two files would share (DIR/a/b.csv and DIR/a__b.csv) get a
+    short hash of the file's path, so no per-strike table overwrites another."""
+    names = [steps_file_name(p, roots) for p in files]
+    counts = Counter(names)
+    out = []
+    for path, name in zip(files, names):
+        if counts[name] > 1:
+            tag = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:8]
+            stem, _, suffix = name.rpartition(".steps")
+            name = f"{stem}.{tag}.steps{suffix}"
+        out.append(name)
+    return out
+
+
 def _pool_results(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
     """Run tasks in-process (jobs == 1) or in a process pool; yields rows as they finish."""
+    if not tasks:  # a resumed batch with every file done starts no worker
+        return
     if jobs <= 1:
         for task in tasks:
             yield run_task(task)
         return
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker_init, initargs=(os.getpid(),))
+    finished = False
     try:
         futures = {pool.submit(run_task, task): task for task in tasks}
         for fut in as_completed(futures):
@@ -153,8 +188,29 @@ def _pool_results(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
             except Exception as exc:  # noqa: BLE001 - a worker that died (OOM, signal) fails its file only
                 row = _crashed_row(task, exc)
             yield row
-    finally:  # on Ctrl-C or an error: drop the queued files, wait only for those running
+        finished = True
+    finally:  # on Ctrl-C, SIGTERM or an error: drop the queued files and stop the running ones at once
+        if not finished:
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()  # a partly written steps file is a temp file: nothing half-written remains
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def worker_init(parent_pid: int) -> None:
+    """Pool worker set-up: Ctrl-C is the parent's to handle, and the worker dies with its parent (Linux
+    PR_SET_PDEATHSIG), so killing `batch`, even with SIGKILL, leaves no worker running."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's SIGTERM-as-Ctrl-C handler
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _crashed_row(task: Task, exc: BaseException) -> dict[str, Any]:
@@ -236,13 +292,19 @@ def run_batch(
     settings = {"rate_hz": rate_hz, "overrides": overrides or {}}
     roots = [Path(p) for p in paths]
     journal = Journal(journal_path(out_path)) if out_path is not None else None
+    console = console or Console(stderr=True)
+    if journal is not None and journal.skipped:
+        lines = ", ".join(map(str, journal.skipped[:5])) + (", ..." if len(journal.skipped) > 5 else "")
+        console.print(Text(f"warning: {journal.path}: {len(journal.skipped)} damaged or edited entries ignored "
+                           f"(line {lines}); their files are analysed again", style="yellow"))
 
     rows: list[dict[str, Any] | None] = [None] * len(files)
     tasks: list[Task] = []
     reused = 0
+    steps_names = unique_steps_names(files, roots) if steps_root is not None else []
     for index, path in enumerate(files):
         key = content_hash(path, settings=settings)
-        steps_path = str(steps_root / steps_file_name(path, roots)) if steps_root is not None else None
+        steps_path = str(steps_root / steps_names[index]) if steps_root is not None else None
         done = journal.lookup(key) if journal is not None else None
         if done is not None and (steps_path is None or Path(steps_path).is_file()):
             rows[index] = {**done, "file": str(path)}
@@ -251,7 +313,6 @@ def run_batch(
         tasks.append(Task(index=index, path=str(path), key=key, rate_hz=rate_hz, overrides=dict(overrides or {}),
                           steps_path=steps_path, analyzer=analyzer, chunked_min_bytes=chunked_min_bytes))
 
-    console = console or Console(stderr=True)
     failures: list[tuple[str, str]] = []
     own_client = None
     if isinstance(dask_address, str):  # connect before the progress bar starts: a bad address fails fast
@@ -265,7 +326,7 @@ def run_batch(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,
-        disable=not progress,
+        disable=not progress or not tasks,
         transient=False,
     )
     source: Iterator[dict[str, Any]] | None = None
@@ -300,7 +361,12 @@ def run_batch(
             own_client.close()
     final = [r for r in rows if r is not None]
     if out_path is not None:
-        write_results(final, out_path)
+        fingerprint = results_fingerprint(final)
+        if tasks or journal is None or not journal.results_unchanged(out_path, fingerprint):
+            write_results(final, out_path)
+            if journal is not None:
+                journal.record_results(out_path, fingerprint)
+                journal.close()
     order = {r["file"]: i for i, r in enumerate(final)}
     failures.sort(key=lambda f: order.get(f[0], len(order)))
     return BatchReport(rows=final, analysed=len(tasks), reused=reused, failures=failures,

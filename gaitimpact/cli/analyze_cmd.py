@@ -24,6 +24,38 @@ def add_recording_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speed", type=float, metavar="MPS", help="running speed in m/s (overrides the sidecar)")
     p.add_argument("--shoe", metavar="NAME", help="shoe name")
     p.add_argument("--shoe-km", type=float, metavar="KM", help="km on the shoe at this run")
+    track_options(p)
+
+
+def track_options(p: argparse.ArgumentParser) -> None:
+    """--track FILE (repeatable, one per recording in order) and --track-offset S."""
+    p.add_argument("--track", action="append", metavar="FILE",
+                   help="the watch's GPX, TCX or FIT file of the run: speed per segment, distance, date and "
+                        "km splits (repeat once per recording, in order)")
+    p.add_argument("--track-offset", type=float, metavar="S",
+                   help="seconds from the watch's start to the sensor's first sample (needed when the "
+                        "recording has no wall-clock start)")
+
+
+def tracks_for(args: argparse.Namespace, files: list[str]) -> list[str | None]:
+    """The --track file of each recording (None without); usage error when the counts do not match."""
+    tracks = list(getattr(args, "track", None) or [])
+    if not tracks:
+        if getattr(args, "track_offset", None) is not None:
+            raise InputError("--track-offset needs --track FILE", field="--track-offset")
+        return [None] * len(files)
+    if len(tracks) != len(files):
+        raise InputError(f"{len(tracks)} --track file(s) for {len(files)} recording(s): give one per recording, "
+                         "in the same order", field="--track")
+    return tracks
+
+
+def pace(speed_mps: float | None) -> str:
+    """Pace as min:ss per km ('—' for none or standing)."""
+    if speed_mps is None or not speed_mps > 0:
+        return "—"
+    total = int(round(1000.0 / speed_mps))
+    return f"{total // 60}:{total % 60:02d}"
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
@@ -62,19 +94,26 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
     from rich.table import Table
     from rich.text import Text
 
-    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+    from gaitimpact.analysis.summary import NO_RUNNING_HIDES, no_running_line
     from gaitimpact.cli.tables import Col, print_table
     from gaitimpact.usertext import MESSAGE_CHARS, plain_console, shown
 
     console = console or plain_console()
     err_console = err_console or plain_console(stderr=True)
+    if summary.get("status") == "no_running":  # a result, said in one line as add, batch and compare say it
+        console.print(Text(no_running_line(shown(summary["file"], 200), f"nothing to measure in "
+                                           f"{_fmt(summary['duration_s'] / 60, '.1f')} min")), soft_wrap=True)
+        hidden = set(NO_RUNNING_HIDES)
+        for w, code in zip(summary["warnings"], summary.get("warning_codes", [None] * len(summary["warnings"]))):
+            if code not in hidden:
+                err_console.print(Text.assemble(("warning:", "yellow"), " ", shown(w, MESSAGE_CHARS)))
+        return
     # user text (file and surface names) is data: Text objects are never read as markup
     t = Table(title=Text(f"gaitimpact: {shown(summary['file'], 200)}"), show_header=False, title_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     pk, lr = summary["peak_g"], summary["loading_rate_gps"]
     rows = [
-        *([("result", NO_RUNNING_TEXT)] if summary.get("status") == "no_running" else []),
         ("placement", f"{summary['placement']} ({summary['placement_source']})"),
         ("sampling rate", _fmt(summary["fs_hz"], ".0f", " Hz")),
         ("duration", _fmt(summary["duration_s"] / 60, ".1f", " min")),
@@ -99,6 +138,17 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
                          f"{_fmt(a['ci95_pct'][0], '+.1f')} to {_fmt(a['ci95_pct'][1], '+.1f')} %)"))
     if summary["peak_g"]["clipped"]:
         rows.append(("clipped strikes", f"{summary['peak_g']['clipped']} (peak is a lower bound)"))
+    track = summary.get("track")
+    if track:
+        rows.append(("watch track", f"{track['format']}, {track['distance_km']:.2f} km, aligned "
+                     f"{track['offset_s']:+.1f} s ({track['offset_source']})"))
+        if track["cadence_mismatch_spm"] is not None:
+            rows.append(("watch vs sensor cadence", f"within {track['cadence_mismatch_spm']:.1f} steps/min on average"))
+    drift = summary.get("drift") or {}
+    if drift.get("pct_per_10min") is not None:
+        lo, hi = drift["pct_per_10min_ci95"]
+        rows.append(("impact drift", f"{drift['pct_per_10min']:+.1f}% per 10 min ({lo:+.1f} to {hi:+.1f})"
+                     + (" at equal speed" if "speed" in drift["adjusted_for"] else "")))
     for r in rows:
         t.add_row(*r)
     console.print(t)
@@ -121,6 +171,17 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
                 for it in items if it["strikes"]]  # a stretch with no running (a walk) has no row
         if rows:
             print_table(console, title, cols, rows, wide=wide)
+    splits = summary.get("splits") or []
+    if splits:
+        cols = [Col("km"), Col("dist\nkm", drop=3), Col("pace\n/km"), Col("m/s", drop=2), Col("spm", drop=1),
+                Col("peak g\nmedian"), Col("start s", drop=4)]
+        rows = [(str(sp["km"]), _fmt(sp["distance_km"], ".2f"), pace(sp["speed_mps"]), _fmt(sp["speed_mps"]),
+                 _fmt(sp["cadence_spm"], ".0f"), _fmt(sp["peak_g_median"]), _fmt(sp["start_s"], ".0f"))
+                for sp in splits]
+        print_table(console, "Splits (per watch km)", cols, rows, wide=wide)
+    if track:
+        for n in track["notes"]:
+            console.print(shown(f"note: {n}", MESSAGE_CHARS))
     for w in summary["warnings"]:
         err_console.print(Text.assemble(("warning:", "yellow"), " ", shown(w, MESSAGE_CHARS)))
 
@@ -170,8 +231,9 @@ def run(args: argparse.Namespace) -> int:
     check_input_file(args.file)
     check_outputs(args, [args.file])
     # big canonical CSV / Parquet: bounded memory, same strikes (the plot needs every sample in memory)
+    (track,) = tracks_for(args, [args.file])
     result = analyze_path(args.file, chunked=False if args.plot else (True if args.chunked else "auto"),
-                          rate_hz=args.rate, overrides=overrides)
+                          rate_hz=args.rate, overrides=overrides, track=track, track_offset_s=args.track_offset)
     rec, analysis, summary = result.recording, result.analysis, result.summary
     to_stdout = "-" in (args.json, args.steps_csv)
     # tables go to stdout unless stdout carries data; then they go to stderr with the warnings

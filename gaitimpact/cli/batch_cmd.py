@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from gaitimpact.errors import InputError
+
+NO_RUNNING_SHOWN = 20
+"""At most this many recordings without running are named after the batch summary (all are in the table)."""
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet"}
 
@@ -57,6 +64,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=run_convert_cmd)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Inside: SIGTERM raises KeyboardInterrupt (clean stop, exit 130) instead of killing the process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def run_batch_cmd(args: argparse.Namespace) -> int:
     """Run `gaitimpact batch`; exit code 0 all ok, 1 some files failed."""
     from rich.table import Table
@@ -89,9 +113,10 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     from gaitimpact.usertext import plain_console
 
     console = plain_console(stderr=True)  # file names and reasons are data, never markup
-    report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
-                       rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
-                       console=console)
+    with _sigterm_as_interrupt():  # `kill PID` stops the workers and keeps the journal, like Ctrl-C
+        report = run_batch(args.paths, jobs=args.jobs, dask_address=args.dask, out=out, steps_dir=args.steps_dir,
+                           rate_hz=args.rate, overrides=overrides_from_args(args), progress=not args.no_progress,
+                           console=console)
     ok = sum(1 for r in report.rows if r["status"] == "ok")
     no_running = sum(1 for r in report.rows if r["status"] == "no_running")
     table = Table(title="gaitimpact batch", show_header=False, title_justify="left")
@@ -102,13 +127,20 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
     table.add_row("already done (skipped)", str(report.reused))
     table.add_row("ok / failed", f"{ok} / {len(report.failures)}")
     if no_running:
-        table.add_row("no running found (not failed)", str(no_running))
+        table.add_row("without running (not failed)", str(no_running))
     table.add_row("results", str(report.out))
     if args.steps_dir:
         table.add_row("per-strike tables", str(args.steps_dir))
     out_console = plain_console()
     out_console.print(table)
     out_console.print(f"wrote {report.out}")
+    from gaitimpact.analysis.summary import no_running_line
+
+    walks = [r["file"] for r in report.rows if r["status"] == "no_running"]
+    for name in walks[:NO_RUNNING_SHOWN]:  # named as analyze, add and compare name them
+        out_console.print(no_running_line(name, "its row has status no_running"), soft_wrap=True)
+    if len(walks) > NO_RUNNING_SHOWN:
+        out_console.print(f"... and {len(walks) - NO_RUNNING_SHOWN} more without running (status no_running)")
     if report.failures:
         # each failure was named once, as it happened ("failed PATH: reason"); the results' error column keeps them
         console.print(Text.assemble((f"{len(report.failures)} file(s) failed", "red"),

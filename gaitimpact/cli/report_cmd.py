@@ -66,14 +66,18 @@ def _say_created(lib: Library) -> None:
         _console().print(f"created library {lib.path}", soft_wrap=True)
 
 
-def _parse_since(text: str | None) -> datetime | None:
+def _parse_date(text: str | None, flag: str) -> datetime | None:
     if not text:
         return None
     try:
         t = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--since expects a date like 2026-11-01, got {text!r}", field="since") from None
+        raise InputError(f"--{flag} expects a date like 2026-11-01, got {text!r}", field=flag) from None
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _parse_since(text: str | None) -> datetime | None:
+    return _parse_date(text, "since")
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Library:
@@ -124,7 +128,7 @@ def _nonempty(lib: Library) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the add, sessions, shoe, compare, shoes and report sub-commands."""
-    from gaitimpact.cli.analyze_cmd import add_recording_options
+    from gaitimpact.cli.analyze_cmd import add_recording_options, track_options
 
     p = sub.add_parser(
         "add",
@@ -137,8 +141,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--distance-km",
         type=float,
         metavar="KM",
-        help="distance of this run (default: sidecar, else estimated from speed or steps)",
+        help="distance of this run (default: sidecar, else the watch track, else estimated from speed or steps)",
     )
+    p.add_argument("--date", metavar="DATE", help="date (and time) of the run, e.g. 2026-11-03T07:00, when neither "
+                   "the file nor a watch track gives one (UTC unless an offset is given)")
     _library_option(p)
     p.set_defaults(func=_guard(cmd_add))
 
@@ -191,6 +197,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", metavar="OUT.png", help="write distributions and adjusted ratios as PNG")
     _wide_option(p)
     _force_option(p)
+    track_options(p)
     _library_option(p)
     p.set_defaults(func=_guard(cmd_compare))
 
@@ -218,19 +225,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ---- add -------------------------------------------------------------------------------------------
 def cmd_add(args: argparse.Namespace) -> int:
     """Analyse each FILE and store it; one line per file; exit 2 if any file failed (others are kept)."""
-    from gaitimpact.cli.analyze_cmd import overrides_from_args
+    from gaitimpact.cli.analyze_cmd import overrides_from_args, tracks_for
     from gaitimpact.report.ingest import ingest_file
 
     console = _console()
     failed = 0
     overrides = overrides_from_args(args)
+    tracks = tracks_for(args, args.files)
+    date = _parse_date(args.date, "date")
     with _open(args, create=True) as lib:
         _say_created(lib)
         if args.shoe:
             lib.shoe(args.shoe)  # unknown shoe named on the command line: stop before any work
-        for name in args.files:
+        for name, track in zip(args.files, tracks):
             try:
-                done = ingest_file(lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km)
+                done = ingest_file(lib, name, rate_hz=args.rate, overrides=overrides, distance_km=args.distance_km,
+                                   track=track, track_offset_s=args.track_offset, date=date)
             except (GaitImpactError, sqlite3.OperationalError) as exc:  # e.g. locked for too long: next file
                 failed += 1
                 sys.stderr.write(f"gaitimpact: error: {shown(exc, MESSAGE_CHARS)}\n")
@@ -243,7 +253,8 @@ def cmd_add(args: argparse.Namespace) -> int:
             km = f", shoe {shown(done.shoe)} at {res.shoe_km:.0f} km" if done.shoe and res.shoe_km is not None else ""
             dist = "" if res.distance_source == "given" else f" ({res.distance_source})"
             console.print(
-                f"{name}: session {res.session_id}: {done.strikes} strikes, {res.distance_km:.2f} km{dist}{km}",
+                f"{name}: session {res.session_id} of {done.date}: {done.strikes} strikes, "
+                f"{res.distance_km:.2f} km{dist}{km}",
                 highlight=False, soft_wrap=True,
             )
     return 2 if failed else 0
@@ -281,7 +292,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             str(r.placement),
             shown(r.shoe) if isinstance(r.shoe, str) else "-",
             _f(r.shoe_km, 0),
-            _f(r.distance_km, 2) + ("" if r.distance_source == "given" else "*"),
+            _f(r.distance_km, 2) + ("*" if str(r.distance_source).startswith("estimated") else ""),
             str(r.strikes),
             _f(r.cadence_spm, 0),
             _f(r.speed_mps, 2),
@@ -430,8 +441,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from gaitimpact.report.plots import compare_png, save_png
 
     _check_outputs(args, ("--json", args.json), ("--plot", args.plot), inputs=list(args.files))
+    from gaitimpact.cli.analyze_cmd import tracks_for
+
+    tracks = tracks_for(args, list(args.files))
     if args.files:
-        strikes = strikes_from_files(args.files, args.rate)
+        from gaitimpact.usertext import plain_console
+
+        # a file without running is named in one line, on stdout like add's (stderr when stdout carries JSON)
+        said = plain_console(stderr=args.json == "-")
+        strikes = strikes_from_files(args.files, args.rate, say=lambda line: said.print(line, soft_wrap=True),
+                                     tracks=tracks, track_offset_s=args.track_offset)
     else:
         with _open(args) as lib:
             _nonempty(lib)

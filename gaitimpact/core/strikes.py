@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
-from gaitimpact.core.filters import zero_phase_filter
+from gaitimpact.core.filters import block_view, zero_phase_filter
 from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
 
 PERIOD_WINDOW_S = 120.0
@@ -71,6 +72,8 @@ SWAP_MIN_REL_SPIKE = 0.6
 """A candidate with a loud stance is replaced only by a landing at least this fraction as spiky."""
 FOOT_LOOKBACK_S = 0.04
 """How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
+TO_DETECT_HZ = 200.0
+"""Shoe/shank toe-off is timed on |a| block-averaged down to about this rate (Hz) before its low-pass."""
 LR_STANCE_S = 0.06
 """Window after IC (s) over which the mediolateral acceleration decides left/right at the waist."""
 
@@ -263,7 +266,7 @@ def spikiness_g(res_g: np.ndarray, half_width: int) -> np.ndarray:
 
 def detect_foot(
     time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
-    placement: str,
+    placement: str, grid_offset: int = 0,
 ) -> DetectedStrikes:
     """Shoe/shank ICs (s) of the instrumented foot from impact transients in the raw resultant (g).
 
@@ -301,9 +304,28 @@ def detect_foot(
     ic, peaks = ic[ok], peaks[ok]
     to = np.zeros(0)
     if ic.size:
-        res_lp = zero_phase_filter(res_g, fs_hz, FOOT_LP_HZ, starts, stops)
-        to = foot_toe_off_s(time_s, res_lp, ic, starts, stops, placement)
+        to = _foot_toe_off(time_s, res_g, fs_hz, starts, stops, placement, ic, grid_offset)
     return DetectedStrikes(ic, peaks, np.full(ic.shape[0], "?", dtype="<U1"), to)
+
+
+def _foot_toe_off(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
+                  placement: str, ic: np.ndarray, grid_offset: int) -> np.ndarray:
+    """Toe-off times (s) on the FOOT_LP_HZ low-pass of |a| block-averaged to about TO_DETECT_HZ (cheap).
+
+    The averaging blocks sit on a fixed grid of the recording (grid_offset = first index of the slice
+    on the activity-block grid), so a window of a longer recording averages the same samples.
+    """
+    decim = block_samples(fs_hz)[1]
+    d = max(k for k in range(1, decim + 1) if decim % k == 0 and k <= max(1.0, fs_hz / TO_DETECT_HZ))
+    off = int(grid_offset) % d
+    t_d = block_view(time_s[off:], d).mean(axis=1) if d > 1 else time_s
+    r_d = block_view(res_g[off:], d).mean(axis=1) if d > 1 else res_g
+    s_d = np.maximum(starts - off, 0) // d
+    e_d = np.minimum(np.maximum(stops - off, 0) // d, t_d.shape[0])
+    keep = e_d > s_d
+    s_d, e_d = s_d[keep], e_d[keep]
+    res_lp = zero_phase_filter(r_d, fs_hz / d, FOOT_LP_HZ, s_d, e_d)
+    return foot_toe_off_s(t_d, res_lp, ic, s_d, e_d, placement)
 
 
 def _post_level_g(time_s: np.ndarray, res_g: np.ndarray, idx: np.ndarray) -> np.ndarray:

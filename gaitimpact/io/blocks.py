@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -72,9 +73,14 @@ def is_streamable(path: str | Path) -> bool:
 
 
 def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows."""
-    import pandas as pd
+    """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows.
 
+    Clean lines are parsed by pyarrow's multi-threaded CSV reader straight into float64 arrays (no
+    DataFrame, no pandas import); from the first line it cannot take as it is (a non-number, a wrong
+    field count, a blank line) the rest of the file goes through pandas' C parser, which skips or
+    NaN-fills such lines. Either way the values are the same. A file with a zero tail or a cut-off last
+    line (left out, see `io.textscan`) goes through pandas whole.
+    """
     from gaitimpact.io.fsutil import check_input_file
     from gaitimpact.io.textscan import scan_text
 
@@ -84,20 +90,123 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[
     header = _csv_header(path) or []
     with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
     cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
-    try:
-        from gaitimpact.io.textscan import prefix_reader
+    done = 0  # data rows yielded by the fast reader
+    if extent.whole and _plain_newlines(path):
+        fast = _iter_canonical_arrow(path, cols, rows)
+        while True:
+            try:
+                block = next(fast)
+            except StopIteration:
+                return
+            except _SlowPathNeeded:
+                break
+            done += block[0].shape[0]
+            yield block
+    yield from _iter_canonical_pandas(path, header, cols, rows, skip_rows=done,
+                                      end=None if extent.whole else extent.end)
 
-        source = path if extent.whole else prefix_reader(path, extent.end)
-        reader = pd.read_csv(source, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
-                             encoding="utf-8-sig", low_memory=True)
-        for frame in reader:
-            for col in cols:
-                if frame[col].dtype.kind not in "fiu":
-                    frame[col] = pd.to_numeric(frame[col], errors="coerce")
-            values = frame[cols].to_numpy(dtype=np.float64)
-            yield values[:, 0], values[:, 1:4], (values[:, 4:7] if with_gyro else None)
+
+class _SlowPathNeeded(Exception):
+    """The fast reader met a line it does not take as it is."""
+
+
+def _plain_newlines(path: Path) -> bool:
+    """True when lines end in LF or CRLF only (line counts then match between the two parsers)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    return head.count(b"\r") == head.count(b"\r\n")
+
+
+def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Block]:
+    """Blocks of about `rows` rows from pyarrow's streaming CSV reader; _SlowPathNeeded at the first odd line."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    def refuse(_row: object) -> str:
+        return "error"
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=4 << 20),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=refuse, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.float64() for c in cols},
+                                                 include_columns=cols, null_values=[""],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        pending: list[np.ndarray] = []
+        n_pending = 0
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            values = np.empty((batch.num_rows, len(cols)))
+            for j in range(len(cols)):
+                values[:, j] = batch.column(j).to_numpy(zero_copy_only=False)
+            pending.append(values)
+            n_pending += batch.num_rows
+            if n_pending >= rows:
+                yield _block(pending, len(cols))
+                pending, n_pending = [], 0
+        if pending:
+            yield _block(pending, len(cols))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        raise _SlowPathNeeded from None
+
+
+def _block(parts: list[np.ndarray], n_cols: int) -> Block:
+    """(time_s, acc_g, gyro_dps|None) from row blocks of the canonical columns."""
+    values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    return values[:, 0], values[:, 1:4], (values[:, 4:7] if n_cols == 7 else None)
+
+
+def _iter_canonical_pandas(path: Path, header: list[str], cols: list[str], rows: int, *,
+                           skip_rows: int = 0, end: int | None = None) -> Iterator[Block]:
+    """Blocks through pandas' C parser, starting `skip_rows` data lines after the header (and stopping at
+    byte `end`, if given: only with skip_rows 0)."""
+    import pandas as pd
+
+    from gaitimpact.io.textscan import prefix_reader
+
+    try:
+        with (open(path, "rb") if end is None else prefix_reader(path, end)) as fh:
+            if skip_rows:
+                fh.seek(_offset_after_lines(fh, 1 + skip_rows))
+                reader = pd.read_csv(fh, header=None, names=list(range(len(header))),
+                                     usecols=[header.index(c) for c in cols], chunksize=rows, engine="c",
+                                     on_bad_lines="skip", encoding="utf-8", low_memory=True)
+                order: list = [header.index(c) for c in cols]  # field numbers here, names below
+            else:
+                reader = pd.read_csv(fh, usecols=cols, chunksize=rows, engine="c", on_bad_lines="skip",
+                                     encoding="utf-8-sig", low_memory=True)
+                order = cols
+            for frame in reader:
+                for col in order:
+                    if frame[col].dtype.kind not in "fiu":
+                        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+                values = frame[order].to_numpy(dtype=np.float64)
+                yield values[:, 0], values[:, 1:4], (values[:, 4:7] if len(cols) == 7 else None)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read CSV ({' '.join(str(exc).split())[:120]})", path=str(path)) from None
+
+
+def _offset_after_lines(fh: BinaryIO, lines: int) -> int:
+    """Byte offset just after the first `lines` newlines of a binary file."""
+    fh.seek(0)
+    offset = 0
+    while lines > 0:
+        chunk = fh.read(1 << 22)
+        if not chunk:
+            return offset
+        found = chunk.count(b"\n")
+        if found < lines:
+            lines -= found
+            offset += len(chunk)
+            continue
+        newlines = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == ord("\n"))
+        return offset + int(newlines[lines - 1]) + 1
+    return offset
 
 
 def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,

@@ -18,9 +18,9 @@ import warnings as pywarnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gaitimpact.errors import InputError
 from gaitimpact.io.dialects import (
@@ -39,6 +39,9 @@ from gaitimpact.io.textscan import extent_notes, prefix_reader, scan_text
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, Metadata, Recording
 from gaitimpact.timebase import gap_steps, median_step_s, nice_rate_hz, timing_notes
+
+if TYPE_CHECKING:  # pandas loads only for files the plain reader (io.fast_csv) does not take
+    import pandas as pd
 
 HEAD_BYTES = 256 * 1024
 MIN_SAMPLES = 10
@@ -408,6 +411,8 @@ def _parse(path: Path, layout: Layout) -> pd.DataFrame:
 
 def _read_table(path: Path, layout: Layout) -> pd.DataFrame:
     """pd.read_csv with the sniffed layout; parser failures become one-line InputErrors."""
+    import pandas as pd
+
     try:
         # With a header, pandas reads it (header=0 parses measurably faster than header=None plus
         # one more skipped row); columns are then addressed by position.
@@ -442,6 +447,8 @@ def _source(path: Path, layout: Layout) -> Path | io.BufferedReader:
 
 def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame:
     """The one pandas C-engine call (eligible for pandas' multi-threaded read: no usecols/dtype)."""
+    import pandas as pd
+
     return pd.read_csv(
         _source(path, layout),
         sep=layout.sep,
@@ -458,6 +465,8 @@ def _read_csv_call(path: Path, layout: Layout, has_header: bool) -> pd.DataFrame
 
 def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int) -> np.ndarray:
     """Column `idx` as float64; InputError naming line and column at the first non-numeric cell."""
+    import pandas as pd
+
     col = df[idx]
     if col.dtype.kind in "iufb":
         return col.to_numpy(dtype=np.float64)
@@ -475,6 +484,8 @@ def _numeric(df: pd.DataFrame, idx: int, path: Path, layout: Layout, line0: int)
 
 def _raise_first_bad_cell(path: Path, layout: Layout, use: list[int]) -> None:
     """Slow path, only after a failed parse: find the first non-numeric cell and name its line/column."""
+    import pandas as pd
+
     raw = pd.read_csv(_source(path, layout), sep=layout.sep, header=None, skiprows=layout.skiprows,
                       usecols=sorted(set(use)), dtype=str, engine="c", encoding=layout.encoding, skip_blank_lines=False,
                       index_col=False, keep_default_na=False)
@@ -582,6 +593,8 @@ def _relative_unit(dt_median: float) -> str:
 
 def _parse_text_times(values: pd.Series, path: Path, layout: Layout, rows_line0: int) -> pd.Series:
     """ISO 8601 date-time strings -> datetime Series; InputError naming the first unreadable cell."""
+    import pandas as pd
+
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
     bad = parsed.isna().to_numpy() & values.notna().to_numpy()
     if bad.any():
@@ -617,10 +630,16 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
     warnings: list[Notice] = list(layout.notes)
     warnings += [Notice(code, text, numbers) for code, text, numbers in extent_notes(extent)]
     meta = meta if meta is not None else Metadata()
-    df = _parse(p, layout)
     line0 = layout.skiprows + 1  # file line (1-based) of data row 0
-    acc, gyro = _sensor_columns(df, p, layout, line0)
-    tcol, t_missing, text_start = _time_column(df, p, layout, line0, warnings)
+    plain = _read_plain(p, layout)
+    if plain is not None:
+        acc, gyro, tcol, t_missing = plain
+        text_start = None
+    else:
+        df = _parse(p, layout)
+        acc, gyro = _sensor_columns(df, p, layout, line0)
+        tcol, t_missing, text_start = _time_column(df, p, layout, line0, warnings)
+        del df
     acc, gyro, tcol = _drop_missing_rows(p, line0, acc, gyro, tcol, t_missing, warnings)
     if gyro is not None and not np.isfinite(gyro).all():
         warnings.append(Notice("gyro_missing", "gyro has missing values (kept as NaN)"))
@@ -666,6 +685,33 @@ def _read_csv_recording(path: str | os.PathLike, *, rate_hz: float | None,
     return Recording(time_s=_writeable(t), acc_g=_writeable(acc), fs_hz=fs,
                      gyro_dps=None if gyro is None else _writeable(gyro), gaps=gaps, meta=meta, source=str(p),
                      warnings=list(warnings))
+
+
+def _read_plain(p: Path, layout: Layout
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray] | None:
+    """Acceleration, gyro, raw time and its missing rows of a plain numeric comma-separated file, read
+    straight into arrays (`gaitimpact.io.fast_csv`); None for any other file or at the first odd line."""
+    if (layout.sep != "," or layout.decimal != "." or layout.time_is_text or layout.end_byte is not None
+            or layout.encoding not in ("utf-8", "utf-8-sig", "ascii")):
+        return None
+    from gaitimpact.io.fast_csv import read_plain_columns
+
+    groups = {"acc": list(layout.acc_idx)}
+    if layout.gyro_idx:
+        groups["gyro"] = list(layout.gyro_idx)
+    if layout.time_idx is not None:
+        groups["time"] = [layout.time_idx]
+    fields = [i for idx in groups.values() for i in idx]
+    if len(set(fields)) != len(fields):
+        return None
+    cols = read_plain_columns(p, skip_rows=layout.skiprows, n_fields=layout.n_fields, groups=groups,
+                              float_groups={"acc", "gyro"} & groups.keys())
+    if cols is None:
+        return None
+    acc, gyro, tcol = cols["acc"], cols.get("gyro"), cols.get("time")
+    t_missing = (~np.isfinite(tcol) if tcol is not None and tcol.dtype.kind == "f" and not np.isfinite(tcol.sum())
+                 else np.zeros(acc.shape[0], dtype=bool))
+    return acc, gyro, tcol, t_missing
 
 
 def _sensor_columns(df: pd.DataFrame, p: Path, layout: Layout, line0: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -864,6 +910,8 @@ def _numeric_time(
 
 def _wall_clock_start(path: Path, layout: Layout) -> datetime | None:
     """Wall-clock start from a text date-time column (first data row), e.g. Polar's phone timestamp."""
+    import pandas as pd
+
     try:
         with open(path, encoding=layout.encoding, errors="replace") as fh:
             for _ in range(layout.skiprows):

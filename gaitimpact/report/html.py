@@ -74,6 +74,14 @@ def table(headers: list[str], rows: Iterable[Iterable[object]], left: int = 1, w
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table></div>'
 
 
+def _drift(r: object) -> str:
+    """Drift cell: '+1.2 (-0.4 to +2.8)' or '-'."""
+    v = getattr(r, "drift_pct_per_10min", np.nan)
+    if v is None or not np.isfinite(v):
+        return "-"
+    return esc(f"{v:+.1f} ({r.drift_lo_pct:+.1f} to {r.drift_hi_pct:+.1f})")
+
+
 def simulated_warning(sessions: pd.DataFrame) -> str:
     """A warning line when sessions were made by `gaitimpact simulate` (they describe the simulator, not you)."""
     n = int(sessions["simulated"].sum()) if "simulated" in sessions else 0
@@ -95,12 +103,13 @@ def sessions_section(sessions: pd.DataFrame) -> str:
                 esc(r.placement),
                 esc(r.shoe if isinstance(r.shoe, str) else "-"),
                 fmt(r.shoe_km, 0),
-                fmt(r.distance_km, 2) + ("" if r.distance_source == "given" else "*"),
+                fmt(r.distance_km, 2) + ("*" if str(r.distance_source).startswith("estimated") else ""),
                 fmt(r.running_s / 60.0, 1),
                 fmt(int(r.strikes)),
                 fmt(r.cadence_spm, 0),
                 fmt(r.speed_mps, 2),
                 fmt(r.peak_g_median, 2),
+                _drift(r),
                 fmt(r.bone_stimulus_g, 1),
             ]
         )
@@ -116,12 +125,14 @@ def sessions_section(sessions: pd.DataFrame) -> str:
         "cadence spm",
         "speed m/s",
         "median peak g",
+        "impact drift % per 10 min",
         "bone stimulus g",
     ]
     return (
         f"<section><h2>Sessions ({len(sessions)})</h2>{simulated_warning(sessions)}{table(headers, rows, left=4)}"
         '<p class="note">* distance estimated (speed x running time, or steps x 1.0 m '
-        "when speed is unknown).</p>"
+        "when speed is unknown). Impact drift: change of speed-adjusted impact per 10 minutes of running within "
+        "the session, with its 95% range (fatigue shows here); '-' for runs under 5 minutes.</p>"
         "</section>"
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,13 +29,21 @@ class IngestResult:
     strikes: int = 0
     shoe: str | None = None
     notes: list[str] = field(default_factory=list)
+    date: str = ""
+    """The session's date and where it came from, e.g. "2026-11-03 (watch track)"."""
 
 
-def session_date(rec: Recording, path: Path) -> tuple[datetime, str]:
-    """Session start (UTC) and its source: the recording's start_utc, else the file's modification time."""
+def session_date(rec: Recording, path: Path, track_start: datetime | None = None,
+                 given: datetime | None = None) -> tuple[datetime, str]:
+    """Session start (UTC) and its source: --date, the recording's start_utc, the watch track, else the
+    file's modification time (the caller says so: it is often the copy time, not the run's)."""
+    if given is not None:
+        return (given if given.tzinfo else given.replace(tzinfo=timezone.utc)), "given (--date)"
     if rec.meta.start_utc is not None:
         t = rec.meta.start_utc
         return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)), "recording"
+    if track_start is not None:
+        return track_start, "watch track"
     return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc), "file time"
 
 
@@ -45,12 +54,17 @@ def ingest_file(
     rate_hz: float | None = None,
     overrides: dict | None = None,
     distance_km: float | None = None,
+    track: str | os.PathLike | None = None,
+    track_offset_s: float | None = None,
+    date: datetime | None = None,
 ) -> IngestResult:
     """Analyse one recording and store it; a file already stored (same SHA-256) is not analysed again.
 
     A recording without running is a normal result, not stored (`IngestResult.result` None).
     A shoe named by `overrides["shoe"]` must exist in the library (InputError otherwise); a shoe named
-    only by the sidecar is added to the library with the sidecar's km as its start km.
+    only by the sidecar is added to the library with the sidecar's km as its start km. A watch `track`
+    gives segment speeds, the run's distance (added to the shoe's km) and the date when the recording
+    has none; `date` overrides both.
     """
     from gaitimpact.analysis.service import analyze_path
     from gaitimpact.analysis.summary import NO_RUNNING_TEXT
@@ -65,9 +79,9 @@ def ingest_file(
     if known is not None:
         note = f"already in the library as session {known.session_id} (same content), skipped"
         return IngestResult(known, notes=[note])
-    result = analyze_path(path, rate_hz=rate_hz, overrides=overrides)
+    result = analyze_path(path, rate_hz=rate_hz, overrides=overrides, track=track, track_offset_s=track_offset_s)
     if not result.running_found:
-        return IngestResult(None, notes=[f"{NO_RUNNING_TEXT}: not stored"])
+        return IngestResult(None, notes=[f"{NO_RUNNING_TEXT}: not stored in the library"])
     rec, summary, table = result.recording, result.summary, result.steps_table()
     # what was said about the metadata the library stores (a misspelt surface, a speed in km/h) is shown
     notes: list[str] = [f"warning: {w}" for w in rec.warnings if getattr(w, "code", "") in STORED_METADATA_CODES]
@@ -87,7 +101,14 @@ def ingest_file(
         # The sidecar's km belongs to the sidecar's shoe; a different shoe from the flag uses the library's km.
         if not same_name(_sidecar_shoe(path) or "", shoe):
             shoe_km = None
-    start_utc, date_source = session_date(rec, path)
+    fitted = result.track
+    start_utc, date_source = session_date(rec, path, None if fitted is None else fitted.start_utc, date)
+    if date_source == "file time":
+        notes.append(f"date {start_utc:%Y-%m-%d %H:%M} UTC taken from the file's modification time (the file has "
+                     "no start time): give --date or --track to set it")
+    dist_by = None
+    if distance_km is None and fitted is not None:
+        distance_km, dist_by = fitted.distance_km, "watch track"
     res = lib.add_session(
         content_hash=digest,
         source=path.name,
@@ -100,12 +121,14 @@ def ingest_file(
         start_utc=start_utc,
         date_source=date_source,
         distance_km=distance_km if distance_km is not None else rec.meta.distance_km,
+        distance_given_by=dist_by,
         shoe=shoe,
         shoe_km=shoe_km,
     )
     if not res.added:  # another process stored the same recording while this one analysed it
         notes.append(f"already in the library as session {res.session_id} (same content), skipped")
-    return IngestResult(res, strikes=len(table), shoe=shoe, notes=notes)
+    return IngestResult(res, strikes=len(table), shoe=shoe, notes=notes,
+                        date=f"{start_utc:%Y-%m-%d} ({date_source})")
 
 
 def _sidecar_shoe(path: Path) -> str | None:
@@ -116,19 +139,24 @@ def _sidecar_shoe(path: Path) -> str | None:
     return read_sidecar(side).shoe if side.is_file() else None
 
 
-def strikes_from_files(files: list[str], rate_hz: float | None = None) -> pd.DataFrame:
+def strikes_from_files(files: list[str], rate_hz: float | None = None,
+                       say: Callable[[str], None] | None = None, tracks: list | None = None,
+                       track_offset_s: float | None = None) -> pd.DataFrame:
     """Analyse recordings and stack their strike tables with session, placement, shoe and shoe_km columns;
-    a recording without running adds no strikes and is named on stderr (as `add` does)."""
+    a recording without running adds no strikes and is named in one line through `say` (default stderr).
+    tracks: one watch track (or None) per file, giving the segments' speeds."""
     import sys
 
     from gaitimpact.analysis.service import analyze_path
-    from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+    from gaitimpact.analysis.summary import no_running_line
+
+    say = say or (lambda line: sys.stderr.write(line + "\n"))
 
     frames = []
-    for i, name in enumerate(files):
-        result = analyze_path(name, rate_hz=rate_hz)
+    for i, (name, track) in enumerate(zip(files, tracks or [None] * len(files))):
+        result = analyze_path(name, rate_hz=rate_hz, track=track, track_offset_s=track_offset_s)
         if not result.running_found:
-            sys.stderr.write(f"{name}: {NO_RUNNING_TEXT}: no strikes to compare\n")
+            say(no_running_line(name, "left out of the comparison"))
             continue
         rec, analysis, t = result.recording, result.analysis, result.steps_table()
         t["session"] = i + 1

@@ -402,6 +402,7 @@ class Library:
         start_utc: datetime,
         date_source: str,
         distance_km: float | None,
+        distance_given_by: str | None = None,
         shoe: str | None = None,
         shoe_km: float | None = None,
     ) -> AddResult:
@@ -416,6 +417,8 @@ class Library:
             return existing
         shoe_obj = self.shoe(shoe) if shoe else None
         distance_km, distance_source = _distance(summary, strikes, distance_km)
+        if distance_source == "given" and distance_given_by:
+            distance_source = distance_given_by
         shoe_km_source = None
         if shoe_obj is not None:
             if shoe_km is None:

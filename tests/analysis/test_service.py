@@ -67,8 +67,8 @@ def test_add_and_compare_name_a_file_without_running_and_exit_0(standing, runnin
     assert main(["add", "--library", str(db), str(standing)]) == 0
     assert "no running found" in capsys.readouterr().out
     code = main(["compare", "--by", "session", str(standing), str(running), str(running)])
-    err = capsys.readouterr().err
-    assert f"{standing}: no running found" in err and code == 0
+    out = capsys.readouterr().out  # on stdout, as add says it (issue 16: the same way in every command)
+    assert f"{standing}: no running found" in out and code == 0
 
 
 def test_too_short_recordings_stay_input_errors(tmp_path):

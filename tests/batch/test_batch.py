@@ -7,13 +7,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from clirun import run_cli
 
 from gaitimpact.analysis.service import analyze_path
 from gaitimpact.analysis.summary import steps_table
@@ -107,6 +107,30 @@ def test_rerun_skips_files_already_done_and_redoes_changed_ones(library, tmp_pat
     assert read_results(out).shape[0] == 7
 
 
+def test_a_resumed_batch_with_every_file_done_starts_no_worker_and_rewrites_only_a_changed_table(
+        library, tmp_path, monkeypatch):
+    data = _copy(library, tmp_path / "data")
+    (data / "ann" / "broken.csv").unlink()
+    out = tmp_path / "res.csv"
+    first = run_batch([data], jobs=2, out=out, progress=False)
+    assert (first.analysed, first.reused) == (6, 0)
+    written = out.stat().st_mtime_ns
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started with nothing to do")
+
+    monkeypatch.setattr("gaitimpact.batch.runner.ProcessPoolExecutor", no_pool)
+    again = run_batch([data], jobs=2, out=out, progress=False)
+    assert (again.analysed, again.reused) == (0, 6)
+    assert all(rows_equal(a, b) for a, b in zip(first.rows, again.rows))
+    assert out.stat().st_mtime_ns == written  # the same rows: the table is left as it is
+    out.write_text("edited by hand\n")
+    third = run_batch([data], jobs=2, out=out, progress=False)
+    assert third.analysed == 0 and read_results(out).shape[0] == 6  # a table changed since is written again
+    run_batch([data / "bob"], jobs=2, out=out, progress=False)
+    assert read_results(out).shape[0] == 4  # other rows (bob's 4 files only): written again
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_an_interrupted_batch_continues_where_it_stopped(library, tmp_path, jobs):
     data = _copy(library, tmp_path / "data")
@@ -160,10 +184,8 @@ def test_dask_flag_without_dask_installed_says_how_to_get_it(library, tmp_path, 
 
 def test_batch_cli_reports_failures_with_exit_code_1_and_progress(library, tmp_path):
     out = tmp_path / "r.parquet"
-    proc = subprocess.run([sys.executable, "-m", "gaitimpact", "batch", str(library), "--jobs", "2",
-                           "--out", str(out), "--steps-dir", str(tmp_path / "steps")],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "120"})
+    proc = run_cli("batch", library, "--jobs", "2", "--out", out, "--steps-dir", tmp_path / "steps",
+                   env={**os.environ, "COLUMNS": "120"})
     assert proc.returncode == 1, proc.stderr
     assert "broken.csv" in proc.stderr and "1 file(s) failed" in proc.stderr
     failed_line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("failed "))
@@ -176,9 +198,8 @@ def test_batch_cli_reports_failures_with_exit_code_1_and_progress(library, tmp_p
     assert re.search(r"\(([\d.]+) files/s\)", proc.stdout).group(1) == bar_rate, (proc.stderr, proc.stdout)
     assert read_results(out)["status"].tolist().count("ok") == 6
     assert len(list((tmp_path / "steps").glob("*.steps.csv"))) == 6
-    again = subprocess.run([sys.executable, "-m", "gaitimpact", "batch", str(library / "bob"), "--out",
-                            str(tmp_path / "bob.csv"), "--no-progress"], capture_output=True, text=True,
-                           timeout=300, env={**os.environ, "COLUMNS": "200"})
+    again = run_cli("batch", library / "bob", "--out", tmp_path / "bob.csv", "--no-progress",
+                    env={**os.environ, "COLUMNS": "200"})
     assert again.returncode == 0, again.stderr
     assert re.search(r"ok / failed\s+│\s+4 / 0 ", again.stdout) and again.stderr == ""
 

@@ -1,27 +1,22 @@
-"""`gaitimpact analyze` end to end through a subprocess: JSON and steps-CSV contract, plot, bad input."""
+"""`gaitimpact analyze` through the command line (in process; one real process): JSON and steps-CSV contract,
+plot, bad input."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from clirun import run_cli, run_cli_process
 
 from gaitimpact.sim import SimConfig, SimSegment, simulate, write_simulation
 
 JSON_KEYS = {"file", "placement", "fs_hz", "duration_s", "running_s", "steps", "cadence_spm", "peak_g",
              "loading_rate_gps", "segments", "bouts", "warnings"}
 STEPS_COLUMNS = ["time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "surface", "bout"]
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    """Run the installed CLI as a user would."""
-    return subprocess.run([sys.executable, "-m", "gaitimpact", *map(str, args)], capture_output=True,
-                          text=True, timeout=120)
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
@@ -96,6 +91,12 @@ def test_surface_flag_overrides_sidecar_segments(two_surface_run, tmp_path):
 
 def test_missing_file_is_one_line_exit_2(tmp_path):
     assert_one_line_error(run_cli("analyze", tmp_path / "nope.csv"), "nope.csv")
+
+
+@pytest.mark.e2e
+def test_a_real_process_reports_bad_input_in_one_line_with_exit_2_and_no_traceback(tmp_path):
+    assert_one_line_error(run_cli_process("analyze", tmp_path / "nope.csv"), "nope.csv")
+    assert_one_line_error(run_cli_process("analyze", tmp_path / "nope.csv", "--placement", "wrist"), "wrist")
 
 
 def test_csv_without_acceleration_columns_is_rejected(tmp_path):

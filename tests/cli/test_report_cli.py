@@ -1,31 +1,20 @@
-"""Library and report commands end to end: add, sessions, shoe, compare, shoes, report; bad input."""
+"""Library and report commands through the command line (in process; add + report also as real processes):
+add, sessions, shoe, compare, shoes, report; bad input."""
 
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import run_cli, run_cli_process
 
 from gaitimpact.cli.main import main
 from gaitimpact.sim import SimConfig, SimSegment, simulate, write_simulation
 
 SPEEDS = {"concrete": [2.8, 3.2, 3.6], "grass": [3.2, 3.6, 4.0]}
-
-
-def run_cli(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the CLI in a subprocess as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "gaitimpact", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def one_line_error(err: str, *needles: str) -> None:
@@ -65,15 +54,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     ]
 
 
+@pytest.mark.e2e
 def test_add_then_report_end_to_end_through_subprocess(runs: list[Path], tmp_path: Path) -> None:
-    env = {"GAITIMPACT_LIBRARY": str(tmp_path / "env-lib.sqlite")}
-    proc = run_cli("add", *runs, env=env)
+    env = {**os.environ, "GAITIMPACT_LIBRARY": str(tmp_path / "env-lib.sqlite")}
+    proc = run_cli_process("add", *runs, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "session 3" in proc.stdout and "new shoe 'Pegasus <40>'" in proc.stdout
     again = run_cli("add", runs[0], env=env)
     assert again.returncode == 0 and "already in the library as session 1" in again.stdout
     html = tmp_path / "report.html"
-    proc = run_cli("report", "--html", html, env=env)
+    proc = run_cli_process("report", "--html", html, env=env)
     assert proc.returncode == 0, proc.stderr
     page = html.read_text()
     assert page.count("data:image/png;base64,") == 3
@@ -83,7 +73,7 @@ def test_add_then_report_end_to_end_through_subprocess(runs: list[Path], tmp_pat
         assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 3
 
 
-def test_compare_json_and_plot_from_files_through_subprocess(runs: list[Path], tmp_path: Path) -> None:
+def test_compare_json_and_plot_from_files(runs: list[Path], tmp_path: Path) -> None:
     out, png = tmp_path / "cmp.json", tmp_path / "cmp.png"
     proc = run_cli("compare", *runs, "--json", out, "--plot", png, "--library", tmp_path / "unused.sqlite")
     assert proc.returncode == 0, proc.stderr

@@ -161,3 +161,28 @@ def test_library_in_a_folder_that_cannot_be_written_says_why(capsys):
     assert main(["shoe", "add", "X", "--library", str(folder / "lib.sqlite")]) == 2
     _one_line_error(capsys.readouterr().err, "unable to open database file", f"the folder {folder} does not let",
                     "--library")
+
+
+# ---- a recording without running reads the same in every command ---------------------------------------
+def test_walking_only_file_is_one_line_of_the_same_words_in_analyze_add_batch_and_compare(run_csv, tmp_path, capsys):
+    walk = tmp_path / "walks" / "walk.csv"
+    walk.parent.mkdir()
+    write_simulation(simulate(SimConfig(placement="waist", fs_hz=200.0, seed=2, noise_g=0.02,
+                                        segments=[SimSegment(30.0, "walk", 1.4, "asphalt")])), walk)
+    said = "walk.csv: no running found (standing or walking only): "
+    runs = [str(run_csv), str(_sim(tmp_path / "r2.csv", seed=7))]
+
+    outputs = {}
+    assert main(["analyze", str(walk)]) == 0
+    outputs["analyze"] = capsys.readouterr()
+    assert main(["add", str(walk), "--library", str(tmp_path / "lib.sqlite")]) == 0
+    outputs["add"] = capsys.readouterr()
+    assert main(["batch", str(walk.parent), "--out", str(tmp_path / "rows.csv"), "--no-progress"]) == 0
+    outputs["batch"] = capsys.readouterr()
+    assert main(["compare", "--by", "session", str(walk), *runs]) == 0
+    outputs["compare"] = capsys.readouterr()
+    for command, cap in outputs.items():
+        lines = [ln for ln in cap.out.splitlines() if "no running" in ln]
+        assert len(lines) == 1 and lines[0].endswith(lines[0].split(said)[-1]) and said in lines[0], (command, cap)
+        assert "no running" not in cap.err, (command, cap.err)  # said once, not again as a warning
+    assert "placement declared" not in outputs["analyze"].err  # a walk says nothing about the sensor

@@ -13,20 +13,24 @@ import pytest
 from fuzzkit import (
     CHUNKED_INPUTS,
     CSV_INPUTS,
+    HOSTILE_NAMES,
     JSON_VALUES,
     PARQUET_INPUTS,
     SIDECAR_INPUTS,
+    SPECIAL_KINDS,
     check_chunked,
     check_csv,
     check_gaitimpact_info,
     check_gaitimpact_packets,
+    check_hostile_name,
     check_parquet,
     check_polar_packets,
     check_polar_settings,
     check_sidecar,
     check_sidecar_object,
+    check_special_file,
+    damaged_ends,
     gaitimpact_packet_sequences,
-    module_available,
     polar_packet_sequences,
     sidecar_objects,
     warm_imports,
@@ -39,15 +43,11 @@ FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=10_000, database=None, dera
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 
-needs_reader = pytest.mark.skipif(not module_available("gaitimpact.io.load"), reason="CSV reader not landed")
-needs_ble = pytest.mark.skipif(not module_available("gaitimpact.ble.profiles.polar_pmd"),
-                               reason="BLE profiles not landed")
 warm_imports()  # import time must not count against the deadline / hang limit
 
 RATES = st.one_of(st.none(), st.sampled_from([100.0, 1000.0, 0.0, -5.0, math.nan, math.inf, 1e12]))
 
 
-@needs_reader
 @FUZZ
 @given(CSV_INPUTS, RATES)
 @example(b"\xef\xbb\xbft;ax;ay;az\rnan;inf;0.005; 3 ", None)  # found by benchmarks/fuzz.py (StopIteration)
@@ -58,7 +58,6 @@ def test_csv_reader_gives_a_valid_recording_or_a_clear_input_error(data, rate_hz
     assert check_csv(data, rate_hz) is None
 
 
-@needs_reader
 @FUZZ
 @given(PARQUET_INPUTS)
 def test_parquet_reader_gives_a_valid_recording_or_a_clear_input_error(data):
@@ -87,21 +86,18 @@ def test_sidecar_object_gives_writable_metadata_or_a_clear_input_error(obj):
     assert check_sidecar_object(obj) is None
 
 
-@needs_ble
 @FUZZ
 @given(gaitimpact_packet_sequences(), st.sampled_from([100.0, 500.0, 1000.0]))
 def test_gaitimpact_profile_decoder_gives_finite_blocks_or_packet_errors(packets, fs_hz):
     assert check_gaitimpact_packets(packets, fs_hz=fs_hz) is None
 
 
-@needs_ble
 @FUZZ
 @given(polar_packet_sequences(), st.sampled_from([25.0, 100.0, 200.0]))
 def test_polar_pmd_decoder_gives_finite_blocks_or_packet_errors(packets, fs_hz):
     assert check_polar_packets(packets, fs_hz=fs_hz) is None
 
 
-@needs_ble
 @FUZZ
 @given(st.binary(max_size=64))
 def test_ble_settings_and_info_parsers_give_values_or_packet_errors(data):
@@ -112,7 +108,6 @@ def test_ble_settings_and_info_parsers_give_values_or_packet_errors(data):
 SLOW_TIME_BASE_CSV = b"time_s,ax_g,ay_g,az_g\n" + b"".join(b"%d,0.1,0.2,0.98\n" % (i * 1000) for i in range(40))
 
 
-@needs_reader
 def test_csv_with_a_slow_time_base_gives_a_nonzero_rate_or_an_input_error():
     assert check_csv(SLOW_TIME_BASE_CSV) is None
 
@@ -136,3 +131,23 @@ def test_fuzz_harness_reports_foreign_exceptions_and_hangs():
     assert problem.startswith("KeyError: 'x' @ ")
     assert "multi-line" in run_guarded(bad_message, (InputError,))[1]
     assert run_guarded(lambda: 3, (InputError,)) == (3, None)
+
+
+@FUZZ
+@given(damaged_ends(), RATES)
+def test_zero_tails_cut_lines_and_long_lines_give_a_recording_or_one_line(data, rate_hz):
+    assert check_csv(data, rate_hz) is None
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_special_files_are_refused_in_one_line_without_blocking(kind, suffix):
+    assert check_special_file((kind, suffix)) is None
+
+
+@FUZZ
+@given(HOSTILE_NAMES)
+@example("[/]")
+@example("a\u202eb$x^$")
+def test_hostile_names_print_as_text_and_stay_escaped(name):
+    assert check_hostile_name(name) is None

@@ -1,12 +1,11 @@
-"""Simulator output files and the `gaitimpact simulate` command, through real files and a subprocess."""
+"""Simulator output files and the `gaitimpact simulate` command, through real files and the command line."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
+from clirun import run_cli
 
 from gaitimpact.cli.main import main
 from gaitimpact.io.load import load_recording
@@ -48,13 +47,9 @@ def test_simulate_command_takes_gaps_at_given_times(tmp_path, capsys):
     assert "2 gaps" in capsys.readouterr().out
 
 
-def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "gaitimpact", *args], cwd=cwd, capture_output=True, text=True)
-
-
 def test_simulate_command_writes_recording_sidecar_and_truth(tmp_path):
     out = tmp_path / "shoe.csv"
-    p = _cli("simulate", "--placement", "shoe", "--rate", "500", "--segments",
+    p = run_cli("simulate", "--placement", "shoe", "--rate", "500", "--segments",
              "run:15:3.5:asphalt,stand:3,run:15:4:grass", "--shoe-km", "400", "--mount-error", "10",
              "--jitter", "0.0003", "--gaps", "1", "--range", "16", "--seed", "4", "--out", str(out), cwd=tmp_path)
     assert p.returncode == 0, p.stderr
@@ -70,14 +65,14 @@ def test_simulate_command_writes_recording_sidecar_and_truth(tmp_path):
     args = ("simulate", "--placement", "shoe", "--rate", "500", "--segments",
             "run:15:3.5:asphalt,stand:3,run:15:4:grass", "--shoe-km", "400", "--mount-error", "10",
             "--jitter", "0.0003", "--gaps", "1", "--range", "16", "--seed", "4", "--out", str(out))
-    refused = _cli(*args, cwd=tmp_path)
+    refused = run_cli(*args, cwd=tmp_path)
     assert refused.returncode == 2 and "--force" in refused.stderr and out.read_bytes() == first
-    assert _cli(*args, "--force", cwd=tmp_path).returncode == 0
+    assert run_cli(*args, "--force", cwd=tmp_path).returncode == 0
     assert out.read_bytes() == first
 
 
 def test_simulate_command_rejects_bad_input_with_one_line_and_exit_2(tmp_path, capsys):
-    p = _cli("simulate", "--segments", "run:abc", "--out", str(tmp_path / "x.csv"), cwd=tmp_path)
+    p = run_cli("simulate", "--segments", "run:abc", "--out", str(tmp_path / "x.csv"), cwd=tmp_path)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip().splitlines() == ["gaitimpact: error: [segments] segment 1 'run:abc': duration and "
                                              "speed must be numbers"]
