@@ -201,3 +201,14 @@ def test_too_short_message_names_the_file(tmp_path, capsys):
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_errors_raised_below_the_file_layer_name_the_file(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({c: pa.array([], pa.float64()) for c in ("time_s", "ax_g", "ay_g", "az_g")}), path)
+    for extra in ([], ["--chunked"]):
+        assert main(["analyze", str(path), *extra]) == 2
+        one_error(capsys, str(path))
