@@ -15,8 +15,9 @@ import numpy as np
 
 HEAD_BYTES = 1 << 16
 """Bytes read to estimate the line length (and so the number of rows to allocate)."""
-BLOCK_BYTES = 4 << 20
-"""CSV text parsed per block (pyarrow splits each block over its threads)."""
+BLOCK_BYTES = 1 << 20
+"""CSV text parsed per block (pyarrow parses blocks on its threads; measured on a 1 h 1000 Hz file: 4 MiB
+blocks held ~230 MiB of read-ahead and buffers, 1 MiB ~130 MiB, at the same CPU time)."""
 
 
 def read_plain_columns(path: str | Path, *, skip_rows: int, n_fields: int, groups: dict[str, list[int]],
