@@ -78,7 +78,7 @@ def analyze_path(
     chunked: Chunked = "auto",
     rate_hz: float | None = None,
     overrides: dict | None = None,
-    chunked_min_bytes: int = CHUNKED_MIN_BYTES,
+    chunked_min_bytes: int | None = None,
     chunk_s: float | None = None,
     overlap_s: float | None = None,
     rows: int | None = None,
@@ -87,8 +87,8 @@ def analyze_path(
 ) -> AnalysisResult:
     """Analyse one recording file (any CSV dialect, Parquet; sidecar + overrides) into an AnalysisResult.
 
-    chunked: "auto" streams big streamable files (>= chunked_min_bytes), True always streams (another
-    CSV dialect is then read whole, with a warning), False always loads the file into memory.
+    chunked: "auto" streams big streamable files (>= chunked_min_bytes, default CHUNKED_MIN_BYTES), True
+    always streams (another CSV dialect is then read whole, with a warning), False loads it into memory.
     A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
     track: a watch's GPX/TCX/FIT file of the run (`analysis.track.apply_track`): fills segment speeds,
     adds the `track` block and km `splits`; track_offset_s aligns it when the recording has no wall clock.
@@ -102,7 +102,8 @@ def analyze_path(
         from gaitimpact.io.track import read_track
 
         watch = read_track(track)  # a bad track fails before the (longer) analysis
-    stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
+    min_bytes = CHUNKED_MIN_BYTES if chunked_min_bytes is None else chunked_min_bytes
+    stream = wants_chunked(path, min_bytes) if chunked == "auto" else bool(chunked)
     try:
         if stream:
             kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
