@@ -4,7 +4,10 @@
     python benchmarks/fuzz.py --examples 2000 --target csv
 
 Targets and input strategies are those of tests/fuzz (fuzzkit.py): the CSV reader, the sidecar parser
-(file and object level), the gaitimpact-profile and Polar PMD packet decoders and their small parsers.
+(file and object level, huge integers and hostile names included), the gaitimpact-profile and Polar PMD
+packet decoders and their small parsers; files with a zero tail, a cut-off last line or an over-long line;
+special files at a recording's path (FIFO, socket, device, link loop, folder); hostile names through the
+terminal tables, the HTML escape and plot labels.
 Unlike the test (which stops at the first failure and shrinks it), every example runs; failures are
 grouped by exception type and location, with one example input each. Exit code 0 always (a benchmark).
 """
@@ -37,6 +40,9 @@ TARGETS: dict[str, tuple[Callable[[], st.SearchStrategy], Callable[[Any], str | 
     "polar-packets": (fuzzkit.polar_packet_sequences, fuzzkit.check_polar_packets),
     "ble-small-parsers": (lambda: st.binary(max_size=64),
                           lambda b: fuzzkit.check_polar_settings(b) or fuzzkit.check_gaitimpact_info(b)),
+    "damaged-ends": (lambda: st.tuples(fuzzkit.damaged_ends(), st.none()), lambda x: fuzzkit.check_csv(*x)),
+    "special-files": (lambda: fuzzkit.SPECIAL_INPUTS, fuzzkit.check_special_file),
+    "hostile-names": (lambda: fuzzkit.HOSTILE_NAMES, fuzzkit.check_hostile_name),
 }
 
 

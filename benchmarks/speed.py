@@ -1,17 +1,26 @@
-"""Speed of offline analysis: 1 h at 1000 Hz (3.6 M samples).
+"""Speed and memory of gaitimpact against the cost of loading the file: every row of README "Speed", one run.
 
-Prints: time for pandas alone to parse the CSV, time of the whole `gaitimpact analyze` process
-(parse + analysis + summary), their ratio (target <= 1.5), the signal core alone in samples/s
-(target >= 20 M samples/s on one core), and peak memory of the analyze process.
+Command-line figures are whole processes (median of --repeats, the compared commands alternating);
+the signal core is timed in this process. Prints one line per figure: the two measurements, their ratio
+and the target.
 
-Usage: python benchmarks/speed.py [--minutes 60] [--rate 1000] [--repeats 3] [--keep DIR]
+    python benchmarks/speed.py                   # files generated into a temp folder
+    python benchmarks/speed.py --keep /tmp/gi-speed --repeats 5
+
+Rows: analyze 1 h at 1000 Hz / a process that only parses the CSV with pandas (pyarrow engine); peak RSS
+of that analyze / the raw float64 arrays; `gaitimpact --help` / `python -c "import numpy"`; analyze of a
+1-minute 100 Hz recording / `python -c "import numpy, scipy.signal"`; the signal core in samples/s at
+every rate (100-1000 Hz, waist and shoe, 1 h); a resumed `batch` with every file done / the first run
+(24 files of 4 min, each beyond interpreter start). The live recorder's CPU is measured by
+benchmarks/record.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,72 +29,135 @@ from pathlib import Path
 
 import numpy as np
 
+PY = sys.executable
+CORE_CASES = [("waist", 100.0), ("shoe", 100.0), ("waist", 200.0), ("shoe", 500.0), ("waist", 1000.0),
+              ("shoe", 1000.0)]
 
-def _child_run(cmd: list[str]) -> tuple[float, float]:
-    """Run a process; return wall time (s) and its peak RSS (MiB)."""
+
+def child(cmd: list[str]) -> tuple[float, float]:
+    """Run a process to the end; its wall time (s) and peak RSS (MiB)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, _, ru = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    return wall, ru.ru_maxrss / 1024
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return wall, usage.ru_maxrss / 1024
 
 
-def main() -> None:
-    """Generate the file, then time the parse, the whole analyze and the core alone."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=60.0)
-    ap.add_argument("--rate", type=float, default=1000.0)
-    ap.add_argument("--placement", default="shoe")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--keep", type=Path, help="directory to keep the generated file in")
-    args = ap.parse_args()
+def alternate(a: list[str], b: list[str], repeats: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Run two commands alternately `repeats` times each (after one warm-up of each)."""
+    child(a)
+    child(b)
+    ra, rb = [], []
+    for _ in range(repeats):
+        ra.append(child(a))
+        rb.append(child(b))
+    return ra, rb
 
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="gaitimpact-speed-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    csv = workdir / f"speed_{args.placement}_{int(args.rate)}hz_{int(args.minutes)}min.csv"
-    if not csv.exists():
-        # Generated in a child process: this process stays small, so the children's peak RSS
-        # (which on Linux starts from the parent's at fork) measures only themselves.
-        subprocess.run([sys.executable, "-m", "gaitimpact", "simulate", "--placement", args.placement,
-                        "--rate", str(args.rate), "--duration", str(args.minutes * 60), "--speed", "3.5",
-                        "--seed", "1", "--out", str(csv)], check=True, stdout=subprocess.DEVNULL)
-    print(f"file: {csv.name}: {csv.stat().st_size / 1e6:.0f} MB")
 
-    parse_cmd = [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(csv)!r})"]
-    analyze_cmd = [sys.executable, "-m", "gaitimpact", "analyze", str(csv)]
-    parse, analyze = [], []
-    for _ in range(args.repeats):
-        parse.append(_child_run(parse_cmd))
-        analyze.append(_child_run(analyze_cmd))
-    p_wall = float(np.median([w for w, _ in parse]))
-    a_wall = float(np.median([w for w, _ in analyze]))
-    ratios = [a / p for (a, _), (p, _) in zip(analyze, parse)]
-    print(f"pandas.read_csv alone (process): median {p_wall:.2f} s, peak RSS {max(m for _, m in parse):.0f} MiB")
-    print(f"gaitimpact analyze (process):    median {a_wall:.2f} s, peak RSS {max(m for _, m in analyze):.0f} MiB")
-    print(f"ratio analyze / parse: median {np.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f}); "
-          f"target <= 1.5")
+def med(runs: list[tuple[float, float]]) -> float:
+    """Median wall time (s)."""
+    return statistics.median(w for w, _ in runs)
 
+
+def row(name: str, a: float, b: float, unit: str, target: str, fmt: str = ".2f") -> None:
+    """Print one figure: a / b = ratio (target)."""
+    print(f"{name:<58} {a:{fmt}} {unit} / {b:{fmt}} {unit} = {a / b:5.2f}x   target {target}", flush=True)
+
+
+def simulate(path: Path, placement: str, rate: float, seconds: float, seed: int = 1) -> Path:
+    """Write a simulated recording (CSV + sidecar) unless it exists."""
+    if not path.exists():
+        subprocess.run([PY, "-m", "gaitimpact", "simulate", "--placement", placement, "--rate", str(rate),
+                        "--duration", str(seconds), "--speed", "3.5", "--seed", str(seed), "--out", str(path)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def core_rate(path: Path, placement: str, repeats: int) -> float:
+    """Signal core alone on a loaded recording, declared placement: best of `repeats`, M samples/s."""
     from gaitimpact.core.pipeline import analyze_signal
     from gaitimpact.io.load import load_recording
 
-    rec = load_recording(csv)
-    times = []
-    for _ in range(max(3, args.repeats)):
+    rec = load_recording(path)
+    best = np.inf
+    for _ in range(repeats):
         t0 = time.perf_counter()
-        analysis = analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement=args.placement,
-                                  range_g=rec.meta.range_g, gaps=rec.gaps)
-        times.append(time.perf_counter() - t0)
-    core = float(np.median(times))
-    print(f"signal core alone ({args.placement}, declared placement): median {core:.3f} s = "
-          f"{rec.n_samples / core / 1e6:.1f} M samples/s; {len(analysis.strikes)} strikes; target >= 20 M/s")
-    t0 = time.perf_counter()
-    auto = analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement="auto", range_g=rec.meta.range_g,
-                          gaps=rec.gaps)
-    t_auto = time.perf_counter() - t0
-    print(f"signal core alone (auto placement -> {auto.placement}): {t_auto:.3f} s = "
-          f"{rec.n_samples / t_auto / 1e6:.1f} M samples/s")
-    print(f"{rec.n_samples:,} samples; this process (file loaded + core) peak RSS: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement=placement, range_g=rec.meta.range_g,
+                       gaps=rec.gaps)
+        best = min(best, time.perf_counter() - t0)
+    return rec.n_samples / best / 1e6
+
+
+def batch_library(root: Path) -> Path:
+    """24 simulated recordings of 4 min (mixed placements and rates, as benchmarks/batch.py)."""
+    if not root.exists():
+        sys.path.insert(0, str(Path(__file__).parent))
+        from batch import make_library
+
+        make_library(root, 24, 240.0)
+    return root
+
+
+def main() -> None:
+    """Generate the files, then measure every row."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--keep", type=Path, help="folder to keep the generated files in (reused next time)")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="gaitimpact-speed-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"gaitimpact speed, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}; median of {args.repeats}, whole processes unless noted",
+          flush=True)
+
+    big = simulate(work / "shoe_1000hz_60min.csv", "shoe", 1000.0, 3600.0)
+    ana, parse = alternate([PY, "-m", "gaitimpact", "analyze", str(big)],
+                           [PY, "-c", f"import pandas as pd; pd.read_csv({str(big)!r}, engine='pyarrow')"],
+                           args.repeats)
+    row("analyze 1 h @ 1000 Hz / pandas (pyarrow engine) parse only", med(ana), med(parse), "s", "<= 1.25x")
+    n = sum(1 for _ in open(big, "rb")) - 1
+    raw_mib = n * 4 * 8 / 2**20
+    row("peak RSS of that analyze / raw float64 arrays", max(m for _, m in ana), raw_mib, "MiB", "<= 3x", ".0f")
+    print(f"{'  (pandas parse alone peaks at':<58} {max(m for _, m in parse):.0f} MiB)")
+
+    helps, numpy_only = alternate([PY, "-m", "gaitimpact", "--help"], [PY, "-c", "import numpy"], args.repeats)
+    row("gaitimpact --help / python -c 'import numpy'", med(helps), med(numpy_only), "s", "<= 2x")
+
+    short = simulate(work / "waist_100hz_1min.csv", "waist", 100.0, 60.0)
+    one_min, scipy_only = alternate([PY, "-m", "gaitimpact", "analyze", str(short)],
+                                    [PY, "-c", "import numpy, scipy.signal"], args.repeats)
+    row("analyze 1 min @ 100 Hz / python -c 'import numpy, scipy.signal'", med(one_min), med(scipy_only), "s",
+        "<= 1.3x")
+
+    print("live recorder CPU at 1000 Hz: see benchmarks/record.py")
+
+    rates = []
+    for placement, rate in CORE_CASES:
+        path = simulate(work / f"{placement}_{int(rate)}hz_60min.csv", placement, rate, 3600.0)
+        rates.append((core_rate(path, placement, max(3, args.repeats)), placement, rate))
+        print(f"{'  signal core (in process), 1 h ' + placement + f' @ {rate:g} Hz':<58} "
+              f"{rates[-1][0]:.1f} M samples/s", flush=True)
+    low = min(rates)
+    print(f"{'signal core, slowest of these rates (in process)':<58} {low[0]:.1f} M samples/s "
+          f"({low[1]} @ {low[2]:g} Hz)   target >= 5 M samples/s", flush=True)
+
+    lib = batch_library(work / "batch24")
+    out = work / "batch24.csv"
+    start, _ = alternate([PY, "-c", "pass"], [PY, "-c", "pass"], args.repeats)
+    t_py = med(start)
+    firsts, resumed = [], []
+    for _ in range(args.repeats):
+        for f in (out, out.with_name(out.name + ".journal.jsonl")):
+            f.unlink(missing_ok=True)
+        cmd = [PY, "-m", "gaitimpact", "batch", str(lib), "--out", str(out), "--no-progress"]
+        firsts.append(child(cmd)[0] - t_py)
+        resumed.append(child(cmd)[0] - t_py)
+    row("resumed batch, every file done / first run (24 x 4 min)", statistics.median(resumed),
+        statistics.median(firsts), "s", "<= 0.5x")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -41,9 +41,14 @@ class InputError(GaitImpactError):
         elif field is not None:
             where = f"[{field}] "
         super().__init__(where + message)
+        self.message = message
         self.path = path
         self.line = line
         self.field = field
+
+    def at(self, path: str | object) -> InputError:
+        """The same error naming `path` (for errors raised below the layer that knows the file)."""
+        return InputError(self.message, path=str(path), line=self.line, field=self.field)
 
 
 class DeviceError(GaitImpactError):

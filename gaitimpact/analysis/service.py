@@ -8,9 +8,7 @@ batch, add, compare FILE and record's closing summary all call it.
 
 from __future__ import annotations
 
-import importlib
 import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +26,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from gaitimpact.analysis.track import TrackResult
-
-PARALLEL_IMPORT_MIN_BYTES = 8 * 1024 * 1024
-"""Files at least this big are parsed while the signal core is imported in a thread (about 4 min at 1000 Hz)."""
 
 CHUNKED_MIN_BYTES = 256 * 1024 * 1024
 """Files at least this big are analysed in chunks when streamable (about 2 h at 1000 Hz as canonical CSV)."""
@@ -83,7 +78,7 @@ def analyze_path(
     chunked: Chunked = "auto",
     rate_hz: float | None = None,
     overrides: dict | None = None,
-    chunked_min_bytes: int = CHUNKED_MIN_BYTES,
+    chunked_min_bytes: int | None = None,
     chunk_s: float | None = None,
     overlap_s: float | None = None,
     rows: int | None = None,
@@ -92,8 +87,8 @@ def analyze_path(
 ) -> AnalysisResult:
     """Analyse one recording file (any CSV dialect, Parquet; sidecar + overrides) into an AnalysisResult.
 
-    chunked: "auto" streams big streamable files (>= chunked_min_bytes), True always streams (another
-    CSV dialect is then read whole, with a warning), False always loads the file into memory.
+    chunked: "auto" streams big streamable files (>= chunked_min_bytes, default CHUNKED_MIN_BYTES), True
+    always streams (another CSV dialect is then read whole, with a warning), False loads it into memory.
     A recording without running is a normal result (`status` "no_running", running_s 0, no strikes).
     track: a watch's GPX/TCX/FIT file of the run (`analysis.track.apply_track`): fills segment speeds,
     adds the `track` block and km `splits`; track_offset_s aligns it when the recording has no wall clock.
@@ -107,17 +102,25 @@ def analyze_path(
         from gaitimpact.io.track import read_track
 
         watch = read_track(track)  # a bad track fails before the (longer) analysis
-    stream = wants_chunked(path, chunked_min_bytes) if chunked == "auto" else bool(chunked)
-    if stream:
-        kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
-        rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
-    else:
-        rec = _load_while_importing_core(path, rate_hz=rate_hz, overrides=overrides)
-        _check_duration(rec.duration_s, path)
-        from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
+    min_bytes = CHUNKED_MIN_BYTES if chunked_min_bytes is None else chunked_min_bytes
+    stream = wants_chunked(path, min_bytes) if chunked == "auto" else bool(chunked)
+    try:
+        if stream:
+            kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
+            rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
+        else:
+            from gaitimpact.io.load import load_recording
 
-        analysis = analyze_recording(rec)
-        n_samples = rec.n_samples
+            rec = load_recording(path, rate_hz=rate_hz, overrides=overrides)
+            _check_duration(rec.duration_s, path)
+            from gaitimpact.core.pipeline import analyze_recording  # scipy: only once the file has been read
+
+            analysis = analyze_recording(rec)
+            n_samples = rec.n_samples
+    except InputError as exc:
+        if exc.path is None:  # raised where the file is unknown (core, sidecar field): name it here
+            raise exc.at(path) from None
+        raise
     if rec.duration_s < SHORT_DURATION_S:
         analysis.warnings.append(Notice(
             "short_recording", f"short recording ({rec.duration_s:.3g} s, {len(analysis.strikes)} strikes): placement, "
@@ -135,33 +138,6 @@ def analyze_path(
     summary["splits"] = [] if fitted is None else fitted.splits
     notices = unique(fold_gap_notices([*rec.warnings, *analysis.warnings]))  # each gap said once
     return AnalysisResult(rec, analysis, summary, chunked=stream, warnings=notices, track=fitted)
-
-
-def _load_while_importing_core(path: Path, *, rate_hz: float | None, overrides: dict | None) -> Recording:
-    """`load_recording`; for a big file the signal core (scipy) is imported meanwhile in a thread: the CSV
-    parse runs in C without holding the GIL, so the two overlap instead of adding up."""
-    from gaitimpact.io.load import load_recording
-
-    try:
-        big = path.stat().st_size >= PARALLEL_IMPORT_MIN_BYTES
-    except OSError:
-        big = False
-    warm = threading.Thread(target=_import_quietly, args=("gaitimpact.core.pipeline",), daemon=True) if big else None
-    if warm is not None:
-        warm.start()
-    try:
-        return load_recording(path, rate_hz=rate_hz, overrides=overrides)
-    finally:
-        if warm is not None:
-            warm.join()
-
-
-def _import_quietly(name: str) -> None:
-    """Import a module ahead of its use; a failure shows where the module is really imported."""
-    try:
-        importlib.import_module(name)
-    except Exception:  # noqa: BLE001,S110 - the main thread's own import raises it with its traceback
-        pass
 
 
 def _check_duration(duration_s: float, path: Path) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 from bleak import BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
 
 from gaitimpact.ble.profiles import get_profile, profile_for_services
 
@@ -19,11 +20,11 @@ class Found:
     address: str
     rssi_dbm: int | None
     profile: str | None
-    device: Any = None
+    device: BLEDevice | None = None
     service_uuids: tuple[str, ...] = ()
 
 
-def _found(device: Any, adv: Any) -> Found:
+def _found(device: BLEDevice, adv: AdvertisementData) -> Found:
     name = adv.local_name or device.name or ""
     prof = profile_for_services(adv.service_uuids or [], name)
     return Found(
@@ -44,14 +45,15 @@ async def scan(timeout_s: float = 5.0) -> list[Found]:
     return sorted(found, key=lambda f: -(f.rssi_dbm if f.rssi_dbm is not None else -999))
 
 
-def _wanted(f: Found, device: str | None, profile: str) -> bool:
+def wanted(f: Found, device: str | None, profile: str) -> bool:
+    """True when `f` is the sensor asked for (name or address), or any of the profile when none is named."""
     if device is not None:
         d = device.lower()
         return f.address.lower() == d or f.name.lower() == d
     if profile == "auto":
         return f.profile is not None
-    mod = get_profile(profile)
-    return mod.matches(f.service_uuids) or bool(getattr(mod, "matches_name", lambda _n: False)(f.name))
+    prof = get_profile(profile)
+    return prof.matches(f.service_uuids) or prof.matches_name(f.name)
 
 
 async def find(device: str | None, profile: str, timeout_s: float) -> Found | None:
@@ -59,9 +61,9 @@ async def find(device: str | None, profile: str, timeout_s: float) -> Found | No
     loop = asyncio.get_running_loop()
     done: asyncio.Future[Found] = loop.create_future()
 
-    def on_adv(dev: Any, adv: Any) -> None:
+    def on_adv(dev: BLEDevice, adv: AdvertisementData) -> None:
         f = _found(dev, adv)
-        if not done.done() and _wanted(f, device, profile):
+        if not done.done() and wanted(f, device, profile):
             done.set_result(f)
 
     async with BleakScanner(detection_callback=on_adv):

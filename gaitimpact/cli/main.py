@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from gaitimpact import __version__
 from gaitimpact.errors import EXIT_USAGE, GaitImpactError
@@ -60,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            # what the user needs to know comes as the project's own warnings; library noise does not:
+            # numpy's RuntimeWarnings on NaN-only slices (results are checked for finiteness) and
+            # matplotlib's missing-glyph warnings for names in scripts its font lacks (drawn as boxes)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+            return int(args.func(args) or 0)
     except GaitImpactError as exc:
         from gaitimpact.usertext import MESSAGE_CHARS, shown
 

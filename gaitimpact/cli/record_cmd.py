@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import math
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +15,10 @@ from gaitimpact.recording import PLACEMENTS
 
 if TYPE_CHECKING:  # the parsers are registered without importing rich
     from rich.console import Console
+
+    from gaitimpact.analysis.service import AnalysisResult
+    from gaitimpact.ble.recorder import Recorder, RecordResult
+    from gaitimpact.cli.record_view import RecordView
 
 
 def _positive(kind: type = float):  # noqa: ANN202
@@ -32,9 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from gaitimpact.ble.profiles import all_profiles
 
     p = subparsers.add_parser(
-        "scan", help="list nearby BLE sensors that speak a supported profile",
-        description="Listen for Bluetooth LE sensors for a few seconds and list those gaitimpact can record "
-        "from (name, address, profile, signal strength); use a name or address with `record --device`.")
+        "scan",
+        help="list nearby BLE sensors that speak a supported profile",
+        description="List nearby Bluetooth LE sensors that speak a supported profile (exit 1 when none).",
+    )
     p.add_argument("--timeout", type=_positive(), default=5.0, metavar="S", help="scan time in s (default 5)")
     p.set_defaults(func=run_scan)
 
@@ -63,12 +71,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="range_g",
         type=_positive(),
         metavar="G",
-        help="full-scale range in g (default: the device's widest)",
+        help="full-scale range in g (default: the smallest the device offers that suits the placement: "
+        "waist 8 g, shank 16 g, shoe or unknown 32 g; the choice is printed)",
     )
     r.add_argument("--duration", type=_positive(), metavar="S", help="stop after S seconds (default: Ctrl-C)")
     r.add_argument("--out", required=True, type=Path, metavar="FILE.csv", help="output CSV (must not exist)")
-    r.add_argument("--placement", choices=["auto", *PLACEMENTS], default="auto",
-                   help="where the sensor is worn (default: auto-detected from the signal)")
+    r.add_argument(
+        "--placement",
+        choices=["auto", *PLACEMENTS],
+        default="auto",
+        help="where the sensor is worn (default auto: a Polar H10 is a chest strap, analysed as waist; "
+        "otherwise detected from the signal); also picks the default --range",
+    )
     r.add_argument(
         "--surface", help="surface at the start (asphalt, concrete, track, grass, trail, treadmill)"
     )
@@ -87,7 +101,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="give up reconnecting after S seconds without the device (default 30)",
     )
-    r.add_argument("--no-live", action="store_true", help="no live view (status lines only)")
+    r.add_argument(
+        "--data-timeout",
+        type=_positive(),
+        default=10.0,
+        metavar="S",
+        help="give up when a started sensor sends no samples for S seconds (default 10)",
+    )
+    r.add_argument(
+        "--no-live",
+        action="store_true",
+        help="no live table: a status line on stderr every 5 s and when the link status changes",
+    )
     r.add_argument("--quiet", action="store_true", help="no live view and no status lines")
     r.add_argument("--events", type=Path, metavar="FILE.jsonl", help=argparse.SUPPRESS)
     r.add_argument("--hop", type=_positive(), default=0.1, metavar="S", help=argparse.SUPPRESS)
@@ -96,8 +121,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """List supported sensors in range; exit 1 when none."""
-    import asyncio
-
     from rich.console import Console
     from rich.table import Table
 
@@ -122,69 +145,76 @@ def run_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(console: Console, out: Path, result) -> None:  # noqa: ANN001
-    """Print the recording counters and the offline analysis of the written file."""
-    from rich.table import Table
+def _print_summary(out: Path, result: RecordResult, console: Console) -> AnalysisResult | None:
+    """The recording's counters and notes, then the `analyze` summary of the file just written."""
+    from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.cli.analyze_cmd import print_summary
 
     console.print(
         f"recorded {result.samples} samples to {out} ({result.packets_received} packets, "
         f"{result.packets_lost} lost, {len(result.gaps)} gaps, {result.malformed} malformed, "
-        f"{result.reconnects} reconnects, clock drift {result.drift_ppm:+.0f} ppm)"
+        f"{result.reconnects} reconnects, clock drift {result.drift_ppm:+.0f} ppm)",
+        highlight=False,
     )
+    for note in result.notes:
+        console.print(f"  {note}")
     for reason in dict.fromkeys(result.malformed_reasons):
         console.print(f"  malformed packet: {reason}")
     for warning in result.warnings:
         console.print(f"  warning: {warning}")
+    if math.isfinite(result.live_cadence_spm) or result.live_strikes:
+        console.print(
+            f"  live view saw {result.live_strikes} strikes, cadence {result.live_cadence_spm:.1f} steps/min, "
+            f"median peak {result.live_median_peak_g:.2f} g",
+            highlight=False,
+        )
     try:
-        from gaitimpact.analysis.service import analyze_path
-
-        summary = analyze_path(out).summary
+        analysis = analyze_path(out)
     except GaitImpactError as exc:
-        console.print(f"analysis: {exc}")
-        return
-    except Exception as exc:  # noqa: BLE001 - the recording is safe; the summary is best effort
-        console.print(f"analysis failed: {type(exc).__name__}: {exc}")
-        return
-    peak = summary.get("peak_g") or {}
-    table = Table(title=f"analysis of {out.name}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    if summary.get("status") == "no_running":
-        from gaitimpact.analysis.summary import NO_RUNNING_TEXT
+        console.print(f"analysis of {out}: {exc}")
+        return None
+    print_summary(analysis.summary, console=console)
+    return analysis
 
-        table.add_row("result", NO_RUNNING_TEXT)
-    table.add_row("placement", str(summary.get("placement")))
-    table.add_row("duration_s", str(summary.get("duration_s")))
-    table.add_row("running_s", str(summary.get("running_s")))
-    table.add_row("strikes", str(summary.get("strikes")))
-    table.add_row("cadence_spm (offline)", str(summary.get("cadence_spm")))
-    table.add_row(
-        "cadence_spm (live)",
-        "-" if not math.isfinite(result.live_cadence_spm) else f"{result.live_cadence_spm:.1f}",
-    )
-    table.add_row("peak_g median (offline)", str(peak.get("median")))
-    table.add_row(
-        "peak_g median (live)",
-        "-" if not math.isfinite(result.live_median_peak_g) else f"{result.live_median_peak_g:.3f}",
-    )
-    table.add_row("peak_g p95", str(peak.get("p95")))
-    console.print(table)
+
+async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordResult | BaseException]:
+    """Run the recorders with Ctrl-C/SIGTERM handling, surface keys and the view."""
+    from gaitimpact.ble.recorder import run_recorders
+    from gaitimpact.cli.record_view import key_input
+
+    loop = asyncio.get_running_loop()
+
+    def stop_all() -> None:
+        for r in recorders:
+            r.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop_all)
+
+    def keys(ch: str) -> None:
+        for r in recorders:
+            r.mark_surface(ch)
+
+    with key_input(keys), view:
+        return await run_recorders(recorders, lambda states: view.update(states, loop.time()))
 
 
 def run_record(args: argparse.Namespace) -> int:
     """Record live; 0 when stopped by --duration or Ctrl-C, 1 when the device was lost for good."""
     from dataclasses import replace
 
-    from rich.console import Console
-
-    from gaitimpact.ble.recorder import RecordOptions, output_for, record, record_many
+    from gaitimpact.ble.recorder import RecordOptions, RecordResult, open_recorders, output_for
+    from gaitimpact.cli.record_view import RecordView
+    from gaitimpact.usertext import plain_console
 
     if args.out.suffix.lower() != ".csv":
         raise InputError("output must be a .csv file", path=str(args.out))
     devices = args.device or [None]
+    if len(set(devices)) != len(devices):
+        raise InputError("the same --device is given twice", field="device")
     opts = RecordOptions(
         out=args.out,
-        device=devices[0],
         profile=args.profile,
         rate_hz=args.rate,
         range_g=args.range_g,
@@ -194,24 +224,35 @@ def run_record(args: argparse.Namespace) -> int:
         shoe=args.shoe,
         scan_timeout_s=args.scan_timeout,
         reconnect_timeout_s=args.reconnect_timeout,
-        live=not (args.no_live or args.quiet),
+        data_timeout_s=args.data_timeout,
         events_path=args.events,
         hop_s=args.hop,
     )
-    console = Console(stderr=True, quiet=args.quiet)
-    if len(devices) == 1:
-        runs = [(args.out, record(opts, console))]
-    else:
-        if len(set(devices)) != len(devices):
-            raise InputError("the same --device is given twice", field="device")
-        many = [replace(opts, device=d, out=output_for(args.out, d), events_path=None) for d in devices]
-        runs = list(zip([o.out for o in many], record_many(many, console)))
-    out_console = Console()
-    for out, result in runs:
-        _print_summary(out_console, out, result)
-    if any(result.ended == "lost" for _out, result in runs):
+    many = len(devices) > 1
+    opts_list = [
+        replace(opts, device=d, out=output_for(args.out, d), events_path=None) if many else replace(opts, device=d)
+        for d in devices
+    ]
+    console = plain_console(stderr=True, quiet=args.quiet)
+    recorders = open_recorders(opts_list)
+    view = RecordView(console, live=not args.no_live, quiet=args.quiet)
+    outcomes = asyncio.run(_session(recorders, view))
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    runs = [(r.opts.out, o) for r, o in zip(recorders, outcomes) if isinstance(o, RecordResult)]
+    out_console = plain_console()
+    analysed = [(out, _print_summary(out, result, out_console)) for out, result in runs]
+    if many:
+        from gaitimpact.ble.alignment import describe_alignment
+
+        for line in describe_alignment([(out, a) for out, a in analysed if a is not None]):
+            out_console.print(line)
+    if failures:
+        raise failures[0]
+    lost = [result for _out, result in runs if result.ended == "lost"]
+    if lost:
         raise DeviceError(
-            f"connection to the sensor lost for good (no reconnect within "
-            f"{args.reconnect_timeout:g} s); the file is closed and complete up to the loss"
+            f"connection to the sensor lost for good (no reconnect within {args.reconnect_timeout:g} s"
+            + (f"; last error: {lost[0].last_error}" if lost[0].last_error else "")
+            + "); the file is closed and complete up to the loss"
         )
     return 0

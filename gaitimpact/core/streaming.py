@@ -1,7 +1,13 @@
 """Streaming form of the signal core for live recording.
 
 `StreamingAnalyzer` keeps the last `window_s` seconds of samples and re-runs the offline core
-(`gaitimpact.core.pipeline.analyze_signal`) on that window every `hop_s` seconds of data. A strike is
+(`gaitimpact.core.pipeline.analyze_signal`) on that window when it can change what is shown: each block
+of new samples is checked for an impact (a resultant above `impact_fraction` of the recent strike peaks,
+at least `min_impact_g`), and the window is analysed from the first block holding that impact until a strike
+at it shows (for at most `impact_wait_s`), never more often than every `hop_s` and at least every `max_hop_s`
+seconds of data. Re-running the core ten
+times a second cost ~5 % of a core at 1000 Hz; running it on impacts keeps the latency and costs about
+a third of that (benchmarks/record.py). A strike is
 *committed* once it is at least `settle_s` older than the newest sample (its impact window, the filters'
 edge effects and the bout decision are then settled) and later than the last committed strike; the
 newest uncommitted strike is shown as *provisional*. Placement is decided once (from the first window
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gaitimpact.core.cadence import cadence_spm
+from gaitimpact.errors import GaitImpactError
 from gaitimpact.recording import steps_per_strike
 
 
@@ -45,6 +52,11 @@ class StreamingAnalyzer:
         settle_s: float = 2.0,
         rolling_s: float = 30.0,
         min_separation_s: float = 0.12,
+        max_hop_s: float = 2.0,
+        impact_wait_s: float = 0.2,
+        refractory_s: float = 0.25,
+        min_impact_g: float = 1.5,
+        impact_fraction: float = 0.7,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
@@ -54,6 +66,13 @@ class StreamingAnalyzer:
         self.settle_s = settle_s
         self.rolling_s = rolling_s
         self.min_separation_s = min_separation_s
+        self.max_hop_s = max_hop_s
+        self.impact_wait_s = impact_wait_s
+        self.refractory_s = refractory_s
+        self.min_impact_g = min_impact_g
+        self.impact_fraction = impact_fraction
+        self._impact_t = -np.inf  # time (s) of the newest impact seen in the samples
+        self._impact_done_t = -np.inf  # newest impact whose strike was found (or given up on)
         cap = int(np.ceil((window_s + 2 * hop_s + 1.0) * self.fs_hz)) + 64
         self._t = np.zeros(2 * cap)
         self._a = np.zeros((2 * cap, 3))
@@ -87,10 +106,22 @@ class StreamingAnalyzer:
                 self._a = np.resize(self._a, (grow, 3))
         self._t[self._end : self._end + n] = time_s
         self._a[self._end : self._end + n] = acc_g
+        self._note_impact(self._end, self._end + n)
         self._end += n
         newest = self._t[self._end - 1]
         lo = np.searchsorted(self._t[self._start : self._end], newest - self.window_s)
         self._start += int(lo)
+
+    def _note_impact(self, lo: int, hi: int) -> None:
+        """Remember the newest sample in [lo, hi) that looks like an impact (cheap: one resultant)."""
+        a = self._a[lo:hi]
+        res2 = np.einsum("ij,ij->i", a, a)
+        k = int(np.argmax(res2))
+        recent = self.strike_peak_g[-8:]
+        level = max(self.min_impact_g, self.impact_fraction * float(np.median(recent))) if recent else self.min_impact_g
+        t = float(self._t[lo + k])
+        if res2[k] >= level * level and t > self._impact_t + self.refractory_s:  # ringing is no new impact
+            self._impact_t = t
 
     def add_gap(self, start_s: float, end_s: float) -> None:
         """Tell the analyzer about a stretch without samples (s)."""
@@ -103,15 +134,30 @@ class StreamingAnalyzer:
 
     # ---------------------------------------------------------------- analysis
     def update(self, *, final: bool = False) -> bool:
-        """Analyse the window if `hop_s` of new data arrived (or `final`); True when it ran."""
+        """Analyse the window when an impact's window completed, or `max_hop_s` passed (or `final`).
+
+        True when it ran. Never more often than every `hop_s` seconds of data.
+        """
         newest = self.newest_time_s
-        if not final and newest - self._last_run_t < self.hop_s:
+        since = newest - self._last_run_t
+        impact_ready = self._impact_t > self._impact_done_t
+        if not final and (since < self.hop_s or not (impact_ready or since >= self.max_hop_s)):
             return False
         if self._end - self._start < int(3.0 * self.fs_hz):
             return False
         self._last_run_t = newest
         self._run(final)
+        self._settle_impact(newest)
         return True
+
+    def _settle_impact(self, newest: float) -> None:
+        """The newest impact is done once a strike shows near it (0.2 s before to 0.15 s after), or after
+        `impact_wait_s` (a swing peak that was no impact)."""
+        t = self._impact_t
+        shown = [self.provisional[0]] if self.provisional is not None else []
+        shown += self.strike_time_s[-2:]
+        if any(t - 0.2 <= s <= t + 0.15 for s in shown) or newest >= t + self.impact_wait_s:
+            self._impact_done_t = t
 
     def _run(self, final: bool) -> None:
         from gaitimpact.core.pipeline import analyze_signal
@@ -124,7 +170,7 @@ class StreamingAnalyzer:
             an = analyze_signal(
                 t - t0, a, self.fs_hz, placement=self.placement, range_g=self.range_g, gaps=gaps
             )
-        except Exception as exc:  # noqa: BLE001 - a window the core cannot analyse is skipped, noted once
+        except GaitImpactError as exc:  # a window the core refuses (e.g. too short) is skipped, noted once
             msg = f"window analysis skipped: {exc}"
             if msg not in self.warnings:
                 self.warnings.append(msg)

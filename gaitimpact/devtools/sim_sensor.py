@@ -99,6 +99,7 @@ class SimSensor:
         self.next_i = 0
         self.sent = self.delivered = 0
         self._task: asyncio.Task[None] | None = None
+        self.muted = False
         self._log = None
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +138,7 @@ class SimSensor:
             advertised_uuids=advertised,
             on_disconnect=lambda _d: self._link_lost(),
             corrupt=self._corrupt,
-            commands={"sent": self._sent_cmd},
+            commands={"sent": self._sent_cmd, "refuse_start": self._refuse_start, "mute": self._mute},
             mtu=247 if kind == "gaitimpact" else 232,
         )
 
@@ -162,11 +163,23 @@ class SimSensor:
             }
         )
 
+    def _refuse_start(self, arg: str) -> str:
+        """Fault: the next N start commands are refused (a Polar sensor back in an odd state: status 12)."""
+        if not hasattr(self.server, "refuse_starts"):
+            raise ValueError(f"{self.kind} has no start answer to refuse")
+        self.server.refuse_starts = int(arg or "1")
+        return "ok"
+
+    def _mute(self, arg: str) -> str:
+        """Fault: accept start commands but send no samples ("1"), or behave again ("0")."""
+        self.muted = arg != "0"
+        return "ok"
+
     def _on_write(self, uuid: str, data: bytes) -> None:
         reply = self.server.on_write(uuid, bytes(data))
         for char_uuid, payload in reply.notify:
             self.fake.notify_nowait(self.device, char_uuid, payload)
-        if reply.start is not None and self._task is None:
+        if reply.start is not None and self._task is None and not self.muted:
             self.next_i = self._samples_taken()
             self._task = asyncio.ensure_future(self._stream())
         if reply.stop:

@@ -125,13 +125,15 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
+    from gaitimpact.io.fast_csv import BLOCK_BYTES, arrow_values
+
     def refuse(_row: object) -> str:
         return "error"
 
     try:
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=4 << 20),
+            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(invalid_row_handler=refuse, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.float64() for c in cols},
                                                  include_columns=cols, null_values=[""],
@@ -143,7 +145,7 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
                 continue
             values = np.empty((batch.num_rows, len(cols)))
             for j in range(len(cols)):
-                values[:, j] = batch.column(j).to_numpy(zero_copy_only=False)
+                values[:, j] = arrow_values(batch.column(j))
             pending.append(values)
             n_pending += batch.num_rows
             if n_pending >= rows:

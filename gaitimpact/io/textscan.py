@@ -53,7 +53,7 @@ def scan_text(path: str | os.PathLike, *, max_line_bytes: int | None = None) -> 
                 return TextExtent(0, 0)
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 end = _end_without_zero_tail(mm, size)
-                _check_line_lengths(mm, end, limit, p)
+                _check_line_lengths(mm, fh.fileno(), end, limit, p)
                 cut_end, cut = _cut_last_line(mm, end)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
@@ -72,17 +72,19 @@ def _end_without_zero_tail(mm: mmap.mmap, size: int) -> int:
     return 0
 
 
-def _check_line_lengths(mm: mmap.mmap, end: int, limit: int, path: Path) -> None:
+def _check_line_lengths(mm: mmap.mmap, fd: int, end: int, limit: int, path: Path) -> None:
     """InputError naming the line when any line of mm[:end] is longer than `limit` bytes.
 
     Windows of limit/2 bytes tile the file; any longer line fully covers one, so only a window without a
-    newline needs its line measured (a few bytes are read per window otherwise).
+    newline needs its line measured (a few bytes are read per window otherwise). The usual case reads
+    with `os.pread` into a small buffer: touching the mapping would keep its pages resident (a 1.2 GB
+    file added ~700 MiB to the reader's peak RSS).
     """
     window = max(1, limit // 2)
     pos = 0
     while pos + window <= end:
         stop = pos + window
-        if mm.find(b"\n", pos, stop) != -1:
+        if _has_newline(fd, pos, stop):
             pos = stop
             continue
         start = mm.rfind(b"\n", 0, pos) + 1
@@ -91,6 +93,18 @@ def _check_line_lengths(mm: mmap.mmap, end: int, limit: int, path: Path) -> None
         if line_end - start > limit:
             raise _long_line_error(mm, start, line_end - start, limit, path)
         pos = max(line_end + 1, stop)
+
+
+def _has_newline(fd: int, start: int, stop: int, step: int = 1 << 16) -> bool:
+    """True when bytes [start, stop) of the file hold a newline (read `step` bytes at a time)."""
+    while start < stop:
+        chunk = os.pread(fd, min(step, stop - start), start)
+        if not chunk:
+            return False
+        if b"\n" in chunk:
+            return True
+        start += len(chunk)
+    return False
 
 
 def _long_line_error(mm: mmap.mmap, start: int, length: int, limit: int, path: Path) -> InputError:

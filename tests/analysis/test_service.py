@@ -38,6 +38,8 @@ def test_no_running_is_a_result_with_status_and_zero_running_time(standing, chun
     assert result.status == "no_running" and not result.running_found
     assert result.summary["running_s"] == 0.0 and result.summary["strikes"] == 0
     assert "no_running" in result.summary["warning_codes"]
+    assert len(result.summary["warning_codes"]) == len(result.summary["warnings"])
+    assert [n.code for n in result.warnings] == result.summary["warning_codes"]
     assert len(result.steps_table()) == 0
 
 
@@ -76,3 +78,15 @@ def test_too_short_recordings_stay_input_errors(tmp_path):
         analyze_path(path)
     with pytest.raises(InputError, match="too short"):
         analyze_path(path, chunked=True)
+
+
+def test_add_and_compare_stream_big_files_through_the_service(running, tmp_path, monkeypatch, capsys):
+    from gaitimpact.analysis import service
+
+    streamed = []
+    real = service._analyze_streamed
+    monkeypatch.setattr(service, "CHUNKED_MIN_BYTES", 0)  # every streamable file counts as big
+    monkeypatch.setattr(service, "_analyze_streamed", lambda path, **kw: streamed.append(path) or real(path, **kw))
+    assert main(["add", "--library", str(tmp_path / "lib.sqlite"), str(running)]) == 0
+    assert main(["compare", "--by", "session", str(running), str(running)]) == 0
+    assert streamed == [running] * 3  # bounded memory for add and compare FILE too

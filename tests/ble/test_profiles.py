@@ -22,8 +22,8 @@ def _acc(n: int, seed: int = 0, spread_g: float = 3.0) -> np.ndarray:
 
 def test_registry_finds_both_profiles_by_module_scan_and_service() -> None:
     assert set(all_profiles()) >= {"gaitimpact", "polar"}
-    assert profile_for_services([gi.SERVICE_UUID.upper()]) is gi
-    assert profile_for_services(["180d"], name="Polar H10 12345678") is pmd
+    assert profile_for_services([gi.SERVICE_UUID.upper()]) is gi.PROFILE
+    assert profile_for_services(["180d"], name="Polar H10 12345678") is pmd.PROFILE
     assert profile_for_services(["180d"], name="HR-Strap") is None
     with pytest.raises(KeyError, match="known"):
         get_profile("nope")

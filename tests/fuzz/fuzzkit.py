@@ -202,8 +202,33 @@ def valid_canonical_csv(n: int = 400, fs_hz: float = 100.0, seed: int = 0) -> by
     return ("\n".join(lines) + "\n").encode()
 
 
+@st.composite
+def damaged_ends(draw: st.DrawFn) -> bytes:
+    """A valid recording whose end is what a crash or a full card leaves: a zero tail, a last line cut
+    mid-number, or both; or a line far over the reader's bound (`FUZZ_LINE_BYTES`) somewhere."""
+    data = valid_canonical_csv(draw(st.integers(20, 400)), draw(st.sampled_from([50.0, 100.0])),
+                               draw(st.integers(0, 3)))
+    kind = draw(st.sampled_from(["zero tail", "cut", "cut + zero tail", "long line"]))
+    if kind.startswith("cut"):
+        data = data[: len(data) - draw(st.integers(1, 30))]
+    if kind.endswith("zero tail"):
+        data += b"\x00" * draw(st.integers(1, 20_000))
+    if kind == "long line":
+        lines = data.split(b"\n")
+        i = draw(st.integers(0, len(lines) - 1))
+        filler = draw(st.sampled_from([b"7", b"1,", b"x", b"\x00", b";"]))
+        lines[i] = filler * (FUZZ_LINE_BYTES // len(filler) + draw(st.integers(1, 5000)))
+        data = b"\n".join(lines)
+    return data
+
+
+FUZZ_LINE_BYTES = 4096
+"""Line bound the CSV targets run with (small, so over-long lines are cheap to generate)."""
+
+
 CSV_INPUTS = st.one_of(
     csv_documents(),
+    damaged_ends(),
     mutated(st.builds(valid_canonical_csv, st.integers(0, 400), st.sampled_from([50.0, 100.0, 1000.0]),
                       st.integers(0, 3)), max_ops=6),
     st.binary(max_size=2048),
@@ -241,8 +266,21 @@ PARQUET_INPUTS = st.one_of(
 
 # ------------------------------------------------------------------------------------ sidecar inputs
 
+HOSTILE_NAMES = st.one_of(
+    st.sampled_from(["[/]", "[bold]x[/bold]", "[/red]", "[link=file:///etc/passwd]x[/link]", ":smile:",
+                     "$x^$", r"$\frac{1}{0}$", "<script>alert(1)</script>", "a\u202eb", "\u2066x\u2069",
+                     "\x1b[31mred", "tab\tnew\nline", "\x00", "'\"", "Ω" * 300, "🏃‍♂️", "路面"]),
+    st.text(alphabet=st.sampled_from("[]/\\$<>&\"'\u202a\u202e\u2066\u2069\x1b\x00 ab:"), max_size=30),
+)
+"""Names (shoe, surface, file) written to break terminals, markup, mathtext or HTML."""
+
+HUGE_INTEGERS = st.one_of(st.integers(10**300, 10**320), st.sampled_from([10**400, -10**400, 10**4000, 2**1024]))
+"""Integers no float can hold (JSON allows them): every numeric sidecar field must refuse them in one line.
+At most 4,300 digits: Python's JSON reader refuses longer literals itself (a file-level case below)."""
+
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
-                         st.text(max_size=20), st.sampled_from(["waist", "shoe", "AUTO", "grass", "", "1e3"]))
+                         st.text(max_size=20), st.sampled_from(["waist", "shoe", "AUTO", "grass", "", "1e3"]),
+                         HUGE_INTEGERS, HOSTILE_NAMES)
 
 
 def _json_containers(inner: st.SearchStrategy) -> st.SearchStrategy:
@@ -304,7 +342,8 @@ SIDECAR_INPUTS = st.one_of(
     sidecar_objects().map(_dumps),
     mutated(sidecar_objects().map(_dumps), max_ops=3),
     st.sampled_from([b"", b"{", b"[]", b"null", b"{\"placement\": NaN}", b"{\"speed_mps\": Infinity}",
-                     b"{\"fs_hz\": 1e400}", b"\xef\xbb\xbf{}", b"\xff\xfe{\x00}\x00", b"{\"a\":" * 5000]),
+                     b"{\"fs_hz\": 1e400}", b"\xef\xbb\xbf{}", b"\xff\xfe{\x00}\x00", b"{\"a\":" * 5000,
+                     b"{\"schema_version\": 1" + b"0" * 5000 + b"}", b"{\"speed_mps\": 1" + b"0" * 400 + b"}"]),
     st.binary(max_size=512),
 )
 
@@ -363,6 +402,19 @@ def warm_imports() -> None:
     for name in ("pandas", "pyarrow.parquet", "scipy.signal", "scipy.ndimage", "gaitimpact.io.load",
                  "gaitimpact.io.csv_reader", "gaitimpact.core.pipeline", "gaitimpact.analysis.service"):
         importlib.import_module(name)
+
+
+@contextmanager
+def line_bound(max_line_bytes: int) -> Iterator[None]:
+    """Run the readers with a smaller line-length bound (io/textscan.MAX_LINE_BYTES) inside the block."""
+    from gaitimpact.io import textscan
+
+    old = textscan.MAX_LINE_BYTES
+    textscan.MAX_LINE_BYTES = max_line_bytes
+    try:
+        yield
+    finally:
+        textscan.MAX_LINE_BYTES = old
 
 
 class FileTarget:
@@ -431,7 +483,8 @@ def check_csv(data: bytes, rate_hz: float | None = None) -> str | None:
 
     _CSV_TARGET = _CSV_TARGET or FileTarget(".csv")
     path = _CSV_TARGET.write(data)
-    rec, problem = run_guarded(lambda: load_recording(path, rate_hz=rate_hz), (GaitImpactError,))
+    with line_bound(FUZZ_LINE_BYTES):
+        rec, problem = run_guarded(lambda: load_recording(path, rate_hz=rate_hz), (GaitImpactError,))
     if problem is not None:
         return problem or None
     return recording_problem(rec)
@@ -463,8 +516,9 @@ def check_chunked(data: bytes) -> str | None:
 
     _CHUNKED_TARGET = _CHUNKED_TARGET or FileTarget(".csv")
     path = _CHUNKED_TARGET.write(data)
-    result, problem = run_guarded(lambda: analyze_path(path, chunked=True, chunk_s=3.0, overlap_s=1.0, rows=97),
-                                  (GaitImpactError,))
+    with line_bound(FUZZ_LINE_BYTES):
+        result, problem = run_guarded(lambda: analyze_path(path, chunked=True, chunk_s=3.0, overlap_s=1.0, rows=97),
+                                      (GaitImpactError,))
     if problem is not None:
         return problem or None
     summary = result.summary
@@ -489,6 +543,7 @@ def canonical_with_odd_rows(draw: st.DrawFn) -> bytes:
 
 CHUNKED_INPUTS = st.one_of(
     canonical_with_odd_rows(),
+    damaged_ends(),
     mutated(st.builds(valid_canonical_csv, st.integers(0, 1500), st.sampled_from([50.0, 200.0]),
                       st.integers(0, 3)), max_ops=6),
     csv_documents(),
@@ -592,3 +647,101 @@ def check_gaitimpact_info(data: bytes) -> str | None:
 
     _, problem = run_guarded(lambda: parse_info(data), (PacketError,))
     return problem or None
+
+
+# ------------------------------------------------------------------------------------- special files
+
+SPECIAL_KINDS = ("fifo", "symlink loop", "dangling symlink", "folder", "socket", "/dev/zero", "/dev/null",
+                 "unreadable", "symlink to fifo")
+SPECIAL_INPUTS = st.tuples(st.sampled_from(SPECIAL_KINDS), st.sampled_from([".csv", ".parquet", ".txt"]))
+"""What can sit at a recording's path besides a regular file: the readers must refuse it, never block."""
+
+
+def check_special_file(case: tuple[str, str]) -> str | None:
+    """`load_recording` and `analyze_path` on a special file: a one-line GaitImpactError within HANG_S."""
+    import os
+    import socket
+
+    from gaitimpact.analysis.service import analyze_path
+    from gaitimpact.io.load import load_recording
+
+    kind, suffix = case
+    folder = Path(tempfile.mkdtemp(prefix="gaitimpact-fuzz-special-"))
+    path = folder / f"run{suffix}"
+    sock = None
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "symlink to fifo":
+        os.mkfifo(folder / "pipe")
+        path.symlink_to(folder / "pipe")
+    elif kind == "symlink loop":
+        path.symlink_to(path)
+    elif kind == "dangling symlink":
+        path.symlink_to(folder / "nowhere")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+    elif kind == "unreadable":
+        path.write_bytes(valid_canonical_csv(50))
+        path.chmod(0)
+    else:
+        path = Path(kind)
+    try:
+        for fn in (lambda: load_recording(path), lambda: analyze_path(path)):
+            result, problem = run_guarded(fn, (GaitImpactError,))
+            if problem:
+                return problem
+            if result is not None and not (kind == "unreadable" and os.geteuid() == 0):  # root reads mode 0
+                return f"{kind}: read as a recording instead of refused"
+        return None
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def check_hostile_name(name: str) -> str | None:
+    """A hostile shoe/surface/file name through the terminal tables, the HTML escape and a plot label:
+    printed as text (no markup error), no bidi control or raw '<' in HTML, mathtext never parsed."""
+    import io
+
+    from rich.console import Console
+
+    from gaitimpact.cli.analyze_cmd import print_summary
+    from gaitimpact.cli.tables import Col, print_table
+    from gaitimpact.report.html import esc
+    from gaitimpact.usertext import BIDI_CONTROLS, plot_text
+
+    summary = _hostile_summary(name)
+
+    def render() -> str:
+        buf = io.StringIO()
+        con = Console(file=buf, width=100, color_system=None)
+        print_summary(summary, console=con, err_console=con)
+        print_table(con, name, [Col("shoe", right=False, fold=True), Col("km")], [(name, "3")])
+        return buf.getvalue()
+
+    out, problem = run_guarded(render, ())
+    if problem is not None:
+        return problem or "rendering raised"
+    html = esc(name)
+    if any(c in html for c in BIDI_CONTROLS) or "<" in html:
+        return f"HTML escape let through a control or '<': {html!r}"
+    label = plot_text(name)
+    if label.replace(r"\$", "").count("$"):
+        return f"plot label keeps an unescaped '$': {label!r}"
+    return None
+
+
+def _hostile_summary(name: str) -> dict:
+    """A small analyze summary whose file, surface and warning carry `name`."""
+    seg = {"surface": name, "speed_mps": None, "start_s": 0.0, "end_s": 10.0, "running_s": 10.0, "strikes": 10,
+           "steps": 10, "cadence_spm": 170.0, "peak_g_median": 3.0, "peak_g_p95": 4.0,
+           "loading_rate_gps_median": 200.0, "contact_ms_median": None, "flight_ms_median": None,
+           "duty_factor_median": None}
+    return {"file": name, "status": "ok", "placement": "waist", "placement_source": "auto", "fs_hz": 100.0,
+            "duration_s": 10.0, "running_s": 10.0, "steps": 10, "strikes": 10, "cadence_spm": 170.0,
+            "peak_g": {"median": 3.0, "p95": 4.0, "clipped": 0},
+            "loading_rate_gps": {"median": 200.0, "p95": 250.0},
+            "feet": {}, "segments": [seg], "bouts": [], "warnings": [f"surface {name!r} is odd"]}

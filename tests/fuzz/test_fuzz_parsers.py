@@ -13,18 +13,23 @@ import pytest
 from fuzzkit import (
     CHUNKED_INPUTS,
     CSV_INPUTS,
+    HOSTILE_NAMES,
     JSON_VALUES,
     PARQUET_INPUTS,
     SIDECAR_INPUTS,
+    SPECIAL_KINDS,
     check_chunked,
     check_csv,
     check_gaitimpact_info,
     check_gaitimpact_packets,
+    check_hostile_name,
     check_parquet,
     check_polar_packets,
     check_polar_settings,
     check_sidecar,
     check_sidecar_object,
+    check_special_file,
+    damaged_ends,
     gaitimpact_packet_sequences,
     polar_packet_sequences,
     sidecar_objects,
@@ -126,3 +131,23 @@ def test_fuzz_harness_reports_foreign_exceptions_and_hangs():
     assert problem.startswith("KeyError: 'x' @ ")
     assert "multi-line" in run_guarded(bad_message, (InputError,))[1]
     assert run_guarded(lambda: 3, (InputError,)) == (3, None)
+
+
+@FUZZ
+@given(damaged_ends(), RATES)
+def test_zero_tails_cut_lines_and_long_lines_give_a_recording_or_one_line(data, rate_hz):
+    assert check_csv(data, rate_hz) is None
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_special_files_are_refused_in_one_line_without_blocking(kind, suffix):
+    assert check_special_file((kind, suffix)) is None
+
+
+@FUZZ
+@given(HOSTILE_NAMES)
+@example("[/]")
+@example("a\u202eb$x^$")
+def test_hostile_names_print_as_text_and_stay_escaped(name):
+    assert check_hostile_name(name) is None

@@ -95,3 +95,13 @@ def test_huge_surface_name_is_shortened_in_the_table_and_kept_in_json(hostile_ru
 def test_clean_and_shown_keep_text_and_drop_only_controls():
     assert clean("a\u202eb\x1b[31mc\td") == "ab[31mc d"
     assert shown("x" * 100, 10) == "x" * 9 + "…" and shown("[/]") == "[/]"
+
+
+def test_names_in_scripts_the_font_lacks_give_no_stray_warnings(hostile_run, capsys, tmp_path):
+    """matplotlib's missing-glyph and numpy's RuntimeWarnings are not printed to the user."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ok(capsys, ["analyze", str(hostile_run), "--surface", "路面 \U0001f3c3", "--plot", str(tmp_path / "p.png")])
+    assert [str(w.message) for w in caught] == []

@@ -1,16 +1,21 @@
 """What every sensor profile hands the recorder: decoded sample blocks, stream setup, packet errors.
 
-A profile is one module in `gaitimpact.ble.profiles` exposing the names in `ProfileModule`; the
-registry (`gaitimpact.ble.profiles`) finds it by module scan, so adding a profile touches nothing else.
+A profile is one module in `gaitimpact.ble.profiles` defining `PROFILE`, an instance of a `Profile`
+subclass; the registry (`gaitimpact.ble.profiles`) finds it by module scan, so adding a profile touches
+nothing else.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bleak import BleakClient
 
 
 class PacketError(ValueError):
@@ -39,20 +44,28 @@ class Block:
         return int(self.acc_g.shape[0])
 
 
+class Decoder(Protocol):
+    """Turns one data notification into a `Block`; raises PacketError when it cannot."""
+
+    def decode(self, data: bytes | bytearray) -> Block: ...
+
+
 @dataclass
 class StreamSetup:
     """Result of configuring a device: where samples arrive and what they mean.
 
-    fs_hz: sampling rate in Hz; range_g: full-scale range in g; firmware: device firmware string.
+    fs_hz: sampling rate in Hz; range_g: full-scale range in g; range_reason: why that range;
+    firmware/model: device strings; extra: profile-private state (e.g. the Polar control point queue).
     """
 
     data_char_uuid: str
     fs_hz: float
     range_g: float
-    decoder: Any
+    decoder: Decoder
     firmware: str = ""
     model: str = ""
-    extra: dict = field(default_factory=dict)
+    range_reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,22 +77,38 @@ class ServerReply:
     stop: bool = False
 
 
-class ProfileModule(Protocol):
-    """Names each profile module defines (checked by the registry)."""
+class Profile(ABC):
+    """A sensor profile: how to recognise, configure, start and stop one kind of sensor."""
 
-    NAME: str
-    SERVICE_UUID: str
-    DESCRIPTION: str
+    NAME: ClassVar[str]
+    SERVICE_UUID: ClassVar[str]
+    DESCRIPTION: ClassVar[str]
 
-    def matches(self, service_uuids: Iterable[str]) -> bool: ...
+    def matches(self, service_uuids: Iterable[str]) -> bool:
+        """True when the profile's service is among the service UUIDs."""
+        return self.SERVICE_UUID in {normalise_uuid(u) for u in service_uuids}
 
+    def matches_name(self, name: str | None) -> bool:
+        """True when the advertised name alone identifies a sensor of this profile."""
+        return False
+
+    def worn_on(self, model: str) -> str | None:
+        """Placement a model is made for (e.g. "waist" for a chest strap), None when it varies."""
+        return None
+
+    @abstractmethod
     async def configure(
-        self, client: Any, *, rate_hz: float | None, range_g: float | None
-    ) -> StreamSetup: ...
+        self, client: BleakClient, *, rate_hz: float | None, range_g: float | None, placement: str
+    ) -> StreamSetup:
+        """Query the sensor and choose rate (Hz) and range (g); ValueError when it cannot stream."""
 
-    async def start(self, client: Any, setup: StreamSetup) -> None: ...
+    @abstractmethod
+    async def start(self, client: BleakClient, setup: StreamSetup) -> None:
+        """Start the stream (notifications on the data characteristic are already enabled)."""
 
-    async def stop(self, client: Any) -> None: ...
+    @abstractmethod
+    async def stop(self, client: BleakClient) -> None:
+        """Stop the stream."""
 
 
 def normalise_uuid(uuid: str) -> str:
@@ -103,3 +132,23 @@ def pick_supported(wanted: float | None, supported: Iterable[float], what: str) 
             f"{what} {wanted:g} not supported (device offers {', '.join(f'{o:g}' for o in options)})"
         )
     return best
+
+
+RANGE_FOR_PLACEMENT_G = {"waist": 8.0, "shank": 16.0, "shoe": 32.0, "auto": 32.0}
+"""Smallest range (g) that keeps a placement's impacts unclipped (firmware_notes/hardware.md, "Range":
+waist peaks 2-5 g, shank 5-15 g, shoe 10-20 g and more); an unknown placement is treated like a shoe."""
+
+
+def choose_range(wanted: float | None, supported: Iterable[float], placement: str) -> tuple[float, str]:
+    """Range (g) to use and why: `wanted` when given, else the smallest offered that suits the placement."""
+    options = sorted(float(s) for s in supported)
+    if wanted is not None:
+        return pick_supported(wanted, options, "range (g)"), "asked for with --range"
+    if not options:
+        raise ValueError("device reports no supported range (g)")
+    need = RANGE_FOR_PLACEMENT_G.get(placement, 16.0)
+    where = "an unknown placement (treated like a shoe)" if placement == "auto" else f"a {placement} sensor"
+    fitting = [o for o in options if o >= need]
+    if fitting:
+        return fitting[0], f"the smallest offered range of at least {need:g} g, suited to {where}"
+    return options[-1], f"the widest offered; {where} needs {need:g} g, so the hardest impacts may clip"

@@ -11,16 +11,17 @@ Info (read): u8 proto | u8 fw major | u8 minor | u8 patch | u8 n_rates | n x u16
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
+from bleak import BleakClient
 
 from gaitimpact.ble.profiles.base import (
     Block,
     PacketError,
+    Profile,
     ServerReply,
     StreamSetup,
+    choose_range,
     normalise_uuid,
     pick_supported,
 )
@@ -43,11 +44,6 @@ OP_START = 1
 OP_STOP = 2
 SEQ_MODULUS = 1 << 16
 US_MODULUS = 1 << 32
-
-
-def matches(service_uuids: Iterable[str]) -> bool:
-    """True when the gaitimpact data service is among the (normalised) service UUIDs."""
-    return SERVICE_UUID in {normalise_uuid(u) for u in service_uuids}
 
 
 def parse_info(data: bytes) -> dict:
@@ -122,31 +118,42 @@ class Decoder:
         )
 
 
-async def configure(client: Any, *, rate_hz: float | None, range_g: float | None) -> StreamSetup:
-    """Read the info characteristic and choose rate (Hz) and range (g); raises ValueError if unsupported."""
-    info = parse_info(bytes(await client.read_gatt_char(INFO_UUID)))
-    fs = pick_supported(rate_hz, info["rates_hz"], "rate (Hz)")
-    rng = pick_supported(range_g, info["ranges_g"], "range (g)")
-    return StreamSetup(
-        data_char_uuid=DATA_UUID,
-        fs_hz=fs,
-        range_g=rng,
-        decoder=Decoder(fs, rng),
-        firmware=info["firmware"],
-        model=info["model"],
-    )
+class GaitimpactOpen(Profile):
+    """The open profile: info read, config write to start/stop, sequence-numbered packets."""
+
+    NAME = NAME
+    SERVICE_UUID = SERVICE_UUID
+    DESCRIPTION = DESCRIPTION
+
+    async def configure(
+        self, client: BleakClient, *, rate_hz: float | None, range_g: float | None, placement: str
+    ) -> StreamSetup:
+        """Read the info characteristic and choose rate (Hz) and range (g); ValueError if unsupported."""
+        info = parse_info(bytes(await client.read_gatt_char(INFO_UUID)))
+        fs = pick_supported(rate_hz, info["rates_hz"], "rate (Hz)")
+        rng, why = choose_range(range_g, info["ranges_g"], placement)
+        return StreamSetup(
+            data_char_uuid=DATA_UUID,
+            fs_hz=fs,
+            range_g=rng,
+            decoder=Decoder(fs, rng),
+            firmware=info["firmware"],
+            model=info["model"],
+            range_reason=why,
+        )
+
+    async def start(self, client: BleakClient, setup: StreamSetup) -> None:
+        """Ask the sensor to stream at the chosen rate and range (after notifications are on)."""
+        await client.write_gatt_char(
+            CONFIG_UUID, encode_config(OP_START, int(setup.fs_hz), int(setup.range_g)), response=True
+        )
+
+    async def stop(self, client: BleakClient) -> None:
+        """Ask the sensor to stop streaming."""
+        await client.write_gatt_char(CONFIG_UUID, encode_config(OP_STOP), response=True)
 
 
-async def start(client: Any, setup: StreamSetup) -> None:
-    """Ask the sensor to stream at the chosen rate and range (after notifications are on)."""
-    await client.write_gatt_char(
-        CONFIG_UUID, encode_config(OP_START, int(setup.fs_hz), int(setup.range_g)), response=True
-    )
-
-
-async def stop(client: Any) -> None:
-    """Ask the sensor to stop streaming."""
-    await client.write_gatt_char(CONFIG_UUID, encode_config(OP_STOP), response=True)
+PROFILE = GaitimpactOpen()
 
 
 def samples_per_packet(fs_hz: float) -> int:

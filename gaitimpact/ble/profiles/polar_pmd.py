@@ -22,17 +22,20 @@ import asyncio
 import logging
 import math
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from bleak import BleakClient
+from bleak.exc import BleakError
 
 from gaitimpact.ble.profiles.base import (
     Block,
     PacketError,
+    Profile,
     ServerReply,
     StreamSetup,
+    choose_range,
     normalise_uuid,
     pick_supported,
 )
@@ -83,16 +86,6 @@ EPOCH_2000_UNIX_S = 946684800
 H10_DEFAULT_TIME_NS = 599616000000000000  # 2019-01-01T00:00:00Z, Polar TimeSystemExplained.md
 FRAME_HEADER_BYTES = 10
 RAW_SAMPLE_BYTES = {0: 1, 1: 2, 2: 3}
-
-
-def matches(service_uuids: Iterable[str]) -> bool:
-    """True when the PMD service is among the (normalised) service UUIDs."""
-    return SERVICE_UUID in {normalise_uuid(u) for u in service_uuids}
-
-
-def matches_name(name: str | None) -> bool:
-    """Polar sensors advertise "Polar <model> <id>" and not always the PMD service UUID."""
-    return bool(name) and name.startswith("Polar ")
 
 
 # ---------------------------------------------------------------- settings and control point
@@ -318,7 +311,7 @@ def encode_frame(
 # ---------------------------------------------------------------- client side
 
 
-async def _command(client: Any, queue: asyncio.Queue, payload: bytes, timeout_s: float = 5.0) -> bytes:
+async def _command(client: BleakClient, queue: asyncio.Queue, payload: bytes, timeout_s: float = 5.0) -> bytes:
     """Write a CP command and wait for its response(s); returns the parameters of all its frames.
 
     Raises `PmdCommandError` (a ValueError) naming the status when the sensor refuses.
@@ -355,36 +348,12 @@ class PmdCommandError(ValueError):
         )
 
 
-async def configure(client: Any, *, rate_hz: float | None, range_g: float | None) -> StreamSetup:
-    """Subscribe to the control point, check ACC support, query settings, pick rate (Hz) and range (g)."""
-    queue: asyncio.Queue = asyncio.Queue()
-    await client.start_notify(CP_UUID, lambda _c, data: queue.put_nowait(bytes(data)))
-    feature = bytes(await client.read_gatt_char(CP_UUID))
-    if len(feature) < 2 or feature[0] != 0x0F or not feature[1] & FEATURE_ACC_BIT:
-        raise ValueError("Polar device does not offer the ACC stream")
-    settings = parse_settings(await _command(client, queue, bytes((OP_GET_SETTINGS, MEAS_ACC))))
-    fs = pick_supported(rate_hz, settings.get(SET_RATE, []), "rate (Hz)")
-    rng = pick_supported(range_g, settings.get(SET_RANGE, []), "range (g)")
-    resolution = max(settings.get(SET_RESOLUTION, [16]))
-    firmware = model = ""
-    for uuid in (FIRMWARE_REV_UUID, MODEL_NUMBER_UUID):
-        try:
-            value = bytes(await client.read_gatt_char(uuid)).decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - Device Information is optional
-            value = ""
-        if uuid == FIRMWARE_REV_UUID:
-            firmware = value
-        else:
-            model = value
-    return StreamSetup(
-        data_char_uuid=DATA_UUID,
-        fs_hz=fs,
-        range_g=rng,
-        decoder=Decoder(fs, rng),
-        firmware=firmware,
-        model=model,
-        extra={"cp_queue": queue, "resolution": resolution, "channels": settings.get(SET_CHANNELS)},
-    )
+async def _read_text(client: BleakClient, uuid: str) -> str:
+    """A Device Information string, "" when the sensor has none (the service is optional)."""
+    try:
+        return bytes(await client.read_gatt_char(uuid)).decode("utf-8", "replace")
+    except BleakError:
+        return ""
 
 
 def start_request(setup: StreamSetup) -> bytes:
@@ -399,32 +368,76 @@ def start_request(setup: StreamSetup) -> bytes:
     return bytes((OP_START, MEAS_ACC)) + encode_settings(chosen)
 
 
-async def start(client: Any, setup: StreamSetup) -> None:
-    """Send the ACC start command; takes the factor from the response (reserved bytes only logged).
+class PolarPmd(Profile):
+    """Polar PMD ACC stream (H10 chest strap, Verity Sense / OH1 optical sensors)."""
 
-    A sensor that is still streaming from before a link loss answers "already in state": it is stopped
-    and started again once.
-    """
-    queue = setup.extra["cp_queue"]
-    try:
-        params = await _command(client, queue, start_request(setup))
-    except PmdCommandError as exc:
-        if exc.status != STATUS_ALREADY_IN_STATE:
-            raise
-        log.info("ACC stream already running: stopping and starting it again")
-        await _command(client, queue, bytes((OP_STOP, MEAS_ACC)))
-        params = await _command(client, queue, start_request(setup))
-    factor, ignored = start_response_factor(params)
-    if ignored:
-        log.info("start response: parameter bytes %s are no settings (reserved), ignored", ignored.hex(" "))
-        setup.extra.setdefault("cp_ignored", []).append(ignored.hex(" "))
-    if factor is not None:
-        setup.decoder.factor = factor
+    NAME = NAME
+    SERVICE_UUID = SERVICE_UUID
+    DESCRIPTION = DESCRIPTION
+
+    def matches_name(self, name: str | None) -> bool:
+        """Polar sensors advertise "Polar <model> <id>" and not always the PMD service UUID."""
+        return bool(name) and name.startswith("Polar ")
+
+    def worn_on(self, model: str) -> str | None:
+        """An H10 is a chest strap: trunk, analysed like a waist sensor; the others go anywhere."""
+        return "waist" if "H10" in model.upper() else None
+
+    async def configure(
+        self, client: BleakClient, *, rate_hz: float | None, range_g: float | None, placement: str
+    ) -> StreamSetup:
+        """Subscribe to the control point, check ACC support, query settings, pick rate (Hz) and range (g)."""
+        queue: asyncio.Queue = asyncio.Queue()
+        await client.start_notify(CP_UUID, lambda _c, data: queue.put_nowait(bytes(data)))
+        feature = bytes(await client.read_gatt_char(CP_UUID))
+        if len(feature) < 2 or feature[0] != 0x0F or not feature[1] & FEATURE_ACC_BIT:
+            raise ValueError("Polar device does not offer the ACC stream")
+        settings = parse_settings(await _command(client, queue, bytes((OP_GET_SETTINGS, MEAS_ACC))))
+        firmware, model = await _read_text(client, FIRMWARE_REV_UUID), await _read_text(client, MODEL_NUMBER_UUID)
+        if placement == "auto":
+            placement = self.worn_on(model) or "auto"
+        fs = pick_supported(rate_hz, settings.get(SET_RATE, []), "rate (Hz)")
+        rng, why = choose_range(range_g, settings.get(SET_RANGE, []), placement)
+        resolution = max(settings.get(SET_RESOLUTION, [16]))
+        return StreamSetup(
+            data_char_uuid=DATA_UUID,
+            fs_hz=fs,
+            range_g=rng,
+            decoder=Decoder(fs, rng),
+            firmware=firmware,
+            model=model,
+            range_reason=why,
+            extra={"cp_queue": queue, "resolution": resolution, "channels": settings.get(SET_CHANNELS)},
+        )
+
+    async def start(self, client: BleakClient, setup: StreamSetup) -> None:
+        """Send the ACC start command; takes the factor from the response (reserved bytes only logged).
+
+        A sensor that is still streaming from before a link loss answers "already in state": it is stopped
+        and started again once.
+        """
+        queue = setup.extra["cp_queue"]
+        try:
+            params = await _command(client, queue, start_request(setup))
+        except PmdCommandError as exc:
+            if exc.status != STATUS_ALREADY_IN_STATE:
+                raise
+            log.info("ACC stream already running: stopping and starting it again")
+            await _command(client, queue, bytes((OP_STOP, MEAS_ACC)))
+            params = await _command(client, queue, start_request(setup))
+        factor, ignored = start_response_factor(params)
+        if ignored:
+            log.info("start response: parameter bytes %s are no settings (reserved), ignored", ignored.hex(" "))
+            setup.extra.setdefault("cp_ignored", []).append(ignored.hex(" "))
+        if factor is not None:
+            setup.decoder.factor = factor
+
+    async def stop(self, client: BleakClient) -> None:
+        """Send the ACC stop command (no wait for the response)."""
+        await client.write_gatt_char(CP_UUID, bytes((OP_STOP, MEAS_ACC)), response=True)
 
 
-async def stop(client: Any) -> None:
-    """Send the ACC stop command (no wait for the response)."""
-    await client.write_gatt_char(CP_UUID, bytes((OP_STOP, MEAS_ACC)), response=True)
+PROFILE = PolarPmd()
 
 
 # ---------------------------------------------------------------- simulated device side
@@ -490,6 +503,7 @@ class SimServer:
         self.fs_hz = float(self.rates_hz[-1])
         self.range_g = float(self.ranges_g[-1])
         self.streaming = False
+        self.refuse_starts = 0  # fault injection: refuse this many starts with status 12 (invalid state)
 
     def gatt(self) -> list[tuple[str, list[tuple[str, list[str], bytes]]]]:
         """Services as (uuid, [(char uuid, flags, initial value)])."""
@@ -531,6 +545,9 @@ class SimServer:
             return ServerReply(notify=[(CP_UUID, STOP_OK)], stop=True)
         if self.streaming:
             return self._refuse(op, mtype, STATUS_ALREADY_IN_STATE)
+        if self.refuse_starts > 0:
+            self.refuse_starts -= 1
+            return self._refuse(op, mtype, 12)
         try:
             req = parse_settings(data[2:])
         except PacketError:
