@@ -125,7 +125,7 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    from gaitimpact.io.fast_csv import BLOCK_BYTES
+    from gaitimpact.io.fast_csv import BLOCK_BYTES, arrow_values
 
     def refuse(_row: object) -> str:
         return "error"
@@ -145,7 +145,7 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
                 continue
             values = np.empty((batch.num_rows, len(cols)))
             for j in range(len(cols)):
-                values[:, j] = batch.column(j).to_numpy(zero_copy_only=False)
+                values[:, j] = arrow_values(batch.column(j))
             pending.append(values)
             n_pending += batch.num_rows
             if n_pending >= rows:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 HEAD_BYTES = 1 << 16
 """Bytes read to estimate the line length (and so the number of rows to allocate)."""
@@ -66,13 +70,29 @@ def read_plain_columns(path: str | Path, *, skip_rows: int, n_fields: int, group
                     if (out[name].dtype == np.int64) != (cols[i].type == pa.int64()):
                         return None
                     target = out[name][n:n + m] if len(idx) == 1 else out[name][n:n + m, j]
-                    target[...] = cols[i].to_numpy(zero_copy_only=False)
+                    target[...] = arrow_values(cols[i])
             n += m
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         return None
     if not out:
         return None
     return {name: a[:n] for name, a in out.items()}
+
+
+def arrow_values(col: pa.Array) -> np.ndarray:
+    """A float64/int64 Arrow array as numpy: a view of its buffer, nulls as NaN (float64; copied then).
+
+    Not `Array.to_numpy`: that loads pandas, whose import costs more than reading a short file."""
+    n = len(col)
+    validity, data = col.buffers()[0], col.buffers()[1]
+    dtype = np.int64 if str(col.type) == "int64" else np.float64
+    values = np.frombuffer(data, dtype=dtype)[col.offset:col.offset + n]
+    if col.null_count == 0:
+        return values
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[col.offset:col.offset + n]
+    values = values.astype(np.float64)
+    values[bits == 0] = np.nan
+    return values
 
 
 def _row_estimate(path: Path) -> int:

@@ -58,6 +58,8 @@ def _shade_gaps(ax, rec: Recording, scale: float, window_s: tuple[float, float] 
     for k, g in enumerate(g for g in rec.gaps if g.end_s > lo and g.start_s < hi):
         ax.axvspan(g.start_s / scale, g.end_s / scale, color=GAP_COLOUR, alpha=0.35, hatch="///", lw=0,
                    gid="gap", label="gap in the data" if k == 0 else None)
+        # a dashed line too: a 0.3 s gap on a 40 min axis is narrower than a pixel
+        ax.axvline((g.start_s + g.end_s) / 2 / scale, color=GAP_COLOUR, lw=1.0, ls="--", gid="gap_line")
 
 
 def run_figure(rec: Recording, analysis: Analysis) -> Figure:

@@ -73,6 +73,7 @@ def test_gaps_are_shaded_where_they_are(figure):
     for ax in fig.axes[:2]:
         spans = [p for p in ax.patches if p.get_gid() == "gap"]
         assert len(spans) == len(gaps)
+        assert len([ln for ln in ax.lines if ln.get_gid() == "gap_line"]) == len(gaps)  # visible at any zoom
         for p, g in zip(spans, gaps):
             x0 = p.get_transform().transform(p.get_path().vertices)[:, 0].min()
             assert abs(ax.transData.inverted().transform((x0, 0))[0] - g.start_s / 60) < 1e-3
