@@ -9,6 +9,8 @@ from collections.abc import Iterable
 def close_match(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The choice closest to `word` (ignoring case) if it is similar enough, else None."""
     options = {c.casefold(): c for c in choices}
+    if len(word) > 4 * max(map(len, options), default=0) + 16:
+        return None  # far longer than any choice: no near miss (and difflib would take minutes on megabytes)
     found = difflib.get_close_matches(word.strip().casefold(), list(options), n=1, cutoff=cutoff)
     return options[found[0]] if found else None
 

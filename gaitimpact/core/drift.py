@@ -32,12 +32,16 @@ def impact_drift(time_s: np.ndarray, peak_g: np.ndarray, usable: np.ndarray, sur
            "adjusted_for": [], "reason": None}
     ok = np.asarray(usable, bool) & np.isfinite(peak_g) & (np.asarray(peak_g, float) > 0)
     t, y = np.asarray(time_s, float)[ok], np.log(np.asarray(peak_g, float)[ok])
-    surf = np.asarray(surface).astype(str)[ok]
+    # surfaces as integer codes: a fixed-width string copy of a long user-given name costs 4 bytes per
+    # character per strike (a 10 MB name: gigabytes)
+    _, surf = np.unique(np.asarray(surface, dtype=object), return_inverse=True)
+    surf = surf.reshape(-1)[ok]
     v = np.asarray(speed_mps, float)[ok]
     if t.size == 0:
         out["reason"] = "no usable strikes"
         return out
-    key = np.char.add(np.char.add(surf.astype(str), "|"), np.floor((t - t[0]) / BLOCK_S).astype(int).astype(str))
+    block = np.floor((t - t[0]) / BLOCK_S).astype(np.int64)
+    key = surf.astype(np.int64) * (int(block.max()) + 1) + block
     _, idx, counts = np.unique(key, return_inverse=True, return_counts=True)
     keep = counts[idx] >= 10
     if not keep.any():

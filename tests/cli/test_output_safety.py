@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from errorlines import one_error
 
 from gaitimpact.cli.main import main
 from gaitimpact.sim import SimConfig, SimSegment, simulate, write_simulation
@@ -31,16 +32,6 @@ def run(tmp_path, run_csv) -> Path:
     for p in (run_csv, run_csv.with_suffix(".json")):
         (tmp_path / p.name).write_bytes(p.read_bytes())
     return tmp_path / run_csv.name
-
-
-def one_error(capsys, *needles: str) -> str:
-    """The single stderr line of a failed command, checked for each needle."""
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for n in needles:
-        assert n in lines[0], lines[0]
-    return lines[0]
 
 
 def snapshot(*paths: Path) -> dict[Path, bytes]:
@@ -186,6 +177,9 @@ def test_report_html_refuses_a_fifo_and_the_library_itself(capsys, tmp_path):
     lib.write_bytes(b"")
     assert main(["report", "--html", str(lib), "--library", str(lib)]) == 2
     one_error(capsys, "input recording")
+    assert main(["report", "--html", "/dev/full", "--library", str(lib)]) == 2  # replaced the device as root
+    one_error(capsys, "/dev/full", "character device")
+    assert Path("/dev/full").is_char_device()
 
 
 @pytest.mark.parametrize("command", ["compare", "shoes"])

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from errorlines import one_error
 
 from gaitimpact.cli.main import main
 from gaitimpact.errors import InputError
@@ -28,15 +29,6 @@ def run_bytes(tmp_path_factory) -> bytes:
                              seed=2))
     csv, _, _ = write_simulation(res, tmp_path_factory.mktemp("src") / "r.csv")
     return csv.read_bytes()
-
-
-def one_error(capsys, *needles: str) -> str:
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for n in needles:
-        assert n in lines[0], lines[0]
-    return lines[0]
 
 
 def _no_pandas_parse(monkeypatch) -> None:

@@ -47,19 +47,24 @@ def _add_worker(barrier, argv: list[str]) -> None:
     sys.exit(main(argv))
 
 
-def test_concurrent_add_to_a_new_library_stores_every_session_once(runs, tmp_path):
-    """4 processes create the library at once, each adds its own run plus one run they all share."""
-    lib = tmp_path / "new" / "lib.sqlite"
-    shared = runs[-1]
+def _run_at_once(argvs: list[list[str]]) -> list[int | None]:
+    """Run one `gaitimpact` command per argv in its own process, all released together; their exit codes."""
     ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(N_PROCS)
-    procs = [ctx.Process(target=_add_worker, args=(barrier, ["add", str(runs[i]), str(shared), "--library", str(lib)]))
-             for i in range(N_PROCS)]
+    barrier = ctx.Barrier(len(argvs))
+    procs = [ctx.Process(target=_add_worker, args=(barrier, argv)) for argv in argvs]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=240)
-    assert [p.exitcode for p in procs] == [0] * N_PROCS
+    return [p.exitcode for p in procs]
+
+
+def test_concurrent_add_to_a_new_library_stores_every_session_once(runs, tmp_path):
+    """4 processes create the library at once, each adds its own run plus one run they all share."""
+    lib = tmp_path / "new" / "lib.sqlite"
+    shared = runs[-1]
+    codes = _run_at_once([["add", str(runs[i]), str(shared), "--library", str(lib)] for i in range(N_PROCS)])
+    assert codes == [0] * N_PROCS
     with Library.open(lib) as opened:
         sessions = opened.sessions()
         assert sorted(sessions["source"]) == sorted(r.name for r in runs)  # 5 sessions, none twice
@@ -80,15 +85,7 @@ def test_a_duplicate_is_a_note_and_the_other_files_are_stored(runs, tmp_path, ca
 def test_library_created_twice_at_once_by_shoe_add_is_not_refused(tmp_path):
     """The loser of a creation race used to see 'table shoes already exists'."""
     lib = tmp_path / "lib.sqlite"
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(N_PROCS)
-    procs = [ctx.Process(target=_add_worker, args=(barrier, ["shoe", "add", f"s{i}", "--library", str(lib)]))
-             for i in range(N_PROCS)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-    assert [p.exitcode for p in procs] == [0] * N_PROCS
+    assert _run_at_once([["shoe", "add", f"s{i}", "--library", str(lib)] for i in range(N_PROCS)]) == [0] * N_PROCS
     with Library.open(lib) as opened:
         assert sorted(s.name for s in opened.shoes()) == [f"s{i}" for i in range(N_PROCS)]
 
