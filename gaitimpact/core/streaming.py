@@ -3,8 +3,9 @@
 `StreamingAnalyzer` keeps the last `window_s` seconds of samples and re-runs the offline core
 (`gaitimpact.core.pipeline.analyze_signal`) on that window when it can change what is shown: each block
 of new samples is checked for an impact (a resultant above `impact_fraction` of the recent strike peaks,
-at least `min_impact_g`), and the window is analysed once that impact's window is complete (`impact_wait_s`
-later), at most every `hop_s` and at least every `max_hop_s` seconds of data. Re-running the core ten
+at least `min_impact_g`), and the window is analysed from the first block holding that impact until a strike
+at it shows (for at most `impact_wait_s`), never more often than every `hop_s` and at least every `max_hop_s`
+seconds of data. Re-running the core ten
 times a second cost ~5 % of a core at 1000 Hz; running it on impacts keeps the latency and costs about
 a third of that (benchmarks/record.py). A strike is
 *committed* once it is at least `settle_s` older than the newest sample (its impact window, the filters'
@@ -51,10 +52,11 @@ class StreamingAnalyzer:
         settle_s: float = 2.0,
         rolling_s: float = 30.0,
         min_separation_s: float = 0.12,
-        max_hop_s: float = 1.0,
-        impact_wait_s: float = 0.12,
+        max_hop_s: float = 2.0,
+        impact_wait_s: float = 0.2,
+        refractory_s: float = 0.25,
         min_impact_g: float = 1.5,
-        impact_fraction: float = 0.5,
+        impact_fraction: float = 0.7,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
@@ -66,9 +68,11 @@ class StreamingAnalyzer:
         self.min_separation_s = min_separation_s
         self.max_hop_s = max_hop_s
         self.impact_wait_s = impact_wait_s
+        self.refractory_s = refractory_s
         self.min_impact_g = min_impact_g
         self.impact_fraction = impact_fraction
-        self._impact_t = -np.inf  # time (s) of the newest impact not yet analysed with its whole window
+        self._impact_t = -np.inf  # time (s) of the newest impact seen in the samples
+        self._impact_done_t = -np.inf  # newest impact whose strike was found (or given up on)
         cap = int(np.ceil((window_s + 2 * hop_s + 1.0) * self.fs_hz)) + 64
         self._t = np.zeros(2 * cap)
         self._a = np.zeros((2 * cap, 3))
@@ -115,8 +119,9 @@ class StreamingAnalyzer:
         k = int(np.argmax(res2))
         recent = self.strike_peak_g[-8:]
         level = max(self.min_impact_g, self.impact_fraction * float(np.median(recent))) if recent else self.min_impact_g
-        if res2[k] >= level * level:
-            self._impact_t = float(self._t[lo + k])
+        t = float(self._t[lo + k])
+        if res2[k] >= level * level and t > self._impact_t + self.refractory_s:  # ringing is no new impact
+            self._impact_t = t
 
     def add_gap(self, start_s: float, end_s: float) -> None:
         """Tell the analyzer about a stretch without samples (s)."""
@@ -135,16 +140,24 @@ class StreamingAnalyzer:
         """
         newest = self.newest_time_s
         since = newest - self._last_run_t
-        impact_ready = self._impact_t > self._last_run_t - self.impact_wait_s and newest >= (
-            self._impact_t + self.impact_wait_s
-        )
+        impact_ready = self._impact_t > self._impact_done_t
         if not final and (since < self.hop_s or not (impact_ready or since >= self.max_hop_s)):
             return False
         if self._end - self._start < int(3.0 * self.fs_hz):
             return False
         self._last_run_t = newest
         self._run(final)
+        self._settle_impact(newest)
         return True
+
+    def _settle_impact(self, newest: float) -> None:
+        """The newest impact is done once a strike shows near it (0.2 s before to 0.15 s after), or after
+        `impact_wait_s` (a swing peak that was no impact)."""
+        t = self._impact_t
+        shown = [self.provisional[0]] if self.provisional is not None else []
+        shown += self.strike_time_s[-2:]
+        if any(t - 0.2 <= s <= t + 0.15 for s in shown) or newest >= t + self.impact_wait_s:
+            self._impact_done_t = t
 
     def _run(self, final: bool) -> None:
         from gaitimpact.core.pipeline import analyze_signal

@@ -99,6 +99,8 @@ def test_add_without_any_date_says_it_used_the_file_time_and_date_sets_it(run_di
     lib = ["--library", str(tmp_path / "lib.sqlite")]
     assert main(["add", str(run_dir / "run_nostart.csv"), *lib]) == 0
     assert "modification time" in capsys.readouterr().out
+    assert main(["sessions", *lib]) == 0
+    assert re.search(r"\d{4}-\d\d-\d\d~", capsys.readouterr().out)  # the listing marks that date too
     lib2 = ["--library", str(tmp_path / "lib2.sqlite")]
     assert main(["add", str(run_dir / "run_nostart.csv"), "--date", "2026-10-30T06:30", *lib2]) == 0
     assert "of 2026-10-30 (given (--date))" in capsys.readouterr().out
