@@ -8,7 +8,6 @@ keys the recorder and the simulator write are listed like any other. Pure: dict 
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gaitimpact.errors import InputError
+from gaitimpact.names import close_match
 from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, Gap, Metadata, SurfaceSegment
 
@@ -401,8 +401,8 @@ def sidecar_from_dict(data: Any, path: str = "<sidecar>") -> Sidecar:
         if key in KNOWN:
             continue
         side.meta.extra[key] = value
-        close = difflib.get_close_matches(str(key), list(KNOWN), n=1, cutoff=0.75)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        close = close_match(str(key), KNOWN, cutoff=0.75)
+        hint = f" (did you mean {close!r}?)" if close else ""
         side.warnings.append(Notice("sidecar", f"{path}: unknown sidecar key {str(key)!r}{hint}: kept, not used",
                                     {}))
     return side

@@ -286,7 +286,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     rows = [
         (
             str(r.session),
-            f"{r.start_utc:%Y-%m-%d}",
+            f"{r.start_utc:%Y-%m-%d}" + ("~" if r.date_source == "file time" else ""),
             f"{r.start_utc:%H:%M}",
             shown(r.source),
             str(r.placement),
@@ -318,7 +318,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     ]
     print_table(console, "Weekly load", cols, rows, wide=args.wide)
     console.print(
-        "* distance estimated.  bone stim. = (sum peak_g^4)^(1/4), Carter's daily stress stimulus "
+        "* distance estimated.  ~ date from the file's modification time (set it with add --date).  "
+        "bone stim. = (sum peak_g^4)^(1/4), Carter's daily stress stimulus "
         "(Carter et al. 1987); relative index per runner and placement.",
         highlight=False,
     )

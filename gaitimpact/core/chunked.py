@@ -167,17 +167,7 @@ def analyze_blocks(
                 chosen = an.placement
             # gap counts and "no running" of one window are replaced by whole-recording notices
             warnings.extend(w for w in an.warnings if w not in warnings and w.code not in WINDOW_ONLY_CODES)
-            st = an.strikes
-            sel = (st.time_s >= core_start) & (st.time_s < core_end)
-            picked = _select_strikes(st, sel)
-            to_global: dict[int, int] = {}
-            for i, b in enumerate(an.bouts):
-                s0, s1 = max(b.start_s, core_start), min(b.end_s, core_end)
-                if s1 > s0 or np.any(sel & (st.bout == i)):
-                    to_global[i] = len(bouts)
-                    bouts.append((s0, max(s0, s1), b.activity))
-            picked["bout"] = np.array([to_global.get(int(i), -1) for i in picked["bout"]], dtype=np.int64)
-            kept.append(picked)
+            kept.append(_keep_core(an, core_start, core_end, bouts))
         # keep only what the next window needs (from its aligned start on)
         keep_from = align(int(np.searchsorted(t, core_end - overlap_s, side="left")))
         buf_t, buf_a = [t[keep_from:]], [a[keep_from:]]
@@ -188,11 +178,8 @@ def analyze_blocks(
     for t, a, _gyro in blocks:
         if t.size == 0:
             continue
-        if not fs:
-            fs = estimate_rate_hz(t)
-            if not fs:
-                raise InputError("cannot tell the sampling rate from the time column", field="time_s")
-        if block == 1:
+        if block == 1:  # the first block: the rate (unless given) and the core's activity-block grid
+            fs = fs or _rate_of_first_block(t)
             block = bouts_mod.block_samples(fs)[0]
         _steps_of(t, fs, prev_t, stats)
         prev_t = float(t[-1])
@@ -212,6 +199,31 @@ def analyze_blocks(
     stats.duration_s = float(prev_t or 0.0)
     stats.fs_hz = fs
     return _stitch(kept, bouts, stats, window_first, chosen, source, warnings, declared), stats
+
+
+def _rate_of_first_block(t: np.ndarray) -> float:
+    """Nominal rate (Hz) from the first block's times (s); InputError when it cannot be told."""
+    fs = estimate_rate_hz(t)
+    if not fs:
+        raise InputError("cannot tell the sampling rate from the time column", field="time_s")
+    return fs
+
+
+def _keep_core(an: Analysis, core_start: float, core_end: float,
+               bouts: list[tuple[float, float, str]]) -> dict[str, np.ndarray]:
+    """The strikes of a window whose IC falls in its core interval [core_start, core_end) (s); the
+    window's bouts clipped to that interval are appended to `bouts` and the strikes renumbered to them."""
+    st = an.strikes
+    sel = (st.time_s >= core_start) & (st.time_s < core_end)
+    picked = _select_strikes(st, sel)
+    to_global: dict[int, int] = {}
+    for i, b in enumerate(an.bouts):
+        s0, s1 = max(b.start_s, core_start), min(b.end_s, core_end)
+        if s1 > s0 or np.any(sel & (st.bout == i)):
+            to_global[i] = len(bouts)
+            bouts.append((s0, max(s0, s1), b.activity))
+    picked["bout"] = np.array([to_global.get(int(i), -1) for i in picked["bout"]], dtype=np.int64)
+    return picked
 
 
 def _retrim(bouts: list[Bout], cols: dict[str, np.ndarray]) -> tuple[list[Bout], dict[str, np.ndarray]]:

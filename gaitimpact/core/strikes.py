@@ -11,7 +11,10 @@ Shoe/shank: the impact transient is the sharpest event of each stride in the raw
 (swing accelerations can be as high but are ~10x slower). Strides are found with `find_peaks` on
 the spikiness of |a| (spacing from the stride period), the impact peak is the raw maximum next to
 it, and IC is the onset of the transient before the peak by the same tangent method on the raw
-resultant (no filter).
+resultant (no filter). The strides are then re-chosen among all impact-like spikes so that they fit
+the local stride period and each is followed by a still stance (`periodic.select_periodic`): a
+saturated late-swing peak whose landing spike sits on its falling edge no longer pulls strikes back
+and forth.
 
 Strikes are never searched across a gap: peaks are found per gap-free stretch, and a rise whose
 look-back reaches a gap is not timed (the strike is dropped rather than guessed). Thresholds
@@ -25,7 +28,6 @@ All times are in the input's time base (s); the functions hold no state, so they
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +37,7 @@ from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import block_view, zero_phase_filter
 from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
+from gaitimpact.core.periodic import local_period_s, select_periodic
 
 PERIOD_WINDOW_S = 120.0
 """At most this much signal (s) is used to estimate the gait period of a stretch."""
@@ -74,6 +77,22 @@ FOOT_LOOKBACK_S = 0.04
 """How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
 TO_DETECT_HZ = 200.0
 """Shoe/shank toe-off is timed on |a| block-averaged down to about this rate (Hz) before its low-pass."""
+CAND_MIN_G = 0.3
+"""Smallest spikiness (g) of a candidate for the period-consistent choice (a weak landing beats none)."""
+CAND_SPACING_S = 0.08
+"""Foot candidates for the period-consistent choice are at least this fraction of a stride apart."""
+STANCE_SEARCH_S = (0.02, 0.25)
+"""Window after a foot candidate (s) searched for the still mid-stance of a landing."""
+STILL_HZ = 200.0
+"""The stance stillness is read on samples about this rate (Hz) apart."""
+STILL_S = 0.04
+"""Length (s) of the sub-window that must be still (|a| near 1 g, small spread) in mid-stance."""
+STILL_OK_G = 0.3
+"""Stillness score (|mean - 1| + std of |a|, g) counted as a full landing."""
+STILL_RANGE_G = 1.0
+"""Above STILL_OK_G the landing factor falls linearly over this many g down to LAND_MIN_FACTOR."""
+LAND_MIN_FACTOR = 0.3
+"""Landing factor of a candidate not followed by a still stance (a real shank stays loaded)."""
 LR_STANCE_S = 0.06
 """Window after IC (s) over which the mediolateral acceleration decides left/right at the waist."""
 
@@ -141,10 +160,12 @@ def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL
     if n == 0:
         return vals
     pad = np.pad(vals, half, constant_values=np.nan)
-    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN, handled below
-        med = np.nanmedian(win, axis=1)
+    # median of the finite values of every window: sort (NaN last), average the middle pair
+    win = np.sort(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1)
+    c = np.isfinite(win).sum(axis=1)
+    rows = np.arange(n)
+    lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
+    med = np.where(c > 0, 0.5 * (win[rows, lo] + win[rows, hi]), np.nan)
     fallback = np.nanmedian(vals) if np.isfinite(vals).any() else 0.0
     return np.where(np.isfinite(med), med, fallback)
 
@@ -294,6 +315,7 @@ def detect_foot(
     cand = _prefer_landings(time_s, res_g, spike, cand, dist, k)
     if cand.size:
         cand = cand[spike[cand] >= SPIKE_REL_HEIGHT * local_median(spike[cand])]
+    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, stride, fs_hz)
     # the impact peak: the raw maximum within +-k samples of the spike
     peaks = _local_argmax(res_g, cand, k)
     if peaks.size >= 3:  # walking heel strikes at the edges of a run land far softer
@@ -368,6 +390,75 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
     out = np.unique(out)
     # two candidates must not land within dist of each other
     return out[np.concatenate(([True], np.diff(out) > dist // 2))]
+
+
+def _stance_stillness_g(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Per index, how far (g) the foot is from a still stance after it: the smallest |mean - 1| + std
+    of |a| over STILL_S sub-windows of STANCE_SEARCH_S after the index (0 = still at 1 g).
+
+    Read on every d-th sample from each index (about STILL_HZ), relative to the index, so any window
+    of a recording gives the same value.
+    """
+    n = res_g.shape[0]
+    d = max(1, int(fs_hz // STILL_HZ))
+    fs = fs_hz / d
+    w = max(2, int(round(STILL_S * fs)))
+    a0, a1 = int(round(STANCE_SEARCH_S[0] * fs)), max(int(round(STANCE_SEARCH_S[1] * fs)), w)
+    cols = idx[:, None] + d * np.arange(a0, a1)[None, :]
+    inside = cols < n
+    x = res_g[np.minimum(cols, n - 1)]
+    cs = np.concatenate((np.zeros((idx.size, 1)), np.cumsum(x, axis=1)), axis=1)
+    cs2 = np.concatenate((np.zeros((idx.size, 1)), np.cumsum(x * x, axis=1)), axis=1)
+    mean = (cs[:, w:] - cs[:, :-w]) / w
+    var = np.maximum((cs2[:, w:] - cs2[:, :-w]) / w - mean * mean, 0.0)
+    score = np.where(inside[:, w - 1:], np.abs(mean - 1.0) + np.sqrt(var), np.inf)
+    return score.min(axis=1)
+
+
+def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
+                       starts: np.ndarray, stops: np.ndarray, stride_s: float, fs_hz: float) -> np.ndarray:
+    """Re-choose one landing per stride among all impact-like spikes, consistent with the local stride.
+
+    Candidates: every spike >= CAND_MIN_G (at least CAND_SPACING_S apart) and the first-pass strikes.
+    Strength = spikiness relative to the local typical strike (capped) times a landing factor (a
+    landing is followed by the still mid-stance near 1 g; a swing jolt is not), relative to that of
+    the local first-pass strikes (a real shank's stance stays loaded at every strike); candidates
+    below SPIKE_REL_HEIGHT of it are none. The chosen sequence is the one that best fits the local
+    stride period (`select_periodic`).
+    """
+    if cand.size < 5:
+        return cand
+    dist = max(1, int(CAND_SPACING_S * stride_s * fs_hz))
+    more, _ = find_peaks_per_stretch(spike, starts, stops, height=CAND_MIN_G, distance=dist)
+    more = more[~np.isin(more, cand)]
+    tc, tm = time_s[cand], time_s[more]
+    typ_spike = local_median(spike[cand])
+    raw_c = np.minimum(spike[cand] / typ_spike, 1.5) * _landing_factor(res_g, cand, fs_hz)
+    typ_raw = local_median(raw_c)
+    rel_m = np.minimum(spike[more] / np.interp(tm, tc, typ_spike), 1.5)
+    typ_m = np.interp(tm, tc, typ_raw)
+    # as in the first pass, a candidate far weaker than the typical strike is none (those that stay
+    # below even with a full landing factor are dropped before their stance is read)
+    fit = rel_m >= SPIKE_REL_HEIGHT * typ_m
+    more, rel_m, typ_m = more[fit], rel_m[fit], typ_m[fit]
+    allc = np.concatenate((cand, more))
+    strength = np.minimum(np.concatenate((raw_c / typ_raw,
+                                          rel_m * _landing_factor(res_g, more, fs_hz) / typ_m)), 1.5)
+    order = np.argsort(allc, kind="stable")
+    allc, strength = allc[order], strength[order]
+    keep = strength >= SPIKE_REL_HEIGHT
+    allc, strength = allc[keep], strength[keep]
+    t = time_s[allc]
+    mid, per = local_period_s(tc)
+    return allc[select_periodic(t, strength, np.interp(t, mid, per))]
+
+
+def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.ndarray:
+    """1 for a candidate followed by a still stance near 1 g, down to LAND_MIN_FACTOR for none."""
+    if idx.size == 0:
+        return np.zeros(0)
+    still = _stance_stillness_g(res_g, idx, fs_hz)
+    return np.clip(1.0 - (still - STILL_OK_G) / STILL_RANGE_G, LAND_MIN_FACTOR, 1.0)
 
 
 def _local_argmax(x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:

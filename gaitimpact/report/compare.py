@@ -28,7 +28,7 @@ import pandas as pd
 from gaitimpact.errors import InputError
 from gaitimpact.recording import SURFACES, steps_per_strike
 from gaitimpact.report import priors, stats
-from gaitimpact.report.design import DesignBuilder, Slope, connected, fill_fitted_slopes, within_spread
+from gaitimpact.report.design import DesignBuilder, Slope, connected, fit_runs, within_spread
 
 MIN_STRIKES = 30
 """Fewest usable strikes a group needs to be compared."""
@@ -322,24 +322,7 @@ def compare(
     cov, x0, _ = covariate_slope(b, runs, placement, cells, notes)
     adjusted = [cov, *adjusted] + (["shoe km"] if km0 is not None else [])
     design = b.build()
-    fit = stats.monte_carlo_fit(
-        design.x,
-        runs["ln_peak_mean"].to_numpy(float),
-        runs["ln_peak_var_of_mean"].to_numpy(float),
-        design.fixed,
-        day_sd_prior=priors.DAY_SD,
-        n_rep=n_rep,
-        seed=seed,
-    )
-    fill_fitted_slopes(design, fit)
-    day = {
-        "sd_pct": _r(fit.day_sd * 100, 1),
-        "from": fit.day_source,
-        "repeat_runs_df": fit.residual_df,
-        "source": "residual scatter of your runs around the model"
-        if fit.day_source == "your runs"
-        else priors.DAY_SOURCE,
-    }
+    fit, day = fit_runs(design, runs, n_rep=n_rep, seed=seed)
     if fit.day_source == "literature":
         notes.append(
             "too few repeated runs to see how much your impact varies from day to day: the ranges use the "
@@ -352,6 +335,9 @@ def compare(
     comp = connected(runs, "group", nuisance[0])
     ref_speeds = ref_runs["speed_mps"].to_numpy(float)
     out: list[GroupResult] = []
+    comparable = [g for g in groups if g != reference
+                  and design.estimable({f"group={g}": 1.0, f"group={reference}": -1.0})]
+    level = stats.simultaneous_level(len(comparable))
     for g in groups:
         sel = df["group"] == g
         rsel = runs["group"] == g
@@ -376,7 +362,7 @@ def compare(
             verdict = f"{g} vs {reference}: can't tell. {reason[0].upper()}{reason[1:]}. {tip}"
         else:
             est, reps = design.contrast(fit, {f"group={g}": 1.0, f"group={reference}": -1.0})
-            lo, hi = stats.percentile_ci(np.exp(reps))
+            lo, hi = stats.percentile_ci(np.exp(reps), level)
             ratio, ci = float(np.exp(est)), [lo, hi]
             status = "within_noise" if lo <= 1.0 <= hi else ("higher" if lo > 1.0 else "lower")
             reason = None
@@ -447,9 +433,10 @@ def compare(
             + "".join(f" + {a}" for a in adjusted)
             + f" + day-to-day + e; {cov} centred at {x0:g}"
             + (f", shoe km at {km0:g}" if km0 is not None else "")
-            + f"; 95% Monte Carlo interval over {n_rep} draws of the coefficients, the day-to-day variance "
-            "and every literature slope (uniform over its range); impact_index = exp(a_group) in g at the "
-            "common speed/cadence and the reference's most common shoe/surface"
+            + f"; simultaneous 95% Monte Carlo intervals (each at {100 * level:.1f}%, Bonferroni over "
+            f"{len(comparable)} comparison(s), so all hold together) over {n_rep} draws of the coefficients, the "
+            "day-to-day variance and every literature slope (uniform over its range); impact_index = "
+            "exp(a_group) in g at the common speed/cadence and the reference's most common shoe/surface"
         ),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gaitimpact.report import stats
+from gaitimpact.report import priors, stats
 from gaitimpact.report.priors import Prior
 
 
@@ -135,12 +135,32 @@ class DesignBuilder:
         return Design(self._x(), list(self.names), list(self.fixed), list(self.slopes), list(self.notes))
 
 
-def fill_fitted_slopes(design: Design, fit: stats.McFit) -> None:
-    """Put the fitted slopes' point values and 95 % intervals into the design's `Slope` records."""
+def fit_runs(design: Design, runs: pd.DataFrame, *, n_rep: int, seed: int) -> tuple[stats.McFit, dict]:
+    """Monte Carlo fit of the runs' mean ln(peak_g) on the design; fills the fitted slopes' values and
+    intervals into `design.slopes`; returns (fit, the JSON `day_to_day` block)."""
+    fit = stats.monte_carlo_fit(
+        design.x,
+        runs["ln_peak_mean"].to_numpy(float),
+        runs["ln_peak_var_of_mean"].to_numpy(float),
+        design.fixed,
+        day_sd_prior=priors.DAY_SD,
+        n_days=int(runs["session"].nunique()),
+        n_rep=n_rep,
+        seed=seed,
+    )
     for s in design.slopes:
         if s.fitted and s.column is not None:
             s.per_unit_ln_peak = float(fit.coef[s.column])
             s.range_ln_peak = stats.percentile_ci(fit.replicates[:, s.column])
+    day = {
+        "sd_pct": round(fit.day_sd * 100, 1),
+        "from": fit.day_source,
+        "repeat_runs_df": fit.residual_df,
+        "source": "residual scatter of your runs around the model"
+        if fit.day_source == "your runs"
+        else priors.DAY_SOURCE,
+    }
+    return fit, day
 
 
 def within_spread(x: np.ndarray, cells: np.ndarray) -> float:

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from gaitimpact.report import priors, stats
+from gaitimpact.report import stats
 from gaitimpact.report.compare import _r, choose_placement, covariate_slope, drop_tiny_runs, prepare
-from gaitimpact.report.design import DesignBuilder, Slope, fill_fitted_slopes
+from gaitimpact.report.design import DesignBuilder, Slope, fit_runs
 
 MIN_SESSIONS = 3
 """Sessions a shoe needs before a km trend is fitted."""
@@ -156,29 +156,13 @@ def shoe_trends(
     cells = (runs["shoe"] + "|" + runs["surface"]).to_numpy()
     cov, x0, slope = covariate_slope(b, runs, placement, cells, notes)
     design = b.build()
-    fit = stats.monte_carlo_fit(
-        design.x,
-        runs["ln_peak_mean"].to_numpy(float),
-        runs["ln_peak_var_of_mean"].to_numpy(float),
-        design.fixed,
-        day_sd_prior=priors.DAY_SD,
-        n_rep=n_rep,
-        seed=seed,
-    )
-    fill_fitted_slopes(design, fit)
+    fit, day = fit_runs(design, runs, n_rep=n_rep, seed=seed)
     doc.covariate = cov
     doc.common_speed_mps = x0 if cov == "speed" else None
     doc.common_cadence_spm = x0 if cov == "cadence" else None
     doc.adjusted_for = [cov] + (["surface"] if len(surfaces) > 1 else [])
     doc.slopes = design.slopes
-    doc.day_to_day = {
-        "sd_pct": _r(fit.day_sd * 100, 1),
-        "from": fit.day_source,
-        "repeat_runs_df": fit.residual_df,
-        "source": "residual scatter of your runs around the model"
-        if fit.day_source == "your runs"
-        else priors.DAY_SOURCE,
-    }
+    doc.day_to_day = day
     # Per-session adjusted impact (the plotted points): remove surface and speed effects.
     beta = float(slope.per_unit_ln_peak) if slope.per_unit_ln_peak is not None else 0.0
     x_run = design.fixed[0].x if not slope.fitted else design.x[:, slope.column]
@@ -193,6 +177,7 @@ def shoe_trends(
         .agg(km=("shoe_km", "first"), w=("w", "sum"), n=("strikes", "sum"))
     )
     points["impact_index"] = np.exp(points["w"] / points["n"])
+    level = stats.simultaneous_level(sum(stats.estimable(design.x, _unit(design.columns, f"km:{n}")) for n in trend))
     for n in shoe_names:
         pts = points.loc[n].sort_values("km")
         plist = [ShoePoint(_plain(sid), _r(r.km, 1), _r(r.impact_index)) for sid, r in pts.iterrows()]
@@ -210,7 +195,7 @@ def shoe_trends(
         else:
             j = design.col(f"km:{n}")
             theta = float(fit.coef[j])
-            lo, hi = stats.percentile_ci(fit.replicates[:, j])
+            lo, hi = stats.percentile_ci(fit.replicates[:, j], level)
             pct = float((np.exp(theta) - 1) * 100)
             ci = [float((np.exp(lo) - 1) * 100), float((np.exp(hi) - 1) * 100)]
             rise = float((np.exp(theta * span) - 1) * 100)

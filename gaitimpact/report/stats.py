@@ -31,8 +31,8 @@ MIN_CADENCE_SPREAD_SPM = 3.0
 """Same rule for the cadence slope, in steps/min."""
 
 MIN_DAY_DF = 4
-"""Residual degrees of freedom (runs minus fitted parameters) needed to estimate day-to-day variation
-from the runner's own runs; with fewer the literature range `priors.DAY_SD` is used."""
+"""Degrees of freedom (sessions minus fitted parameters) needed to estimate day-to-day variation from the
+runner's own runs; with fewer the literature range `priors.DAY_SD` is used."""
 
 MIN_RUN_STRIKES = 10
 """Runs with fewer strikes are left out of the per-run fit, where every run weighs the same (e.g. one
@@ -103,6 +103,11 @@ def full_rank(x: np.ndarray) -> bool:
     return bool(np.linalg.matrix_rank(np.asarray(x, float)) == np.asarray(x).shape[1])
 
 
+def simultaneous_level(m: int, family: float = 0.95) -> float:
+    """Per-interval level so that m intervals hold together with probability >= family (Bonferroni)."""
+    return 1.0 - (1.0 - family) / max(int(m), 1)
+
+
 def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """Two-sided percentile interval of bootstrap samples."""
     lo, hi = np.nanpercentile(samples, [50 * (1 - level), 50 * (1 + level)])
@@ -155,6 +160,7 @@ def monte_carlo_fit(
     fixed: list[FixedSlope],
     *,
     day_sd_prior: tuple[float, float],
+    n_days: int | None = None,
     n_rep: int = 2000,
     seed: int = 0,
 ) -> McFit:
@@ -162,6 +168,8 @@ def monte_carlo_fit(
 
     x: (runs, p) design, may be rank deficient; var_within: (runs,) variance of each run mean from its
     strikes; fixed: covariates whose slope is drawn uniformly from [lo, hi] (the point fit uses the middle).
+    n_days: distinct sessions (days) among the runs: runs of one session share its day, so the day-to-day
+    variance has at most n_days - rank degrees of freedom (the residual scale still comes from all runs).
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
@@ -170,6 +178,7 @@ def monte_carlo_fit(
     pinv = np.linalg.pinv(x)  # (p, n): minimum-norm least squares; estimable contrasts do not depend on it
     rank = int(np.linalg.matrix_rank(x)) if n else 0
     df = n - rank
+    df_day = min(n, n_days if n_days is not None else n) - rank
     # Point fit with the fixed slopes at the middle of their ranges.
     shift0 = sum(((f.lo + f.hi) / 2) * f.x for f in fixed) if fixed else np.zeros(n)
     coef = pinv @ (y - shift0)
@@ -179,10 +188,10 @@ def monte_carlo_fit(
         beta = rng.uniform(f.lo, f.hi, n_rep)
         y_rep -= beta[:, None] * np.asarray(f.x, float)[None, :]
     b_hat = y_rep @ pinv.T  # (R, p)
-    if df >= MIN_DAY_DF:
+    if df_day >= MIN_DAY_DF:
         resid = y_rep - b_hat @ x.T
         rss = np.einsum("ri,ri->r", resid, resid)
-        sigma2 = rss / rng.chisquare(df, n_rep)
+        sigma2 = rss / df * df_day / rng.chisquare(df_day, n_rep)
         s2 = float(np.median(rss)) / df
         day_sd = float(np.sqrt(max(s2 - float(np.mean(var_within)), 0.0)))
         source = "your runs"
@@ -196,4 +205,4 @@ def monte_carlo_fit(
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
     z = rng.standard_normal((n_rep, p))
     reps = b_hat + np.sqrt(sigma2)[:, None] * (z @ root.T)
-    return McFit(coef, reps, day_sd, source, df)
+    return McFit(coef, reps, day_sd, source, max(df_day, 0))

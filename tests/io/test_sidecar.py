@@ -237,3 +237,16 @@ def test_non_finite_extra_values_are_written_as_null(tmp_path):
     meta = Metadata(extra={"calibration": [1.0, float("inf")]})
     out = write_sidecar(tmp_path / "x.json", meta)
     assert json.loads(out.read_text())["calibration"] == [1.0, None]
+
+
+@pytest.mark.parametrize("field", [f.name for f in FIELDS])
+def test_every_declared_field_refuses_a_wrong_type_naming_itself(tmp_path, field):
+    with pytest.raises(InputError) as info:
+        read_sidecar(_write(tmp_path, {field: [["not", "this"]]}))
+    assert (info.value.field or "").startswith(field) and info.value.exit_code == 2
+
+
+@pytest.mark.parametrize("field", [f.name for f in FIELDS if f.write is not None])
+def test_every_written_field_is_in_the_readme_table_with_its_writer(field):
+    row = next(line for line in schema_doc().splitlines() if line.startswith(f"| `{field}` |"))
+    assert row.count("|") == 5
