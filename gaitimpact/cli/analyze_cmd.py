@@ -148,7 +148,8 @@ def print_summary(summary: dict, console: Console | None = None, err_console: Co
     if drift.get("pct_per_10min") is not None:
         lo, hi = drift["pct_per_10min_ci95"]
         rows.append(("impact drift", f"{drift['pct_per_10min']:+.1f}% per 10 min ({lo:+.1f} to {hi:+.1f})"
-                     + (" at equal speed" if "speed" in drift["adjusted_for"] else "")))
+                     + (" at equal speed" if "speed" in drift["adjusted_for"] else "")
+                     + ("" if drift.get("speed_known", True) else "; speed unknown: a change of pace shows here too")))
     for r in rows:
         t.add_row(*r)
     console.print(t)

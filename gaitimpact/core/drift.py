@@ -26,10 +26,11 @@ MIN_SPEED_SPREAD_MPS = 0.1
 
 def impact_drift(time_s: np.ndarray, peak_g: np.ndarray, usable: np.ndarray, surface: np.ndarray,
                  speed_mps: np.ndarray) -> dict:
-    """{pct_per_10min, pct_per_10min_ci95, blocks, minutes, adjusted_for, reason} (None figures when it
-    cannot be estimated; reason says why). time_s in s, peak_g in g, speed_mps in m/s (NaN unknown)."""
+    """{pct_per_10min, pct_per_10min_ci95, blocks, minutes, adjusted_for, speed_known, reason} (None figures
+    when it cannot be estimated; reason says why). Without a known speed a change of pace shows as drift.
+    time_s in s, peak_g in g, speed_mps in m/s (NaN unknown)."""
     out: dict[str, Any] = {"pct_per_10min": None, "pct_per_10min_ci95": None, "blocks": 0, "minutes": None,
-           "adjusted_for": [], "reason": None}
+                           "adjusted_for": [], "speed_known": bool(np.isfinite(speed_mps).all()), "reason": None}
     ok = np.asarray(usable, bool) & np.isfinite(peak_g) & (np.asarray(peak_g, float) > 0)
     t, y = np.asarray(time_s, float)[ok], np.log(np.asarray(peak_g, float)[ok])
     # surfaces as integer codes: a fixed-width string copy of a long user-given name costs 4 bytes per

@@ -132,7 +132,8 @@ def sessions_section(sessions: pd.DataFrame) -> str:
         f"<section><h2>Sessions ({len(sessions)})</h2>{simulated_warning(sessions)}{table(headers, rows, left=4)}"
         '<p class="note">* distance estimated (speed x running time, or steps x 1.0 m '
         "when speed is unknown). Impact drift: change of speed-adjusted impact per 10 minutes of running within "
-        "the session, with its 95% range (fatigue shows here); '-' for runs under 5 minutes.</p>"
+        "the session, with its 95% range (fatigue shows here; where the speed is unknown a change of pace shows "
+        "too); '-' for runs under 5 minutes.</p>"
         "</section>"
     )
 

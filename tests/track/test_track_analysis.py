@@ -64,7 +64,9 @@ def test_drift_recovers_a_known_rise_per_10_minutes_at_changing_speed() -> None:
     d = impact_drift(t, np.exp(ln), np.ones(t.size, bool), np.full(t.size, "asphalt"), speed)
     lo, hi = d["pct_per_10min_ci95"]
     assert d["adjusted_for"] == ["speed"] and lo < 3.0 < hi and hi - lo < 2.0
-    assert d["pct_per_10min"] == pytest.approx(3.0, abs=1.0)
+    assert d["pct_per_10min"] == pytest.approx(3.0, abs=1.0) and d["speed_known"]
+    blind = impact_drift(t, np.exp(ln), np.ones(t.size, bool), np.full(t.size, "asphalt"), np.full(t.size, np.nan))
+    assert not blind["speed_known"] and blind["adjusted_for"] == []  # pace changes then show as drift too
     short = impact_drift(t[:600], np.exp(ln[:600]), np.ones(600, bool), np.full(600, "asphalt"), speed[:600])
     assert short["pct_per_10min"] is None and "need at least" in short["reason"]
 
