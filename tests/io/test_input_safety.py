@@ -204,3 +204,9 @@ def test_errors_raised_below_the_file_layer_name_the_file(tmp_path, capsys):
     for extra in ([], ["--chunked"]):
         assert main(["analyze", str(path), *extra]) == 2
         one_error(capsys, str(path))
+
+
+def test_chunked_path_also_warns_about_a_zero_tail(tmp_path, run_bytes, capsys):
+    path = _write(tmp_path / "z.csv", run_bytes + b"\x00" * 3000)
+    assert main(["analyze", str(path), "--chunked", "--json", str(tmp_path / "z.json")]) == 0
+    assert "3,000 zero bytes" in capsys.readouterr().err
