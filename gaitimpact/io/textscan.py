@@ -1,7 +1,8 @@
 """Cheap whole-file checks before a text recording is parsed: line length, zero tail, cut-off last line.
 
-`scan_text` maps the file (no copy) and looks at a few bytes per `max_line_bytes / 2` window: a file of
-any size costs a few page reads unless something is wrong. It refuses a line longer than
+`scan_text` reads a few bytes per `max_line_bytes / 2` window (`os.pread`; the mapping only where a line
+is measured or at the end of the file): a file of any size costs a few small reads unless something is
+wrong. It refuses a line longer than
 `MAX_LINE_BYTES` (what makes a parser hold the whole file in memory, many times over) in one line
 naming the file and the line; it finds a tail of zero bytes (what a crash or a full SD card leaves) and
 a last line cut off mid-number, so the reader can leave them out (`TextExtent.end`) and say so.
