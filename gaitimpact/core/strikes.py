@@ -373,7 +373,7 @@ def detect_foot(
     cand = _prefer_landings(time_s, res_g, spike, cand, dist, k)
     if cand.size:
         cand = cand[spike[cand] >= SPIKE_REL_HEIGHT * local_median(spike[cand])]
-    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, stride, fs_hz)
+    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, stride, fs_hz, k, placement)
     # the impact peak: the raw maximum within +-k samples of the spike
     peaks = _local_argmax(res_g, cand, k)
     if peaks.size >= 3:  # walking heel strikes at the edges of a run land far softer
@@ -474,10 +474,12 @@ def _stance_stillness_g(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.
 
 
 def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
-                       starts: np.ndarray, stops: np.ndarray, stride_s: float, fs_hz: float) -> np.ndarray:
+                       starts: np.ndarray, stops: np.ndarray, stride_s: float, fs_hz: float, k: int,
+                       placement: str) -> np.ndarray:
     """Re-choose one landing per stride among all impact-like spikes, consistent with the local stride.
 
-    Candidates: every spike >= CAND_MIN_G (at least CAND_SPACING_S apart) and the first-pass strikes.
+    Candidates: the first-pass strikes and every spike >= CAND_MIN_G (at least CAND_SPACING_S apart),
+    those whose impact peak (the raw maximum within +-k samples) has a timed rise before it.
     Strength = spikiness relative to the local typical strike (capped) times a landing factor (a
     landing is followed by the still mid-stance near 1 g; a swing jolt is not), relative to that of
     the local first-pass strikes (a real shank's stance stays loaded at every strike); candidates
@@ -489,6 +491,14 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     dist = max(1, int(CAND_SPACING_S * stride_s * fs_hz))
     more, _ = find_peaks_per_stretch(spike, starts, stops, height=CAND_MIN_G, distance=dist)
     more = more[~np.isin(more, cand)]
+    # a candidate whose impact peak has no rise before it (a kink on a falling edge) is none
+    both = np.concatenate((cand, more))
+    pk = _local_argmax(res_g, both, k)
+    lookback = max(3, int(FOOT_LOOKBACK_S * fs_hz))
+    timed = onset_times(time_s, res_g, pk, lookback, ONSET_FRACTION[placement], _segment_start_of(pk, starts))[1]
+    if np.count_nonzero(timed[:cand.size]) < 5:
+        return cand
+    cand, more = cand[timed[:cand.size]], more[timed[cand.size:]]
     tc, tm = time_s[cand], time_s[more]
     typ_spike = local_median(spike[cand])
     raw_c = np.minimum(spike[cand] / typ_spike, 1.5) * _landing_factor(res_g, cand, fs_hz)
