@@ -207,7 +207,8 @@ class SimSensor:
         return "ok"
 
     def _mute(self, arg: str) -> str:
-        """Fault: accept start commands but send no samples ("1"), or behave again ("0")."""
+        """Fault: accept start commands but send no samples, and stop sending on a running stream while the
+        link stays up ("1"); behave again ("0")."""
         self.muted = arg != "0"
         return "ok"
 
@@ -252,7 +253,7 @@ class SimSensor:
                 idx = np.arange(i0, i0 + n) % total
                 seq = getattr(self.server, "seq", None)
                 pkt = self.server.encode(self.clock_start_s + i0 / fs, self.signal[idx])
-                ok = self.fake.notify_nowait(self.device, self.data_uuid, pkt)
+                ok = not self.muted and self.fake.notify_nowait(self.device, self.data_uuid, pkt)
                 self.sent += 1
                 self.delivered += int(ok)
                 if self._log is not None:
@@ -277,6 +278,7 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
     log_dir = Path(options["log_dir"]) if options.get("log_dir") else None
     battery = int(options.get("battery", "87"))
     out = []
+    sensors: list[SimSensor] = []
     for kind in kinds:
         if kind == "other":
             out.append(
@@ -330,6 +332,10 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
             battery_pct=battery,
         )
         out.append(sensor.device)
+        sensors.append(sensor)
+    t0 = time.monotonic()
+    for sensor in sensors:  # one simulated world: sample i of every sensor is taken at the same moment
+        sensor.t0_host = t0
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "pid").write_text(str(os.getpid()))
