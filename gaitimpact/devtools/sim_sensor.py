@@ -277,6 +277,7 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
     log_dir = Path(options["log_dir"]) if options.get("log_dir") else None
     battery = int(options.get("battery", "87"))
     out = []
+    sensors: list[SimSensor] = []
     for kind in kinds:
         if kind == "other":
             out.append(
@@ -330,6 +331,10 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
             battery_pct=battery,
         )
         out.append(sensor.device)
+        sensors.append(sensor)
+    t0 = time.monotonic()
+    for sensor in sensors:  # one simulated world: sample i of every sensor is taken at the same moment
+        sensor.t0_host = t0
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "pid").write_text(str(os.getpid()))
