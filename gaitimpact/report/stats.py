@@ -8,8 +8,7 @@ the fit contains the day-to-day variation. `monte_carlo_fit` draws, in each of R
   - the day-to-day variance from its posterior: the runner's own residual scatter (degrees of freedom
     counted in sessions) pooled with the literature's figure (`priors.DAY_SD`, worth `priors.DAY_DF`
     degrees of freedom), a scaled inverse chi-square,
-  - the coefficients from their normal sampling distribution given both, with every session one random
-    day effect shared by its runs (plus each run's within-run variance from its strikes),
+  - the coefficients from their normal sampling distribution given both,
 so a percentile interval over the replicates includes all three (Gelman et al., Bayesian Data Analysis,
 3rd ed., sec. 14.2: the flat-prior posterior of a normal linear model). Rank-deficient designs are
 allowed: only contrasts in the row space of the design (`estimable`) are reported.
@@ -152,32 +151,21 @@ def estimable(x: np.ndarray, c: np.ndarray, tol: float = 1e-8) -> bool:
     return bool(np.abs(proj - c).max() <= tol * max(1.0, float(np.abs(c).max())))
 
 
-def day_variance_posterior(
-    rss: np.ndarray, within_trace: float, day_trace: float, nu: int, prior_sd: float, prior_df: float,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, float]:
-    """Draws of the day-to-day variance (ln units^2) and the runner's own SD estimate (nan when nu == 0).
+def run_variance_posterior(
+    rss: np.ndarray, df: int, nu: int, within: float, prior_sd: float, prior_df: float, rng: np.random.Generator,
+) -> np.ndarray:
+    """Draws of the variance of a run mean around the model (day-to-day plus within-run, ln units^2).
 
-    The runner's own estimate s^2 (method of moments: residual sum of squares minus what the within-run
-    variance explains, per unit of day variance the residuals carry) is pooled with the literature's
-    prior_sd^2 worth prior_df degrees of freedom: a scaled inverse chi-square posterior with
-    nu0 + nu degrees of freedom and scale (nu0 s0^2 + nu s^2) / (nu0 + nu) (Gelman et al., BDA 3rd ed.,
-    sec. 3.3), drawn once per replicate, so an SD of 2 % from three sessions cannot make an interval tight.
+    The runner's own estimate s^2 = RSS / (runs - rank), worth nu degrees of freedom (counted in sessions),
+    is pooled with the literature's prior_sd^2 + within (the mean within-run variance) worth prior_df:
+    a scaled inverse chi-square posterior with nu0 + nu degrees of freedom and scale
+    (nu0 s0^2 + nu s^2) / (nu0 + nu) (Gelman et al., BDA 3rd ed., sec. 3.3), drawn once per replicate, so
+    an SD of 2 % from three sessions cannot make an interval tight.
     """
-    n_rep = len(rss)
-    own = np.zeros(n_rep)
-    if nu > 0 and day_trace > 0:
-        own = np.clip(rss - within_trace, 0.0, None) / day_trace
+    own = rss / df if df > 0 else np.zeros(len(rss))
     df_post = prior_df + nu
-    scale = (prior_df * prior_sd**2 + nu * own) / df_post
-    own_sd = float(np.sqrt(np.median(own))) if nu > 0 and day_trace > 0 else float("nan")
-    return scale * df_post / rng.chisquare(df_post, n_rep), own_sd
-
-
-def _root(cov: np.ndarray) -> np.ndarray:
-    """A matrix square root of a symmetric positive semi-definite matrix (null directions stay zero)."""
-    vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
-    return vecs * np.sqrt(np.clip(vals, 0.0, None))
+    scale = (prior_df * (prior_sd**2 + within) + nu * own) / df_post
+    return scale * df_post / rng.chisquare(df_post, len(rss))
 
 
 def monte_carlo_fit(
@@ -195,24 +183,22 @@ def monte_carlo_fit(
 
     x: (runs, p) design, may be rank deficient; var_within: (runs,) variance of each run mean from its
     strikes; fixed: covariates whose slope is drawn uniformly from [lo, hi] (the point fit uses the middle).
-    sessions: session id per run (default: every run its own): runs of one session share one day effect
-    (a random effect), so a contrast inside a session is free of it and one across sessions is not.
+    sessions: session id per run (default: every run its own): runs of one session share their day, so
+    the runner's own day-to-day variance has at most sessions - rank degrees of freedom.
     day_sd_prior: (SD, degrees of freedom) of the literature's day-to-day SD, pooled with the runner's own.
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     n, p = x.shape
     rng = np.random.default_rng(seed)
-    sess = np.arange(n) if sessions is None else pd.factorize(np.asarray(sessions))[0]
-    z_day = (sess[:, None] == np.arange(sess.max() + 1 if n else 0)[None, :]).astype(float)  # (n, days)
+    n_days = n if sessions is None else int(pd.Series(np.asarray(sessions)).nunique())
     w = np.asarray(var_within, float)
+    within = float(np.mean(w)) if n else 0.0
     pinv = np.linalg.pinv(x)  # (p, n): minimum-norm least squares; estimable contrasts do not depend on it
     rank = int(np.linalg.matrix_rank(x)) if n else 0
-    resid_op = np.eye(n) - x @ pinv  # residual maker M
+    df = n - rank
     # Day degrees of freedom: sessions left over after the fitted parameters (runs of one day share it).
-    nu = max(min(z_day.shape[1], n) - rank, 0)
-    day_trace = float(np.trace(resid_op @ z_day @ z_day.T))
-    within_trace = float(np.sum(np.diag(resid_op) * w))
+    nu = max(min(n_days, n) - rank, 0)
     # Point fit with the fixed slopes at the middle of their ranges.
     shift0 = sum(((f.lo + f.hi) / 2) * f.x for f in fixed) if fixed else np.zeros(n)
     coef = pinv @ (y - shift0)
@@ -224,13 +210,15 @@ def monte_carlo_fit(
     b_hat = y_rep @ pinv.T  # (R, p)
     resid = y_rep - b_hat @ x.T
     rss = np.einsum("ri,ri->r", resid, resid)
-    tau2, own_sd = day_variance_posterior(rss, within_trace, day_trace, nu, day_sd_prior[0], day_sd_prior[1], rng)
-    # Coefficient draws: b_hat + tau * root(P Z Z' P') z1 + root(P W P') z2 (rank-deficient directions
-    # carry no variance): the sampling covariance of b_hat under the day random effect.
-    root_day = _root(pinv @ z_day @ z_day.T @ pinv.T)
-    root_within = _root((pinv * w[None, :]) @ pinv.T)
-    reps = (b_hat + np.sqrt(tau2)[:, None] * (rng.standard_normal((n_rep, p)) @ root_day.T)
-            + rng.standard_normal((n_rep, p)) @ root_within.T)
-    day_sd = float(np.sqrt(np.median(tau2)))
+    sigma2 = run_variance_posterior(rss, df, nu, within, day_sd_prior[0], day_sd_prior[1], rng)
+    own_sd = float(np.sqrt(max(float(np.median(rss)) / df - within, 0.0))) if nu > 0 else float("nan")
+    # Coefficient draws: b_hat + sigma * (X'X)^+^(1/2) z (rank-deficient directions carry no variance).
+    # Runs are independent given the model: a run's deviation from the model (its day, its mounting, the
+    # strikes) is not assumed to cancel within a session, which keeps within-session contrasts honest
+    # when runs of one session differ by more than their strikes show.
+    vals, vecs = np.linalg.eigh(np.linalg.pinv(x.T @ x))
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    reps = b_hat + np.sqrt(sigma2)[:, None] * (rng.standard_normal((n_rep, p)) @ root.T)
+    day_sd = float(np.sqrt(max(float(np.median(sigma2)) - within, 0.0)))
     source = "literature" if nu == 0 else ("your runs" if nu >= day_sd_prior[1] else "your runs and studies")
     return McFit(coef, reps, day_sd, source, nu, own_sd)
