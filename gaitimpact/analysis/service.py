@@ -173,6 +173,10 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
         meta, fs_hint, stored_gaps = side.meta, rate_hz, side.gaps
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(path, rate_hz=rate_hz, rows=rows), dropped)
         warnings: list[Notice] = list(side.warnings)
+        if path.suffix.lower() != ".parquet":  # a zero tail or a cut-off last line is left out: say so
+            from gaitimpact.io.textscan import extent_notes, scan_text
+
+            warnings += [Notice(code, text, numbers) for code, text, numbers in extent_notes(scan_text(path))]
     try:
         analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
                                          range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)

@@ -31,15 +31,22 @@ class Offset:
 
 
 def contact_offset(ref_s: np.ndarray, other_s: np.ndarray) -> Offset | None:
-    """Offset between two contact-time series (s, same clock) from nearest pairs; None when too few."""
+    """Offset of `other` against `ref` (contact times in s on one clock) from nearest pairs; None if too few.
+
+    Each contact of the sparser series (a foot sensor sees every other step) is paired with the nearest
+    of the denser one, within half of the denser series' step.
+    """
     ref = np.sort(np.asarray(ref_s, dtype=float))
     other = np.sort(np.asarray(other_s, dtype=float))
+    sign = 1.0
+    if other.size > ref.size:  # pair from the sparser series
+        ref, other, sign = other, ref, -1.0
     if ref.size < 2 or other.size < MIN_PAIRS:
         return None
     half_step = 0.5 * float(np.median(np.diff(ref)))
     idx = np.clip(np.searchsorted(ref, other), 1, ref.size - 1)
     near = np.where(np.abs(ref[idx - 1] - other) <= np.abs(ref[idx] - other), ref[idx - 1], ref[idx])
-    d = other - near
+    d = sign * (other - near)
     ok = np.abs(d) < half_step
     if ok.sum() < MIN_PAIRS:
         return None

@@ -82,3 +82,36 @@ def select_periodic(t_s: np.ndarray, strength: np.ndarray, period_s: np.ndarray)
         out.append(i)
         i = back[i]
     return np.array(out[::-1], dtype=np.int64)
+
+
+def choose_per_step(t_s: np.ndarray, strength: np.ndarray, group: np.ndarray, expect_s: np.ndarray) -> np.ndarray:
+    """One candidate per group (a first-pass strike and its alternatives), chosen so that the
+    intervals fit the expected ones (Viterbi over groups); returns the chosen candidate indices.
+
+    t_s (s), strength (~1 typical) and group (0..G-1, non-decreasing) per candidate; expect_s (G,)
+    the expected interval (s) ending at each group. An interval off by more than 0.6x the expected
+    one (a gap, a missed step) costs a constant (it prefers nothing). Nothing is added or dropped:
+    only which candidate of each group is kept.
+    """
+    g_n = int(group[-1]) + 1 if group.size else 0
+    first = np.searchsorted(group, np.arange(g_n + 1))
+    if g_n == 0 or np.all(np.diff(first) == 1):
+        return np.arange(t_s.shape[0])
+    score = np.asarray(strength, dtype=np.float64).copy()
+    size = np.diff(first)
+    back = first[np.maximum(group - 1, 0)]  # a single candidate before: forced
+    # a group of one fixes the choice, so only steps next to a group with alternatives need work
+    busy = np.flatnonzero((size[1:] > 1) | (size[:-1] > 1)) + 1
+    cap = DEV_WEIGHT * 0.36
+    for g in busy.tolist():  # a loop over the strikes with alternatives; each a tiny (K x K) array
+        a0, a1, b0, b1 = first[g - 1], first[g], first[g], first[g + 1]
+        x = (t_s[b0:b1, None] - t_s[None, a0:a1]) / expect_s[g]
+        total = score[None, a0:a1] - np.minimum(DEV_WEIGHT * (x - 1.0) ** 2, cap)
+        k = np.argmax(total, axis=1)
+        score[b0:b1] += total[np.arange(b1 - b0), k]
+        back[b0:b1] = a0 + k
+    out = np.empty(g_n, dtype=np.int64)
+    out[-1] = first[g_n - 1] + int(np.argmax(score[first[g_n - 1]:]))
+    for g in range(g_n - 1, 0, -1):
+        out[g - 1] = back[out[g]]
+    return out

@@ -37,7 +37,7 @@ from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import block_view, zero_phase_filter
 from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
-from gaitimpact.core.periodic import local_period_s, select_periodic
+from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
 PERIOD_WINDOW_S = 120.0
 """At most this much signal (s) is used to estimate the gait period of a stretch."""
@@ -93,6 +93,14 @@ STILL_RANGE_G = 1.0
 """Above STILL_OK_G the landing factor falls linearly over this many g down to LAND_MIN_FACTOR."""
 LAND_MIN_FACTOR = 0.3
 """Landing factor of a candidate not followed by a still stance (a real shank stays loaded)."""
+WAIST_CAND_SPACING = 0.15
+"""Alternative waist peaks are at least this fraction of a step apart."""
+WAIST_CAND_PROM_G = 0.3
+"""Smallest prominence (g) of an alternative waist peak (a second stance peak is less prominent)."""
+WAIST_ALT_S = 0.35
+"""An alternative rise must begin within this fraction of a step of a first-pass IC."""
+WAIST_SAME_ONSET_S = 0.015
+"""Alternative rises that begin this close (s) to the IC are the same rise."""
 LR_STANCE_S = 0.06
 """Window after IC (s) over which the mediolateral acceleration decides left/right at the waist."""
 
@@ -269,10 +277,60 @@ def detect_waist(
         ok &= (flight | first_step) & (v[peaks] >= WAIST_MIN_REL_PEAK * typical)
     else:
         ok &= flight
-    ic, peaks = ic[ok], peaks[ok]
+    ic, peaks, trough = ic[ok], peaks[ok], trough[ok]
+    if ic.size >= 6:
+        ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, period, fs_hz, lookback)
     foot = waist_feet(time_s, acc_g, ic, up)
     to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, period)
     return DetectedStrikes(ic, peaks * d, foot, to)
+
+
+def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np.ndarray, trough_c: np.ndarray,
+                    starts: np.ndarray, stops: np.ndarray, period: float, fs_hz: float,
+                    lookback: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per step, keep the IC (s) among the step's candidate rises that best fits the step rhythm.
+
+    Each first-pass strike (IC s, peak index, trough g) is a group; other peaks of v (closer
+    spacing, lower prominence) whose rise starts from a flight trough, reaches WAIST_MIN_REL_PEAK
+    of the typical peak and begins within WAIST_ALT_S of a step's IC (but not at it) are its
+    alternatives (e.g. the rise into a second stance peak after a mid-stance dip). Strength = rise
+    (peak - trough) relative to the local typical first-pass rise. The expected interval is the
+    local median of the first-pass intervals of the same parity (left and right steps may differ,
+    e.g. a belt on one side of the hip). `choose_per_step` keeps one candidate per step: no step
+    is added or dropped.
+    """
+    dist = max(1, int(WAIST_CAND_SPACING * period * fs_hz))
+    more, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=WAIST_CAND_PROM_G,
+                                     wlen=2 * lookback + 1)
+    more = more[~np.isin(more, peaks)]
+    if more.size == 0:
+        return ic, peaks
+    ic_m, ok_m, trough_m = onset_times(time_s, v, more, lookback, ONSET_FRACTION["waist"],
+                                       _segment_start_of(more, starts))
+    rise_c = v[peaks] - trough_c
+    typ_rise, typ_peak = local_median(rise_c), local_median(v[peaks])
+    ic_m = np.where(ok_m, ic_m, -np.inf)
+    j = np.clip(np.searchsorted(ic, ic_m), 1, ic.size - 1)
+    near = np.where(np.abs(ic[j] - ic_m) < np.abs(ic[j - 1] - ic_m), j, j - 1)
+    gap = np.abs(ic[near] - ic_m)
+    ok_m &= ((trough_m <= WAIST_MAX_TROUGH_G) & (v[more] >= WAIST_MIN_REL_PEAK * typ_peak[near])
+             & (gap <= WAIST_ALT_S * period) & (gap > WAIST_SAME_ONSET_S))
+    if not ok_m.any():
+        return ic, peaks
+    more, ic_m, near = more[ok_m], ic_m[ok_m], near[ok_m]
+    group = np.concatenate((np.arange(ic.size), near))
+    t = np.concatenate((ic, ic_m))
+    strength = np.minimum(np.concatenate((rise_c / typ_rise, (v[more] - trough_m[ok_m]) / typ_rise[near])), 1.5)
+    pk = np.concatenate((peaks, more))
+    order = np.lexsort((t, group))
+    t, strength, pk, group = t[order], strength[order], pk[order], group[order]
+    d = np.diff(ic)
+    expect = np.empty(ic.size)
+    expect[0] = np.median(d)
+    for par in (0, 1):
+        expect[1 + par::2] = local_median(d[par::2], half=LOCAL_HALF // 2)
+    sel = choose_per_step(t, strength, group, expect)
+    return t[sel], pk[sel]
 
 
 def spikiness_g(res_g: np.ndarray, half_width: int) -> np.ndarray:
@@ -315,7 +373,7 @@ def detect_foot(
     cand = _prefer_landings(time_s, res_g, spike, cand, dist, k)
     if cand.size:
         cand = cand[spike[cand] >= SPIKE_REL_HEIGHT * local_median(spike[cand])]
-    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, stride, fs_hz)
+    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, stride, fs_hz, k, placement)
     # the impact peak: the raw maximum within +-k samples of the spike
     peaks = _local_argmax(res_g, cand, k)
     if peaks.size >= 3:  # walking heel strikes at the edges of a run land far softer
@@ -416,10 +474,12 @@ def _stance_stillness_g(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.
 
 
 def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
-                       starts: np.ndarray, stops: np.ndarray, stride_s: float, fs_hz: float) -> np.ndarray:
+                       starts: np.ndarray, stops: np.ndarray, stride_s: float, fs_hz: float, k: int,
+                       placement: str) -> np.ndarray:
     """Re-choose one landing per stride among all impact-like spikes, consistent with the local stride.
 
-    Candidates: every spike >= CAND_MIN_G (at least CAND_SPACING_S apart) and the first-pass strikes.
+    Candidates: the first-pass strikes and every spike >= CAND_MIN_G (at least CAND_SPACING_S apart),
+    those whose impact peak (the raw maximum within +-k samples) has a timed rise before it.
     Strength = spikiness relative to the local typical strike (capped) times a landing factor (a
     landing is followed by the still mid-stance near 1 g; a swing jolt is not), relative to that of
     the local first-pass strikes (a real shank's stance stays loaded at every strike); candidates
@@ -431,6 +491,14 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     dist = max(1, int(CAND_SPACING_S * stride_s * fs_hz))
     more, _ = find_peaks_per_stretch(spike, starts, stops, height=CAND_MIN_G, distance=dist)
     more = more[~np.isin(more, cand)]
+    # a candidate whose impact peak has no rise before it (a kink on a falling edge) is none
+    both = np.concatenate((cand, more))
+    pk = _local_argmax(res_g, both, k)
+    lookback = max(3, int(FOOT_LOOKBACK_S * fs_hz))
+    timed = onset_times(time_s, res_g, pk, lookback, ONSET_FRACTION[placement], _segment_start_of(pk, starts))[1]
+    if np.count_nonzero(timed[:cand.size]) < 5:
+        return cand
+    cand, more = cand[timed[:cand.size]], more[timed[cand.size:]]
     tc, tm = time_s[cand], time_s[more]
     typ_spike = local_median(spike[cand])
     raw_c = np.minimum(spike[cand] / typ_spike, 1.5) * _landing_factor(res_g, cand, fs_hz)

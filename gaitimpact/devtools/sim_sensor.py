@@ -10,7 +10,8 @@ Run by hand (starts its own dbus-daemon and prints the environment to use)::
 Options (--opt key=value): devices (comma list of gaitimpact, polar, other), fs_hz, polar_fs_hz,
 polar_model (h10: raw frames, default; verity: Verity Sense, 52 Hz delta-compressed frames), placement,
 speed_mps, duration_s (signal length; it loops), seed, drift_ppm (device crystal error), seq_start,
-clock_start_s (device clock at power-on, s), log_dir (per-device send log + signal for tests), battery.
+clock_start_s (device clock at power-on, s), log_dir (per-device send log + signal for tests), battery,
+cache_dir (keep simulated signals there between runs).
 
 The sensor samples on its own crystal: sample i is taken at host time T0 + i (1 + drift) / fs and stamped
 with device time clock_start + i / fs. While the central is subscribed and has started the stream, every
@@ -69,6 +70,41 @@ def simulated_signal(
     )
     res = simulate(cfg)
     return np.asarray(res.recording.acc_g, dtype=np.float64), res.truth
+
+
+def cached_signal(
+    placement: str,
+    fs_hz: float,
+    duration_s: float,
+    speed_mps: float,
+    seed: int,
+    range_g: float,
+    cache_dir: Path | None,
+) -> tuple[np.ndarray, dict]:
+    """`simulated_signal` and its truth (ic_time_s, peak_g, cadence_spm), kept in `cache_dir` when given
+    (tests start many simulated sensors with the same signal; written atomically, safe across processes)."""
+    key = f"{placement}_{fs_hz:g}_{duration_s:g}_{speed_mps:g}_{seed}_{range_g:g}.npz"
+    if cache_dir is not None and (cache_dir / key).exists():
+        with np.load(cache_dir / key) as z:
+            cad = float(z["cadence_spm"])
+            return z["signal"], {
+                "ic_time_s": z["ic_time_s"].tolist(),
+                "peak_g": z["peak_g"].tolist(),
+                "cadence_spm": None if np.isnan(cad) else cad,
+            }
+    signal_g, truth = simulated_signal(placement, fs_hz, duration_s, speed_mps, seed, range_g)
+    cad = float(np.nanmean(truth.cadence_spm)) if np.size(truth.cadence_spm) else float("nan")
+    info = {
+        "ic_time_s": np.asarray(truth.ic_time_s, dtype=float).tolist(),
+        "peak_g": np.asarray(truth.peak_g, dtype=float).tolist(),
+        "cadence_spm": None if np.isnan(cad) else cad,
+    }
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".{key}.{os.getpid()}.npz"
+        np.savez(tmp, signal=signal_g, ic_time_s=info["ic_time_s"], peak_g=info["peak_g"], cadence_spm=cad)
+        os.replace(tmp, cache_dir / key)
+    return signal_g, info
 
 
 class SimSensor:
@@ -241,6 +277,7 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
     log_dir = Path(options["log_dir"]) if options.get("log_dir") else None
     battery = int(options.get("battery", "87"))
     out = []
+    sensors: list[SimSensor] = []
     for kind in kinds:
         if kind == "other":
             out.append(
@@ -272,24 +309,14 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
             range_g = 8.0
         else:
             raise ValueError(f"unknown simulated device kind {kind!r}")
-        signal_g, truth = simulated_signal(
-            placement if kind == "gaitimpact" else "waist", fs, duration_s, speed, seed, range_g
+        signal_g, truth = cached_signal(
+            placement if kind == "gaitimpact" else "waist", fs, duration_s, speed, seed, range_g,
+            Path(options["cache_dir"]) if options.get("cache_dir") else None,
         )
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             np.save(log_dir / f"{kind}.signal.npy", signal_g)
-            (log_dir / f"{kind}.truth.json").write_text(
-                json.dumps(
-                    {
-                        "fs_hz": fs,
-                        "ic_time_s": np.asarray(truth.ic_time_s).tolist(),
-                        "peak_g": np.asarray(truth.peak_g).tolist(),
-                        "cadence_spm": float(np.nanmean(truth.cadence_spm))
-                        if np.size(truth.cadence_spm)
-                        else None,
-                    }
-                )
-            )
+            (log_dir / f"{kind}.truth.json").write_text(json.dumps({"fs_hz": fs, **truth}))
         name = NAMES[kind] if kind != "polar" or server.model == "H10" else "Polar Sense 1A2B3C4D"
         sensor = SimSensor(
             fake,
@@ -304,6 +331,10 @@ def sim_devices(fake: FakeBluez, options: dict[str, str]) -> list[FakeDevice]:
             battery_pct=battery,
         )
         out.append(sensor.device)
+        sensors.append(sensor)
+    t0 = time.monotonic()
+    for sensor in sensors:  # one simulated world: sample i of every sensor is taken at the same moment
+        sensor.t0_host = t0
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "pid").write_text(str(os.getpid()))

@@ -1,7 +1,8 @@
 """Cheap whole-file checks before a text recording is parsed: line length, zero tail, cut-off last line.
 
-`scan_text` maps the file (no copy) and looks at a few bytes per `max_line_bytes / 2` window: a file of
-any size costs a few page reads unless something is wrong. It refuses a line longer than
+`scan_text` reads a few bytes per `max_line_bytes / 2` window (`os.pread`; the mapping only where a line
+is measured or at the end of the file): a file of any size costs a few small reads unless something is
+wrong. It refuses a line longer than
 `MAX_LINE_BYTES` (what makes a parser hold the whole file in memory, many times over) in one line
 naming the file and the line; it finds a tail of zero bytes (what a crash or a full SD card leaves) and
 a last line cut off mid-number, so the reader can leave them out (`TextExtent.end`) and say so.
@@ -88,10 +89,11 @@ def _check_line_lengths(mm: mmap.mmap, fd: int, end: int, limit: int, path: Path
             pos = stop
             continue
         start = mm.rfind(b"\n", 0, pos) + 1
-        nxt = mm.find(b"\n", stop, end)
-        line_end = end if nxt == -1 else nxt
+        horizon = min(end, start + limit + 1)  # never look further than the bound: memory stays bounded
+        nxt = mm.find(b"\n", stop, horizon)
+        line_end = horizon if nxt == -1 else nxt
         if line_end - start > limit:
-            raise _long_line_error(mm, start, line_end - start, limit, path)
+            raise _long_line_error(mm, fd, start, limit, path)
         pos = max(line_end + 1, stop)
 
 
@@ -107,11 +109,15 @@ def _has_newline(fd: int, start: int, stop: int, step: int = 1 << 16) -> bool:
     return False
 
 
-def _long_line_error(mm: mmap.mmap, start: int, length: int, limit: int, path: Path) -> InputError:
-    """One-line error for an over-long line: its number, length and what it looks like."""
-    line = 1
-    for lo in range(0, start, 64 << 20):
-        line += mm[lo:min(start, lo + (64 << 20))].count(b"\n")
+def _long_line_error(mm: mmap.mmap, fd: int, start: int, limit: int, path: Path) -> InputError:
+    """One-line error for an over-long line starting at byte `start`: its number and what it looks like."""
+    line, pos = 1, 0
+    while pos < start:  # count lines with small reads (no mapped pages left resident)
+        chunk = os.pread(fd, min(1 << 20, start - pos), pos)
+        if not chunk:
+            break
+        line += chunk.count(b"\n")
+        pos += len(chunk)
     sample = mm[start:start + 65536]
     if b"\x00" in sample:
         what = "binary data, not a text recording"
@@ -119,8 +125,7 @@ def _long_line_error(mm: mmap.mmap, start: int, length: int, limit: int, path: P
         fields = max(sample.count(sep) for sep in (b",", b";", b"\t", b"|")) + 1
         what = (f"{fields:,}+ fields in its first 64 KiB: not an accelerometer table"
                 if fields > 64 else "not a recording row")
-    return InputError(f"line is {length:,} bytes long, more than the {limit:,} bytes allowed ({what})",
-                      path=str(path), line=line)
+    return InputError(f"line is longer than the {limit:,} bytes allowed ({what})", path=str(path), line=line)
 
 
 def _cut_last_line(mm: mmap.mmap, end: int) -> tuple[int, str | None]:

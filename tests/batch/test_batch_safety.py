@@ -29,6 +29,20 @@ def folder(tmp_path_factory) -> Path:
     return d
 
 
+@pytest.fixture(scope="module")
+def long_runs(tmp_path_factory) -> list[bytes]:
+    """Two 5-min 500 Hz shoe runs as CSV bytes: enough work per file that the pool is still busy when a
+    signal sent at its start arrives, even on a loaded machine."""
+    d = tmp_path_factory.mktemp("long")
+    out = []
+    for i in range(2):
+        cfg = SimConfig(placement="shoe", fs_hz=500.0, seed=300 + i,
+                        segments=[SimSegment(300.0, "run", 3.0, "asphalt")])
+        write_simulation(simulate(cfg), d / f"long{i}.csv")
+        out.append((d / f"long{i}.csv").read_bytes())
+    return out
+
+
 def _children(pid: int) -> list[int]:
     """Process ids whose parent is `pid` (from /proc)."""
     out = []
@@ -66,17 +80,18 @@ def _wait(cond, timeout_s: float = 60.0) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_killing_batch_leaves_no_worker_running(folder, tmp_path, sig):
+def test_killing_batch_leaves_no_worker_running(long_runs, tmp_path, sig):
     many = tmp_path / "many"
     many.mkdir()
-    for i in range(30):  # enough work that the pool is busy when the signal comes
-        (many / f"r{i}.csv").write_bytes((folder / f"run{i % 6}.csv").read_bytes() + b"\n" * (i + 1))
+    for i in range(12):  # distinct contents (no resume shortcut), each file seconds of work
+        (many / f"r{i}.csv").write_bytes(long_runs[i % 2] + b"\n" * (i + 1))
     proc = subprocess.Popen([sys.executable, "-m", "gaitimpact", "batch", str(many), "--jobs", "2", "--no-progress",
                              "--out", str(tmp_path / "out.csv")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     workers: list[int] = []
     try:
         assert _wait(lambda: len(_children(proc.pid)) >= 2), "the pool never started"
         workers = _children(proc.pid)
+        assert proc.poll() is None, "the batch finished before the signal: give it more work"
         proc.send_signal(sig)
         proc.wait(timeout=60)
         assert _wait(lambda: not _alive(workers), 20.0), f"workers still running after {sig.name}"

@@ -10,6 +10,7 @@ from ble_helpers import SimBench, assert_file_matches_sent, read_run, wait_for_r
 
 GI_ADDR = "C0:FF:EE:00:10:01"
 POLAR_ADDR = "A0:9E:1A:00:00:01"
+pytestmark = pytest.mark.e2e  # every test here runs the real CLI in a process
 
 
 @pytest.mark.sim(devices="polar")

@@ -99,3 +99,5 @@ def test_contact_offset_between_waist_and_shoe_and_its_drift() -> None:
     drifting = shoe + np.linspace(0.0, 0.06, shoe.size)  # the shoe's clock runs away by 60 ms
     assert contact_offset(waist, drifting).drift_ms == pytest.approx(40.0, abs=2.0)
     assert contact_offset(waist, shoe[:3]) is None
+    # the other way round (the denser waist series as `other`): same pairs, sign flipped
+    assert contact_offset(shoe, waist).offset_ms == pytest.approx(-12.0, abs=0.01)

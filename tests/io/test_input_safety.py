@@ -106,7 +106,7 @@ def test_a_50_mb_line_is_refused_naming_its_line_before_any_parse(tmp_path, run_
     monkeypatch.setattr(textscan, "MAX_LINE_BYTES", 64 * 1024)
     _no_pandas_parse(monkeypatch)
     assert main(["analyze", str(path)]) == 2
-    one_error(capsys, f"{path}:{n_lines_before + 1}:", "52,428,800 bytes", "65,536 bytes allowed")
+    one_error(capsys, f"{path}:{n_lines_before + 1}:", "longer than the 65,536 bytes allowed")
 
 
 def test_chunked_reader_refuses_a_long_line_too(tmp_path, run_bytes, capsys, monkeypatch):
@@ -123,7 +123,7 @@ def test_line_check_finds_a_line_just_over_the_bound_anywhere(tmp_path):
     for offset in (0, 1, 499, 500, 501, 999, 1777):
         path = tmp_path / f"x{offset}.csv"
         path.write_bytes(b"a\n" * (offset // 2) + b"b" * (limit + 1) + b"\n" + b"c\n" * 3000)
-        with pytest.raises(InputError, match="1,001 bytes long"):
+        with pytest.raises(InputError, match="longer than the 1,000 bytes allowed"):
             textscan.scan_text(path, max_line_bytes=limit)
         ok = tmp_path / f"ok{offset}.csv"
         ok.write_bytes(b"a\n" * (offset // 2) + b"b" * limit + b"\n" + b"c\n" * 3000)
@@ -132,7 +132,7 @@ def test_line_check_finds_a_line_just_over_the_bound_anywhere(tmp_path):
 
 @pytest.mark.parametrize("content, needle", [
     (b"a," * 200_000 + b"\n1,2,3\n", "fields"),                  # 200,000 columns
-    (b"x" * (20 << 20) + b"\n1,2,3\n", "bytes long"),             # a 20 MB header line
+    (b"x" * (20 << 20) + b"\n1,2,3\n", "bytes allowed"),          # a 20 MB header line
     (bytes(range(1, 256)).replace(b"\n", b"") * 4000, "binary"),  # binary data without newlines
 ])
 def test_what_is_not_an_empty_file_is_not_called_empty(tmp_path, capsys, content, needle):
@@ -204,3 +204,9 @@ def test_errors_raised_below_the_file_layer_name_the_file(tmp_path, capsys):
     for extra in ([], ["--chunked"]):
         assert main(["analyze", str(path), *extra]) == 2
         one_error(capsys, str(path))
+
+
+def test_chunked_path_also_warns_about_a_zero_tail(tmp_path, run_bytes, capsys):
+    path = _write(tmp_path / "z.csv", run_bytes + b"\x00" * 3000)
+    assert main(["analyze", str(path), "--chunked", "--json", str(tmp_path / "z.json")]) == 0
+    assert "3,000 zero bytes" in capsys.readouterr().err
