@@ -207,7 +207,8 @@ class SimSensor:
         return "ok"
 
     def _mute(self, arg: str) -> str:
-        """Fault: accept start commands but send no samples ("1"), or behave again ("0")."""
+        """Fault: accept start commands but send no samples, and stop sending on a running stream while the
+        link stays up ("1"); behave again ("0")."""
         self.muted = arg != "0"
         return "ok"
 
@@ -252,7 +253,7 @@ class SimSensor:
                 idx = np.arange(i0, i0 + n) % total
                 seq = getattr(self.server, "seq", None)
                 pkt = self.server.encode(self.clock_start_s + i0 / fs, self.signal[idx])
-                ok = self.fake.notify_nowait(self.device, self.data_uuid, pkt)
+                ok = not self.muted and self.fake.notify_nowait(self.device, self.data_uuid, pkt)
                 self.sent += 1
                 self.delivered += int(ok)
                 if self._log is not None:

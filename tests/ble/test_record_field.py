@@ -4,6 +4,7 @@ must keep refreshing, a recorder killed with the sensor still connected, a senso
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
 from ble_helpers import SimBench, assert_file_matches_sent, read_run, wait_for_rows
@@ -72,3 +73,18 @@ def test_sensor_that_accepts_the_start_but_sends_nothing_times_out_clearly(sim_b
     assert "waiting for the first samples" in res.stderr  # it said what it waits for
     assert "sent no samples within 1.5 s" in res.stderr.splitlines()[-1] and "Traceback" not in res.stderr
     assert not csv.exists() and not csv.with_suffix(".json").exists()
+
+
+@pytest.mark.sim(devices="gaitimpact", fs_hz="200")
+def test_link_up_but_silent_is_dropped_and_reconnected(sim_bench: SimBench) -> None:
+    csv = sim_bench.tmp / "stalled.csv"
+    proc = sim_bench.start("record", "--out", str(csv), "--duration", "7", "--data-timeout", "1", "--quiet")
+    wait_for_rows(csv, 300)
+    sim_bench.control("Command", GI_ADDR, "mute", "1")  # connected, notifying, but nothing arrives
+    time.sleep(2.0)
+    sim_bench.control("Command", GI_ADDR, "mute", "0")
+    out, err = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err
+    assert "no samples for" in out and "on a live link: reconnected" in out
+    t, _acc, side = read_run(csv)
+    assert side["reconnects"] >= 1 and side["gaps"] and t[-1] > side["gaps"][-1]["end_s"] + 0.5
