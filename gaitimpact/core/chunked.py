@@ -278,7 +278,6 @@ def _stitch(
         warnings.append(pipeline.NO_RUNNING)
     params = dict(first.params) if first is not None else {}
     params["cadence_per_bout_spm"] = cadence_per_bout_spm(strikes.time_s, strikes.bout, len(bouts), per, gap_iv)
-    params["chunked"] = {"windows": stats.windows}
     return Analysis(
         placement=placement,
         placement_source=(first.placement_source if first is not None and source == "auto" else source),

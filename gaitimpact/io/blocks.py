@@ -31,6 +31,10 @@ Block = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 """(time_s (n,), acc_g (n, 3), gyro_dps (n, 3) or None)."""
 
 
+class NotPlain(Exception):
+    """A streamed file holds something the in-memory readers would note, drop or refuse (`plain_blocks`)."""
+
+
 @dataclass
 class DroppedRows:
     """Rows `clean_blocks` left out: non-finite time or acceleration, time not after every earlier one."""
@@ -72,8 +76,11 @@ def is_streamable(path: str | Path) -> bool:
     return p.suffix.lower() == ".parquet" or (p.is_file() and is_canonical_csv(p))
 
 
-def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[Block]:
+def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS, strict: bool = False) -> Iterator[Block]:
     """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows.
+
+    strict: raise NotPlain instead (before any block, or at the first line the fast reader does not
+    take as it is) unless the header is exactly the canonical one and every line is plain.
 
     Clean lines are parsed by pyarrow's multi-threaded CSV reader straight into float64 arrays (no
     DataFrame, no pandas import); from the first line it cannot take as it is (a non-number, a wrong
@@ -91,6 +98,8 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[
     with_gyro = tuple(header[4:7]) == CANONICAL_GYRO
     cols = list(CANONICAL + (CANONICAL_GYRO if with_gyro else ()))
     done = 0  # data rows yielded by the fast reader
+    if strict and not (extent.whole and _plain_newlines(path) and _exact_header(path, cols)):
+        raise NotPlain
     if extent.whole and _plain_newlines(path):
         fast = _iter_canonical_arrow(path, cols, rows)
         while True:
@@ -99,6 +108,8 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[
             except StopIteration:
                 return
             except _SlowPathNeeded:
+                if strict:
+                    raise NotPlain from None
                 break
             done += block[0].shape[0]
             yield block
@@ -108,6 +119,13 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS) -> Iterator[
 
 class _SlowPathNeeded(Exception):
     """The fast reader met a line it does not take as it is."""
+
+
+def _exact_header(path: Path, cols: list[str]) -> bool:
+    """True when the first line is exactly the canonical header `cols` (no BOM, quotes, spaces or extra columns)."""
+    with open(path, "rb") as fh:
+        line = fh.readline(1024)
+    return line.rstrip(b"\r\n") == ",".join(cols).encode("ascii")
 
 
 def _plain_newlines(path: Path) -> bool:
@@ -212,15 +230,42 @@ def _offset_after_lines(fh: BinaryIO, lines: int) -> int:
 
 
 def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
-                          rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    """Blocks of samples from a canonical CSV or a Parquet file (times as stored in the file)."""
+                          rows: int = BLOCK_ROWS, strict: bool = False) -> Iterator[Block]:
+    """Blocks of samples from a canonical CSV or a Parquet file (times as stored in the file); strict:
+    see `iter_canonical_csv` (a Parquet file's values are checked by `plain_blocks`)."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         from gaitimpact.io.parquet import iter_parquet_blocks
 
         yield from iter_parquet_blocks(path, rows=rows, rate_hz=rate_hz)
     else:
-        yield from iter_canonical_csv(path, rows=rows)
+        yield from iter_canonical_csv(path, rows=rows, strict=strict)
+
+
+def plain_blocks(blocks: Iterable[Block]) -> Iterator[Block]:
+    """Pass on blocks while every value is finite and every time step is within 0.5 % (and 0.5 Hz) of one
+    whole-Hz rate: no row the in-memory readers drop, no gap, no jitter note, the same rate from any
+    subset of steps. Raises NotPlain at the first block that is not (times as stored, s)."""
+    from gaitimpact.timebase import estimate_rate_hz
+
+    fs = 0.0
+    last: float | None = None
+    for t, acc, gyro in blocks:
+        if t.size == 0:
+            continue
+        if not (np.isfinite(t.sum()) and np.isfinite(acc.sum()) and (gyro is None or np.isfinite(gyro.sum()))):
+            raise NotPlain
+        if not fs:
+            fs = estimate_rate_hz(t)
+            if not fs or fs != round(fs):
+                raise NotPlain
+        steps = np.diff(t) if last is None else np.diff(t, prepend=last)
+        with np.errstate(divide="ignore"):
+            off = np.abs(1.0 / steps - fs)
+        if not (steps > 0).all() or not (off < np.minimum(0.5, 0.005 / steps)).all():
+            raise NotPlain
+        last = float(t[-1])
+        yield t, acc, gyro
 
 
 def recording_sidecar(path: str | Path, overrides: dict | None = None) -> Sidecar:
