@@ -21,8 +21,9 @@ from gaitimpact.notice import Notice
 from gaitimpact.recording import Metadata
 from gaitimpact.sidecar_schema import Sidecar
 
-BLOCK_ROWS = 250_000
-"""Rows read from the file at a time."""
+BLOCK_ROWS = 50_000
+"""Rows read from the file at a time (1 h at 1000 Hz streamed: 250 000 rows peaked at 290-297 MiB,
+50 000 at 271-272 MiB, at the same CPU time)."""
 
 CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
 CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
@@ -298,8 +299,11 @@ def clean_blocks(blocks: Iterable[Block], dropped: DroppedRows) -> Iterator[Bloc
         dropped.backwards += n_back
         if keep.size == 0:
             continue
-        t = t_raw[keep]
+        if keep.size == t_raw.size:  # every row kept (the usual case): no copies
+            t = t_raw
+        else:
+            t, acc, gyro = t_raw[keep], acc[keep], (None if gyro is None else gyro[keep])
         if t0 is None:
             t0 = float(t[0])
         last = float(t[-1])
-        yield t - t0, acc[keep], (None if gyro is None else gyro[keep])
+        yield t - t0, acc, gyro
