@@ -79,8 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace an existing output that looks like a recording (never the input itself)")
     p.add_argument("--chunked", action="store_true",
-                   help="analyse in overlapping chunks with bounded memory (automatic for canonical CSV or "
-                        "Parquet files of 256 MB or more; not with --plot)")
+                   help="analyse in overlapping chunks with bounded memory (automatic for plain canonical CSV "
+                        "or Parquet files, and for any such file of 256 MB or more; not with --plot)")
     p.set_defaults(func=run)
 
 
