@@ -171,10 +171,8 @@ def _analyze_plain(path: Path, overrides: dict | None, **chunking: float
         blocks = io_blocks.iter_recording_blocks(path, rows=rows, strict=True)
         from gaitimpact.core.chunked import MIN_WINDOW_SAMPLES, analyze_blocks  # scipy: once the file is open
 
-        analysis, stats = analyze_blocks(io_blocks.clean_blocks(io_blocks.plain_blocks(blocks),
-                                                                io_blocks.DroppedRows()),
-                                         placement=side.meta.placement or "auto", range_g=side.meta.range_g,
-                                         declared_gaps=side.gaps, **chunking)
+        analysis, stats = analyze_blocks(io_blocks.plain_shifted(blocks), placement=side.meta.placement or "auto",
+                                         range_g=side.meta.range_g, declared_gaps=side.gaps, **chunking)
     except (io_blocks.NotPlain, InputError):
         return None
     side_fs = side.fs_hz

@@ -249,24 +249,32 @@ def plain_blocks(blocks: Iterable[Block]) -> Iterator[Block]:
     subset of steps. Raises NotPlain at the first block that is not (times as stored, s)."""
     from gaitimpact.timebase import estimate_rate_hz
 
-    fs = 0.0
+    lo = hi = 0.0  # steps (s) allowed: |1/step - fs| < 0.5 Hz and < 0.5 % of 1/step, shrunk by 1e-9
     last: float | None = None
     for t, acc, gyro in blocks:
         if t.size == 0:
             continue
         if not (np.isfinite(t.sum()) and np.isfinite(acc.sum()) and (gyro is None or np.isfinite(gyro.sum()))):
             raise NotPlain
-        if not fs:
+        if not hi:
             fs = estimate_rate_hz(t)
             if not fs or fs != round(fs):
                 raise NotPlain
+            lo = max(1.0 / (fs + 0.5), 0.995 / fs) * (1 + 1e-9)
+            hi = min(1.0 / (fs - 0.5), 1.005 / fs) * (1 - 1e-9)
         steps = np.diff(t) if last is None else np.diff(t, prepend=last)
-        with np.errstate(divide="ignore"):
-            off = np.abs(1.0 / steps - fs)
-        if not (steps > 0).all() or not (off < np.minimum(0.5, 0.005 / steps)).all():
+        if steps.size and not lo < steps.min() <= steps.max() < hi:
             raise NotPlain
         last = float(t[-1])
         yield t, acc, gyro
+
+
+def plain_shifted(blocks: Iterable[Block]) -> Iterator[Block]:
+    """`plain_blocks` with time shifted to start at 0 s (what `clean_blocks` does, with nothing to drop)."""
+    t0: float | None = None
+    for t, acc, gyro in plain_blocks(blocks):
+        t0 = float(t[0]) if t0 is None else t0
+        yield t - t0, acc, gyro
 
 
 def recording_sidecar(path: str | Path, overrides: dict | None = None) -> Sidecar:
