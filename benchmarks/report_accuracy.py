@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,11 @@ def _strikes(cfg: SimConfig, session: int, shoe_km: float = 0.0) -> pd.DataFrame
     return table
 
 
+CACHE: Path | None = None
+"""Directory for simulated strike tables of the design study (`--cache`): before/after comparisons of
+the reporter then run on the very same strikes without simulating them again."""
+
+
 DESIGNS = ("tangled", "one-crossing", "one-run-each", "speed-tied")
 
 
@@ -61,30 +67,43 @@ def _plan(design: str, rng: np.random.Generator) -> list[tuple[str, float, list[
     return [("daily", 200.0, [(s, v) for s, v in tied.items()]) for _ in range(3)]
 
 
+def _design_strikes(design: str, seed: int, day_sd: float, placement: str, fs: float) -> pd.DataFrame:
+    """Strike table of one simulated library of `design` (cached in `CACHE` when set)."""
+    path = CACHE / f"{design}-{placement}-{seed}-{day_sd:g}.pkl" if CACHE else None
+    if path is not None and path.exists():
+        return pd.read_pickle(path)
+    rng = np.random.default_rng(1000 + seed)
+    frames = []
+    for k, (shoe, km, segs) in enumerate(_plan(design, rng)):
+        dur = 60.0 if design == "one-run-each" else 40.0
+        cfg = SimConfig(
+            placement=placement,
+            fs_hz=fs,
+            segments=[SimSegment(dur, "run", v, s) for s, v in segs],
+            seed=seed * 100 + k,
+            noise_g=0.02,
+            mount_error_deg=5.0,
+            shoe=shoe,
+            shoe_km=km,
+        )
+        t = _strikes(cfg, k, km)
+        t["peak_g"] *= float(np.exp(rng.normal(0.0, day_sd)))
+        frames.append(t)
+    strikes = pd.concat(frames, ignore_index=True)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        strikes.to_pickle(path)
+    return strikes
+
+
 def design_study(design: str, seeds: int, day_sd: float, placement: str = "waist") -> dict:
     """Status counts, higher/lower calls whose interval misses the truth, and coverage, for one design."""
     fs = 200.0 if placement == "waist" else 500.0
     counts = {"higher": 0, "lower": 0, "within_noise": 0, "cannot_tell": 0}
     wrong_calls, covered, n_ci = 0, 0, 0
     for seed in range(seeds):
-        rng = np.random.default_rng(1000 + seed)
-        frames = []
-        for k, (shoe, km, segs) in enumerate(_plan(design, rng)):
-            dur = 60.0 if design == "one-run-each" else 40.0
-            cfg = SimConfig(
-                placement=placement,
-                fs_hz=fs,
-                segments=[SimSegment(dur, "run", v, s) for s, v in segs],
-                seed=seed * 100 + k,
-                noise_g=0.02,
-                mount_error_deg=5.0,
-                shoe=shoe,
-                shoe_km=km,
-            )
-            t = _strikes(cfg, k, km)
-            t["peak_g"] *= float(np.exp(rng.normal(0.0, day_sd)))
-            frames.append(t)
-        cmp = compare(pd.concat(frames, ignore_index=True), n_rep=1000, seed=seed)
+        strikes = _design_strikes(design, seed, day_sd, placement, fs)
+        cmp = compare(strikes, n_rep=1000, seed=seed)
         for g in cmp.groups:
             if g.status == "reference":
                 continue
@@ -181,7 +200,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=25)
     parser.add_argument("--day-sd", type=float, default=0.06, help="day-to-day SD of ln(peak) (default 0.06)")
     parser.add_argument("--only", choices=("clean", "designs"), help="run only one part")
+    parser.add_argument("--cache", type=Path, help="keep simulated design libraries here and reuse them")
     args = parser.parse_args(argv)
+    global CACHE
+    CACHE = args.cache
     if args.only != "clean":
         for design in DESIGNS:
             t0 = time.perf_counter()

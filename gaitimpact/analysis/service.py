@@ -104,10 +104,16 @@ def analyze_path(
         watch = read_track(track)  # a bad track fails before the (longer) analysis
     min_bytes = CHUNKED_MIN_BYTES if chunked_min_bytes is None else chunked_min_bytes
     stream = wants_chunked(path, min_bytes) if chunked == "auto" else bool(chunked)
+    chunking = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
+    # a plain canonical CSV / Parquet file of any size is streamed: same result, errors and notes as in memory
+    plain = _analyze_plain(path, overrides, **chunking) if chunked == "auto" and rate_hz is None and \
+        watch is None else None
     try:
-        if stream:
-            kwargs = {k: v for k, v in (("chunk_s", chunk_s), ("overlap_s", overlap_s), ("rows", rows)) if v}
-            rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **kwargs)
+        if plain is not None:
+            rec, analysis, n_samples = plain
+            stream = True
+        elif stream:
+            rec, analysis, n_samples = _analyze_streamed(path, rate_hz=rate_hz, overrides=overrides, **chunking)
         else:
             from gaitimpact.io.load import load_recording
 
@@ -145,6 +151,42 @@ def _check_duration(duration_s: float, path: Path) -> None:
     if duration_s < MIN_DURATION_S:
         raise InputError(f"too short: {duration_s:.3g} s of samples, need at least {MIN_DURATION_S:g} s",
                          path=str(path))
+
+
+def _analyze_plain(path: Path, overrides: dict | None, **chunking: float
+                   ) -> tuple[Recording, Analysis, int] | None:
+    """Stream a plain file (exact canonical CSV header or Parquet; `io.blocks.plain_blocks`: finite values,
+    steady whole-Hz rate) through the chunk-stitcher in bounded memory; None for any other file or on any
+    error, which the in-memory reader then reads (or refuses) with its own notes and messages."""
+    from gaitimpact.io import blocks as io_blocks
+    from gaitimpact.io.load import check_metadata, refuse_non_recording
+    from gaitimpact.timebase import merge_gaps
+
+    if not io_blocks.is_streamable(path):
+        return None
+    try:
+        refuse_non_recording(path)
+        side = io_blocks.recording_sidecar(path, overrides)
+        rows = int(chunking.pop("rows", io_blocks.BLOCK_ROWS))
+        blocks = io_blocks.iter_recording_blocks(path, rows=rows, strict=True)
+        from gaitimpact.core.chunked import MIN_WINDOW_SAMPLES, analyze_blocks  # scipy: once the file is open
+
+        analysis, stats = analyze_blocks(io_blocks.plain_shifted(blocks), placement=side.meta.placement or "auto",
+                                         range_g=side.meta.range_g, declared_gaps=side.gaps, **chunking)
+    except (io_blocks.NotPlain, InputError):
+        return None
+    side_fs = side.fs_hz
+    rate_differs = bool(side_fs) and abs(side_fs - stats.fs_hz) / side_fs > 0.02
+    if stats.duration_s < MIN_DURATION_S or stats.n_samples < MIN_WINDOW_SAMPLES or rate_differs:
+        return None  # the in-memory reader says so in its words
+    meta = side.meta
+    if path.suffix.lower() != ".parquet":
+        from gaitimpact.io.dialects import GAITIMPACT_CANONICAL
+
+        meta.source_format = GAITIMPACT_CANONICAL.name
+    rec = Recording(time_s=np.array([0.0, stats.duration_s]), acc_g=np.zeros((2, 3)), fs_hz=stats.fs_hz,
+                    gaps=merge_gaps([], side.gaps), meta=meta, source=str(path), warnings=list(side.warnings))
+    return check_metadata(rec), analysis, stats.n_samples
 
 
 def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | None,

@@ -153,6 +153,7 @@ def analyze_blocks(
         nonlocal window_first, chosen, buf_t, buf_a, buf_i0
         t = np.concatenate(buf_t) if len(buf_t) > 1 else buf_t[0]
         a = np.concatenate(buf_a) if len(buf_a) > 1 else buf_a[0]
+        buf_t, buf_a = [], []  # the blocks are in t, a now: freed before the core runs
         lo = align(int(np.searchsorted(t, core_start - overlap_s, side="left")))
         hi = t.size if final else int(np.searchsorted(t, core_end + overlap_s, side="right"))
         core_has = bool(np.any((t[lo:hi] >= core_start) & (t[lo:hi] < core_end)))
@@ -170,7 +171,7 @@ def analyze_blocks(
             kept.append(_keep_core(an, core_start, core_end, bouts))
         # keep only what the next window needs (from its aligned start on)
         keep_from = align(int(np.searchsorted(t, core_end - overlap_s, side="left")))
-        buf_t, buf_a = [t[keep_from:]], [a[keep_from:]]
+        buf_t, buf_a = [t[keep_from:].copy()], [a[keep_from:].copy()]  # copies: the window's arrays go
         buf_i0 += keep_from
         nxt = int(np.searchsorted(t, core_end, side="left"))
         return float(t[nxt]) if nxt < t.size else None
@@ -278,7 +279,6 @@ def _stitch(
         warnings.append(pipeline.NO_RUNNING)
     params = dict(first.params) if first is not None else {}
     params["cadence_per_bout_spm"] = cadence_per_bout_spm(strikes.time_s, strikes.bout, len(bouts), per, gap_iv)
-    params["chunked"] = {"windows": stats.windows}
     return Analysis(
         placement=placement,
         placement_source=(first.placement_source if first is not None and source == "auto" else source),

@@ -530,12 +530,20 @@ def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.ndar
 
 
 def _local_argmax(x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
-    """Index of the maximum of x within [i - k, i + k] for every i in idx."""
+    """Index of the highest local maximum of x (a sample not below its neighbours) within
+    [i - k, i + k] for every i in idx; the plain maximum where the window holds none (a peak on the
+    falling edge of a larger one is its own peak, not the higher edge sample beside it)."""
     if idx.size == 0:
         return idx
+    n = x.shape[0]
     cols = np.arange(-k, k + 1)
-    w = np.clip(idx[:, None] + cols[None, :], 0, x.shape[0] - 1)
-    return w[np.arange(idx.size), np.argmax(x[w], axis=1)]
+    w = np.clip(idx[:, None] + cols[None, :], 0, n - 1)
+    v = x[w]
+    is_peak = (x[w] >= x[np.maximum(w - 1, 0)]) & (x[w] >= x[np.minimum(w + 1, n - 1)])
+    rows = np.arange(idx.size)
+    best = np.argmax(np.where(is_peak, v, -np.inf), axis=1)
+    plain = np.argmax(v, axis=1)
+    return w[rows, np.where(is_peak.any(axis=1), best, plain)]
 
 
 def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ status `cannot_tell` with a reason and the run that would settle it. beta is fit
 runs when speed varies inside the compared cells (>= 0.15 m/s) and is separable; otherwise it is drawn
 from the literature range for the sensor's placement (`priors.SPEED_SLOPES`). With the speed of any run
 unknown, cadence replaces speed (`priors.CADENCE_SLOPES`, a range that includes zero). The day-to-day
-variation comes from the runner's repeated runs when they leave >= `stats.MIN_DAY_DF` degrees of
-freedom, else from the literature (`priors.DAY_SD`). The 95 % interval is a Monte Carlo interval
+variation is one random effect per session, its variance the runner's own estimate pooled with the
+literature's (`priors.DAY_SD`, `priors.DAY_DF`). The 95 % interval is a Monte Carlo interval
 (`stats.monte_carlo_fit`) over all of these, so a `higher`/`lower` status holds over every assumption's
 range. Clipped strikes and strikes next to a data gap are left out and counted.
 """
@@ -29,6 +29,13 @@ from gaitimpact.errors import InputError
 from gaitimpact.recording import SURFACES, steps_per_strike
 from gaitimpact.report import priors, stats
 from gaitimpact.report.design import DesignBuilder, Slope, connected, fit_runs, within_spread
+
+RESTS_ON = {
+    "your runs": "your repeated runs",
+    "your runs and studies": "your repeated runs and day-to-day variation from studies",
+    "literature": "day-to-day variation from studies",
+}
+"""What a group's interval rests on, by where the day-to-day variance came from (`stats.McFit.day_source`)."""
 
 MIN_STRIKES = 30
 """Fewest usable strikes a group needs to be compared."""
@@ -391,7 +398,7 @@ def compare(
                 ratio_ci95=None if ci is None else [_r(ci[0], 4), _r(ci[1], 4)],
                 interval_rests_on=None
                 if ci is None
-                else ("your repeated runs" if fit.day_source == "your runs" else "day-to-day variation from studies"),
+                else RESTS_ON[fit.day_source],
             )
         )
     for s in design.slopes:

@@ -143,8 +143,8 @@ def fit_runs(design: Design, runs: pd.DataFrame, *, n_rep: int, seed: int) -> tu
         runs["ln_peak_mean"].to_numpy(float),
         runs["ln_peak_var_of_mean"].to_numpy(float),
         design.fixed,
-        day_sd_prior=priors.DAY_SD,
-        n_days=int(runs["session"].nunique()),
+        day_sd_prior=(priors.DAY_SD, priors.DAY_DF),
+        sessions=runs["session"].to_numpy(),
         n_rep=n_rep,
         seed=seed,
     )
@@ -152,13 +152,17 @@ def fit_runs(design: Design, runs: pd.DataFrame, *, n_rep: int, seed: int) -> tu
         if s.fitted and s.column is not None:
             s.per_unit_ln_peak = float(fit.coef[s.column])
             s.range_ln_peak = stats.percentile_ci(fit.replicates[:, s.column])
+    own = None if not np.isfinite(fit.own_day_sd) else round(fit.own_day_sd * 100, 1)
     day = {
         "sd_pct": round(fit.day_sd * 100, 1),
         "from": fit.day_source,
         "repeat_runs_df": fit.residual_df,
-        "source": "residual scatter of your runs around the model"
-        if fit.day_source == "your runs"
-        else priors.DAY_SOURCE,
+        "your_runs_sd_pct": own,
+        "studies_sd_pct": round(priors.DAY_SD * 100, 1),
+        "studies_df": priors.DAY_DF,
+        "source": "one day effect per session; its variance is the scatter of your runs around the model "
+        f"({fit.residual_df} degrees of freedom) pooled with {priors.DAY_SOURCE} "
+        f"(worth {priors.DAY_DF} degrees of freedom)",
     }
     return fit, day
 

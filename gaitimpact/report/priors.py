@@ -72,15 +72,20 @@ WEAR_PRIOR = Prior(
 )
 """Fallback wear slope, used when km varies within a shoe but too little to fit."""
 
-DAY_SD = (0.045, 0.075)
-"""Day-to-day SD of a run's mean ln(peak) for one runner, shoe, surface and speed (range, drawn uniformly).
-A test-retest minimum detectable difference near 1.5 g, 15-20 % of a typical peak tibial acceleration
-(Sheerin, Besier, Reid & Hume 2018, Sports Biomech, doi:10.1080/14763141.2017.1371214 and the
-test-retest study in docs/statistics.md); MDD = 1.96 * sqrt(2) * SEM, so SEM = 5.4-7.2 %; widened to 4.5-7.5 %."""
+DAY_SD = 0.06
+"""Day-to-day SD of a run's mean ln(peak) for one runner, shoe, surface and speed: a test-retest minimum
+detectable difference near 1.5 g, 15-20 % of a typical peak tibial acceleration (Sheerin, Besier, Reid &
+Hume 2018, Sports Biomech, doi:10.1080/14763141.2017.1371214 and the test-retest study in
+docs/statistics.md); MDD = 1.96 * sqrt(2) * SEM gives SEM = 5.4-7.2 %, centre 6 %."""
+
+DAY_DF = 14
+"""Degrees of freedom the literature's day-to-day SD is worth when pooled with the runner's own: Sheerin et
+al. 2018 retested 14 runners once (14 runners x (2 sessions - 1) = 14 df behind their SEM). Posterior
+95 % range of the SD with no runs of one's own: 4.4-9.5 %."""
 
 DAY_SOURCE = (
-    "typical day-to-day variation of one runner's impact, about 6 % (4.5-7.5 %), from test-retest studies "
-    "(Sheerin et al. 2018)"
+    "typical day-to-day variation of one runner's impact, about 6 % (4.4-9.5 %), from a test-retest study "
+    "of 14 runners (Sheerin et al. 2018)"
 )
 
 

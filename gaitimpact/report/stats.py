@@ -5,9 +5,9 @@ runner's impact varies from day to day by several percent. So the model is fitte
 ln(peak_g) (summary measures, Matthews et al. 1990, BMJ 300:230-235): the scatter of run means around
 the fit contains the day-to-day variation. `monte_carlo_fit` draws, in each of R replicates,
   - every fallback slope uniformly from its literature range (`report.priors`),
-  - the between-run variance: from the runner's own residual scatter (scaled inverse chi-square,
-    i.e. Student-t intervals) when the runs leave at least `MIN_DAY_DF` degrees of freedom, else from
-    the literature's day-to-day range (`priors.DAY_SD`) plus the within-run variance,
+  - the day-to-day variance from its posterior: the runner's own residual scatter (degrees of freedom
+    counted in sessions) pooled with the literature's figure (`priors.DAY_SD`, worth `priors.DAY_DF`
+    degrees of freedom), a scaled inverse chi-square,
   - the coefficients from their normal sampling distribution given both,
 so a percentile interval over the replicates includes all three (Gelman et al., Bayesian Data Analysis,
 3rd ed., sec. 14.2: the flat-prior posterior of a normal linear model). Rank-deficient designs are
@@ -29,10 +29,6 @@ MIN_SPEED_SPREAD_MPS = 0.15
 
 MIN_CADENCE_SPREAD_SPM = 3.0
 """Same rule for the cadence slope, in steps/min."""
-
-MIN_DAY_DF = 4
-"""Degrees of freedom (sessions minus fitted parameters) needed to estimate day-to-day variation from the
-runner's own runs; with fewer the literature range `priors.DAY_SD` is used."""
 
 MIN_RUN_STRIKES = 10
 """Runs with fewer strikes are left out of the per-run fit, where every run weighs the same (e.g. one
@@ -136,13 +132,15 @@ class FixedSlope:
 
 @dataclass
 class McFit:
-    """Point coefficients (p,), Monte Carlo replicates (R, p), the day-to-day SD used and where it came from."""
+    """Point coefficients (p,), Monte Carlo replicates (R, p), the day-to-day SD used (median of its posterior),
+    where it came from, the runner's own degrees of freedom and own SD estimate."""
 
     coef: np.ndarray
     replicates: np.ndarray
     day_sd: float
     day_source: str
     residual_df: int
+    own_day_sd: float = float("nan")
 
 
 def estimable(x: np.ndarray, c: np.ndarray, tol: float = 1e-8) -> bool:
@@ -153,6 +151,23 @@ def estimable(x: np.ndarray, c: np.ndarray, tol: float = 1e-8) -> bool:
     return bool(np.abs(proj - c).max() <= tol * max(1.0, float(np.abs(c).max())))
 
 
+def run_variance_posterior(
+    rss: np.ndarray, df: int, nu: int, within: float, prior_sd: float, prior_df: float, rng: np.random.Generator,
+) -> np.ndarray:
+    """Draws of the variance of a run mean around the model (day-to-day plus within-run, ln units^2).
+
+    The runner's own estimate s^2 = RSS / (runs - rank), worth nu degrees of freedom (counted in sessions),
+    is pooled with the literature's prior_sd^2 + within (the mean within-run variance) worth prior_df:
+    a scaled inverse chi-square posterior with nu0 + nu degrees of freedom and scale
+    (nu0 s0^2 + nu s^2) / (nu0 + nu) (Gelman et al., BDA 3rd ed., sec. 3.3), drawn once per replicate, so
+    an SD of 2 % from three sessions cannot make an interval tight.
+    """
+    own = rss / df if df > 0 else np.zeros(len(rss))
+    df_post = prior_df + nu
+    scale = (prior_df * (prior_sd**2 + within) + nu * own) / df_post
+    return scale * df_post / rng.chisquare(df_post, len(rss))
+
+
 def monte_carlo_fit(
     x: np.ndarray,
     y: np.ndarray,
@@ -160,25 +175,30 @@ def monte_carlo_fit(
     fixed: list[FixedSlope],
     *,
     day_sd_prior: tuple[float, float],
-    n_days: int | None = None,
+    sessions: np.ndarray | None = None,
     n_rep: int = 2000,
     seed: int = 0,
 ) -> McFit:
-    """Fit y (run mean ln peak) = x b + sum(beta_k * x_k) + e, drawing fixed slopes, day variance and b.
+    """Fit y (run mean ln peak) = x b + sum(beta_k * x_k) + day + e, drawing fixed slopes, day variance and b.
 
     x: (runs, p) design, may be rank deficient; var_within: (runs,) variance of each run mean from its
     strikes; fixed: covariates whose slope is drawn uniformly from [lo, hi] (the point fit uses the middle).
-    n_days: distinct sessions (days) among the runs: runs of one session share its day, so the day-to-day
-    variance has at most n_days - rank degrees of freedom (the residual scale still comes from all runs).
+    sessions: session id per run (default: every run its own): runs of one session share their day, so
+    the runner's own day-to-day variance has at most sessions - rank degrees of freedom.
+    day_sd_prior: (SD, degrees of freedom) of the literature's day-to-day SD, pooled with the runner's own.
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     n, p = x.shape
     rng = np.random.default_rng(seed)
+    n_days = n if sessions is None else int(pd.Series(np.asarray(sessions)).nunique())
+    w = np.asarray(var_within, float)
+    within = float(np.mean(w)) if n else 0.0
     pinv = np.linalg.pinv(x)  # (p, n): minimum-norm least squares; estimable contrasts do not depend on it
     rank = int(np.linalg.matrix_rank(x)) if n else 0
     df = n - rank
-    df_day = min(n, n_days if n_days is not None else n) - rank
+    # Day degrees of freedom: sessions left over after the fitted parameters (runs of one day share it).
+    nu = max(min(n_days, n) - rank, 0)
     # Point fit with the fixed slopes at the middle of their ranges.
     shift0 = sum(((f.lo + f.hi) / 2) * f.x for f in fixed) if fixed else np.zeros(n)
     coef = pinv @ (y - shift0)
@@ -188,21 +208,17 @@ def monte_carlo_fit(
         beta = rng.uniform(f.lo, f.hi, n_rep)
         y_rep -= beta[:, None] * np.asarray(f.x, float)[None, :]
     b_hat = y_rep @ pinv.T  # (R, p)
-    if df_day >= MIN_DAY_DF:
-        resid = y_rep - b_hat @ x.T
-        rss = np.einsum("ri,ri->r", resid, resid)
-        sigma2 = rss / df * df_day / rng.chisquare(df_day, n_rep)
-        s2 = float(np.median(rss)) / df
-        day_sd = float(np.sqrt(max(s2 - float(np.mean(var_within)), 0.0)))
-        source = "your runs"
-    else:
-        tau = rng.uniform(day_sd_prior[0], day_sd_prior[1], n_rep)
-        sigma2 = tau**2 + float(np.mean(var_within))
-        day_sd = float(np.mean(day_sd_prior))
-        source = "literature"
+    resid = y_rep - b_hat @ x.T
+    rss = np.einsum("ri,ri->r", resid, resid)
+    sigma2 = run_variance_posterior(rss, df, nu, within, day_sd_prior[0], day_sd_prior[1], rng)
+    own_sd = float(np.sqrt(max(float(np.median(rss)) / df - within, 0.0))) if nu > 0 else float("nan")
     # Coefficient draws: b_hat + sigma * (X'X)^+^(1/2) z (rank-deficient directions carry no variance).
+    # Runs are independent given the model: a run's deviation from the model (its day, its mounting, the
+    # strikes) is not assumed to cancel within a session, which keeps within-session contrasts honest
+    # when runs of one session differ by more than their strikes show.
     vals, vecs = np.linalg.eigh(np.linalg.pinv(x.T @ x))
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    z = rng.standard_normal((n_rep, p))
-    reps = b_hat + np.sqrt(sigma2)[:, None] * (z @ root.T)
-    return McFit(coef, reps, day_sd, source, max(df_day, 0))
+    reps = b_hat + np.sqrt(sigma2)[:, None] * (rng.standard_normal((n_rep, p)) @ root.T)
+    day_sd = float(np.sqrt(max(float(np.median(sigma2)) - within, 0.0)))
+    source = "literature" if nu == 0 else ("your runs" if nu >= day_sd_prior[1] else "your runs and studies")
+    return McFit(coef, reps, day_sd, source, nu, own_sd)

@@ -84,9 +84,15 @@ def test_add_and_compare_stream_big_files_through_the_service(running, tmp_path,
     from gaitimpact.analysis import service
 
     streamed = []
-    real = service._analyze_streamed
+    real, plain = service._analyze_streamed, service._analyze_plain
     monkeypatch.setattr(service, "CHUNKED_MIN_BYTES", 0)  # every streamable file counts as big
     monkeypatch.setattr(service, "_analyze_streamed", lambda path, **kw: streamed.append(path) or real(path, **kw))
+
+    def plain_streamed(path, overrides, **kw):
+        found = plain(path, overrides, **kw)  # a plain file of any size is streamed
+        return streamed.append(path) or found if found is not None else None
+
+    monkeypatch.setattr(service, "_analyze_plain", plain_streamed)
     assert main(["add", "--library", str(tmp_path / "lib.sqlite"), str(running)]) == 0
     assert main(["compare", "--by", "session", str(running), str(running)]) == 0
     assert streamed == [running] * 3  # bounded memory for add and compare FILE too

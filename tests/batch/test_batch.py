@@ -253,7 +253,7 @@ def test_big_files_go_through_the_chunked_analysis_with_the_same_row(library):
                     "peak_g.median", "peak_g.p95", "peak_g.clipped", "warnings"):
             assert b[key] == a[key], (a["file"], key)
         assert b["cadence_spm"] == pytest.approx(a["cadence_spm"], abs=0.15)
-        assert "definitions.chunked.windows" in b
+        assert not any(k.startswith("definitions.chunked") for k in b)  # the same columns as in memory
 
 
 @pytest.mark.parametrize("gyro", [False, True])

@@ -122,7 +122,7 @@ def test_file_in_chunks_gives_the_analyze_summary_and_steps_of_the_whole_file(tm
         path = write_parquet(tmp_path / "run.parquet", analyze_file(csv_path)[0])
     rec1, ana1, sum1 = analyze_file(path)
     rec2, ana2, sum2 = analyze_file_chunked(path, chunk_s=20.0, overlap_s=8.0, rows=2000)
-    assert ana2.params["chunked"]["windows"] == 8 and rec2.n_samples == 2  # skeleton: no samples kept
+    assert "chunked" not in ana2.params and rec2.n_samples == 2  # skeleton: no samples kept
     assert sum2["n_samples"] == sum1["n_samples"] == rec1.n_samples
     assert sum2["warnings"] == sum1["warnings"]
     flat1, flat2 = _flat(sum1), _flat(sum2)

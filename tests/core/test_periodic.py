@@ -67,3 +67,13 @@ def test_waist_ic_stays_on_the_landing_when_a_second_stance_peak_follows_a_deep_
     assert np.all(err <= 0.03)
     d = np.diff(det)
     assert np.all(np.abs(d / np.median(d) - 1.0) <= 0.2)
+
+
+def test_impact_peak_on_a_falling_edge_is_its_own_local_maximum():
+    """At 100 Hz a landing spike sits on the falling edge of a saturated swing peak: the impact peak
+    is the spike (a local maximum), not the higher edge sample two samples before it."""
+    from gaitimpact.core.strikes import _local_argmax
+
+    x = np.array([1.0, 7.05, 6.79, 6.31, 4.87, 5.97, 3.05, 1.0])
+    assert _local_argmax(x, np.array([4]), 2).tolist() == [5]
+    assert _local_argmax(np.array([1.0, 2.0, 5.0, 3.0, 1.0]), np.array([2]), 1).tolist() == [2]

@@ -74,9 +74,15 @@ def test_shoe_trend_ci_covers_the_simulators_wear_slope(tmp_path: Path) -> None:
     lo, hi = ride.pct_per_100km_ci95
     assert (ride.sessions, ride.km_first, ride.km_last) == (8, 0.0, 700.0)
     assert lo <= truth_pct <= hi
-    assert hi - lo < 2.0  # informative, not a blanket interval
+    # Informative, not a blanket interval: pins the rise over the shoe's 700 km within about +-15 %.
+    # (It is wider than the 0.7 %/100 km this simulation's own 1 % scatter alone would give: the day-to-day
+    # SD is pooled with the literature's 6 %, docs/statistics.md.)
+    assert hi - lo < 4.5
     assert ride.pct_per_100km == pytest.approx(truth_pct, abs=0.5)
-    assert ride.status == "higher" and "rising" in ride.verdict
+    # 8 one-run days: a 14 % rise over 700 km is about two standard errors of a runner whose impact
+    # varies ~6 % between days, so "rising" or "no change your runs can show", never "falling".
+    assert ride.status in ("higher", "within_noise")
+    assert ("rising" in ride.verdict) == (ride.status == "higher")
 
 
 @pytest.mark.parametrize("seed", [0, 1])
