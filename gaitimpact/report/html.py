@@ -228,7 +228,7 @@ def shoes_section(rep: ShoeReport, png: bytes | None) -> str:
         rows.append(
             [
                 esc(s.shoe),
-                esc(s.status.replace("_", " ")),
+                esc(s.status_words),
                 fmt(s.sessions),
                 fmt(s.km_first, 0),
                 fmt(s.km_last, 0),
@@ -238,7 +238,8 @@ def shoes_section(rep: ShoeReport, png: bytes | None) -> str:
                 esc(s.hint),
             ]
         )
-    headers = ["shoe", "status", "sessions", "km first", "km last", "km now", "% per 100 km", "95% range", "hint"]
+    headers = ["shoe", "trend", "sessions", "km first", "km last", "km now", "% per 100 km", "likely % per 100 km",
+               "hint"]
     verdicts = "".join(f'<p class="verdict">{esc(s.verdict)}</p>' for s in rep.shoes)
     notes = "".join(f"<li>{esc(n)}</li>" for n in rep.notes)
     return (
