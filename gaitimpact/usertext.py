@@ -47,3 +47,11 @@ def plain_console(**kwargs: Any) -> Any:
     from rich.console import Console
 
     return Console(markup=False, emoji=False, highlight=False, **kwargs)
+
+
+def pace(speed_mps: float | None) -> str:
+    """Pace as min:ss per km ('—' for none or standing)."""
+    if speed_mps is None or not speed_mps > 0:
+        return "—"
+    total = int(round(1000.0 / speed_mps))
+    return f"{total // 60}:{total % 60:02d}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from gaitimpact.errors import InputError
 from gaitimpact.recording import PLACEMENTS
+from gaitimpact.usertext import pace
 
 if TYPE_CHECKING:  # the parser is registered without importing rich or the analysis
     from rich.console import Console
@@ -48,14 +49,6 @@ def tracks_for(args: argparse.Namespace, files: list[str]) -> list[str | None]:
         raise InputError(f"{len(tracks)} --track file(s) for {len(files)} recording(s): give one per recording, "
                          "in the same order", field="--track")
     return tracks
-
-
-def pace(speed_mps: float | None) -> str:
-    """Pace as min:ss per km ('—' for none or standing)."""
-    if speed_mps is None or not speed_mps > 0:
-        return "—"
-    total = int(round(1000.0 / speed_mps))
-    return f"{total // 60}:{total % 60:02d}"
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict:

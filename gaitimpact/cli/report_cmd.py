@@ -410,14 +410,14 @@ def cmd_shoes(args: argparse.Namespace) -> int:
             highlight=False,
         )
         return 0
-    cols = [Col("shoe", right=False, fold=True), Col("status", right=False), Col("sessions", drop=2),
-            Col("km\nfirst", drop=1), Col("km\nlast"), Col("% per\n100 km"), Col("95% range")]
+    cols = [Col("shoe", right=False, fold=True), Col("trend", right=False), Col("sessions", drop=2),
+            Col("km\nfirst", drop=1), Col("km\nlast"), Col("% per\n100 km"), Col("likely %\nper 100 km")]
     rows = []
     for s in rep.shoes:
         ci = s.pct_per_100km_ci95
         rows.append((
             shown(s.shoe),
-            s.status.replace("_", " "),
+            s.status_words,
             str(s.sessions),
             _f(s.km_first, 0),
             _f(s.km_last, 0),

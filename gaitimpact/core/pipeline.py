@@ -73,11 +73,14 @@ def analyze_signal(
     placement: str = "auto",
     range_g: float | None = None,
     gaps: Iterable = (),
+    check_placement: bool = True,
 ) -> Analysis:
     """Strikes, impact (g, g/s), bouts and cadence (steps/min) of (N,) times in s and (N, 3) acc in g.
 
     Times stay in the input's time base (a window of a longer stream works). placement "auto"
     decides from the signal; range_g None infers the range from flat-topped maxima if any.
+    check_placement False uses a given placement without comparing it with the signal (no
+    placement_mismatch notice; saves the placement features, e.g. for the live re-runs).
     """
     time_s = np.asarray(time_s, dtype=np.float64)
     acc_g = np.asarray(acc_g, dtype=np.float64)
@@ -109,12 +112,13 @@ def analyze_signal(
         warnings.append(gaps_notice(gap_iv))
     stats = bouts_mod.block_stats(time_s, res, fs_hz)
 
-    seen, why = decide_placement(time_s, acc_g, res, fs_hz, stats)
     if placement == "auto":
-        placement, source = seen, "auto"
+        placement, why = decide_placement(time_s, acc_g, res, fs_hz, stats)
+        source = "auto"
         warnings.append(Notice("placement_auto", f"placement decided from the signal: {placement} ({why})"))
     else:
         source = "declared"
+        seen, why = decide_placement(time_s, acc_g, res, fs_hz, stats) if check_placement else (placement, "")
         if (seen == "waist") != (placement == "waist"):
             warnings.append(Notice("placement_mismatch", f"placement declared {placement}, but the signal looks "
                                    f"like {seen} ({why}): check --placement or the sidecar"))

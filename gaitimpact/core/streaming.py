@@ -10,8 +10,9 @@ times a second cost ~5 % of a core at 1000 Hz; running it on impacts keeps the l
 a third of that (benchmarks/record.py). A strike is
 *committed* once it is at least `settle_s` older than the newest sample (its impact window, the filters'
 edge effects and the bout decision are then settled) and later than the last committed strike; the
-newest uncommitted strike is shown as *provisional*. Placement is decided once (from the first window
-with a running bout) and then held, so every window is analysed the same way the offline run is.
+newest uncommitted strike is shown as *provisional*. Placement is declared, or decided once (from the
+first window holding `placement_strikes` strikes: enough impacts for the shoe/shank timing feature) and
+then held; the core is told not to re-derive or check it, which saves a third of each run's cost.
 Cadence uses the core's own `cadence_spm` on the committed strikes, so live and offline agree.
 """
 
@@ -57,6 +58,7 @@ class StreamingAnalyzer:
         refractory_s: float = 0.25,
         min_impact_g: float = 1.5,
         impact_fraction: float = 0.7,
+        placement_strikes: int = 8,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
@@ -71,8 +73,10 @@ class StreamingAnalyzer:
         self.refractory_s = refractory_s
         self.min_impact_g = min_impact_g
         self.impact_fraction = impact_fraction
+        self.placement_strikes = placement_strikes
         self._impact_t = -np.inf  # time (s) of the newest impact seen in the samples
         self._impact_done_t = -np.inf  # newest impact whose strike was found (or given up on)
+        self._level, self._level_n = self.min_impact_g, 0  # impact level (g) for that many strikes
         cap = int(np.ceil((window_s + 2 * hop_s + 1.0) * self.fs_hz)) + 64
         self._t = np.zeros(2 * cap)
         self._a = np.zeros((2 * cap, 3))
@@ -117,11 +121,20 @@ class StreamingAnalyzer:
         a = self._a[lo:hi]
         res2 = np.einsum("ij,ij->i", a, a)
         k = int(np.argmax(res2))
-        recent = self.strike_peak_g[-8:]
-        level = max(self.min_impact_g, self.impact_fraction * float(np.median(recent))) if recent else self.min_impact_g
+        level = self._impact_level()
         t = float(self._t[lo + k])
         if res2[k] >= level * level and t > self._impact_t + self.refractory_s:  # ringing is no new impact
             self._impact_t = t
+
+    def _impact_level(self) -> float:
+        """Resultant (g) an impact reaches: `impact_fraction` of the median of the last 8 strike peaks,
+        at least `min_impact_g`; recomputed only when a strike was committed."""
+        n = len(self.strike_peak_g)
+        if n != self._level_n:
+            recent = self.strike_peak_g[-8:]
+            self._level = max(self.min_impact_g, self.impact_fraction * float(np.median(recent)))
+            self._level_n = n
+        return self._level
 
     def add_gap(self, start_s: float, end_s: float) -> None:
         """Tell the analyzer about a stretch without samples (s)."""
@@ -167,17 +180,17 @@ class StreamingAnalyzer:
         t0 = float(t[0])
         gaps = [(s - t0, e - t0) for s, e in self._gaps if e > t0]
         try:
-            an = analyze_signal(
-                t - t0, a, self.fs_hz, placement=self.placement, range_g=self.range_g, gaps=gaps
-            )
+            # a placement declared or already decided is used as is: no placement features per run
+            an = analyze_signal(t - t0, a, self.fs_hz, placement=self.placement, range_g=self.range_g, gaps=gaps,
+                                check_placement=False)
         except GaitImpactError as exc:  # a window the core refuses (e.g. too short) is skipped, noted once
             msg = f"window analysis skipped: {exc}"
             if msg not in self.warnings:
                 self.warnings.append(msg)
             return
         self.analyses += 1
-        if self.placement == "auto" and len(an.strikes):
-            self.placement = an.placement
+        if self.placement == "auto" and len(an.strikes) >= self.placement_strikes:
+            self.placement = an.placement  # fixed for the session: later runs skip the placement features
         st = an.strikes
         times = np.asarray(st.time_s, dtype=float) + t0
         limit = np.inf if final else self.newest_time_s - self.settle_s

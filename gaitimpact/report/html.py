@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +16,7 @@ from gaitimpact import __version__
 from gaitimpact.report import load as load_mod
 from gaitimpact.report.compare import Comparison
 from gaitimpact.report.shoes import ShoeReport
-from gaitimpact.usertext import clean
+from gaitimpact.usertext import clean, pace
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;
@@ -138,6 +139,31 @@ def sessions_section(sessions: pd.DataFrame) -> str:
     )
 
 
+def splits_section(sessions: pd.DataFrame) -> str:
+    """Km splits (pace, speed, cadence, median peak, contact time) of every session recorded with a watch track."""
+    parts = []
+    for r in sessions.itertuples():
+        text = getattr(r, "splits_json", None)
+        splits = json.loads(text) if isinstance(text, str) and text else []
+        if not splits:
+            continue
+        rows = [
+            [fmt(sp.get("km")), fmt(sp.get("distance_km"), 2), esc(pace(sp.get("speed_mps"))),
+             fmt(sp.get("speed_mps"), 2), fmt(sp.get("cadence_spm"), 0), fmt(sp.get("peak_g_median"), 2),
+             fmt(sp.get("contact_ms_median"), 0), fmt(sp.get("start_s"), 0)]
+            for sp in splits
+        ]
+        when = esc(pd.Timestamp(r.start_utc).strftime("%Y-%m-%d %H:%M"))
+        parts.append(f"<h3>{when} &middot; {esc(r.source)}</h3>"
+                     + table(["km", "distance km", "pace min:ss/km", "speed m/s", "cadence spm", "median peak g",
+                              "contact ms", "start s"], rows))
+    if not parts:
+        return ""
+    return (f"<section><h2>Splits (per watch km)</h2>{''.join(parts)}"
+            '<p class="note">From the watch track added with the session (<code>--track</code>); partial '
+            "kilometres at the ends of the recording are shown with their distance.</p></section>")
+
+
 def compare_section(cmp: Comparison | None, png: bytes | None, error: str | None) -> str:
     """Surfaces side by side: plain-words verdicts first, then the table, the runs and the method."""
     if cmp is None:
@@ -202,7 +228,7 @@ def shoes_section(rep: ShoeReport, png: bytes | None) -> str:
         rows.append(
             [
                 esc(s.shoe),
-                esc(s.status.replace("_", " ")),
+                esc(s.status_words),
                 fmt(s.sessions),
                 fmt(s.km_first, 0),
                 fmt(s.km_last, 0),
@@ -212,7 +238,8 @@ def shoes_section(rep: ShoeReport, png: bytes | None) -> str:
                 esc(s.hint),
             ]
         )
-    headers = ["shoe", "status", "sessions", "km first", "km last", "km now", "% per 100 km", "95% range", "hint"]
+    headers = ["shoe", "trend", "sessions", "km first", "km last", "km now", "% per 100 km", "likely % per 100 km",
+               "hint"]
     verdicts = "".join(f'<p class="verdict">{esc(s.verdict)}</p>' for s in rep.shoes)
     notes = "".join(f"<li>{esc(n)}</li>" for n in rep.notes)
     return (
@@ -285,6 +312,7 @@ def render_report(
         f"&middot; gaitimpact {esc(__version__)}</p></header><main>"
         f'<section><div class="cards">{card_html}</div></section>'
         f"{sessions_section(sessions)}"
+        f"{splits_section(sessions)}"
         f"{compare_section(comparison, pngs.get('compare'), compare_error)}"
         f"{shoes_section(shoe_report, pngs.get('shoes'))}"
         f"{load_section(weekly, pngs.get('load'))}"

@@ -494,12 +494,14 @@ class Library:
         return AddResult(sid, True, shoe_km, distance_km, distance_source)
 
     def sessions(self, since: datetime | None = None) -> pd.DataFrame:
-        """One row per session (id, start_utc, source, placement, shoe, shoe_km, distance_km, ...)."""
+        """One row per session (id, start_utc, source, placement, shoe, shoe_km, distance_km, ..., splits_json:
+        the km splits from a watch track as JSON text, or None)."""
         df = pd.read_sql_query(
             """SELECT x.id AS session, x.start_utc, x.source, x.placement, s.name AS shoe, x.shoe_km,
                       x.distance_km, x.distance_source, x.duration_s, x.running_s, x.strikes,
                       x.cadence_spm, x.speed_mps, x.date_source,
-                      COALESCE(json_extract(x.summary_json, '$.simulated'), 0) AS simulated
+                      COALESCE(json_extract(x.summary_json, '$.simulated'), 0) AS simulated,
+                      json_extract(x.summary_json, '$.splits') AS splits_json
                FROM sessions x LEFT JOIN shoes s ON s.id = x.shoe_id ORDER BY x.start_utc, x.id""",
             self.conn,
         )

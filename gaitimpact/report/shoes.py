@@ -47,6 +47,11 @@ RETIREMENT_RULE = (
 )
 
 
+STATUS_WORDS = {"higher": "rising", "lower": "falling", "within_noise": "no change shown",
+                "cannot_tell": "can't tell yet"}
+"""A shoe's km trend in words for tables (the JSON keeps `status`)."""
+
+
 @dataclass
 class ShoePoint:
     """One session of a shoe: km on the shoe and the speed- and surface-adjusted impact index (g)."""
@@ -75,6 +80,11 @@ class ShoeTrend:
     retired: str | None
     hint: str
     points: list[ShoePoint] = field(default_factory=list)
+
+    @property
+    def status_words(self) -> str:
+        """The km trend in words for tables: rising, falling, no change shown, can't tell yet."""
+        return STATUS_WORDS.get(self.status, self.status.replace("_", " "))
 
 
 @dataclass

@@ -106,6 +106,9 @@ def test_library_commands_in_process(runs: list[Path], tmp_path: Path, capsys: p
     assert shoes["Pegasus <40>"]["sessions"] == 2 and shoes["Clifton 9"]["km_first"] == 120.0
     for key in ("km_last", "pct_per_100km", "pct_per_100km_ci95", "hint"):
         assert key in shoes["Clifton 9"]
+    assert main(["shoes", "--wide", *lib]) == 0  # the table says each km trend in words, not status codes
+    table = capsys.readouterr().out
+    assert "can't tell yet" in table and "cannot tell" not in table and "95% range" not in table
     assert main(["shoe", "retire", "Clifton 9", *lib]) == 0
     assert "retired at 128 km" in capsys.readouterr().out
     assert main(["compare", "--by", "shoe", "--json", "-", *lib]) == 0

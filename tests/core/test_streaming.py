@@ -41,3 +41,56 @@ def test_streaming_waits_for_enough_data_before_analysing() -> None:
     live.append(np.arange(100) / 100.0, np.tile([0.0, 0.0, 1.0], (100, 1)))
     assert live.update() is False and live.analyses == 0
     assert np.isnan(live.figures().last_peak_g)
+
+
+def _run_signal(placement: str, fs_hz: float, run_s: float):
+    return simulate(
+        SimConfig(
+            placement=placement,
+            fs_hz=fs_hz,
+            seed=5,
+            noise_g=0.02,
+            segments=[SimSegment(2.0, "stand", 0.0, "asphalt"), SimSegment(run_s, "run", 3.2, "asphalt")],
+        )
+    ).recording
+
+
+def test_auto_placement_is_decided_once_then_the_core_skips_placement_detection(monkeypatch) -> None:
+    import gaitimpact.core.pipeline as pipeline
+
+    calls: list[float] = []
+    real = pipeline.decide_placement
+
+    def counting(*args, **kwargs):
+        calls.append(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "decide_placement", counting)
+    rec = _run_signal("shoe", 500.0, 20.0)
+    live = StreamingAnalyzer(rec.fs_hz, placement="auto")
+    calls_when_decided = None
+    for i in range(0, rec.n_samples, 10):
+        live.append(rec.time_s[i : i + 10], rec.acc_g[i : i + 10])
+        live.update()
+        if calls_when_decided is None and live.placement != "auto":
+            calls_when_decided = len(calls)
+    live.finish()
+    assert live.placement == "shoe"
+    assert calls_when_decided is not None and len(calls) == calls_when_decided  # none after the decision
+    assert live.analyses > calls_when_decided
+    monkeypatch.setattr(pipeline, "decide_placement", real)
+    offline = analyze_recording(rec, "shoe")
+    assert abs(len(live.strike_time_s) - len(offline.strikes)) <= 1
+
+
+def test_unchecked_declared_placement_gives_the_same_strikes_without_the_mismatch_notice() -> None:
+    from gaitimpact.core.pipeline import analyze_signal
+
+    rec = _run_signal("shoe", 500.0, 10.0)
+    checked = analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement="waist")
+    unchecked = analyze_signal(rec.time_s, rec.acc_g, rec.fs_hz, placement="waist", check_placement=False)
+    assert "placement_mismatch" in [w.code for w in checked.warnings]
+    assert "placement_mismatch" not in [w.code for w in unchecked.warnings]
+    np.testing.assert_array_equal(checked.strikes.time_s, unchecked.strikes.time_s)
+    np.testing.assert_array_equal(checked.strikes.peak_g, unchecked.strikes.peak_g)
+    assert unchecked.placement == "waist" and unchecked.placement_source == "declared"

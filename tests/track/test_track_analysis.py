@@ -94,6 +94,10 @@ def test_add_with_a_track_takes_distance_and_date_from_the_watch(run_dir: Path, 
     page = html.read_text()
     assert "impact drift % per 10 min" in page
     assert re.search(r"<td[^>]*>[+-]\d+\.\d \([+-]\d+\.\d to [+-]\d+\.\d\)</td>", page)  # 6 min: estimated
+    # the session's km splits from the watch: km 1 (1.00 km) and the partial km 2 (0.29 km), pace min:ss
+    splits = page[page.index("Splits (per watch km)"):]
+    assert re.search(r"<td[^>]*>1</td><td[^>]*>1\.00</td><td[^>]*>\d:\d\d</td>", splits)
+    assert re.search(r"<td[^>]*>2</td><td[^>]*>0\.29</td><td[^>]*>\d:\d\d</td>", splits)
 
 
 def test_add_without_any_date_says_it_used_the_file_time_and_date_sets_it(run_dir: Path, tmp_path: Path,
