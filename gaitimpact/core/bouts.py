@@ -14,7 +14,7 @@ MIN_BOUT_S are dropped, and bouts separated by less than MERGE_S are joined.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.fft import next_fast_len
@@ -63,6 +63,8 @@ class BlockStats:
     fs_dec: float
     block: int
     decim: int
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    """Per-block figures derived from acf, computed once (placement check and bouts both use them)."""
 
 
 def decimate_mean(x: np.ndarray, factor: int) -> np.ndarray:
@@ -132,6 +134,14 @@ def gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.nd
     Takes the shortest lag whose autocorrelation peak reaches HARMONIC_REL of the range's best, so a
     period is not mistaken for its double (on short real windows the double's peak is often the highest).
     """
+    key = ("period", lags_s)
+    if key not in stats.cache:
+        stats.cache[key] = _gait_period_s(stats, lags_s)
+    return stats.cache[key]
+
+
+def _gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """`gait_period_s` computed (not cached)."""
     acf = stats.acf
     lo = max(1, int(lags_s[0] * stats.fs_dec))
     hi = min(acf.shape[1] - 1, int(lags_s[1] * stats.fs_dec) + 1)
@@ -174,11 +184,14 @@ def stride_harmonic_ratio(stats: BlockStats) -> tuple[np.ndarray, np.ndarray, np
     relative to twice it. A waist sensor rides on the body, which bounces once per STEP: its power
     sits at twice the stride frequency (ratio << 1) even on one side of the hip, where the two legs'
     impacts differ. A shoe/shank sensor moves once per stride (ratio ~0.5-1.5 on real runners)."""
+    if "stride_ratio" in stats.cache:
+        return stats.cache["stride_ratio"]
     period, val = gait_period_s(stats, STRIDE_LAGS_S)
     p1 = harmonic_power(stats, period, 1.0)
     p2 = harmonic_power(stats, period, 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.maximum(p1, 0.0) / np.maximum(p2, 1e-12)
+    stats.cache["stride_ratio"] = (period, val, ratio)
     return period, val, ratio
 
 

@@ -191,7 +191,14 @@ def _bandlimited_windows(
     matrix = _resample_matrix(big, up)
     tu = np.empty((rows.size, width))
     yu = np.empty((rows.size, width))
-    for c0 in np.unique(first):  # a handful of offsets: one matrix product each
+    offsets = np.unique(first)
+    if offsets.size == 1:  # usual case: every row at one offset, written in place (no row copies)
+        c0 = int(offsets[0])
+        np.matmul(y, matrix[:, c0:c0 + width], out=yu)
+        np.multiply((np.arange(c0, c0 + width) / up)[None, :], dt[:, None], out=tu)
+        tu += t[:, :1]
+        return use, tu, yu
+    for c0 in offsets:  # a handful of offsets: one matrix product each
         sel = np.flatnonzero(first == c0)
         cols = np.arange(c0, c0 + width)
         yu[sel] = y[sel] @ matrix[:, c0:c0 + width]
