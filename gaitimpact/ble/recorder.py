@@ -172,8 +172,8 @@ class Recorder:
     def _on_battery(self, pct: int) -> None:
         self.state.battery_pct = pct
 
-    def _flush(self) -> None:
-        written = self.file.flush()
+    def _flush(self, force: bool = False) -> None:
+        written = self.file.flush(force)
         if written is not None and self.live is not None:
             self.live.add(*written)
 
@@ -383,7 +383,7 @@ class Recorder:
     async def _close(self) -> None:
         await self.link.close()
         try:
-            self._flush()
+            self._flush(force=True)
         except GaitImpactError as exc:  # e.g. the disk filled up: keep what is on disk, say why
             self.result.warnings.append(f"last samples not written: {exc}")
         finally:

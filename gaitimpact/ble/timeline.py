@@ -173,8 +173,8 @@ class Assembler:
         time_s = self.clock.map(t_dev)
         gap = None
         if self.last_time_s is not None:
-            keep = time_s > self.last_time_s
-            if not keep.all():
+            if time_s.size and time_s[0] <= self.last_time_s:  # time_s increases: only its head can be old
+                keep = time_s > self.last_time_s
                 time_s, t_dev = time_s[keep], t_dev[keep]
                 block = Block(
                     block.seq, block.t_first_s, block.period_s, block.acc_g[keep], block.seq_modulus

@@ -44,7 +44,7 @@ def test_range_asked_for_is_used_or_refused() -> None:
 
 def test_file_sink_appends_on_flush_and_counts_what_is_on_disk(tmp_path) -> None:  # noqa: ANN001
     out = tmp_path / "run.csv"
-    sink = FileSink(CsvAppender(out), out)
+    sink = FileSink(CsvAppender(out), out, write_every_s=0.0)
     assert sink.flush() is None
     sink.add(np.array([0.0, 0.01]), np.ones((2, 3)))
     sink.add(np.array([0.02]), np.zeros((1, 3)))
@@ -54,6 +54,23 @@ def test_file_sink_appends_on_flush_and_counts_what_is_on_disk(tmp_path) -> None
     sink.close()
     df = pd.read_csv(out)
     assert df.shape[0] == 3 and out.with_suffix(".json").exists()
+
+
+def test_file_sink_batches_disk_writes_but_hands_every_flush_to_the_live_analysis(tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "run.csv"
+    sink = FileSink(CsvAppender(out), out, write_every_s=3600.0)
+    sink.add(np.array([0.0, 0.01]), np.ones((2, 3)))
+    t, _ = sink.flush()
+    sink.add(np.array([0.02]), np.zeros((1, 3)))
+    t2, _ = sink.flush()
+    assert t.tolist() == [0.0, 0.01] and t2.tolist() == [0.02]
+    assert sink.samples_written == 0 and pd.read_csv(out).shape[0] == 0  # not due yet: header only
+    sink.flush(force=True)
+    assert sink.samples_written == 3 and pd.read_csv(out)["time_s"].tolist() == [0.0, 0.01, 0.02]
+    sink.add(np.array([0.03]), np.zeros((1, 3)))
+    sink.flush()
+    sink.close()  # what is still queued is written on close
+    assert sink.samples_written == 4 and pd.read_csv(out)["time_s"].tolist() == [0.0, 0.01, 0.02, 0.03]
 
 
 def test_live_analysis_logs_each_new_strike_once(tmp_path) -> None:  # noqa: ANN001

@@ -10,6 +10,7 @@ Info (read): u8 proto | u8 fw major | u8 minor | u8 patch | u8 n_rates | n x u16
 
 from __future__ import annotations
 
+import math
 import struct
 
 import numpy as np
@@ -102,7 +103,7 @@ class Decoder:
             raise PacketError("packet with zero samples")
         if len(data) != HEADER_BYTES + SAMPLE_BYTES * n:
             raise PacketError(f"packet length {len(data)} does not match {n} samples")
-        if not (np.isfinite(scale) and 0 < scale < 1.0):
+        if not (math.isfinite(scale) and 0 < scale < 1.0):
             raise PacketError(f"implausible scale {scale!r} g/LSB")
         if self._last_us is not None and t_us < self._last_us and self._last_us - t_us > US_MODULUS // 2:
             self._wraps += 1
