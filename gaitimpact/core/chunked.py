@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from gaitimpact.core import bouts as bouts_mod
 from gaitimpact.core import filters, pipeline
 from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
 from gaitimpact.core.result import Analysis, Bout, Strikes
+from gaitimpact.core.strikes import grid_samples
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, steps_per_strike
@@ -179,9 +179,9 @@ def analyze_blocks(
     for t, a, _gyro in blocks:
         if t.size == 0:
             continue
-        if block == 1:  # the first block: the rate (unless given) and the core's activity-block grid
+        if block == 1:  # the first block: the rate (unless given) and the core's grid (`strikes.grid_samples`)
             fs = fs or _rate_of_first_block(t)
-            block = bouts_mod.block_samples(fs)[0]
+            block = grid_samples(fs)
         _steps_of(t, fs, prev_t, stats)
         prev_t = float(t[-1])
         stats.n_samples += int(t.size)

@@ -26,7 +26,7 @@ from gaitimpact.core.filters import (
 from gaitimpact.core.impact import impact_figures, infer_range_g
 from gaitimpact.core.placement import decide_placement
 from gaitimpact.core.result import Analysis, Bout, Strikes
-from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, detect_waist
+from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, detect_waist, grid_samples
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, Recording, steps_per_strike
@@ -210,6 +210,7 @@ def _detect_in_bouts(
     """Detect strikes bout by bout (each with its own gravity estimate); IC times in s."""
     ics, peaks, feet, tos = [], [], [], []
     n = time_s.shape[0]
+    grid = grid_samples(fs_hz)
     for b in bouts:
         i0 = int(np.searchsorted(time_s, b.start_s - BOUT_MARGIN_S))
         i1 = int(np.searchsorted(time_s, b.end_s + BOUT_MARGIN_S, side="right"))
@@ -217,11 +218,12 @@ def _detect_in_bouts(
         if i1 - i0 < MIN_SAMPLES:
             continue
         s_loc, e_loc = _local_segments(starts, stops, i0, i1)
+        grid_offset = (-i0) % grid  # the slice's first sample on the recording's grid
         if placement == "waist":
-            d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc)
+            d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc, grid_offset=grid_offset)
         else:
-            d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement,
-                            grid_offset=(-i0) % bouts_mod.block_samples(fs_hz)[0], acc_g=acc_g[i0:i1])
+            d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement, grid_offset=grid_offset,
+                            acc_g=acc_g[i0:i1])
         keep = (d.ic_time_s >= b.start_s - BOUT_MARGIN_S) & (d.ic_time_s <= b.end_s + BOUT_MARGIN_S)
         ics.append(d.ic_time_s[keep])
         peaks.append(d.peak_index[keep] + i0)

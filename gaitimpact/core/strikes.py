@@ -39,6 +39,7 @@ All times are in the input's time base (s); the functions hold no state, so they
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,7 @@ from scipy import signal
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import block_view, zero_phase_filter
-from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
+from gaitimpact.core.orientation import moving_up, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
 PERIOD_WINDOW_S = 120.0
@@ -56,6 +57,8 @@ LOCAL_HALF = 8
 """Neighbours (strikes) on each side used for the local typical strike."""
 WAIST_DETECT_HZ = 250.0
 """Waist detection runs on at most about this rate (Hz): higher rates are subsampled first."""
+GRAVITY_HALF_S = 5.0
+"""Waist gravity (vertical) is the mean specific force over about +-this long (s) around each sample."""
 WAIST_LP_HZ = 30.0
 """Low-pass cut-off (Hz) of the vertical signal used to find waist strikes."""
 ONSET_FRACTION = {"waist": 0.2, "shoe": 0.2, "shank": 0.2}
@@ -114,6 +117,8 @@ WAIST_ALT_S = 0.35
 """An alternative rise must begin within this fraction of a step of a first-pass IC."""
 WAIST_SAME_ONSET_S = 0.015
 """Alternative rises that begin this close (s) to the IC are the same rise."""
+LR_HALF = 48
+"""Left/right of a waist strike is decided from its chain's strikes within +-this many strikes."""
 LR_STANCE_S = 0.06
 """Window after IC (s) over which the mediolateral acceleration decides left/right at the waist."""
 
@@ -260,21 +265,39 @@ def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return starts[np.searchsorted(starts, idx, side="right") - 1]
 
 
+def waist_step(fs_hz: float) -> int:
+    """Subsampling step of the waist detection at fs_hz (Hz): about WAIST_DETECT_HZ is kept."""
+    return max(1, int(fs_hz // WAIST_DETECT_HZ))
+
+
+def grid_samples(fs_hz: float) -> int:
+    """Samples per period of the recording's fixed grid at fs_hz (Hz): whole activity blocks and whole
+    waist subsampling steps. A window of a longer recording that starts on this grid sees every
+    block, decimation and subsample exactly as the whole recording does."""
+    return math.lcm(block_samples(fs_hz)[0], waist_step(fs_hz))
+
+
 def detect_waist(
     time_s: np.ndarray, acc_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
-    up: np.ndarray | None = None,
+    up: np.ndarray | None = None, grid_offset: int = 0,
 ) -> DetectedStrikes:
     """Waist ICs (s) of both feet in a stretch of running, with L/R from mediolateral sway.
 
     Above WAIST_DETECT_HZ the samples are subsampled for detection (the WAIST_LP_HZ low-pass
     follows, the timestamps stay real), which keeps the waist path as fast as the shoe path.
+    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.moving_up`, over
+    +-GRAVITY_HALF_S). grid_offset: first index of the slice on the recording's grid (`grid_samples`),
+    so subsamples and gravity blocks are the recording's, whatever the slice.
     """
-    d = max(1, int(fs_hz // WAIST_DETECT_HZ))
-    if d > 1:
-        time_s, acc_g, fs_hz = time_s[::d], np.ascontiguousarray(acc_g[::d]), fs_hz / d
-        starts, stops = (starts + d - 1) // d, (stops + d - 1) // d
+    d = waist_step(fs_hz)
+    block, decim = block_samples(fs_hz)
+    off = int(grid_offset) % d
+    sub = np.arange(off, time_s.shape[0], d)
     if up is None:
-        up = gravity_direction(acc_g, step=max(1, int(fs_hz // 50)))
+        up = moving_up(acc_g, block, grid_offset, decim, max(1, round(GRAVITY_HALF_S * fs_hz / block)), sub)
+    if d > 1:
+        time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
+        starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
     v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
     period = dominant_period_s(v, fs_hz, *STEP_PERIOD_RANGE_S) or 0.33
     dist = max(1, int(0.6 * period * fs_hz))
@@ -295,7 +318,7 @@ def detect_waist(
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, period, fs_hz, lookback)
     foot = waist_feet(time_s, acc_g, ic, up)
     to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, period)
-    return DetectedStrikes(ic, peaks * d, foot, to)
+    return DetectedStrikes(ic, peaks * d + off, foot, to)
 
 
 def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np.ndarray, trough_c: np.ndarray,
@@ -598,56 +621,58 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
 
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
     landing leg's hip forward, so the horizontal acceleration leans towards the stance-foot side;
-    it alternates from step to step. Forward is opposite to the median early-stance (braking)
-    horizontal acceleration; left = up x forward. Feet alternate, so one decision is taken per
-    chain of consecutive strikes (no missed strike or gap) from all its evidence, and the chain
-    stays "?" when the evidence is weak.
+    it alternates from step to step. Forward is opposite to the local median early-stance (braking)
+    horizontal acceleration; left = up x forward (up: one (3,) vector or one per sample). Feet
+    alternate, so each strike is decided from the evidence of the strikes of its chain (no missed
+    strike or gap) within +-LR_HALF strikes, and stays "?" when that evidence is weak. Everything is
+    local (neighbouring strikes only), so a window of a longer recording decides the same.
     """
     m = ic_time_s.shape[0]
     foot = np.full(m, "?", dtype="<U1")
     if m < 4:
         return foot
-    e1, e2 = horizontal_basis(up)
-    cols = np.ascontiguousarray(np.asarray(acc_g, dtype=np.float64).T)  # (3, N): fast row arithmetic
-    cum = []
-    for e in (e1, e2):
-        h = cols[0] * e[0] + cols[1] * e[1] + cols[2] * e[2]
-        cum.append(np.concatenate(([0.0], np.cumsum(h - h.mean()))))
-    cs = np.column_stack(cum)
-    i0 = np.searchsorted(time_s, ic_time_s)
-    i1 = np.searchsorted(time_s, ic_time_s + LR_STANCE_S)
-    ib = np.searchsorted(time_s, ic_time_s + 0.05)
-    n_st = np.maximum(i1 - i0, 1)[:, None]
-    stance = (cs[i1] - cs[i0]) / n_st
-    early = (cs[ib] - cs[i0]) / np.maximum(ib - i0, 1)[:, None]
+    n = time_s.shape[0]
+    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
+    u = up[i0] if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
+    stance = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S))
+    early = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
-    brake = np.median(early, axis=0)
-    norm = float(np.hypot(brake[0], brake[1]))
-    if norm < 1e-6:
-        return foot
-    fwd3 = -(brake[0] * e1 + brake[1] * e2) / norm
-    left3 = np.cross(up, fwd3)
-    left2 = np.array([left3 @ e1, left3 @ e2])
-    p = stance @ left2
+    brake = np.column_stack([local_median(early[:, j], half=LR_HALF) for j in range(3)])
+    brake -= u * np.einsum("ij,ij->i", brake, u)[:, None]
+    norm = np.sqrt(np.einsum("ij,ij->i", brake, brake))
+    left = np.cross(u, -brake / np.where(norm > 1e-6, norm, 1.0)[:, None])
+    p = np.where(norm > 1e-6, np.einsum("ij,ij->i", stance, left), 0.0)
     # remove slow drift (speed, posture): compare each strike with the mean of its two neighbours
     q = np.empty_like(p)
     q[1:-1] = p[1:-1] - 0.5 * (p[:-2] + p[2:])
     q[0], q[-1] = p[0] - p[1], p[-1] - p[-2]
-    # feet alternate: decide once per chain of consecutive strikes from all of its evidence
+    # chains of consecutive strikes: an interval far from the local typical one breaks them
     d = np.diff(ic_time_s)
-    med = float(np.median(d))
-    breaks = np.flatnonzero((d > 1.5 * med) | (d < 0.5 * med)) + 1
-    for chain in np.split(np.arange(m), breaks):
-        if chain.size < 4:
-            continue
-        parity = np.where(np.arange(chain.size) % 2 == 0, 1.0, -1.0)
-        ev = q[chain] * parity
-        score = float(ev.mean())
-        noise = float(ev.std()) / np.sqrt(chain.size) + 1e-12
-        if abs(score) < 3.0 * noise:
-            continue
-        # early-stance acceleration towards the left => the left foot landed (see docstring)
-        even = "L" if score > 0 else "R"
-        odd = "L" if even == "R" else "R"
-        foot[chain] = np.where(parity > 0, even, odd)
+    med = local_median(d)
+    chain = np.concatenate(([0], np.cumsum((d > 1.5 * med) | (d < 0.5 * med))))
+    # evidence of strike i: q_j * (-1)^(j - i) over its chain's strikes within +-LR_HALF
+    e = q * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
+    cols = np.arange(m)[:, None] + np.arange(-LR_HALF, LR_HALF + 1)[None, :]
+    ok = (cols >= 0) & (cols < m)
+    cols = np.clip(cols, 0, m - 1)
+    ok &= chain[cols] == chain[:, None]
+    cnt = ok.sum(axis=1)
+    ev = np.where(ok, e[cols], 0.0)
+    mean = ev.sum(axis=1) / cnt
+    spread = np.sqrt(np.where(ok, (ev - mean[:, None]) ** 2, 0.0).sum(axis=1) / cnt)
+    score = mean * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
+    sure = (cnt >= 4) & (np.abs(score) >= 3.0 * (spread / np.sqrt(cnt) + 1e-12))
+    # early-stance acceleration towards the left => the left foot landed (see docstring)
+    foot[sure] = np.where(score[sure] > 0, "L", "R")
     return foot
+
+
+def _window_mean(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
+    """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0)."""
+    n = acc_g.shape[0]
+    i1 = np.maximum(i1, i0 + 1)
+    width = int((i1 - i0).max())
+    idx = i0[:, None] + np.arange(width)[None, :]
+    ok = idx < i1[:, None]
+    x = np.asarray(acc_g, dtype=np.float64)[np.minimum(idx, n - 1)]
+    return np.where(ok[:, :, None], x, 0.0).sum(axis=1) / ok.sum(axis=1)[:, None]
