@@ -41,6 +41,12 @@ NEAR_GAP_BEFORE_S = 0.2
 MIN_RATE_HZ = {"waist": 100.0, "shoe": 500.0, "shank": 200.0}
 """Below these rates (Hz) the impact transient is not resolved: peak and loading rate read low (on the
 simulator: shoe at 200 Hz loading rate -22 %; waist at 50 Hz loading rate -29 %, at 20 Hz peak -21 %)."""
+CONTEXT_S = 50.0
+"""How far (s) from a strike the signal can change its result: its IC depends on its period tile and
+that tile's context (strikes.PERIOD_TILE_S + PERIOD_CONTEXT_S + PEAK_CONTEXT_S = 27 s) and on the moving
+gravity (GRAVITY_HALF_S + 1 block = 6 s), its foot on the strikes within 2 * LR_HALF (14 s at 142
+steps/min), the activity blocks on +-3 s. A window of a longer recording reaching this far beyond a
+strike gives that strike exactly as the whole recording does (`gaitimpact.core.chunked` overlaps so)."""
 MIN_SAMPLES = 32
 """Fewer samples than this cannot be analysed."""
 NO_RUNNING = Notice("no_running", "no running found (standing/walking only?)")

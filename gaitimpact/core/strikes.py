@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
+from scipy.fft import next_fast_len
 
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
@@ -53,6 +54,13 @@ from gaitimpact.core.periodic import choose_per_step, local_period_s, select_per
 
 PERIOD_WINDOW_S = 120.0
 """At most this much signal (s) is used to estimate the gait period of a stretch."""
+PERIOD_TILE_S = 20.0
+"""The gait period (peak spacing, look-back) is estimated per tile of this length (s) of the recording's
+time axis (tiles start at multiples of it), so it depends on a bounded neighbourhood only."""
+PERIOD_CONTEXT_S = 5.0
+"""...from the signal of the tile and this long (s) on each side of it."""
+PEAK_CONTEXT_S = 2.0
+"""Peaks of a tile are found on the tile plus this long (s) on each side (spacing and prominence)."""
 LOCAL_HALF = 8
 """Neighbours (strikes) on each side used for the local typical strike."""
 WAIST_DETECT_HZ = 250.0
@@ -117,7 +125,7 @@ WAIST_ALT_S = 0.35
 """An alternative rise must begin within this fraction of a step of a first-pass IC."""
 WAIST_SAME_ONSET_S = 0.015
 """Alternative rises that begin this close (s) to the IC are the same rise."""
-LR_HALF = 48
+LR_HALF = 16
 """Left/right of a waist strike is decided from its chain's strikes within +-this many strikes."""
 LR_STANCE_S = 0.06
 """Window after IC (s) over which the mediolateral acceleration decides left/right at the waist."""
@@ -155,12 +163,13 @@ def dominant_period_s(x: np.ndarray, fs_hz: float, lo_s: float, hi_s: float,
     if n < int(3 * hi_s * fs):
         return None
     y = y - y.mean()
-    nfft = 1 << int(np.ceil(np.log2(2 * n)))
+    lo, hi = int(lo_s * fs), min(int(hi_s * fs) + 1, n - 1)
+    # zero-padding to n + the longest lag kept makes the circular correlation linear for those lags
+    nfft = next_fast_len(n + hi + 2, real=True)
     spec = np.fft.rfft(y, nfft)
-    ac = np.fft.irfft(spec * np.conj(spec), nfft)[:n]
+    ac = np.fft.irfft(spec * np.conj(spec), nfft)[:hi + 2]
     if ac[0] <= 0:
         return None
-    lo, hi = int(lo_s * fs), min(int(hi_s * fs) + 1, n - 1)
     if hi <= lo + 1:
         return None
     k = lo + int(np.argmax(ac[lo:hi]))
@@ -217,7 +226,12 @@ def onset_times(
     m = peak_idx.shape[0]
     if m == 0:
         return np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0)
+    per_row = np.ndim(lookback) > 0
+    lb = np.asarray(lookback, dtype=np.int64)
+    lookback = int(lb.max()) if per_row else int(lookback)
     idx, valid = _windows(peak_idx, lookback + 1, seg_start)
+    if per_row:  # a look-back per peak: columns before the row's own look-back do not count
+        valid &= np.arange(-lookback, 1)[None, :] >= -lb[:, None]
     w = np.where(valid, x[idx], np.inf)
     kmin = np.argmin(w, axis=1)
     rows = np.arange(m)
@@ -228,7 +242,8 @@ def onset_times(
     after = valid & (cols[None, :] >= kmin[:, None]) & (w >= level[:, None])
     j = np.argmax(after, axis=1)
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
-    found = after[rows, j] & (j > kmin) & valid[:, 0]
+    first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
+    found = after[rows, j] & (j > kmin) & first_ok
     jj = idx[rows, j]
     jp = np.maximum(jj - 1, 0)
     ta, tb = time_s[jp], time_s[jj]
@@ -265,6 +280,50 @@ def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return starts[np.searchsorted(starts, idx, side="right") - 1]
 
 
+def period_tiles(time_s: np.ndarray, tile_s: float = PERIOD_TILE_S) -> np.ndarray:
+    """Sample bounds (K + 1,) of the tiles of the recording's time axis (multiples of tile_s, s) that
+    the samples of time_s (s) fall in."""
+    k = np.floor(time_s / tile_s)
+    return np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [time_s.shape[0]]))
+
+
+def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.ndarray, lo_s: float, hi_s: float,
+                   default_s: float, step: int = 1) -> np.ndarray:
+    """Gait period (s) per tile: `dominant_period_s` of x (every step-th sample from the context's first)
+    over the tile and PERIOD_CONTEXT_S on each side; default_s where none is found."""
+    out = np.empty(tiles.shape[0] - 1)
+    t_first = time_s[tiles[:-1]]
+    t0 = np.floor(t_first / PERIOD_TILE_S) * PERIOD_TILE_S
+    a = np.searchsorted(time_s, t0 - PERIOD_CONTEXT_S, side="left")
+    b = np.searchsorted(time_s, t0 + PERIOD_TILE_S + PERIOD_CONTEXT_S, side="left")
+    for j, (a_j, b_j) in enumerate(zip(a.tolist(), b.tolist())):  # one autocorrelation per tile
+        out[j] = dominant_period_s(x[a_j:b_j:step], fs_hz / step, lo_s, hi_s, decimated=step > 1) or default_s
+    return out
+
+
+def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray,
+                     distance: np.ndarray, **kwargs) -> np.ndarray:
+    """`find_peaks_per_stretch` per tile with that tile's sample `distance`, each run on the tile and
+    PEAK_CONTEXT_S around it; the peaks (indices) inside each tile."""
+    n = x.shape[0]
+    margin = int(np.ceil(PEAK_CONTEXT_S * fs_hz))
+    out = []
+    for j in range(tiles.shape[0] - 1):  # one find_peaks call per tile (a few per minute)
+        a, b = int(tiles[j]), int(tiles[j + 1])
+        ca, cb = max(0, a - margin), min(n, b + margin)
+        keep = (stops > ca) & (starts < cb)
+        s_loc, e_loc = np.clip(starts[keep], ca, cb) - ca, np.clip(stops[keep], ca, cb) - ca
+        idx, _ = find_peaks_per_stretch(x[ca:cb], s_loc, e_loc, distance=int(distance[j]), **kwargs)
+        idx = idx + ca
+        out.append(idx[(idx >= a) & (idx < b)])
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _tile_of(idx: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+    """Tile number of each sample index."""
+    return np.searchsorted(tiles, idx, side="right") - 1
+
+
 def waist_step(fs_hz: float) -> int:
     """Subsampling step of the waist detection at fs_hz (Hz): about WAIST_DETECT_HZ is kept."""
     return max(1, int(fs_hz // WAIST_DETECT_HZ))
@@ -299,10 +358,12 @@ def detect_waist(
         time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
         starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
     v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
-    period = dominant_period_s(v, fs_hz, *STEP_PERIOD_RANGE_S) or 0.33
-    dist = max(1, int(0.6 * period * fs_hz))
-    peaks, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=0.6)
-    lookback = max(2, int(0.6 * period * fs_hz))
+    tiles = period_tiles(time_s)
+    tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
+    tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
+    peaks = find_peaks_tiled(v, fs_hz, starts, stops, tiles, tile_dist, height=1.4, prominence=0.6)
+    tile_lookback = np.maximum(2, tile_dist)
+    lookback = tile_lookback[_tile_of(peaks, tiles)]
     seg0 = _segment_start_of(peaks, starts)
     ic, ok, trough = onset_times(time_s, v, peaks, lookback, ONSET_FRACTION["waist"], seg0)
     flight = trough <= WAIST_MAX_TROUGH_G
@@ -315,15 +376,16 @@ def detect_waist(
         ok &= flight
     ic, peaks, trough = ic[ok], peaks[ok], trough[ok]
     if ic.size >= 6:
-        ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, period, fs_hz, lookback)
+        ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
+                                    tile_lookback)
     foot = waist_feet(time_s, acc_g, ic, up)
-    to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, period)
+    to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
     return DetectedStrikes(ic, peaks * d + off, foot, to)
 
 
 def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np.ndarray, trough_c: np.ndarray,
-                    starts: np.ndarray, stops: np.ndarray, period: float, fs_hz: float,
-                    lookback: int) -> tuple[np.ndarray, np.ndarray]:
+                    starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray, tile_period: np.ndarray,
+                    fs_hz: float, tile_lookback: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per step, keep the IC (s) among the step's candidate rises that best fits the step rhythm.
 
     Each first-pass strike (IC s, peak index, trough g) is a group; other peaks of v (closer
@@ -335,13 +397,16 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     e.g. a belt on one side of the hip). `choose_per_step` keeps one candidate per step: no step
     is added or dropped.
     """
-    dist = max(1, int(WAIST_CAND_SPACING * period * fs_hz))
-    more, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=WAIST_CAND_PROM_G,
-                                     wlen=2 * lookback + 1)
+    dist = np.maximum(1, (WAIST_CAND_SPACING * tile_period * fs_hz).astype(np.int64))
+    more = np.concatenate([
+        find_peaks_tiled(v, fs_hz, starts, stops, tiles[j:j + 2], dist[j:j + 1], height=1.4,
+                         prominence=WAIST_CAND_PROM_G, wlen=2 * int(tile_lookback[j]) + 1)
+        for j in range(tiles.shape[0] - 1)]) if tiles.shape[0] > 1 else np.zeros(0, dtype=np.int64)
     more = more[~np.isin(more, peaks)]
     if more.size == 0:
         return ic, peaks
-    ic_m, ok_m, trough_m = onset_times(time_s, v, more, lookback, ONSET_FRACTION["waist"],
+    tile_m = _tile_of(more, tiles)
+    ic_m, ok_m, trough_m = onset_times(time_s, v, more, tile_lookback[tile_m], ONSET_FRACTION["waist"],
                                        _segment_start_of(more, starts))
     rise_c = v[peaks] - trough_c
     typ_rise, typ_peak = local_median(rise_c), local_median(v[peaks])
@@ -350,7 +415,7 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     near = np.where(np.abs(ic[j] - ic_m) < np.abs(ic[j - 1] - ic_m), j, j - 1)
     gap = np.abs(ic[near] - ic_m)
     ok_m &= ((trough_m <= WAIST_MAX_TROUGH_G) & (v[more] >= WAIST_MIN_REL_PEAK * typ_peak[near])
-             & (gap <= WAIST_ALT_S * period) & (gap > WAIST_SAME_ONSET_S))
+             & (gap <= WAIST_ALT_S * tile_period[tile_m]) & (gap > WAIST_SAME_ONSET_S))
     if not ok_m.any():
         return ic, peaks
     more, ic_m, near = more[ok_m], ic_m[ok_m], near[ok_m]
