@@ -106,17 +106,19 @@ def impact_figures(
         # the dense stretch is anchored on the highest raw sample (not on IC): strikes whose ICs differ
         # by less than a sample (e.g. overlapping windows of a stream) get the very same peak
         k_raw = idx[np.arange(m), np.argmax(np.where(valid, res_g[idx], -np.inf), axis=1)]
-        med_dt = _median_step_s(time_s, k_raw)
-        n_win = int(round(win_s / med_dt)) + 2 if med_dt > 0 else length
-        dense = _bandlimited_windows(time_s, res_g, k_raw - n_win, n_win, UPSAMPLED_HZ[placement], ic, win_s,
-                                     ~clipped)
-        if dense is not None:
-            use, tu, yu = dense
-            if use.any():
-                icu = ic[use]
+        # the stretch length follows each strike's own sample spacing (local: any window of a longer
+        # recording interpolates a strike the same way); strikes of one length are interpolated together
+        step_s = _local_step_s(time_s, k_raw)
+        n_win = np.where(step_s > 0, np.rint(win_s / np.where(step_s > 0, step_s, 1.0)) + 2, length).astype(np.int64)
+        for nw in np.unique(n_win).tolist():  # usually one length
+            rows = np.flatnonzero(n_win == nw)
+            for r, tu, yu in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
+                                                  ic[rows], win_s, ~clipped[rows]):
+                sel = rows[r]
+                icu = ic[sel]
                 inwin = (tu >= icu[:, None]) & (tu <= icu[:, None] + win_s)
-                peak[use], peak_t[use], lr[use] = _peak_and_rate(tu, yu, inwin, _interp_rows(tu, yu, icu))
-                todo &= ~use
+                peak[sel], peak_t[sel], lr[sel] = _peak_and_rate(tu, yu, inwin, _interp_rows(tu, yu, icu))
+                todo[sel] = False
     if todo.any():
         # sampled curve: the IC point (|a| linearly interpolated) followed by the window's samples
         sel = np.flatnonzero(todo)
@@ -154,11 +156,12 @@ def _peak_and_rate(
 def _bandlimited_windows(
     time_s: np.ndarray, res_g: np.ndarray, i0: np.ndarray, length: int, target_hz: float, ic: np.ndarray,
     win_s: float, wanted: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Band-limited interpolation of |a| around every impact window.
 
-    Returns the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
-    holds) and, for those rows, dense times (s) and values (g) on the columns that can hold
+    Returns, per interpolation factor (each row's own: from its stretch's mean spacing), the rows used
+    (wanted, and regularly sampled: no gap, in range, so the interpolation holds; rows that need no
+    interpolation are in none) and their dense times (s) and values (g) on the columns that can hold
     [IC, IC + win_s] and the one before it (the rest of the dense stretch is never looked at).
     """
     n = res_g.shape[0]
@@ -170,20 +173,23 @@ def _bandlimited_windows(
     t = time_s[idx]
     span = t[:, -1] - t[:, 0]
     dt = span / (big - 1)
-    med_dt = float(np.median(dt))
-    if not med_dt > 0:
-        return None
-    up = int(min(MAX_UPSAMPLE, max(1, np.ceil(target_hz * med_dt - 0.05))))
-    if up <= 1:
-        return None
+    ups = np.minimum(MAX_UPSAMPLE, np.maximum(1, np.ceil(target_hz * np.maximum(dt, 0.0) - 0.05))).astype(np.int64)
     # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
     steps = np.diff(t, axis=1)
-    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0)
-    rows = np.flatnonzero(use)
+    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0) & (ups > 1)
+    out = []
+    for up in np.unique(ups[use]).tolist():  # usually one factor
+        rows = np.flatnonzero(use & (ups == up))
+        out.append((rows, *_dense_rows(t[rows], res_g[idx[rows]], dt[rows], ic[rows], big, up, win_s)))
+    return out
+
+
+def _dense_rows(t: np.ndarray, y: np.ndarray, dt: np.ndarray, icr: np.ndarray, big: int, up: int,
+                win_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Dense times (s) and values (g) of the stretches (rows of t, y; spacing dt s) interpolated by `up`,
+    on the columns from one input sample before IC (icr, s) that can hold [IC, IC + win_s]."""
+    rows = np.arange(t.shape[0])
     total = big * up
-    if rows.size == 0:
-        return use, np.zeros((0, total)), np.zeros((0, total))
-    t, y, dt, icr = t[rows], res_g[idx[rows]], dt[rows], ic[rows]
     # columns kept: from one input sample before IC, as many as the longest window needs (+ margins)
     width = min(total, int(np.ceil(float(np.max(win_s / dt)) * up)) + 2 * up + 2)
     first = np.clip(np.floor((icr - t[:, 0]) / dt) - 1, 0, None) * up
@@ -197,13 +203,13 @@ def _bandlimited_windows(
         np.matmul(y, matrix[:, c0:c0 + width], out=yu)
         np.multiply((np.arange(c0, c0 + width) / up)[None, :], dt[:, None], out=tu)
         tu += t[:, :1]
-        return use, tu, yu
+        return tu, yu
     for c0 in offsets:  # a handful of offsets: one matrix product each
         sel = np.flatnonzero(first == c0)
         cols = np.arange(c0, c0 + width)
         yu[sel] = y[sel] @ matrix[:, c0:c0 + width]
         tu[sel] = t[sel, :1] + (cols[None, :] / up) * dt[sel, None]
-    return use, tu, yu
+    return tu, yu
 
 
 @lru_cache(maxsize=32)
@@ -219,12 +225,13 @@ def _resample_matrix(length: int, up: int) -> np.ndarray:
     return signal.resample(eye - line, length * up, axis=1) + line_u
 
 
-def _median_step_s(time_s: np.ndarray, around: np.ndarray) -> float:
-    """Median sample step (s) over a few samples around some indices (a stable local rate estimate)."""
+def _local_step_s(time_s: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """Per index, the median sample step (s) over the 16 steps around it (a stable local rate estimate)."""
     n = time_s.shape[0]
-    sel = around[:: max(1, around.shape[0] // 200)]
-    j = np.clip(sel[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
-    return float(np.median(time_s[j + 1] - time_s[j]))
+    if n < 2:
+        return np.zeros(around.shape[0])
+    j = np.clip(around[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
+    return np.median(time_s[j + 1] - time_s[j], axis=1)
 
 
 def _interp_rows(tt: np.ndarray, yy: np.ndarray, x: np.ndarray) -> np.ndarray:
