@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
@@ -167,14 +167,24 @@ def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL
     vals = np.where(np.ones(n, dtype=bool) if use is None else use, x, np.nan)
     if n == 0:
         return vals
+    size = 2 * half + 1
+    finite = np.isfinite(vals)
     pad = np.pad(vals, half, constant_values=np.nan)
-    # median of the finite values of every window: sort (NaN last), average the middle pair
-    win = np.sort(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1)
-    c = np.isfinite(win).sum(axis=1)
-    rows = np.arange(n)
-    lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
-    med = np.where(c > 0, 0.5 * (win[rows, lo] + win[rows, hi]), np.nan)
-    fallback = np.nanmedian(vals) if np.isfinite(vals).any() else 0.0
+    # a window of all finite values: its middle value (scipy's median filter; the NaN are never in it)
+    counts = np.concatenate(([0], np.cumsum(np.pad(finite, half))))
+    full = counts[size:] - counts[:-size] == size
+    med = np.full(n, np.nan)
+    if full.any():
+        med[full] = ndimage.median_filter(np.where(finite, vals, 0.0), size=size, mode="constant")[full]
+    part = np.flatnonzero(~full)
+    if part.size:
+        # median of the finite values of the other windows: sort (NaN last), average the middle pair
+        win = np.sort(np.lib.stride_tricks.sliding_window_view(pad, size)[part], axis=1)
+        c = np.isfinite(win).sum(axis=1)
+        rows = np.arange(part.size)
+        lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
+        med[part] = np.where(c > 0, 0.5 * (win[rows, lo] + win[rows, hi]), np.nan)
+    fallback = np.nanmedian(vals) if finite.any() else 0.0
     return np.where(np.isfinite(med), med, fallback)
 
 
@@ -242,6 +252,14 @@ def find_peaks_per_stretch(x: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     return idx, x[idx]
 
 
+def _is_in_sorted(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """np.isin(x, sorted_values) for ascending sorted_values (a binary search, no sort of x)."""
+    if sorted_values.size == 0:
+        return np.zeros(x.shape, dtype=bool)
+    k = np.minimum(np.searchsorted(sorted_values, x), sorted_values.size - 1)
+    return sorted_values[k] == x
+
+
 def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """First sample index of the gap-free stretch holding each index."""
     return starts[np.searchsorted(starts, idx, side="right") - 1]
@@ -302,7 +320,7 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     dist = max(1, int(WAIST_CAND_SPACING * period * fs_hz))
     more, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=WAIST_CAND_PROM_G,
                                      wlen=2 * lookback + 1)
-    more = more[~np.isin(more, peaks)]
+    more = more[~_is_in_sorted(more, peaks)]
     if more.size == 0:
         return ic, peaks
     ic_m, ok_m, trough_m = onset_times(time_s, v, more, lookback, ONSET_FRACTION["waist"],
@@ -561,18 +579,24 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     if m < 4:
         return foot
     e1, e2 = horizontal_basis(up)
-    cols = np.ascontiguousarray(np.asarray(acc_g, dtype=np.float64).T)  # (3, N): fast row arithmetic
-    cum = []
-    for e in (e1, e2):
-        h = cols[0] * e[0] + cols[1] * e[1] + cols[2] * e[2]
-        cum.append(np.concatenate(([0.0], np.cumsum(h - h.mean()))))
-    cs = np.column_stack(cum)
+    acc_g = np.asarray(acc_g, dtype=np.float64)
+    # horizontal acceleration (g, about its mean over acc_g) averaged over [IC, IC + LR_STANCE_S) and
+    # [IC, IC + 0.05 s): summed over those samples only
     i0 = np.searchsorted(time_s, ic_time_s)
-    i1 = np.searchsorted(time_s, ic_time_s + LR_STANCE_S)
-    ib = np.searchsorted(time_s, ic_time_s + 0.05)
-    n_st = np.maximum(i1 - i0, 1)[:, None]
-    stance = (cs[i1] - cs[i0]) / n_st
-    early = (cs[ib] - cs[i0]) / np.maximum(ib - i0, 1)[:, None]
+    n_st = np.searchsorted(time_s, ic_time_s + LR_STANCE_S) - i0
+    n_early = np.searchsorted(time_s, ic_time_s + 0.05) - i0
+    cols = np.arange(int(max(n_st.max(), 1)))
+    idx = np.minimum(i0[:, None] + cols[None, :], acc_g.shape[0] - 1)
+    axes = [acc_g[:, k] for k in range(3)]
+    win = [x[idx] - x.mean() for x in axes]  # (M, width) per sensor axis
+    stance = np.empty((m, 2))
+    early = np.empty((m, 2))
+    for c, e in enumerate((e1, e2)):
+        h = win[0] * e[0] + win[1] * e[1] + win[2] * e[2]
+        stance[:, c] = np.where(cols[None, :] < n_st[:, None], h, 0.0).sum(axis=1)
+        early[:, c] = np.where(cols[None, :] < n_early[:, None], h, 0.0).sum(axis=1)
+    stance /= np.maximum(n_st, 1)[:, None]
+    early /= np.maximum(n_early, 1)[:, None]
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
     brake = np.median(early, axis=0)
     norm = float(np.hypot(brake[0], brake[1]))
