@@ -228,7 +228,8 @@ def _detect_in_bouts(
         if placement == "waist":
             d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc, grid_offset=grid_offset)
         else:
-            d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement, grid_offset=grid_offset)
+            d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement, grid_offset=grid_offset,
+                            acc_g=acc_g[i0:i1])
         keep = (d.ic_time_s >= b.start_s - BOUT_MARGIN_S) & (d.ic_time_s <= b.end_s + BOUT_MARGIN_S)
         ics.append(d.ic_time_s[keep])
         peaks.append(d.peak_index[keep] + i0)
