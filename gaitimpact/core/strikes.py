@@ -23,8 +23,8 @@ the tibia's axial specific force points distally (the leg is driven down against
 body) and peaks at touchdown; the ground then reverses it, rising slowly through 0 g, and the steep
 shock peaks 30-40 ms after contact (real shank trials). |a| folds that sign change into a bump at
 contact, a valley where the axial crosses 0 g, and the shock, so an onset timed on |a| lands 15-20 ms
-late. Axial = the direction of each strike's own impact-peak vector (the shock runs along the tibia:
-no sensor orientation needed). Unlike Mercer's 15 Hz low-pass, the raw samples are used: a zero-phase
+late. Axial = the direction of each strike's own shock (the shock runs along the tibia: no sensor
+orientation needed). Unlike Mercer's 15 Hz low-pass, the raw samples are used: a zero-phase
 low-pass spreads the shock backwards and moves the minimum 10-20 ms early.
 
 Strikes are never searched across a gap: peaks are found per gap-free stretch, and a rise whose
@@ -500,8 +500,9 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
                    seg_start: np.ndarray, fs_hz: float) -> np.ndarray:
     """Shank IC (s): the minimum of the axial acceleration (g) before the tibial shock.
 
-    Axial = the direction of each strike's own impact-peak vector (the shock runs along the tibia), so
-    no sensor orientation is needed. The minimum is searched from SHANK_AXIAL_BACK_S before the onset
+    Axial = the direction of each strike's own shock (the sum of its acceleration vectors at >= half the
+    peak |a|, within SPIKE_HALF_WIDTH_S of the peak; the shock runs along the tibia), so no sensor
+    orientation is needed. The minimum is searched from SHANK_AXIAL_BACK_S before the onset
     of the shock's steep rise (onset_s, tangent method on |a|) up to that onset, inside the gap-free
     stretch, and timed to sub-sample by a parabola through it and its neighbours; a minimum on the
     window's first or last sample (no minimum inside it) keeps the onset.
@@ -511,7 +512,13 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
         return onset_s
     end = np.minimum(np.searchsorted(time_s, onset_s), peaks)
     idx, valid = _windows(end, max(2, int(round(SHANK_AXIAL_BACK_S * fs_hz))) + 1, seg_start)
-    pk = acc_g[peaks]
+    # the shock's direction: the sum of its vectors within SPIKE_HALF_WIDTH_S of the peak at >= half the
+    # peak |a| (a single peak sample of a clipped shock has its axial component cut: the axis would tilt)
+    kh = max(1, int(round(SPIKE_HALF_WIDTH_S["shank"] * fs_hz)))
+    near = np.clip(peaks[:, None] + np.arange(-kh, kh + 1)[None, :], 0, acc_g.shape[0] - 1)
+    vec = acc_g[near]
+    mag = np.linalg.norm(vec, axis=2)
+    pk = np.einsum("mkj,mk->mj", vec, (mag >= 0.5 * mag.max(axis=1, keepdims=True)).astype(float))
     u = pk / np.maximum(np.linalg.norm(pk, axis=1), 1e-9)[:, None]
     axial = np.where(valid, np.einsum("mkj,mj->mk", acc_g[idx], u), np.inf)
     k = np.argmin(axial, axis=1)
