@@ -5,9 +5,11 @@ orchestration (metadata, warnings, summary) is `gaitimpact.analysis.service`.
 
 The recording is cut into core intervals of `chunk_s` seconds (times from the first sample). Each
 core interval is analysed by the ordinary signal core (`gaitimpact.core.pipeline.analyze_signal`) on a
-window that reaches `overlap_s` further on both sides, so filters, bout detection and impact windows see
-the same neighbourhood as in a whole-file run; only the strikes whose IC falls inside the core interval
-are kept. Running bouts are clipped to their core interval and re-joined where they touch across a
+window that reaches `overlap_s` (at least the core's `pipeline.CONTEXT_S`) further on both sides and starts
+on the core's sample grid (`strikes.grid_samples`). Every quantity of the core is local (moving gravity,
+per-tile gait period, blocks on the recording's grid, left/right from neighbouring strikes), so the
+strikes whose IC falls inside the core interval are exactly those of a whole-file run; only those are
+kept. Running bouts are clipped to their core interval and re-joined where they touch across a
 boundary. Cadence is recomputed over all stitched strikes with `gaitimpact.core.cadence.cadence_spm`
 (the same definition the whole-file analysis uses).
 
@@ -27,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from gaitimpact.core import bouts as bouts_mod
 from gaitimpact.core import filters, pipeline
 from gaitimpact.core.cadence import cadence_per_bout_spm, cadence_spm
 from gaitimpact.core.result import Analysis, Bout, Strikes
+from gaitimpact.core.strikes import grid_samples
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, steps_per_strike
@@ -39,8 +41,9 @@ from gaitimpact.timebase import estimate_rate_hz, gap_steps, merge_intervals, ti
 DEFAULT_CHUNK_S = 600.0
 """Core interval per analysis window, s."""
 
-DEFAULT_OVERLAP_S = 30.0
-"""Extra signal on each side of a core interval, s (longer than any filter transient or bout window)."""
+DEFAULT_OVERLAP_S = pipeline.CONTEXT_S
+"""Extra signal on each side of a core interval, s: at least the core's context (`pipeline.CONTEXT_S`),
+the farthest any sample can change a strike, so every kept strike is the whole recording's."""
 
 WINDOW_ONLY_CODES = ("gaps", "no_running")
 """Notices of one window that the stitched, whole-recording notices replace."""
@@ -127,6 +130,7 @@ def analyze_blocks(
     windows; returns the stitched Analysis and what the pass saw."""
     if chunk_s <= 0 or overlap_s < 0:
         raise InputError("chunk_s must be > 0 and overlap_s >= 0", field="chunk_s")
+    overlap_s = max(float(overlap_s), pipeline.CONTEXT_S)  # less would let a window edge move strikes
     stats = ChunkedStats()
     declared = sorted(declared_gaps, key=lambda g: g.start_s)
     buf_t: list[np.ndarray] = []
@@ -179,9 +183,9 @@ def analyze_blocks(
     for t, a, _gyro in blocks:
         if t.size == 0:
             continue
-        if block == 1:  # the first block: the rate (unless given) and the core's activity-block grid
+        if block == 1:  # the first block: the rate (unless given) and the core's grid (`strikes.grid_samples`)
             fs = fs or _rate_of_first_block(t)
-            block = bouts_mod.block_samples(fs)[0]
+            block = grid_samples(fs)
         _steps_of(t, fs, prev_t, stats)
         prev_t = float(t[-1])
         stats.n_samples += int(t.size)

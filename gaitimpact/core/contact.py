@@ -135,13 +135,14 @@ def _stretch_stop(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.
 
 
 def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, ic_time_s: np.ndarray,
-                    starts: np.ndarray, stops: np.ndarray, period_s: float) -> np.ndarray:
+                    starts: np.ndarray, stops: np.ndarray, period_s: float | np.ndarray) -> np.ndarray:
     """TO (s) after every waist strike from the low-passed vertical v_lp (g): end of the stance fall to
-    the flight trough before the next strike (NaN where not timed)."""
+    the flight trough before the next strike (NaN where not timed); period_s: step period (s), one or
+    one per strike."""
     if peak_idx.size == 0:
         return np.zeros(0)
     nxt = np.append(ic_time_s[1:], np.inf)
-    hi = np.minimum(nxt, ic_time_s + min(CONTACT_RANGE_S[1] + 0.5 * period_s, 1.5 * period_s))
+    hi = np.minimum(nxt, ic_time_s + np.minimum(CONTACT_RANGE_S[1] + 0.5 * period_s, 1.5 * period_s))
     seg_stop = _stretch_stop(peak_idx, starts, stops)
     _, i1 = _window(time_s, ic_time_s, 0.0, hi, seg_stop)
     trough = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)

@@ -17,7 +17,7 @@ that dense curve (crossings linearly interpolated). Nothing is filtered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -106,17 +106,17 @@ def impact_figures(
         # the dense stretch is anchored on the highest raw sample (not on IC): strikes whose ICs differ
         # by less than a sample (e.g. overlapping windows of a stream) get the very same peak
         k_raw = idx[np.arange(m), np.argmax(np.where(valid, res_g[idx], -np.inf), axis=1)]
-        med_dt = _median_step_s(time_s, k_raw)
-        n_win = int(round(win_s / med_dt)) + 2 if med_dt > 0 else length
-        dense = _bandlimited_windows(time_s, res_g, k_raw - n_win, n_win, UPSAMPLED_HZ[placement], ic, win_s,
-                                     ~clipped)
-        if dense is not None:
-            use, tu, yu = dense
-            if use.any():
-                icu = ic[use]
-                inwin = (tu >= icu[:, None]) & (tu <= icu[:, None] + win_s)
-                peak[use], peak_t[use], lr[use] = _peak_and_rate(tu, yu, inwin, _interp_rows(tu, yu, icu))
-                todo &= ~use
+        # the stretch length follows each strike's own sample spacing (local: any window of a longer
+        # recording interpolates a strike the same way); strikes of one length are interpolated together
+        step_s = _local_step_s(time_s, k_raw)
+        n_win = np.where(step_s > 0, np.rint(win_s / np.where(step_s > 0, step_s, 1.0)) + 2, length).astype(np.int64)
+        for nw in np.unique(n_win).tolist():  # usually one length
+            rows = np.flatnonzero(n_win == nw)
+            for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
+                                              ic[rows], win_s, ~clipped[rows]):
+                sel = rows[dense.use]
+                peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
+                todo[sel] = False
     if todo.any():
         # sampled curve: the IC point (|a| linearly interpolated) followed by the window's samples
         sel = np.flatnonzero(todo)
@@ -151,15 +151,124 @@ def _peak_and_rate(
     return peak, peak_t, lr
 
 
+@dataclass
+class _Dense:
+    """Band-limited curves of the rows `use` on a regular grid: column c of row r lies at
+    ((c0[r] + c) / up) * dt[r] + t0[r] s, c in [0, width). Only the columns [lo, lo + yu.shape[1])
+    are computed: yu (rows, ...) in g. Per row, the impact window [IC, IC + win] holds the columns
+    [a, b), and IC lies at fraction f between the columns j and j + 1."""
+
+    use: np.ndarray
+    t0: np.ndarray
+    dt: np.ndarray
+    c0: np.ndarray
+    up: int
+    width: int
+    lo: int = 0
+    yu: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    a: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    b: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    j: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    f: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def times(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Time (s) of column cols of row rows (broadcast)."""
+        return ((self.c0[rows] + cols) / self.up) * self.dt[rows] + self.t0[rows]
+
+    def value(self, cols: np.ndarray) -> np.ndarray:
+        """yu at column cols[r] of every row r (g)."""
+        return _at(self.yu, cols - self.lo)
+
+    def count_before(self, level: np.ndarray, inclusive: bool) -> np.ndarray:
+        """Per row, how many columns lie before level (s), or at it if inclusive (times rise along a row)."""
+        rows = np.arange(level.shape[0])
+
+        def before(c: np.ndarray) -> np.ndarray:
+            t = self.times(rows, c)
+            return t <= level if inclusive else t < level
+
+        c = np.clip(np.ceil((level - self.t0) / self.dt * self.up) - self.c0, 0, self.width).astype(np.int64)
+        while True:  # the estimate is off by at most a column or so: step until exact
+            back = (c > 0) & ~before(np.maximum(c - 1, 0))
+            fwd = (c < self.width) & before(np.minimum(c, self.width - 1))
+            if not (back.any() or fwd.any()):
+                return c
+            c += fwd.astype(np.int64) - back
+
+    def locate(self, ic: np.ndarray, win_s: float) -> None:
+        """Set a, b (the window's columns) and j, f (where IC falls) for IC times ic (s), one per row."""
+        rows = np.arange(ic.shape[0])
+        self.a = self.count_before(ic, inclusive=False)  # first column at or after IC
+        self.b = self.count_before(ic + win_s, inclusive=True)  # first column after IC + win_s
+        t_first = self.times(rows, np.zeros(rows.size, dtype=np.int64))
+        step = (self.times(rows, np.full(rows.size, self.width - 1)) - t_first) / (self.width - 1)
+        pos = np.clip((ic - t_first) / step, 0, self.width - 1.000001)
+        self.j = np.floor(pos).astype(np.int64)
+        self.f = pos - self.j
+
+
+def _dense_peak_and_rate(d: _Dense) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_peak_and_rate` on the dense curves over their impact windows, the rise measured from |a|
+    interpolated at IC; the same figures, without forming the (rows, width) times."""
+    m, n_cols = d.yu.shape
+    rows = np.arange(m)
+    cols = d.lo + np.arange(n_cols)
+    # the values in the window, -inf elsewhere (only the ragged edge columns need a look)
+    ym = d.yu.copy()
+    lo, hi = int(d.a.max()) - d.lo, max(int(d.b.min()) - d.lo, 0)
+    ym[:, :lo] = np.where(cols[None, :lo] >= d.a[:, None], ym[:, :lo], -np.inf)
+    ym[:, hi:] = np.where(cols[None, hi:] < d.b[:, None], ym[:, hi:], -np.inf)
+    k = np.argmax(ym, axis=1) + d.lo
+    peak = d.value(k)
+    peak_t = d.times(rows, k)
+    a_ic = d.value(d.j) * (1 - d.f) + d.value(d.j + 1) * d.f
+    f20, f80 = LOADING_RATE_FRACTIONS
+    rise = peak - a_ic
+    l20 = a_ic + f20 * rise
+    l80 = a_ic + f80 * rise
+    # the first crossing in the window comes at or before the peak whenever the level is below the peak,
+    # and there is none otherwise: no need to cut the search at the peak
+    t20 = _dense_crossing(d, ym, l20)
+    t80 = _dense_crossing(d, ym, l80)
+    dt = t80 - t20
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = np.where((dt > 0) & (rise > 0), (l80 - l20) / dt, np.nan)
+    return peak, peak_t, lr
+
+
+def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """`_first_crossing` on the dense curves (ym: values with -inf outside the window)."""
+    above = ym >= level[:, None]
+    j = np.argmax(above, axis=1)
+    rows = np.arange(ym.shape[0])
+    has = _at(above, j)
+    # a crossing lies after the window's first column, and a column before it is computed
+    j = j + d.lo
+    jp = np.maximum(j - 1, 0)
+    ya, yb = d.value(np.maximum(jp, d.lo)), d.value(j)
+    ta, tb = d.times(rows, jp), d.times(rows, j)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(yb > ya, (level - ya) / (yb - ya), 1.0)
+    t = np.where(j > 0, ta + np.clip(frac, 0.0, 1.0) * (tb - ta), tb)
+    return np.where(has, t, np.nan)
+
+
+def _at(x: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """x[r, col[r]] for every row r of a C-contiguous 2-D array (a flat gather)."""
+    return x.ravel()[np.arange(x.shape[0]) * x.shape[1] + col]
+
+
 def _bandlimited_windows(
     time_s: np.ndarray, res_g: np.ndarray, i0: np.ndarray, length: int, target_hz: float, ic: np.ndarray,
     win_s: float, wanted: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Band-limited interpolation of |a| around every impact window.
+) -> list[_Dense]:
+    """Band-limited interpolation of |a| around every impact window, one `_Dense` per interpolation
+    factor (each row's own, from its stretch's mean spacing; usually one).
 
-    Returns the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
-    holds) and, for those rows, dense times (s) and values (g) on the columns that can hold
-    [IC, IC + win_s] and the one before it (the rest of the dense stretch is never looked at).
+    Each holds the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
+    holds; rows that need no interpolation are in none) and, for those rows, the dense grid over the
+    columns that can hold [IC, IC + win_s] and the one before it, with the values computed on the
+    columns from IC to the window's end (the rest of the dense stretch is never looked at).
     """
     n = res_g.shape[0]
     big = PAD * 2 + length + 1
@@ -170,40 +279,41 @@ def _bandlimited_windows(
     t = time_s[idx]
     span = t[:, -1] - t[:, 0]
     dt = span / (big - 1)
-    med_dt = float(np.median(dt))
-    if not med_dt > 0:
-        return None
-    up = int(min(MAX_UPSAMPLE, max(1, np.ceil(target_hz * med_dt - 0.05))))
-    if up <= 1:
-        return None
+    ups = np.minimum(MAX_UPSAMPLE, np.maximum(1, np.ceil(target_hz * np.maximum(dt, 0.0) - 0.05))).astype(np.int64)
     # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
     steps = np.diff(t, axis=1)
-    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0)
+    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0) & (ups > 1)
+    return [_dense_rows(use & (ups == up), t, dt, res_g[idx], ic, big, up, win_s)
+            for up in np.unique(ups[use]).tolist()]
+
+
+def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, ic: np.ndarray, big: int,
+                up: int, win_s: float) -> _Dense:
+    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s, |a| y g) interpolated by up."""
     rows = np.flatnonzero(use)
     total = big * up
-    if rows.size == 0:
-        return use, np.zeros((0, total)), np.zeros((0, total))
-    t, y, dt, icr = t[rows], res_g[idx[rows]], dt[rows], ic[rows]
+    t0, dt, icr = t[rows, 0], dt[rows], ic[rows]
     # columns kept: from one input sample before IC, as many as the longest window needs (+ margins)
     width = min(total, int(np.ceil(float(np.max(win_s / dt)) * up)) + 2 * up + 2)
-    first = np.clip(np.floor((icr - t[:, 0]) / dt) - 1, 0, None) * up
+    first = np.clip(np.floor((icr - t0) / dt) - 1, 0, None) * up
     first = np.minimum(first, total - width).astype(np.int64)
+    d = _Dense(use, t0, dt, first, up, width)
+    d.locate(icr, win_s)
+    # computed: the columns from the one before IC (or before the window) to the window's end
+    d.lo = max(0, min(int(d.a.min()) - 1, int(d.j.min())))
+    hi = min(width, max(int(d.b.max()), int(d.j.max()) + 2, d.lo + 1))
+    y = y[rows]
     matrix = _resample_matrix(big, up)
-    tu = np.empty((rows.size, width))
-    yu = np.empty((rows.size, width))
+    d.yu = np.empty((rows.size, hi - d.lo))
     offsets = np.unique(first)
     if offsets.size == 1:  # usual case: every row at one offset, written in place (no row copies)
         c0 = int(offsets[0])
-        np.matmul(y, matrix[:, c0:c0 + width], out=yu)
-        np.multiply((np.arange(c0, c0 + width) / up)[None, :], dt[:, None], out=tu)
-        tu += t[:, :1]
-        return use, tu, yu
-    for c0 in offsets:  # a handful of offsets: one matrix product each
-        sel = np.flatnonzero(first == c0)
-        cols = np.arange(c0, c0 + width)
-        yu[sel] = y[sel] @ matrix[:, c0:c0 + width]
-        tu[sel] = t[sel, :1] + (cols[None, :] / up) * dt[sel, None]
-    return use, tu, yu
+        np.matmul(y, matrix[:, c0 + d.lo:c0 + hi], out=d.yu)
+    else:
+        for c0 in offsets:  # a handful of offsets: one matrix product each
+            sel = np.flatnonzero(first == c0)
+            d.yu[sel] = y[sel] @ matrix[:, c0 + d.lo:c0 + hi]
+    return d
 
 
 @lru_cache(maxsize=32)
@@ -219,23 +329,13 @@ def _resample_matrix(length: int, up: int) -> np.ndarray:
     return signal.resample(eye - line, length * up, axis=1) + line_u
 
 
-def _median_step_s(time_s: np.ndarray, around: np.ndarray) -> float:
-    """Median sample step (s) over a few samples around some indices (a stable local rate estimate)."""
+def _local_step_s(time_s: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """Per index, the median sample step (s) over the 16 steps around it (a stable local rate estimate)."""
     n = time_s.shape[0]
-    sel = around[:: max(1, around.shape[0] // 200)]
-    j = np.clip(sel[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
-    return float(np.median(time_s[j + 1] - time_s[j]))
-
-
-def _interp_rows(tt: np.ndarray, yy: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Per row, y linearly interpolated at x (rows sorted in t, uniformly spaced)."""
-    m, L = tt.shape
-    dt = (tt[:, -1] - tt[:, 0]) / (L - 1)
-    pos = np.clip((x - tt[:, 0]) / dt, 0, L - 1.000001)
-    j = np.floor(pos).astype(np.int64)
-    f = pos - j
-    rows = np.arange(m)
-    return yy[rows, j] * (1 - f) + yy[rows, j + 1] * f
+    if n < 2:
+        return np.zeros(around.shape[0])
+    j = np.clip(around[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
+    return np.median(time_s[j + 1] - time_s[j], axis=1)
 
 
 def _first_crossing(tt: np.ndarray, yy: np.ndarray, allowed: np.ndarray, level: np.ndarray) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 Nothing assumes how the sensor is mounted. Gravity is the mean specific force over a stretch of
 running (over whole strides the body's own acceleration averages out), vertical is its direction.
+`moving_up` estimates it locally (a belt that slips or turns is followed), from blocks on a fixed grid
+of the recording, so any window of a longer recording gives the same vertical at the same sample.
 At the waist the forward axis is the horizontal direction of the braking acceleration just after
 initial contact, and left = up x forward (right-handed sensor frame).
 """
@@ -20,8 +22,48 @@ def gravity_direction(acc_g: np.ndarray, step: int = 1) -> np.ndarray:
     return mean / norm
 
 
+def moving_up(acc_g: np.ndarray, block: int, offset: int, step: int, half_blocks: int,
+              at: np.ndarray) -> np.ndarray:
+    """Unit "up" (sensor frame, (len(at), 3)) at sample indices `at`: the mean specific force (g) of the
+    grid blocks within +-half_blocks of each sample, linearly interpolated between block centres.
+
+    Blocks of `block` samples start at local index `offset` (+ k * block, the recording's grid; a partial
+    block at either end of acc_g counts with the samples it has); every `step`-th sample on that grid is
+    used (step divides block). Each block's value depends only on its own neighbourhood's samples.
+    """
+    a = np.asarray(acc_g)
+    n = a.shape[0]
+    offset = int(offset) % block
+    idx = np.arange(offset % step, n, step)
+    if idx.size == 0:
+        return np.tile(gravity_direction(a), (np.asarray(at).shape[0], 1))
+    bid = (idx - offset) // block  # -1 for a partial block before the first grid boundary
+    first = np.flatnonzero(np.concatenate(([True], bid[1:] != bid[:-1])))
+    sums = np.add.reduceat(np.asarray(a[idx], dtype=np.float64), first, axis=0)
+    counts = np.diff(np.append(first, idx.size)).astype(np.float64)
+    h = int(half_blocks)
+    pad_s = np.pad(sums, ((h, h), (0, 0)))
+    pad_c = np.pad(counts, (h, h))
+    nb = counts.shape[0]
+    near, cnt = pad_s[:nb].copy(), pad_c[:nb].copy()
+    for k in range(1, 2 * h + 1):  # element-wise sums in a fixed order: the same bits in any window
+        near += pad_s[k:k + nb]
+        cnt += pad_c[k:k + nb]
+    mean = near / cnt[:, None]
+    centre = offset + bid[first] * block + 0.5 * (block - 1)
+    x = np.asarray(at, dtype=np.float64)
+    g = np.column_stack([np.interp(x, centre, mean[:, j]) for j in range(3)])
+    norm = np.sqrt(np.einsum("ij,ij->i", g, g))
+    bad = ~(norm > 1e-6)
+    g[bad] = (0.0, 0.0, 1.0)
+    norm[bad] = 1.0
+    return g / norm[:, None]
+
+
 def vertical_g(acc_g: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Vertical specific force in g (positive up; 1 g at rest) = acc_g . up."""
+    """Vertical specific force in g (positive up; 1 g at rest) = acc_g . up (one (3,) up, or one per row)."""
+    if np.ndim(up) == 2:
+        return np.einsum("ij,ij->i", np.asarray(acc_g, dtype=np.float64), up)
     return project(acc_g, up)
 
 

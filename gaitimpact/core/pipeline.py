@@ -26,7 +26,7 @@ from gaitimpact.core.filters import (
 from gaitimpact.core.impact import impact_figures, infer_range_g
 from gaitimpact.core.placement import decide_placement
 from gaitimpact.core.result import Analysis, Bout, Strikes
-from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, detect_waist
+from gaitimpact.core.strikes import WAIST_LP_HZ, DetectedStrikes, detect_foot, detect_waist, grid_samples
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import PLACEMENTS, Recording, steps_per_strike
@@ -41,6 +41,12 @@ NEAR_GAP_BEFORE_S = 0.2
 MIN_RATE_HZ = {"waist": 100.0, "shoe": 500.0, "shank": 200.0}
 """Below these rates (Hz) the impact transient is not resolved: peak and loading rate read low (on the
 simulator: shoe at 200 Hz loading rate -22 %; waist at 50 Hz loading rate -29 %, at 20 Hz peak -21 %)."""
+CONTEXT_S = 50.0
+"""How far (s) from a strike the signal can change its result: its IC depends on its period tile and
+that tile's context (strikes.PERIOD_TILE_S + PERIOD_CONTEXT_S + PEAK_CONTEXT_S = 27 s) and on the moving
+gravity (GRAVITY_HALF_S + 1 block = 6 s), its foot on the strikes within 2 * LR_HALF (14 s at 142
+steps/min), the activity blocks on +-3 s. A window of a longer recording reaching this far beyond a
+strike gives that strike exactly as the whole recording does (`gaitimpact.core.chunked` overlaps so)."""
 MIN_SAMPLES = 32
 """Fewer samples than this cannot be analysed."""
 NO_RUNNING = Notice("no_running", "no running found (standing/walking only?)")
@@ -210,6 +216,7 @@ def _detect_in_bouts(
     """Detect strikes bout by bout (each with its own gravity estimate); IC times in s."""
     ics, peaks, feet, tos = [], [], [], []
     n = time_s.shape[0]
+    grid = grid_samples(fs_hz)
     for b in bouts:
         i0 = int(np.searchsorted(time_s, b.start_s - BOUT_MARGIN_S))
         i1 = int(np.searchsorted(time_s, b.end_s + BOUT_MARGIN_S, side="right"))
@@ -217,11 +224,12 @@ def _detect_in_bouts(
         if i1 - i0 < MIN_SAMPLES:
             continue
         s_loc, e_loc = _local_segments(starts, stops, i0, i1)
+        grid_offset = (-i0) % grid  # the slice's first sample on the recording's grid
         if placement == "waist":
-            d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc)
+            d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc, grid_offset=grid_offset)
         else:
-            d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement,
-                            grid_offset=(-i0) % bouts_mod.block_samples(fs_hz)[0])
+            d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement, grid_offset=grid_offset,
+                            acc_g=acc_g[i0:i1])
         keep = (d.ic_time_s >= b.start_s - BOUT_MARGIN_S) & (d.ic_time_s <= b.end_s + BOUT_MARGIN_S)
         ics.append(d.ic_time_s[keep])
         peaks.append(d.peak_index[keep] + i0)

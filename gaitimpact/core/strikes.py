@@ -16,6 +16,17 @@ the local stride period and each is followed by a still stance (`periodic.select
 saturated late-swing peak whose landing spike sits on its falling edge no longer pulls strikes back
 and forth.
 
+Shank IC (`shank_axial_ic`): the minimum of the axial acceleration before the tibial shock, the
+IC definition of the tibial-shock literature (Mercer et al. 2003, after Shorten & Winslow 1992 and
+Derrick et al. 1998; catalogued with code in Kiernan et al. 2023, Sensors 23:5022). In terminal swing
+the tibia's axial specific force points distally (the leg is driven down against the free-falling
+body) and peaks at touchdown; the ground then reverses it, rising slowly through 0 g, and the steep
+shock peaks 30-40 ms after contact (real shank trials). |a| folds that sign change into a bump at
+contact, a valley where the axial crosses 0 g, and the shock, so an onset timed on |a| lands 15-20 ms
+late. Axial = the direction of each strike's own shock (the shock runs along the tibia: no sensor
+orientation needed). Unlike Mercer's 15 Hz low-pass, the raw samples are used: a zero-phase
+low-pass spreads the shock backwards and moves the minimum 10-20 ms early.
+
 Strikes are never searched across a gap: peaks are found per gap-free stretch, and a rise whose
 look-back reaches a gap is not timed (the strike is dropped rather than guessed). Thresholds
 relative to "the typical strike" use the median of the neighbouring strikes, so they follow
@@ -28,23 +39,33 @@ All times are in the input's time base (s); the functions hold no state, so they
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
+from scipy.fft import next_fast_len
 
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import block_view, zero_phase_filter
-from gaitimpact.core.orientation import gravity_direction, horizontal_basis, vertical_g
+from gaitimpact.core.orientation import moving_up, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
-PERIOD_WINDOW_S = 120.0
-"""At most this much signal (s) is used to estimate the gait period of a stretch."""
+PERIOD_TILE_S = 20.0
+"""The gait period (peak spacing, look-back) is estimated per tile of this length (s) of the recording's
+time axis (tiles start at multiples of it), so it depends on a bounded neighbourhood only."""
+PERIOD_CONTEXT_S = 5.0
+"""...from the signal of the tile and this long (s) on each side of it."""
+PEAK_CONTEXT_S = 2.0
+"""Peaks of a tile are found on the tile plus this long (s) on each side (spacing and prominence)."""
 LOCAL_HALF = 8
 """Neighbours (strikes) on each side used for the local typical strike."""
 WAIST_DETECT_HZ = 250.0
 """Waist detection runs on at most about this rate (Hz): higher rates are subsampled first."""
+GRAVITY_HALF_S = 5.0
+"""Waist gravity (vertical) is the mean specific force over about +-this long (s) around each sample."""
 WAIST_LP_HZ = 30.0
 """Low-pass cut-off (Hz) of the vertical signal used to find waist strikes."""
 ONSET_FRACTION = {"waist": 0.2, "shoe": 0.2, "shank": 0.2}
@@ -75,6 +96,8 @@ SWAP_MIN_REL_SPIKE = 0.6
 """A candidate with a loud stance is replaced only by a landing at least this fraction as spiky."""
 FOOT_LOOKBACK_S = 0.04
 """How far before the impact peak (s) the onset of the transient is searched (shoe/shank)."""
+SHANK_AXIAL_BACK_S = 0.04
+"""How far before the onset of the tibial shock (s) the shank's pre-impact axial minimum (IC) is searched."""
 TO_DETECT_HZ = 200.0
 """Shoe/shank toe-off is timed on |a| block-averaged down to about this rate (Hz) before its low-pass."""
 CAND_MIN_G = 0.3
@@ -101,6 +124,8 @@ WAIST_ALT_S = 0.35
 """An alternative rise must begin within this fraction of a step of a first-pass IC."""
 WAIST_SAME_ONSET_S = 0.015
 """Alternative rises that begin this close (s) to the IC are the same rise."""
+LR_HALF = 16
+"""Left/right of a waist strike is decided from its chain's strikes within +-this many strikes."""
 LR_STANCE_S = 0.06
 """Window after IC (s) over which the mediolateral acceleration decides left/right at the waist."""
 
@@ -120,41 +145,27 @@ class DetectedStrikes:
             self.to_time_s = np.full(self.ic_time_s.shape[0], np.nan)
 
 
-def dominant_period_s(x: np.ndarray, fs_hz: float, lo_s: float, hi_s: float,
-                      decimated: bool = False) -> float | None:
-    """Dominant period (s) of x within [lo_s, hi_s] from its autocorrelation (FFT), or None.
-
-    Uses at most the middle PERIOD_WINDOW_S of x (the period only sets the minimum peak spacing).
-    """
-    step = 1 if decimated else max(1, int(fs_hz // 100))
-    y = np.asarray(x[::step], dtype=np.float64)
-    fs = fs_hz / step
-    n = y.shape[0]
-    longest = int(PERIOD_WINDOW_S * fs)
-    if n > longest:
-        y = y[(n - longest) // 2:(n + longest) // 2]
-        n = y.shape[0]
-    if n < int(3 * hi_s * fs):
-        return None
-    y = y - y.mean()
-    nfft = 1 << int(np.ceil(np.log2(2 * n)))
-    spec = np.fft.rfft(y, nfft)
-    ac = np.fft.irfft(spec * np.conj(spec), nfft)[:n]
-    if ac[0] <= 0:
-        return None
-    lo, hi = int(lo_s * fs), min(int(hi_s * fs) + 1, n - 1)
-    if hi <= lo + 1:
-        return None
-    k = lo + int(np.argmax(ac[lo:hi]))
-    if ac[k] < 0.1 * ac[0]:
-        return None
+def dominant_periods_s(y: np.ndarray, fs_hz: float, lo_s: float, hi_s: float) -> np.ndarray:
+    """Dominant period (s) within [lo_s, hi_s] of every row of y (K, n) from its autocorrelation (FFT);
+    NaN where none. Rows are independent: a row gives the same bits in any batch."""
+    k_rows, n = y.shape
+    lo, hi = int(lo_s * fs_hz), min(int(hi_s * fs_hz) + 1, n - 1)
+    if k_rows == 0 or n < int(3 * hi_s * fs_hz) or hi <= lo + 1:
+        return np.full(k_rows, np.nan)
+    y = y - y.mean(axis=1, keepdims=True)
+    # zero-padding to n + the longest lag kept makes the circular correlation linear for those lags
+    nfft = next_fast_len(n + hi + 2, real=True)
+    spec = np.fft.rfft(y, nfft, axis=1)
+    ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :hi + 2]
+    rows = np.arange(k_rows)
+    k = lo + np.argmax(ac[:, lo:hi], axis=1)
+    ok = (ac[:, 0] > 0) & (ac[rows, k] >= 0.1 * ac[:, 0])
     # parabolic refinement of the lag
-    if lo < k < hi - 1:
-        y0, y1, y2 = ac[k - 1], ac[k], ac[k + 1]
-        den = y0 - 2 * y1 + y2
-        if den < 0:
-            return (k + 0.5 * (y0 - y2) / den) / fs
-    return k / fs
+    y0, y1, y2 = ac[rows, k - 1], ac[rows, k], ac[rows, k + 1]
+    den = y0 - 2 * y1 + y2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where((k > lo) & (k < hi - 1) & (den < 0), 0.5 * (y0 - y2) / den, 0.0)
+    return np.where(ok, (k + frac) / fs_hz, np.nan)
 
 
 def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL_HALF) -> np.ndarray:
@@ -167,14 +178,24 @@ def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL
     vals = np.where(np.ones(n, dtype=bool) if use is None else use, x, np.nan)
     if n == 0:
         return vals
+    size = 2 * half + 1
+    finite = np.isfinite(vals)
     pad = np.pad(vals, half, constant_values=np.nan)
-    # median of the finite values of every window: sort (NaN last), average the middle pair
-    win = np.sort(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1)
-    c = np.isfinite(win).sum(axis=1)
-    rows = np.arange(n)
-    lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
-    med = np.where(c > 0, 0.5 * (win[rows, lo] + win[rows, hi]), np.nan)
-    fallback = np.nanmedian(vals) if np.isfinite(vals).any() else 0.0
+    # a window of all finite values: its middle value (scipy's median filter; the NaN are never in it)
+    counts = np.concatenate(([0], np.cumsum(np.pad(finite, half))))
+    full = counts[size:] - counts[:-size] == size
+    med = np.full(n, np.nan)
+    if full.any():
+        med[full] = ndimage.median_filter(np.where(finite, vals, 0.0), size=size, mode="constant")[full]
+    part = np.flatnonzero(~full)
+    if part.size:
+        # median of the finite values of the other windows: sort (NaN last), average the middle pair
+        win = np.sort(np.lib.stride_tricks.sliding_window_view(pad, size)[part], axis=1)
+        c = np.isfinite(win).sum(axis=1)
+        rows = np.arange(part.size)
+        lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
+        med[part] = np.where(c > 0, 0.5 * (win[rows, lo] + win[rows, hi]), np.nan)
+    fallback = np.nanmedian(vals) if finite.any() else 0.0
     return np.where(np.isfinite(med), med, fallback)
 
 
@@ -199,7 +220,12 @@ def onset_times(
     m = peak_idx.shape[0]
     if m == 0:
         return np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0)
+    per_row = np.ndim(lookback) > 0
+    lb = np.asarray(lookback, dtype=np.int64)
+    lookback = int(lb.max()) if per_row else int(lookback)
     idx, valid = _windows(peak_idx, lookback + 1, seg_start)
+    if per_row:  # a look-back per peak: columns before the row's own look-back do not count
+        valid &= np.arange(-lookback, 1)[None, :] >= -lb[:, None]
     w = np.where(valid, x[idx], np.inf)
     kmin = np.argmin(w, axis=1)
     rows = np.arange(m)
@@ -210,7 +236,8 @@ def onset_times(
     after = valid & (cols[None, :] >= kmin[:, None]) & (w >= level[:, None])
     j = np.argmax(after, axis=1)
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
-    found = after[rows, j] & (j > kmin) & valid[:, 0]
+    first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
+    found = after[rows, j] & (j > kmin) & first_ok
     jj = idx[rows, j]
     jp = np.maximum(jj - 1, 0)
     ta, tb = time_s[jp], time_s[jj]
@@ -242,31 +269,106 @@ def find_peaks_per_stretch(x: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     return idx, x[idx]
 
 
+def _is_in_sorted(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """np.isin(x, sorted_values) for ascending sorted_values (a binary search, no sort of x)."""
+    if sorted_values.size == 0:
+        return np.zeros(x.shape, dtype=bool)
+    k = np.minimum(np.searchsorted(sorted_values, x), sorted_values.size - 1)
+    return sorted_values[k] == x
+
+
 def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """First sample index of the gap-free stretch holding each index."""
     return starts[np.searchsorted(starts, idx, side="right") - 1]
 
 
+def period_tiles(time_s: np.ndarray, tile_s: float = PERIOD_TILE_S) -> np.ndarray:
+    """Sample bounds (K + 1,) of the tiles of the recording's time axis (multiples of tile_s, s) that
+    the samples of time_s (s) fall in."""
+    k = np.floor(time_s / tile_s)
+    return np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [time_s.shape[0]]))
+
+
+def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.ndarray, lo_s: float, hi_s: float,
+                   default_s: float) -> np.ndarray:
+    """Gait period (s) per tile: `dominant_periods_s` of x (about 100 Hz: every step-th sample from the
+    context's first) over the tile and PERIOD_CONTEXT_S on each side; default_s where none is found."""
+    step = max(1, int(fs_hz // 100))
+    t0 = np.floor(time_s[tiles[:-1]] / PERIOD_TILE_S) * PERIOD_TILE_S
+    a = np.searchsorted(time_s, t0 - PERIOD_CONTEXT_S, side="left")
+    b = np.searchsorted(time_s, t0 + PERIOD_TILE_S + PERIOD_CONTEXT_S, side="left")
+    size = (b - a + step - 1) // step
+    out = np.full(a.shape[0], float(default_s))
+    for m in np.unique(size).tolist():  # tiles of one context length at once (usually all but the ends)
+        sel = np.flatnonzero(size == m)
+        per = dominant_periods_s(x[a[sel, None] + step * np.arange(m)[None, :]], fs_hz / step, lo_s, hi_s)
+        out[sel] = np.where(np.isfinite(per), per, default_s)
+    return out
+
+
+def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray,
+                     distance: np.ndarray, **kwargs) -> np.ndarray:
+    """`find_peaks_per_stretch` per tile with that tile's sample `distance`, each run on the tile and
+    PEAK_CONTEXT_S around it; the peaks (indices) inside each tile."""
+    n = x.shape[0]
+    margin = int(np.ceil(PEAK_CONTEXT_S * fs_hz))
+    out = []
+    for j in range(tiles.shape[0] - 1):  # one find_peaks call per tile (a few per minute)
+        a, b = int(tiles[j]), int(tiles[j + 1])
+        ca, cb = max(0, a - margin), min(n, b + margin)
+        keep = (stops > ca) & (starts < cb)
+        s_loc, e_loc = np.clip(starts[keep], ca, cb) - ca, np.clip(stops[keep], ca, cb) - ca
+        idx, _ = find_peaks_per_stretch(x[ca:cb], s_loc, e_loc, distance=int(distance[j]), **kwargs)
+        idx = idx + ca
+        out.append(idx[(idx >= a) & (idx < b)])
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _tile_of(idx: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+    """Tile number of each sample index."""
+    return np.searchsorted(tiles, idx, side="right") - 1
+
+
+def waist_step(fs_hz: float) -> int:
+    """Subsampling step of the waist detection at fs_hz (Hz): about WAIST_DETECT_HZ is kept."""
+    return max(1, int(fs_hz // WAIST_DETECT_HZ))
+
+
+def grid_samples(fs_hz: float) -> int:
+    """Samples per period of the recording's fixed grid at fs_hz (Hz): whole activity blocks and whole
+    waist subsampling steps. A window of a longer recording that starts on this grid sees every
+    block, decimation and subsample exactly as the whole recording does."""
+    return math.lcm(block_samples(fs_hz)[0], waist_step(fs_hz))
+
+
 def detect_waist(
     time_s: np.ndarray, acc_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
-    up: np.ndarray | None = None,
+    up: np.ndarray | None = None, grid_offset: int = 0,
 ) -> DetectedStrikes:
     """Waist ICs (s) of both feet in a stretch of running, with L/R from mediolateral sway.
 
     Above WAIST_DETECT_HZ the samples are subsampled for detection (the WAIST_LP_HZ low-pass
     follows, the timestamps stay real), which keeps the waist path as fast as the shoe path.
+    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.moving_up`, over
+    +-GRAVITY_HALF_S). grid_offset: first index of the slice on the recording's grid (`grid_samples`),
+    so subsamples and gravity blocks are the recording's, whatever the slice.
     """
-    d = max(1, int(fs_hz // WAIST_DETECT_HZ))
-    if d > 1:
-        time_s, acc_g, fs_hz = time_s[::d], np.ascontiguousarray(acc_g[::d]), fs_hz / d
-        starts, stops = (starts + d - 1) // d, (stops + d - 1) // d
+    d = waist_step(fs_hz)
+    block, decim = block_samples(fs_hz)
+    off = int(grid_offset) % d
+    sub = np.arange(off, time_s.shape[0], d)
     if up is None:
-        up = gravity_direction(acc_g, step=max(1, int(fs_hz // 50)))
+        up = moving_up(acc_g, block, grid_offset, decim, max(1, round(GRAVITY_HALF_S * fs_hz / block)), sub)
+    if d > 1:
+        time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
+        starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
     v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
-    period = dominant_period_s(v, fs_hz, *STEP_PERIOD_RANGE_S) or 0.33
-    dist = max(1, int(0.6 * period * fs_hz))
-    peaks, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=0.6)
-    lookback = max(2, int(0.6 * period * fs_hz))
+    tiles = period_tiles(time_s)
+    tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
+    tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
+    peaks = find_peaks_tiled(v, fs_hz, starts, stops, tiles, tile_dist, height=1.4, prominence=0.6)
+    tile_lookback = np.maximum(2, tile_dist)
+    lookback = tile_lookback[_tile_of(peaks, tiles)]
     seg0 = _segment_start_of(peaks, starts)
     ic, ok, trough = onset_times(time_s, v, peaks, lookback, ONSET_FRACTION["waist"], seg0)
     flight = trough <= WAIST_MAX_TROUGH_G
@@ -279,15 +381,16 @@ def detect_waist(
         ok &= flight
     ic, peaks, trough = ic[ok], peaks[ok], trough[ok]
     if ic.size >= 6:
-        ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, period, fs_hz, lookback)
+        ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
+                                    tile_lookback)
     foot = waist_feet(time_s, acc_g, ic, up)
-    to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, period)
-    return DetectedStrikes(ic, peaks * d, foot, to)
+    to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
+    return DetectedStrikes(ic, peaks * d + off, foot, to)
 
 
 def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np.ndarray, trough_c: np.ndarray,
-                    starts: np.ndarray, stops: np.ndarray, period: float, fs_hz: float,
-                    lookback: int) -> tuple[np.ndarray, np.ndarray]:
+                    starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray, tile_period: np.ndarray,
+                    fs_hz: float, tile_lookback: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per step, keep the IC (s) among the step's candidate rises that best fits the step rhythm.
 
     Each first-pass strike (IC s, peak index, trough g) is a group; other peaks of v (closer
@@ -299,13 +402,16 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     e.g. a belt on one side of the hip). `choose_per_step` keeps one candidate per step: no step
     is added or dropped.
     """
-    dist = max(1, int(WAIST_CAND_SPACING * period * fs_hz))
-    more, _ = find_peaks_per_stretch(v, starts, stops, height=1.4, distance=dist, prominence=WAIST_CAND_PROM_G,
-                                     wlen=2 * lookback + 1)
-    more = more[~np.isin(more, peaks)]
+    dist = np.maximum(1, (WAIST_CAND_SPACING * tile_period * fs_hz).astype(np.int64))
+    more = np.concatenate([
+        find_peaks_tiled(v, fs_hz, starts, stops, tiles[j:j + 2], dist[j:j + 1], height=1.4,
+                         prominence=WAIST_CAND_PROM_G, wlen=2 * int(tile_lookback[j]) + 1)
+        for j in range(tiles.shape[0] - 1)]) if tiles.shape[0] > 1 else np.zeros(0, dtype=np.int64)
+    more = more[~_is_in_sorted(more, peaks)]
     if more.size == 0:
         return ic, peaks
-    ic_m, ok_m, trough_m = onset_times(time_s, v, more, lookback, ONSET_FRACTION["waist"],
+    tile_m = _tile_of(more, tiles)
+    ic_m, ok_m, trough_m = onset_times(time_s, v, more, tile_lookback[tile_m], ONSET_FRACTION["waist"],
                                        _segment_start_of(more, starts))
     rise_c = v[peaks] - trough_c
     typ_rise, typ_peak = local_median(rise_c), local_median(v[peaks])
@@ -314,7 +420,7 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     near = np.where(np.abs(ic[j] - ic_m) < np.abs(ic[j - 1] - ic_m), j, j - 1)
     gap = np.abs(ic[near] - ic_m)
     ok_m &= ((trough_m <= WAIST_MAX_TROUGH_G) & (v[more] >= WAIST_MIN_REL_PEAK * typ_peak[near])
-             & (gap <= WAIST_ALT_S * period) & (gap > WAIST_SAME_ONSET_S))
+             & (gap <= WAIST_ALT_S * tile_period[tile_m]) & (gap > WAIST_SAME_ONSET_S))
     if not ok_m.any():
         return ic, peaks
     more, ic_m, near = more[ok_m], ic_m[ok_m], near[ok_m]
@@ -345,22 +451,22 @@ def spikiness_g(res_g: np.ndarray, half_width: int) -> np.ndarray:
 
 def detect_foot(
     time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
-    placement: str, grid_offset: int = 0,
+    placement: str, grid_offset: int = 0, acc_g: np.ndarray | None = None,
 ) -> DetectedStrikes:
     """Shoe/shank ICs (s) of the instrumented foot from impact transients in the raw resultant (g).
 
     Swing-phase accelerations can be as large as the impact but are ~10x slower, so strides are
     found on the spikiness of |a| (|a| minus the mean of its values SPIKE_HALF_WIDTH_S before and
     after), one per stride (spacing from the stride period), keeping those at least
-    SPIKE_REL_HEIGHT of the typical one.
+    SPIKE_REL_HEIGHT of the typical one. At the shank, with the 3 axes (acc_g, g) given, IC is the
+    start of the tibia's axial deceleration (`shank_axial_ic`).
     """
     k = max(1, int(round(SPIKE_HALF_WIDTH_S[placement] * fs_hz)))
     spike = spikiness_g(res_g, k)
-    step = max(1, int(fs_hz // 100))
-    smooth = res_g[::step]
-    stride = dominant_period_s(smooth, fs_hz / step, 2 * STEP_PERIOD_RANGE_S[0], 2 * STEP_PERIOD_RANGE_S[1],
-                               decimated=True) or 0.7
-    dist = max(1, int(0.6 * stride * fs_hz))
+    tiles = period_tiles(time_s)
+    tile_stride = tile_periods_s(time_s, res_g, fs_hz, tiles, 2 * STEP_PERIOD_RANGE_S[0], 2 * STEP_PERIOD_RANGE_S[1],
+                                 0.7)
+    tile_dist = np.maximum(1, (0.6 * tile_stride * fs_hz).astype(np.int64))
     # a spike must be seen whole: blank k samples at the edges of every gap-free stretch
     if starts.shape[0] > 1 or (starts.shape[0] and (starts[0] > 0 or stops[0] < res_g.shape[0])):
         edge = np.zeros(res_g.shape[0] + 1, dtype=np.int64)
@@ -369,11 +475,11 @@ def detect_foot(
         np.add.at(edge, np.clip(stops - k, 0, res_g.shape[0]), 1)
         np.add.at(edge, np.clip(stops, 0, res_g.shape[0]), -1)
         spike[np.cumsum(edge[:-1]) > 0] = 0.0
-    cand, h = find_peaks_per_stretch(spike, starts, stops, height=SPIKE_MIN_G, distance=dist)
-    cand = _prefer_landings(time_s, res_g, spike, cand, dist, k)
+    cand = find_peaks_tiled(spike, fs_hz, starts, stops, tiles, tile_dist, height=SPIKE_MIN_G)
+    cand = _prefer_landings(time_s, res_g, spike, cand, lambda i: tile_dist[_tile_of(i, tiles)], k)
     if cand.size:
         cand = cand[spike[cand] >= SPIKE_REL_HEIGHT * local_median(spike[cand])]
-    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, stride, fs_hz, k, placement)
+    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, tiles, tile_stride, fs_hz, k, placement)
     # the impact peak: the raw maximum within +-k samples of the spike
     peaks = _local_argmax(res_g, cand, k)
     if peaks.size >= 3:  # walking heel strikes at the edges of a run land far softer
@@ -381,11 +487,51 @@ def detect_foot(
     lookback = max(3, int(FOOT_LOOKBACK_S * fs_hz))
     seg0 = _segment_start_of(peaks, starts)
     ic, ok, _ = onset_times(time_s, res_g, peaks, lookback, ONSET_FRACTION[placement], seg0)
-    ic, peaks = ic[ok], peaks[ok]
+    ic, peaks, seg0 = ic[ok], peaks[ok], seg0[ok]
+    if placement == "shank" and acc_g is not None:
+        ic = shank_axial_ic(time_s, acc_g, peaks, ic, seg0, fs_hz)
     to = np.zeros(0)
     if ic.size:
         to = _foot_toe_off(time_s, res_g, fs_hz, starts, stops, placement, ic, grid_offset)
     return DetectedStrikes(ic, peaks, np.full(ic.shape[0], "?", dtype="<U1"), to)
+
+
+def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, onset_s: np.ndarray,
+                   seg_start: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Shank IC (s): the minimum of the axial acceleration (g) before the tibial shock.
+
+    Axial = the direction of each strike's own shock (the sum of its acceleration vectors at >= half the
+    peak |a|, within SPIKE_HALF_WIDTH_S of the peak; the shock runs along the tibia), so no sensor
+    orientation is needed. The minimum is searched from SHANK_AXIAL_BACK_S before the onset
+    of the shock's steep rise (onset_s, tangent method on |a|) up to that onset, inside the gap-free
+    stretch, and timed to sub-sample by a parabola through it and its neighbours; a minimum on the
+    window's first or last sample (no minimum inside it) keeps the onset.
+    """
+    m = peaks.shape[0]
+    if m == 0:
+        return onset_s
+    end = np.minimum(np.searchsorted(time_s, onset_s), peaks)
+    idx, valid = _windows(end, max(2, int(round(SHANK_AXIAL_BACK_S * fs_hz))) + 1, seg_start)
+    # the shock's direction: the sum of its vectors within SPIKE_HALF_WIDTH_S of the peak at >= half the
+    # peak |a| (a single peak sample of a clipped shock has its axial component cut: the axis would tilt)
+    kh = max(1, int(round(SPIKE_HALF_WIDTH_S["shank"] * fs_hz)))
+    near = np.clip(peaks[:, None] + np.arange(-kh, kh + 1)[None, :], 0, acc_g.shape[0] - 1)
+    vec = acc_g[near]
+    mag = np.linalg.norm(vec, axis=2)
+    pk = np.einsum("mkj,mk->mj", vec, (mag >= 0.5 * mag.max(axis=1, keepdims=True)).astype(float))
+    u = pk / np.maximum(np.linalg.norm(pk, axis=1), 1e-9)[:, None]
+    axial = np.where(valid, np.einsum("mkj,mj->mk", acc_g[idx], u), np.inf)
+    k = np.argmin(axial, axis=1)
+    rows = np.arange(m)
+    inside = (k > np.argmax(valid, axis=1)) & (k < axial.shape[1] - 1)
+    # the vertex of the parabola through the minimum and its two neighbours (sub-sample timing)
+    kk = np.clip(k, 1, axial.shape[1] - 2)
+    ya, yb, yc = axial[rows, kk - 1], axial[rows, kk], axial[rows, kk + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.clip(0.5 * (ya - yc) / (ya - 2.0 * yb + yc), -0.5, 0.5)
+    ta, tb, tc = time_s[idx[rows, kk - 1]], time_s[idx[rows, kk]], time_s[idx[rows, kk + 1]]
+    t_min = tb + np.where(frac >= 0, frac * (tc - tb), frac * (tb - ta))
+    return np.where(inside & np.isfinite(t_min), t_min, onset_s)
 
 
 def _foot_toe_off(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
@@ -420,7 +566,7 @@ def _post_level_g(time_s: np.ndarray, res_g: np.ndarray, idx: np.ndarray) -> np.
 
 
 def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
-                     dist: int, k: int) -> np.ndarray:
+                     dist_of: Callable[[np.ndarray], np.ndarray], k: int) -> np.ndarray:
     """Replace stride candidates that are not followed by stance (|a| stays high: a swing jolt, e.g.
     the push-off stride at the start of a run) by the best landing within +-dist samples, if any.
 
@@ -433,9 +579,10 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
         return cand
     out = cand.copy()
     n = spike.shape[0]
+    dist = dist_of(cand)  # stride spacing (samples) where each candidate is
     for i in bad.tolist():
         p = int(cand[i])
-        lo, hi = max(0, p - dist), min(n, p + dist + 1)
+        lo, hi = max(0, p - int(dist[i])), min(n, p + int(dist[i]) + 1)
         seg = spike[lo:hi].copy()
         seg[max(0, p - k - lo):p + k + 1 - lo] = -np.inf
         order = np.argsort(seg)[::-1][:8] + lo  # a few best alternatives
@@ -447,7 +594,7 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
             out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none
     out = np.unique(out)
     # two candidates must not land within dist of each other
-    return out[np.concatenate(([True], np.diff(out) > dist // 2))]
+    return out[np.concatenate(([True], np.diff(out) > dist_of(out)[1:] // 2))]
 
 
 def _stance_stillness_g(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.ndarray:
@@ -474,8 +621,8 @@ def _stance_stillness_g(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.
 
 
 def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
-                       starts: np.ndarray, stops: np.ndarray, stride_s: float, fs_hz: float, k: int,
-                       placement: str) -> np.ndarray:
+                       starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray, tile_stride_s: np.ndarray,
+                       fs_hz: float, k: int, placement: str) -> np.ndarray:
     """Re-choose one landing per stride among all impact-like spikes, consistent with the local stride.
 
     Candidates: the first-pass strikes and every spike >= CAND_MIN_G (at least CAND_SPACING_S apart),
@@ -488,8 +635,8 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     """
     if cand.size < 5:
         return cand
-    dist = max(1, int(CAND_SPACING_S * stride_s * fs_hz))
-    more, _ = find_peaks_per_stretch(spike, starts, stops, height=CAND_MIN_G, distance=dist)
+    dist = np.maximum(1, (CAND_SPACING_S * tile_stride_s * fs_hz).astype(np.int64))
+    more = find_peaks_tiled(spike, fs_hz, starts, stops, tiles, dist, height=CAND_MIN_G)
     more = more[~np.isin(more, cand)]
     # a candidate whose impact peak has no rise before it (a kink on a falling edge) is none
     both = np.concatenate((cand, more))
@@ -551,56 +698,58 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
 
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
     landing leg's hip forward, so the horizontal acceleration leans towards the stance-foot side;
-    it alternates from step to step. Forward is opposite to the median early-stance (braking)
-    horizontal acceleration; left = up x forward. Feet alternate, so one decision is taken per
-    chain of consecutive strikes (no missed strike or gap) from all its evidence, and the chain
-    stays "?" when the evidence is weak.
+    it alternates from step to step. Forward is opposite to the local median early-stance (braking)
+    horizontal acceleration; left = up x forward (up: one (3,) vector or one per sample). Feet
+    alternate, so each strike is decided from the evidence of the strikes of its chain (no missed
+    strike or gap) within +-LR_HALF strikes, and stays "?" when that evidence is weak. Everything is
+    local (neighbouring strikes only), so a window of a longer recording decides the same.
     """
     m = ic_time_s.shape[0]
     foot = np.full(m, "?", dtype="<U1")
     if m < 4:
         return foot
-    e1, e2 = horizontal_basis(up)
-    cols = np.ascontiguousarray(np.asarray(acc_g, dtype=np.float64).T)  # (3, N): fast row arithmetic
-    cum = []
-    for e in (e1, e2):
-        h = cols[0] * e[0] + cols[1] * e[1] + cols[2] * e[2]
-        cum.append(np.concatenate(([0.0], np.cumsum(h - h.mean()))))
-    cs = np.column_stack(cum)
-    i0 = np.searchsorted(time_s, ic_time_s)
-    i1 = np.searchsorted(time_s, ic_time_s + LR_STANCE_S)
-    ib = np.searchsorted(time_s, ic_time_s + 0.05)
-    n_st = np.maximum(i1 - i0, 1)[:, None]
-    stance = (cs[i1] - cs[i0]) / n_st
-    early = (cs[ib] - cs[i0]) / np.maximum(ib - i0, 1)[:, None]
+    n = time_s.shape[0]
+    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
+    u = up[i0] if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
+    stance = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S))
+    early = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
-    brake = np.median(early, axis=0)
-    norm = float(np.hypot(brake[0], brake[1]))
-    if norm < 1e-6:
-        return foot
-    fwd3 = -(brake[0] * e1 + brake[1] * e2) / norm
-    left3 = np.cross(up, fwd3)
-    left2 = np.array([left3 @ e1, left3 @ e2])
-    p = stance @ left2
+    brake = np.column_stack([local_median(early[:, j], half=LR_HALF) for j in range(3)])
+    brake -= u * np.einsum("ij,ij->i", brake, u)[:, None]
+    norm = np.sqrt(np.einsum("ij,ij->i", brake, brake))
+    left = np.cross(u, -brake / np.where(norm > 1e-6, norm, 1.0)[:, None])
+    p = np.where(norm > 1e-6, np.einsum("ij,ij->i", stance, left), 0.0)
     # remove slow drift (speed, posture): compare each strike with the mean of its two neighbours
     q = np.empty_like(p)
     q[1:-1] = p[1:-1] - 0.5 * (p[:-2] + p[2:])
     q[0], q[-1] = p[0] - p[1], p[-1] - p[-2]
-    # feet alternate: decide once per chain of consecutive strikes from all of its evidence
+    # chains of consecutive strikes: an interval far from the local typical one breaks them
     d = np.diff(ic_time_s)
-    med = float(np.median(d))
-    breaks = np.flatnonzero((d > 1.5 * med) | (d < 0.5 * med)) + 1
-    for chain in np.split(np.arange(m), breaks):
-        if chain.size < 4:
-            continue
-        parity = np.where(np.arange(chain.size) % 2 == 0, 1.0, -1.0)
-        ev = q[chain] * parity
-        score = float(ev.mean())
-        noise = float(ev.std()) / np.sqrt(chain.size) + 1e-12
-        if abs(score) < 3.0 * noise:
-            continue
-        # early-stance acceleration towards the left => the left foot landed (see docstring)
-        even = "L" if score > 0 else "R"
-        odd = "L" if even == "R" else "R"
-        foot[chain] = np.where(parity > 0, even, odd)
+    med = local_median(d)
+    chain = np.concatenate(([0], np.cumsum((d > 1.5 * med) | (d < 0.5 * med))))
+    # evidence of strike i: q_j * (-1)^(j - i) over its chain's strikes within +-LR_HALF
+    e = q * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
+    cols = np.arange(m)[:, None] + np.arange(-LR_HALF, LR_HALF + 1)[None, :]
+    ok = (cols >= 0) & (cols < m)
+    cols = np.clip(cols, 0, m - 1)
+    ok &= chain[cols] == chain[:, None]
+    cnt = ok.sum(axis=1)
+    ev = np.where(ok, e[cols], 0.0)
+    mean = ev.sum(axis=1) / cnt
+    spread = np.sqrt(np.where(ok, (ev - mean[:, None]) ** 2, 0.0).sum(axis=1) / cnt)
+    score = mean * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
+    sure = (cnt >= 4) & (np.abs(score) >= 3.0 * (spread / np.sqrt(cnt) + 1e-12))
+    # early-stance acceleration towards the left => the left foot landed (see docstring)
+    foot[sure] = np.where(score[sure] > 0, "L", "R")
     return foot
+
+
+def _window_mean(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
+    """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0)."""
+    n = acc_g.shape[0]
+    i1 = np.maximum(i1, i0 + 1)
+    width = int((i1 - i0).max())
+    idx = i0[:, None] + np.arange(width)[None, :]
+    ok = idx < i1[:, None]
+    x = np.asarray(acc_g, dtype=np.float64)[np.minimum(idx, n - 1)]
+    return np.where(ok[:, :, None], x, 0.0).sum(axis=1) / ok.sum(axis=1)[:, None]

@@ -175,3 +175,34 @@ def test_bouts_are_trimmed_to_their_strikes_and_empty_bouts_dropped():
     assert bouts[0].start_s == pytest.approx(10.2) and bouts[0].end_s == pytest.approx(11.6)
     assert keep.tolist() == [True, True, True, True, False]
     assert idx[keep].tolist() == [0, 0, 0, 0]
+
+
+def test_local_median_is_the_median_of_the_finite_neighbours():
+    from gaitimpact.core.strikes import local_median
+
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        n, half = int(rng.integers(1, 80)), int(rng.integers(1, 9))
+        x = rng.normal(size=n) if trial % 2 else rng.integers(0, 3, size=n).astype(float)  # ties too
+        use = None if trial % 3 == 0 else rng.random(n) < (0.8 if trial % 5 else 0.1)
+        vals = np.where(np.ones(n, bool) if use is None else use, x, np.nan)
+        got = local_median(x, use, half)
+        for i in range(n):
+            w = vals[max(0, i - half):i + half + 1]
+            fallback = np.median(vals[np.isfinite(vals)]) if np.isfinite(vals).any() else 0.0
+            want = np.median(w[np.isfinite(w)]) if np.isfinite(w).any() else fallback
+            assert got[i] == want
+
+
+def test_dense_impact_window_columns_are_exactly_those_inside_the_window():
+    from gaitimpact.core.impact import _Dense
+
+    rng = np.random.default_rng(4)
+    m, width, up = 500, 60, 7
+    dt = 0.01 * (1 + 1e-4 * rng.standard_normal(m))
+    d = _Dense(np.ones(m, bool), 100.0 + rng.random(m), dt, rng.integers(0, 30, m), up, width)
+    times = d.times(np.arange(m)[:, None], np.arange(width)[None, :])
+    ic = times[np.arange(m), rng.integers(0, width, m)] + rng.choice([0.0, 1e-15, -1e-15, 3e-4], m)
+    d.locate(ic, 0.05)
+    np.testing.assert_array_equal(d.a, (times < ic[:, None]).sum(axis=1))
+    np.testing.assert_array_equal(d.b, (times <= (ic + 0.05)[:, None]).sum(axis=1))

@@ -94,3 +94,19 @@ def test_hip_belt_is_waist_and_ankle_clip_is_foot(bout):
     assert shoe.analysis.placement in ("shoe", "shank")
     # worn at the same time: both count the same steps per minute
     assert abs(hip.analysis.cadence_spm - shoe.analysis.cadence_spm) <= 3.0
+
+
+@shared
+def test_real_shank_contact_time_meets_target_for_both_runners():
+    """IC at the axial minimum before the tibial shock: no runner keeps the shock's ~20 ms lateness."""
+    errs: dict[str, list[np.ndarray]] = {}
+    cts = []
+    for csv in sorted(SHARED.glob("bach2022_*.csv")):
+        _, sc, ct_err = _score(csv, "shank")
+        runner = json.loads(csv.with_name(csv.stem + ".meta.json").read_text())["subject"]
+        errs.setdefault(runner, []).append(sc.timing_error_s)
+        cts.append(ct_err)
+    assert len(errs) == 2
+    for runner, e in errs.items():
+        assert abs(np.median(np.concatenate(e))) * 1e3 <= 10.0, runner  # was +17..+22 ms
+    assert np.median(np.abs(np.concatenate(cts))) <= 20.0  # was 28 ms

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import signal
 import struct
 import tempfile
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -424,6 +426,7 @@ class FileTarget:
         warm_imports()
         self.dir = Path(tempfile.mkdtemp(prefix="gaitimpact-fuzz-"))
         self.path = self.dir / f"run{suffix}"
+        weakref.finalize(self, shutil.rmtree, self.dir, True)
 
     def write(self, data: bytes) -> Path:
         for stale in self.dir.iterdir():
@@ -699,6 +702,7 @@ def check_special_file(case: tuple[str, str]) -> str | None:
     finally:
         if sock is not None:
             sock.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_hostile_name(name: str) -> str | None:
