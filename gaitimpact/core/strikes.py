@@ -307,20 +307,25 @@ def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.nd
 
 
 def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray,
-                     distance: np.ndarray, **kwargs) -> np.ndarray:
-    """`find_peaks_per_stretch` per tile with that tile's sample `distance`, each run on the tile and
-    PEAK_CONTEXT_S around it; the peaks (indices) inside each tile."""
+                     distance: np.ndarray, wlen: np.ndarray | None = None, **kwargs) -> np.ndarray:
+    """`scipy.signal.find_peaks` per tile and gap-free stretch with that tile's sample `distance` (and
+    `wlen`, if given), each run on the tile and PEAK_CONTEXT_S around it; the peaks (indices) inside
+    each tile."""
     n = x.shape[0]
     margin = int(np.ceil(PEAK_CONTEXT_S * fs_hz))
+    lo, hi = np.maximum(tiles[:-1] - margin, 0).tolist(), np.minimum(tiles[1:] + margin, n).tolist()
+    one = starts.shape[0] == 1 and int(starts[0]) == 0 and int(stops[0]) == n
     out = []
-    for j in range(tiles.shape[0] - 1):  # one find_peaks call per tile (a few per minute)
-        a, b = int(tiles[j]), int(tiles[j + 1])
-        ca, cb = max(0, a - margin), min(n, b + margin)
-        keep = (stops > ca) & (starts < cb)
-        s_loc, e_loc = np.clip(starts[keep], ca, cb) - ca, np.clip(stops[keep], ca, cb) - ca
-        idx, _ = find_peaks_per_stretch(x[ca:cb], s_loc, e_loc, distance=int(distance[j]), **kwargs)
-        idx = idx + ca
-        out.append(idx[(idx >= a) & (idx < b)])
+    for j, (ca, cb) in enumerate(zip(lo, hi)):  # one find_peaks call per tile (three a minute)
+        if wlen is not None:
+            kwargs["wlen"] = int(wlen[j])
+        if one:  # no gap: the context is one stretch
+            idx = signal.find_peaks(x[ca:cb], distance=int(distance[j]), **kwargs)[0] + ca
+        else:
+            keep = (stops > ca) & (starts < cb)
+            s_loc, e_loc = np.clip(starts[keep], ca, cb) - ca, np.clip(stops[keep], ca, cb) - ca
+            idx = find_peaks_per_stretch(x[ca:cb], s_loc, e_loc, distance=int(distance[j]), **kwargs)[0] + ca
+        out.append(idx[(idx >= tiles[j]) & (idx < tiles[j + 1])])
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -403,10 +408,8 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     is added or dropped.
     """
     dist = np.maximum(1, (WAIST_CAND_SPACING * tile_period * fs_hz).astype(np.int64))
-    more = np.concatenate([
-        find_peaks_tiled(v, fs_hz, starts, stops, tiles[j:j + 2], dist[j:j + 1], height=1.4,
-                         prominence=WAIST_CAND_PROM_G, wlen=2 * int(tile_lookback[j]) + 1)
-        for j in range(tiles.shape[0] - 1)]) if tiles.shape[0] > 1 else np.zeros(0, dtype=np.int64)
+    more = find_peaks_tiled(v, fs_hz, starts, stops, tiles, dist, wlen=2 * tile_lookback + 1, height=1.4,
+                            prominence=WAIST_CAND_PROM_G)
     more = more[~_is_in_sorted(more, peaks)]
     if more.size == 0:
         return ic, peaks
@@ -745,11 +748,10 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
 
 
 def _window_mean(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
-    """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0)."""
+    """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0), summed in sample order."""
     n = acc_g.shape[0]
-    i1 = np.maximum(i1, i0 + 1)
-    width = int((i1 - i0).max())
-    idx = i0[:, None] + np.arange(width)[None, :]
-    ok = idx < i1[:, None]
-    x = np.asarray(acc_g, dtype=np.float64)[np.minimum(idx, n - 1)]
-    return np.where(ok[:, :, None], x, 0.0).sum(axis=1) / ok.sum(axis=1)[:, None]
+    length = np.maximum(i1 - i0, 1)
+    total = np.zeros((i0.shape[0], 3))
+    for k in range(int(length.max()) if i0.size else 0):  # a few samples per stance window
+        total += np.where((k < length)[:, None], acc_g[np.minimum(i0 + k, n - 1)], 0.0)
+    return total / length[:, None]
