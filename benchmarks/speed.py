@@ -34,18 +34,22 @@ CORE_CASES = [("waist", 100.0), ("shoe", 100.0), ("waist", 200.0), ("shoe", 500.
               ("shoe", 1000.0)]
 
 
-def child(cmd: list[str]) -> tuple[float, float]:
-    """Run a process to the end; its wall time (s) and peak RSS (MiB)."""
+def child(cmd: list[str]) -> tuple[float, float, float]:
+    """Run a process to the end; its wall time (s), peak RSS (MiB) and CPU time (user + system, s)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def alternate(a: list[str], b: list[str], repeats: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+Run = tuple[float, float, float]
+"""(wall s, peak RSS MiB, CPU s) of one process."""
+
+
+def alternate(a: list[str], b: list[str], repeats: int) -> tuple[list[Run], list[Run]]:
     """Run two commands alternately `repeats` times each (after one warm-up of each)."""
     child(a)
     child(b)
@@ -56,9 +60,14 @@ def alternate(a: list[str], b: list[str], repeats: int) -> tuple[list[tuple[floa
     return ra, rb
 
 
-def med(runs: list[tuple[float, float]]) -> float:
+def med(runs: list[Run]) -> float:
     """Median wall time (s)."""
-    return statistics.median(w for w, _ in runs)
+    return statistics.median(r[0] for r in runs)
+
+
+def cpu(runs: list[Run]) -> float:
+    """Median CPU time (user + system, s): what a busy machine cannot stretch, unlike wall time."""
+    return statistics.median(r[2] for r in runs)
 
 
 def row(name: str, a: float, b: float, unit: str, target: str, fmt: str = ".2f") -> None:
@@ -117,10 +126,11 @@ def main() -> None:
                            [PY, "-c", f"import pandas as pd; pd.read_csv({str(big)!r}, engine='pyarrow')"],
                            args.repeats)
     row("analyze 1 h @ 1000 Hz / pandas (pyarrow engine) parse only", med(ana), med(parse), "s", "<= 1.25x")
+    print(f"{'  (CPU time, user + system':<58} {cpu(ana):.2f} s / {cpu(parse):.2f} s)")
     n = sum(1 for _ in open(big, "rb")) - 1
     raw_mib = n * 4 * 8 / 2**20
-    row("peak RSS of that analyze / raw float64 arrays", max(m for _, m in ana), raw_mib, "MiB", "<= 3x", ".0f")
-    print(f"{'  (pandas parse alone peaks at':<58} {max(m for _, m in parse):.0f} MiB)")
+    row("peak RSS of that analyze / raw float64 arrays", max(r[1] for r in ana), raw_mib, "MiB", "<= 3x", ".0f")
+    print(f"{'  (pandas parse alone peaks at':<58} {max(r[1] for r in parse):.0f} MiB)")
 
     helps, numpy_only = alternate([PY, "-m", "gaitimpact", "--help"], [PY, "-c", "import numpy"], args.repeats)
     row("gaitimpact --help / python -c 'import numpy'", med(helps), med(numpy_only), "s", "<= 2x")
@@ -130,6 +140,7 @@ def main() -> None:
                                     [PY, "-c", "import numpy, scipy.signal"], args.repeats)
     row("analyze 1 min @ 100 Hz / python -c 'import numpy, scipy.signal'", med(one_min), med(scipy_only), "s",
         "<= 1.3x")
+    print(f"{'  (CPU time, user + system':<58} {cpu(one_min):.2f} s / {cpu(scipy_only):.2f} s)")
 
     print("live recorder CPU at 1000 Hz: see benchmarks/record.py")
 
@@ -156,6 +167,7 @@ def main() -> None:
         resumed.append(child(cmd)[0] - t_py)
     row("resumed batch, every file done / first run (24 x 4 min)", statistics.median(resumed),
         statistics.median(firsts), "s", "<= 0.5x")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -168,11 +168,14 @@ def _analyze_plain(path: Path, overrides: dict | None, **chunking: float
         refuse_non_recording(path)
         side = io_blocks.recording_sidecar(path, overrides)
         rows = int(chunking.pop("rows", io_blocks.BLOCK_ROWS))
-        blocks = io_blocks.iter_recording_blocks(path, rows=rows, strict=True)
-        from gaitimpact.core.chunked import MIN_WINDOW_SAMPLES, analyze_blocks  # scipy: once the file is open
+        blocks = io_blocks.plain_shifted(io_blocks.iter_recording_blocks(path, rows=rows, strict=True))
+        # the file is parsed on a thread (pyarrow, without the GIL) while scipy is imported and earlier windows
+        # are analysed; at most READ_AHEAD_ROWS rows wait in between (bounded memory)
+        with io_blocks.ReadAhead(blocks, io_blocks.READ_AHEAD_ROWS, rows) as queued:
+            from gaitimpact.core.chunked import MIN_WINDOW_SAMPLES, analyze_blocks
 
-        analysis, stats = analyze_blocks(io_blocks.plain_shifted(blocks), placement=side.meta.placement or "auto",
-                                         range_g=side.meta.range_g, declared_gaps=side.gaps, **chunking)
+            analysis, stats = analyze_blocks(queued, placement=side.meta.placement or "auto",
+                                             range_g=side.meta.range_g, declared_gaps=side.gaps, **chunking)
     except (io_blocks.NotPlain, InputError):
         return None
     side_fs = side.fs_hz

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import math
 import signal
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,10 +34,30 @@ def _positive(kind: type = float):  # noqa: ANN202
     return parse
 
 
+class _ProfileChoices(Sequence[str]):
+    """"auto" and the registered profile names, looked up (the profile modules imported) only when read:
+    by `record --help` or a given --profile, never by `gaitimpact --help` or another command."""
+
+    def _names(self) -> list[str]:
+        from gaitimpact.ble.profiles import all_profiles
+
+        return ["auto", *all_profiles()]
+
+    def __getitem__(self, i):  # noqa: ANN001, ANN204 - Sequence protocol
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `scan` and `record` sub-commands."""
-    from gaitimpact.ble.profiles import all_profiles
-
     p = subparsers.add_parser(
         "scan",
         help="list nearby BLE sensors that speak a supported profile",
@@ -61,9 +81,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     r.add_argument(
         "--profile",
-        choices=["auto", *all_profiles()],
+        choices=_ProfileChoices(),
         default="auto",
-        help="sensor profile (default: auto from the advertised/resolved services)",
+        metavar="PROFILE",  # a metavar: argparse would list (import) the profiles when the parser is built
+        help="sensor profile: %(choices)s (default: auto from the advertised/resolved services)",
     )
     r.add_argument("--rate", type=_positive(), metavar="HZ", help="sampling rate in Hz (default: device max)")
     r.add_argument(
@@ -121,6 +142,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """List supported sensors in range; exit 1 when none."""
+    import asyncio
+
     from rich.console import Console
     from rich.table import Table
 
@@ -179,6 +202,8 @@ def _print_summary(out: Path, result: RecordResult, console: Console) -> Analysi
 
 async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordResult | BaseException]:
     """Run the recorders with Ctrl-C/SIGTERM handling, surface keys and the view."""
+    import asyncio
+
     from gaitimpact.ble.recorder import run_recorders
     from gaitimpact.cli.record_view import key_input
 
@@ -202,6 +227,7 @@ async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordRe
 
 def run_record(args: argparse.Namespace) -> int:
     """Record live; 0 when stopped by --duration or Ctrl-C, 1 when the device was lost for good."""
+    import asyncio
     from dataclasses import replace
 
     from gaitimpact.ble.recorder import RecordOptions, RecordResult, open_recorders, output_for

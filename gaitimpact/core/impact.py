@@ -106,14 +106,17 @@ def impact_figures(
         # the dense stretch is anchored on the highest raw sample (not on IC): strikes whose ICs differ
         # by less than a sample (e.g. overlapping windows of a stream) get the very same peak
         k_raw = idx[np.arange(m), np.argmax(np.where(valid, res_g[idx], -np.inf), axis=1)]
-        med_dt = _median_step_s(time_s, k_raw)
-        n_win = int(round(win_s / med_dt)) + 2 if med_dt > 0 else length
-        dense = _bandlimited_windows(time_s, res_g, k_raw - n_win, n_win, UPSAMPLED_HZ[placement], ic, win_s,
-                                     ~clipped)
-        if dense is not None and dense.use.any():
-            use = dense.use
-            peak[use], peak_t[use], lr[use] = _dense_peak_and_rate(dense)
-            todo &= ~use
+        # the stretch length follows each strike's own sample spacing (local: any window of a longer
+        # recording interpolates a strike the same way); strikes of one length are interpolated together
+        step_s = _local_step_s(time_s, k_raw)
+        n_win = np.where(step_s > 0, np.rint(win_s / np.where(step_s > 0, step_s, 1.0)) + 2, length).astype(np.int64)
+        for nw in np.unique(n_win).tolist():  # usually one length
+            rows = np.flatnonzero(n_win == nw)
+            for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
+                                              ic[rows], win_s, ~clipped[rows]):
+                sel = rows[dense.use]
+                peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
+                todo[sel] = False
     if todo.any():
         # sampled curve: the IC point (|a| linearly interpolated) followed by the window's samples
         sel = np.flatnonzero(todo)
@@ -258,13 +261,14 @@ def _at(x: np.ndarray, col: np.ndarray) -> np.ndarray:
 def _bandlimited_windows(
     time_s: np.ndarray, res_g: np.ndarray, i0: np.ndarray, length: int, target_hz: float, ic: np.ndarray,
     win_s: float, wanted: np.ndarray,
-) -> _Dense | None:
-    """Band-limited interpolation of |a| around every impact window.
+) -> list[_Dense]:
+    """Band-limited interpolation of |a| around every impact window, one `_Dense` per interpolation
+    factor (each row's own, from its stretch's mean spacing; usually one).
 
-    Returns the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
-    holds) and, for those rows, the dense grid over the columns that can hold [IC, IC + win_s]
-    and the one before it, with the values computed on the columns from IC to the window's end
-    (the rest of the dense stretch is never looked at).
+    Each holds the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
+    holds; rows that need no interpolation are in none) and, for those rows, the dense grid over the
+    columns that can hold [IC, IC + win_s] and the one before it, with the values computed on the
+    columns from IC to the window's end (the rest of the dense stretch is never looked at).
     """
     n = res_g.shape[0]
     big = PAD * 2 + length + 1
@@ -275,20 +279,19 @@ def _bandlimited_windows(
     t = time_s[idx]
     span = t[:, -1] - t[:, 0]
     dt = span / (big - 1)
-    med_dt = float(np.median(dt))
-    if not med_dt > 0:
-        return None
-    up = int(min(MAX_UPSAMPLE, max(1, np.ceil(target_hz * med_dt - 0.05))))
-    if up <= 1:
-        return None
+    ups = np.minimum(MAX_UPSAMPLE, np.maximum(1, np.ceil(target_hz * np.maximum(dt, 0.0) - 0.05))).astype(np.int64)
     # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
     steps = np.diff(t, axis=1)
-    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0)
+    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0) & (ups > 1)
+    return [_dense_rows(use & (ups == up), t, dt, res_g[idx], ic, big, up, win_s)
+            for up in np.unique(ups[use]).tolist()]
+
+
+def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, ic: np.ndarray, big: int,
+                up: int, win_s: float) -> _Dense:
+    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s, |a| y g) interpolated by up."""
     rows = np.flatnonzero(use)
     total = big * up
-    if rows.size == 0:
-        z = np.zeros(0)
-        return _Dense(use, z, z, np.zeros(0, dtype=np.int64), up, total)
     t0, dt, icr = t[rows, 0], dt[rows], ic[rows]
     # columns kept: from one input sample before IC, as many as the longest window needs (+ margins)
     width = min(total, int(np.ceil(float(np.max(win_s / dt)) * up)) + 2 * up + 2)
@@ -299,7 +302,7 @@ def _bandlimited_windows(
     # computed: the columns from the one before IC (or before the window) to the window's end
     d.lo = max(0, min(int(d.a.min()) - 1, int(d.j.min())))
     hi = min(width, max(int(d.b.max()), int(d.j.max()) + 2, d.lo + 1))
-    y = res_g[idx[rows]]
+    y = y[rows]
     matrix = _resample_matrix(big, up)
     d.yu = np.empty((rows.size, hi - d.lo))
     offsets = np.unique(first)
@@ -326,12 +329,13 @@ def _resample_matrix(length: int, up: int) -> np.ndarray:
     return signal.resample(eye - line, length * up, axis=1) + line_u
 
 
-def _median_step_s(time_s: np.ndarray, around: np.ndarray) -> float:
-    """Median sample step (s) over a few samples around some indices (a stable local rate estimate)."""
+def _local_step_s(time_s: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """Per index, the median sample step (s) over the 16 steps around it (a stable local rate estimate)."""
     n = time_s.shape[0]
-    sel = around[:: max(1, around.shape[0] // 200)]
-    j = np.clip(sel[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
-    return float(np.median(time_s[j + 1] - time_s[j]))
+    if n < 2:
+        return np.zeros(around.shape[0])
+    j = np.clip(around[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
+    return np.median(time_s[j + 1] - time_s[j], axis=1)
 
 
 def _first_crossing(tt: np.ndarray, yy: np.ndarray, allowed: np.ndarray, level: np.ndarray) -> np.ndarray:

@@ -28,11 +28,12 @@ MIN_REL_INTERVAL = 0.5
 
 def local_period_s(t_s: np.ndarray, half: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """(mid-times s, local period s) from a first-pass event sequence: the median of the intervals
-    within 0.6-1.6x the overall median among the +-half neighbouring intervals."""
+    within 0.6-1.6x the local median (of the +-half neighbouring intervals) among the +-half neighbouring
+    intervals (local: any window of a longer sequence gives the same periods away from its ends)."""
     from gaitimpact.core.strikes import local_median  # local import: strikes imports this module
 
     d = np.diff(t_s)
-    med = float(np.median(d))
+    med = local_median(d, half=half)
     use = (d >= 0.6 * med) & (d <= 1.6 * med)
     return 0.5 * (t_s[1:] + t_s[:-1]), local_median(d, use, half)
 

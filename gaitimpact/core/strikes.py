@@ -23,8 +23,8 @@ the tibia's axial specific force points distally (the leg is driven down against
 body) and peaks at touchdown; the ground then reverses it, rising slowly through 0 g, and the steep
 shock peaks 30-40 ms after contact (real shank trials). |a| folds that sign change into a bump at
 contact, a valley where the axial crosses 0 g, and the shock, so an onset timed on |a| lands 15-20 ms
-late. Axial = the direction of each strike's own impact-peak vector (the shock runs along the tibia:
-no sensor orientation needed). Unlike Mercer's 15 Hz low-pass, the raw samples are used: a zero-phase
+late. Axial = the direction of each strike's own shock (the shock runs along the tibia: no sensor
+orientation needed). Unlike Mercer's 15 Hz low-pass, the raw samples are used: a zero-phase
 low-pass spreads the shock backwards and moves the minimum 10-20 ms early.
 
 Strikes are never searched across a gap: peaks are found per gap-free stretch, and a rise whose
@@ -40,6 +40,7 @@ All times are in the input's time base (s); the functions hold no state, so they
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +53,6 @@ from gaitimpact.core.filters import block_view, zero_phase_filter
 from gaitimpact.core.orientation import moving_up, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
-PERIOD_WINDOW_S = 120.0
-"""At most this much signal (s) is used to estimate the gait period of a stretch."""
 PERIOD_TILE_S = 20.0
 """The gait period (peak spacing, look-back) is estimated per tile of this length (s) of the recording's
 time axis (tiles start at multiples of it), so it depends on a bounded neighbourhood only."""
@@ -146,42 +145,27 @@ class DetectedStrikes:
             self.to_time_s = np.full(self.ic_time_s.shape[0], np.nan)
 
 
-def dominant_period_s(x: np.ndarray, fs_hz: float, lo_s: float, hi_s: float,
-                      decimated: bool = False) -> float | None:
-    """Dominant period (s) of x within [lo_s, hi_s] from its autocorrelation (FFT), or None.
-
-    Uses at most the middle PERIOD_WINDOW_S of x (the period only sets the minimum peak spacing).
-    """
-    step = 1 if decimated else max(1, int(fs_hz // 100))
-    y = np.asarray(x[::step], dtype=np.float64)
-    fs = fs_hz / step
-    n = y.shape[0]
-    longest = int(PERIOD_WINDOW_S * fs)
-    if n > longest:
-        y = y[(n - longest) // 2:(n + longest) // 2]
-        n = y.shape[0]
-    if n < int(3 * hi_s * fs):
-        return None
-    y = y - y.mean()
-    lo, hi = int(lo_s * fs), min(int(hi_s * fs) + 1, n - 1)
+def dominant_periods_s(y: np.ndarray, fs_hz: float, lo_s: float, hi_s: float) -> np.ndarray:
+    """Dominant period (s) within [lo_s, hi_s] of every row of y (K, n) from its autocorrelation (FFT);
+    NaN where none. Rows are independent: a row gives the same bits in any batch."""
+    k_rows, n = y.shape
+    lo, hi = int(lo_s * fs_hz), min(int(hi_s * fs_hz) + 1, n - 1)
+    if k_rows == 0 or n < int(3 * hi_s * fs_hz) or hi <= lo + 1:
+        return np.full(k_rows, np.nan)
+    y = y - y.mean(axis=1, keepdims=True)
     # zero-padding to n + the longest lag kept makes the circular correlation linear for those lags
     nfft = next_fast_len(n + hi + 2, real=True)
-    spec = np.fft.rfft(y, nfft)
-    ac = np.fft.irfft(spec * np.conj(spec), nfft)[:hi + 2]
-    if ac[0] <= 0:
-        return None
-    if hi <= lo + 1:
-        return None
-    k = lo + int(np.argmax(ac[lo:hi]))
-    if ac[k] < 0.1 * ac[0]:
-        return None
+    spec = np.fft.rfft(y, nfft, axis=1)
+    ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :hi + 2]
+    rows = np.arange(k_rows)
+    k = lo + np.argmax(ac[:, lo:hi], axis=1)
+    ok = (ac[:, 0] > 0) & (ac[rows, k] >= 0.1 * ac[:, 0])
     # parabolic refinement of the lag
-    if lo < k < hi - 1:
-        y0, y1, y2 = ac[k - 1], ac[k], ac[k + 1]
-        den = y0 - 2 * y1 + y2
-        if den < 0:
-            return (k + 0.5 * (y0 - y2) / den) / fs
-    return k / fs
+    y0, y1, y2 = ac[rows, k - 1], ac[rows, k], ac[rows, k + 1]
+    den = y0 - 2 * y1 + y2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where((k > lo) & (k < hi - 1) & (den < 0), 0.5 * (y0 - y2) / den, 0.0)
+    return np.where(ok, (k + frac) / fs_hz, np.nan)
 
 
 def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL_HALF) -> np.ndarray:
@@ -306,16 +290,19 @@ def period_tiles(time_s: np.ndarray, tile_s: float = PERIOD_TILE_S) -> np.ndarra
 
 
 def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.ndarray, lo_s: float, hi_s: float,
-                   default_s: float, step: int = 1) -> np.ndarray:
-    """Gait period (s) per tile: `dominant_period_s` of x (every step-th sample from the context's first)
-    over the tile and PERIOD_CONTEXT_S on each side; default_s where none is found."""
-    out = np.empty(tiles.shape[0] - 1)
-    t_first = time_s[tiles[:-1]]
-    t0 = np.floor(t_first / PERIOD_TILE_S) * PERIOD_TILE_S
+                   default_s: float) -> np.ndarray:
+    """Gait period (s) per tile: `dominant_periods_s` of x (about 100 Hz: every step-th sample from the
+    context's first) over the tile and PERIOD_CONTEXT_S on each side; default_s where none is found."""
+    step = max(1, int(fs_hz // 100))
+    t0 = np.floor(time_s[tiles[:-1]] / PERIOD_TILE_S) * PERIOD_TILE_S
     a = np.searchsorted(time_s, t0 - PERIOD_CONTEXT_S, side="left")
     b = np.searchsorted(time_s, t0 + PERIOD_TILE_S + PERIOD_CONTEXT_S, side="left")
-    for j, (a_j, b_j) in enumerate(zip(a.tolist(), b.tolist())):  # one autocorrelation per tile
-        out[j] = dominant_period_s(x[a_j:b_j:step], fs_hz / step, lo_s, hi_s, decimated=step > 1) or default_s
+    size = (b - a + step - 1) // step
+    out = np.full(a.shape[0], float(default_s))
+    for m in np.unique(size).tolist():  # tiles of one context length at once (usually all but the ends)
+        sel = np.flatnonzero(size == m)
+        per = dominant_periods_s(x[a[sel, None] + step * np.arange(m)[None, :]], fs_hz / step, lo_s, hi_s)
+        out[sel] = np.where(np.isfinite(per), per, default_s)
     return out
 
 
@@ -516,11 +503,10 @@ def detect_foot(
     """
     k = max(1, int(round(SPIKE_HALF_WIDTH_S[placement] * fs_hz)))
     spike = spikiness_g(res_g, k)
-    step = max(1, int(fs_hz // 100))
-    smooth = res_g[::step]
-    stride = dominant_period_s(smooth, fs_hz / step, 2 * STEP_PERIOD_RANGE_S[0], 2 * STEP_PERIOD_RANGE_S[1],
-                               decimated=True) or 0.7
-    dist = max(1, int(0.6 * stride * fs_hz))
+    tiles = period_tiles(time_s)
+    tile_stride = tile_periods_s(time_s, res_g, fs_hz, tiles, 2 * STEP_PERIOD_RANGE_S[0], 2 * STEP_PERIOD_RANGE_S[1],
+                                 0.7)
+    tile_dist = np.maximum(1, (0.6 * tile_stride * fs_hz).astype(np.int64))
     # a spike must be seen whole: blank k samples at the edges of every gap-free stretch
     if starts.shape[0] > 1 or (starts.shape[0] and (starts[0] > 0 or stops[0] < res_g.shape[0])):
         edge = np.zeros(res_g.shape[0] + 1, dtype=np.int64)
@@ -529,11 +515,11 @@ def detect_foot(
         np.add.at(edge, np.clip(stops - k, 0, res_g.shape[0]), 1)
         np.add.at(edge, np.clip(stops, 0, res_g.shape[0]), -1)
         spike[np.cumsum(edge[:-1]) > 0] = 0.0
-    cand, h = find_peaks_per_stretch(spike, starts, stops, height=SPIKE_MIN_G, distance=dist)
-    cand = _prefer_landings(time_s, res_g, spike, cand, dist, k)
+    cand = find_peaks_tiled(spike, fs_hz, starts, stops, tiles, tile_dist, height=SPIKE_MIN_G)
+    cand = _prefer_landings(time_s, res_g, spike, cand, lambda i: tile_dist[_tile_of(i, tiles)], k)
     if cand.size:
         cand = cand[spike[cand] >= SPIKE_REL_HEIGHT * local_median(spike[cand])]
-    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, stride, fs_hz, k, placement)
+    cand = _periodic_landings(time_s, res_g, spike, cand, starts, stops, tiles, tile_stride, fs_hz, k, placement)
     # the impact peak: the raw maximum within +-k samples of the spike
     peaks = _local_argmax(res_g, cand, k)
     if peaks.size >= 3:  # walking heel strikes at the edges of a run land far softer
@@ -554,8 +540,9 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
                    seg_start: np.ndarray, fs_hz: float) -> np.ndarray:
     """Shank IC (s): the minimum of the axial acceleration (g) before the tibial shock.
 
-    Axial = the direction of each strike's own impact-peak vector (the shock runs along the tibia), so
-    no sensor orientation is needed. The minimum is searched from SHANK_AXIAL_BACK_S before the onset
+    Axial = the direction of each strike's own shock (the sum of its acceleration vectors at >= half the
+    peak |a|, within SPIKE_HALF_WIDTH_S of the peak; the shock runs along the tibia), so no sensor
+    orientation is needed. The minimum is searched from SHANK_AXIAL_BACK_S before the onset
     of the shock's steep rise (onset_s, tangent method on |a|) up to that onset, inside the gap-free
     stretch, and timed to sub-sample by a parabola through it and its neighbours; a minimum on the
     window's first or last sample (no minimum inside it) keeps the onset.
@@ -565,7 +552,13 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
         return onset_s
     end = np.minimum(np.searchsorted(time_s, onset_s), peaks)
     idx, valid = _windows(end, max(2, int(round(SHANK_AXIAL_BACK_S * fs_hz))) + 1, seg_start)
-    pk = acc_g[peaks]
+    # the shock's direction: the sum of its vectors within SPIKE_HALF_WIDTH_S of the peak at >= half the
+    # peak |a| (a single peak sample of a clipped shock has its axial component cut: the axis would tilt)
+    kh = max(1, int(round(SPIKE_HALF_WIDTH_S["shank"] * fs_hz)))
+    near = np.clip(peaks[:, None] + np.arange(-kh, kh + 1)[None, :], 0, acc_g.shape[0] - 1)
+    vec = acc_g[near]
+    mag = np.linalg.norm(vec, axis=2)
+    pk = np.einsum("mkj,mk->mj", vec, (mag >= 0.5 * mag.max(axis=1, keepdims=True)).astype(float))
     u = pk / np.maximum(np.linalg.norm(pk, axis=1), 1e-9)[:, None]
     axial = np.where(valid, np.einsum("mkj,mj->mk", acc_g[idx], u), np.inf)
     k = np.argmin(axial, axis=1)
@@ -613,7 +606,7 @@ def _post_level_g(time_s: np.ndarray, res_g: np.ndarray, idx: np.ndarray) -> np.
 
 
 def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
-                     dist: int, k: int) -> np.ndarray:
+                     dist_of: Callable[[np.ndarray], np.ndarray], k: int) -> np.ndarray:
     """Replace stride candidates that are not followed by stance (|a| stays high: a swing jolt, e.g.
     the push-off stride at the start of a run) by the best landing within +-dist samples, if any.
 
@@ -626,9 +619,10 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
         return cand
     out = cand.copy()
     n = spike.shape[0]
+    dist = dist_of(cand)  # stride spacing (samples) where each candidate is
     for i in bad.tolist():
         p = int(cand[i])
-        lo, hi = max(0, p - dist), min(n, p + dist + 1)
+        lo, hi = max(0, p - int(dist[i])), min(n, p + int(dist[i]) + 1)
         seg = spike[lo:hi].copy()
         seg[max(0, p - k - lo):p + k + 1 - lo] = -np.inf
         order = np.argsort(seg)[::-1][:8] + lo  # a few best alternatives
@@ -640,7 +634,7 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
             out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none
     out = np.unique(out)
     # two candidates must not land within dist of each other
-    return out[np.concatenate(([True], np.diff(out) > dist // 2))]
+    return out[np.concatenate(([True], np.diff(out) > dist_of(out)[1:] // 2))]
 
 
 def _stance_stillness_g(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.ndarray:
@@ -667,8 +661,8 @@ def _stance_stillness_g(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.
 
 
 def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, cand: np.ndarray,
-                       starts: np.ndarray, stops: np.ndarray, stride_s: float, fs_hz: float, k: int,
-                       placement: str) -> np.ndarray:
+                       starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray, tile_stride_s: np.ndarray,
+                       fs_hz: float, k: int, placement: str) -> np.ndarray:
     """Re-choose one landing per stride among all impact-like spikes, consistent with the local stride.
 
     Candidates: the first-pass strikes and every spike >= CAND_MIN_G (at least CAND_SPACING_S apart),
@@ -681,8 +675,8 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     """
     if cand.size < 5:
         return cand
-    dist = max(1, int(CAND_SPACING_S * stride_s * fs_hz))
-    more, _ = find_peaks_per_stretch(spike, starts, stops, height=CAND_MIN_G, distance=dist)
+    dist = np.maximum(1, (CAND_SPACING_S * tile_stride_s * fs_hz).astype(np.int64))
+    more = find_peaks_tiled(spike, fs_hz, starts, stops, tiles, dist, height=CAND_MIN_G)
     more = more[~np.isin(more, cand)]
     # a candidate whose impact peak has no rise before it (a kink on a falling edge) is none
     both = np.concatenate((cand, more))

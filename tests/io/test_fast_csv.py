@@ -63,3 +63,12 @@ def test_streamed_blocks_switch_to_pandas_at_the_first_odd_line_and_keep_every_v
         path, header, list(blocks.CANONICAL), 10_000)])]
     assert got[0].shape == want[0].shape
     assert np.array_equal(got[0], want[0], equal_nan=True) and np.array_equal(got[1], want[1], equal_nan=True)
+
+
+def test_streamed_header_with_spaces_around_names_is_a_clear_input_error_not_an_arrow_error(tmp_path):
+    from gaitimpact.errors import InputError
+
+    f = tmp_path / "spaced.csv"  # the fuzzer's find: pyarrow raised ArrowKeyError for the names " ax_g", ...
+    f.write_text("time_s, ax_g, ay_g, az_g\n" + "".join(f"{i / 100:.2f}, 0.0, 0.0, 1.0\n" for i in range(300)))
+    with pytest.raises(InputError, match="spaced.csv"):
+        list(blocks.iter_canonical_csv(f))
