@@ -120,7 +120,7 @@ def test_a_block_of_contiguous_packets_gives_the_samples_and_counters_of_the_pac
     )
     assert together.clock.drift_ppm == pytest.approx(alone.clock.drift_ppm, rel=1e-6)
     assert np.diff(t_together).min() > 0
-    np.testing.assert_allclose(t_together, t_alone, rtol=0, atol=1e-6)  # the one-by-one times (ns: float rounding in the fit)
+    np.testing.assert_allclose(t_together, t_alone, rtol=0, atol=1e-6)  # one-by-one times (ns: float rounding)
 
 
 def test_a_lost_packet_before_a_joined_block_counts_one_packet_not_the_block() -> None:
