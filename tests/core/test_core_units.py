@@ -260,3 +260,13 @@ def test_moving_up_is_the_unit_mean_of_the_neighbouring_grid_blocks():
         g = np.column_stack([np.interp(at, centre, near[:, j]) for j in range(3)])
         np.testing.assert_allclose(moving_up(acc, block, offset, step, half, at),
                                    g / np.linalg.norm(g, axis=1)[:, None], rtol=1e-12)
+
+
+def test_decimate_mean_is_the_block_mean():
+    from gaitimpact.core.bouts import decimate_mean
+
+    rng = np.random.default_rng(7)
+    for factor in (2, 3, 4, 5, 20):
+        x = rng.normal(size=factor * 1000 + factor - 1) * 3 + 1  # the incomplete block is left out
+        want = x[: factor * 1000].reshape(1000, factor).mean(axis=1)
+        np.testing.assert_array_equal(decimate_mean(x, factor), want)
