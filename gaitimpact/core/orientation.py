@@ -32,15 +32,19 @@ def moving_up(acc_g: np.ndarray, block: int, offset: int, step: int, half_blocks
     used (step divides block). Each block's value depends only on its own neighbourhood's samples.
     """
     a = np.asarray(acc_g)
-    n = a.shape[0]
     offset = int(offset) % block
-    idx = np.arange(offset % step, n, step)
-    if idx.size == 0:
+    used = a[offset % step::step]  # the samples on the grid (a view)
+    m = used.shape[0]
+    if m == 0:
         return np.tile(gravity_direction(a), (np.asarray(at).shape[0], 1))
-    bid = (idx - offset) // block  # -1 for a partial block before the first grid boundary
-    first = np.flatnonzero(np.concatenate(([True], bid[1:] != bid[:-1])))
-    sums = np.add.reduceat(np.asarray(a[idx], dtype=np.float64), first, axis=0)
-    counts = np.diff(np.append(first, idx.size)).astype(np.float64)
+    # block of the first and last sample used (-1 for a partial block before the first grid boundary);
+    # block k starts at sample offset + k * block, i.e. at the ceil((offset + k * block - offset % step) / step)-th
+    b_first = (offset % step - offset) // block
+    b_last = ((m - 1) * step + offset % step - offset) // block
+    bids = np.arange(b_first, b_last + 1)
+    first = np.maximum(-((offset % step - offset - bids * block) // step), 0)
+    sums = np.add.reduceat(np.asarray(used, dtype=np.float64), first, axis=0)
+    counts = np.diff(np.append(first, m)).astype(np.float64)
     h = int(half_blocks)
     pad_s = np.pad(sums, ((h, h), (0, 0)))
     pad_c = np.pad(counts, (h, h))
@@ -50,14 +54,19 @@ def moving_up(acc_g: np.ndarray, block: int, offset: int, step: int, half_blocks
         near += pad_s[k:k + nb]
         cnt += pad_c[k:k + nb]
     mean = near / cnt[:, None]
-    centre = offset + bid[first] * block + 0.5 * (block - 1)
+    centre = offset + bids * block + 0.5 * (block - 1)
     x = np.asarray(at, dtype=np.float64)
-    g = np.column_stack([np.interp(x, centre, mean[:, j]) for j in range(3)])
+    axes = [np.interp(x, centre, mean[:, j]) for j in range(3)]
+    g = np.column_stack(axes)
     norm = np.sqrt(np.einsum("ij,ij->i", g, g))
     bad = ~(norm > 1e-6)
-    g[bad] = (0.0, 0.0, 1.0)
+    up = np.empty((x.shape[0], 3))
+    for j, value in enumerate((0.0, 0.0, 1.0)):  # per axis: contiguous division
+        axes[j][bad] = value
     norm[bad] = 1.0
-    return g / norm[:, None]
+    for j in range(3):
+        np.divide(axes[j], norm, out=up[:, j])
+    return up
 
 
 def vertical_g(acc_g: np.ndarray, up: np.ndarray) -> np.ndarray:

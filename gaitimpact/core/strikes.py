@@ -310,21 +310,63 @@ def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.nd
 
 
 def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray,
-                     distance: np.ndarray, **kwargs) -> np.ndarray:
-    """`find_peaks_per_stretch` per tile with that tile's sample `distance`, each run on the tile and
-    PEAK_CONTEXT_S around it; the peaks (indices) inside each tile."""
+                     distance: np.ndarray, wlen: np.ndarray | None = None, **kwargs) -> np.ndarray:
+    """`find_peaks_per_stretch` per tile with that tile's sample `distance` (and `wlen`, if given), each
+    run on the tile and PEAK_CONTEXT_S around it; the peaks (indices) inside each tile, ascending.
+
+    Tiles that share distance and wlen go through one `scipy.signal.find_peaks` call: their stretches
+    are laid end to end, each between barriers (higher than any sample, longer than 2 * distance, and
+    not peaks themselves: too high), so no peak, spacing or prominence reaches from one stretch into
+    the next: the same peaks as one call per stretch, without the per-call cost. `height` is a minimum.
+    """
     n = x.shape[0]
+    k = tiles.shape[0] - 1
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
     margin = int(np.ceil(PEAK_CONTEXT_S * fs_hz))
+    dist = np.asarray(distance, dtype=np.int64)[:k]
+    wl = np.full(k, -1, dtype=np.int64) if wlen is None else np.asarray(wlen, dtype=np.int64)[:k]
+    a, b = tiles[:-1].astype(np.int64), tiles[1:].astype(np.int64)
+    ca, cb = np.maximum(0, a - margin), np.minimum(n, b + margin)
+    wall = float(np.max(x)) + 1.0 if n else 1.0
+    stretches = list(zip(starts.tolist(), stops.tolist()))
     out = []
-    for j in range(tiles.shape[0] - 1):  # one find_peaks call per tile (a few per minute)
-        a, b = int(tiles[j]), int(tiles[j + 1])
-        ca, cb = max(0, a - margin), min(n, b + margin)
-        keep = (stops > ca) & (starts < cb)
-        s_loc, e_loc = np.clip(starts[keep], ca, cb) - ca, np.clip(stops[keep], ca, cb) - ca
-        idx, _ = find_peaks_per_stretch(x[ca:cb], s_loc, e_loc, distance=int(distance[j]), **kwargs)
-        idx = idx + ca
-        out.append(idx[(idx >= a) & (idx < b)])
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    for key in np.unique(np.column_stack((dist, wl)), axis=0):
+        d_j, w_j = int(key[0]), int(key[1])
+        parts, src, own_lo, own_hi = [], [], [], []
+        barrier = np.full(2 * d_j + 3, wall)
+        pos = 0
+        for t in np.flatnonzero((dist == d_j) & (wl == w_j)).tolist():
+            c0, c1 = int(ca[t]), int(cb[t])
+            spans = [(max(s0, c0), min(e0, c1)) for s0, e0 in stretches if e0 > c0 and s0 < c1]
+            # no stretch information: the whole context is one stretch
+            for s0, e0 in spans or [(c0, c1)]:
+                if e0 - s0 < 3 and len(spans) > 1:
+                    continue
+                parts += [barrier, x[s0:e0]]
+                pos += barrier.size
+                src.append((pos, s0, e0 - s0))
+                own_lo.append(int(a[t]))
+                own_hi.append(int(b[t]))
+                pos += e0 - s0
+        if not parts:
+            continue
+        parts.append(barrier)
+        # the barriers' own peaks are left out by their height (before spacing and prominence)
+        opts = dict(kwargs, distance=d_j, height=(kwargs.get("height"), wall - 0.5))
+        if w_j >= 0:
+            opts["wlen"] = w_j
+        found, _ = signal.find_peaks(np.concatenate(parts), **opts)
+        off = np.array([p for p, _, _ in src], dtype=np.int64)
+        seg = np.searchsorted(off, found, side="right") - 1
+        first = np.array([s0 for _, s0, _ in src], dtype=np.int64)
+        length = np.array([m for _, _, m in src], dtype=np.int64)
+        inside = (seg >= 0) & (found - off[np.maximum(seg, 0)] < length[np.maximum(seg, 0)])
+        seg, found = seg[inside], found[inside]
+        idx = found - off[seg] + first[seg]
+        own = (idx >= np.asarray(own_lo)[seg]) & (idx < np.asarray(own_hi)[seg])
+        out.append(idx[own])
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
 
 
 def _tile_of(idx: np.ndarray, tiles: np.ndarray) -> np.ndarray:
@@ -406,10 +448,8 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     is added or dropped.
     """
     dist = np.maximum(1, (WAIST_CAND_SPACING * tile_period * fs_hz).astype(np.int64))
-    more = np.concatenate([
-        find_peaks_tiled(v, fs_hz, starts, stops, tiles[j:j + 2], dist[j:j + 1], height=1.4,
-                         prominence=WAIST_CAND_PROM_G, wlen=2 * int(tile_lookback[j]) + 1)
-        for j in range(tiles.shape[0] - 1)]) if tiles.shape[0] > 1 else np.zeros(0, dtype=np.int64)
+    more = find_peaks_tiled(v, fs_hz, starts, stops, tiles, dist, wlen=2 * tile_lookback + 1, height=1.4,
+                            prominence=WAIST_CAND_PROM_G)
     more = more[~_is_in_sorted(more, peaks)]
     if more.size == 0:
         return ic, peaks
@@ -752,9 +792,12 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
 def _window_mean(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
     """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0)."""
     n = acc_g.shape[0]
-    i1 = np.maximum(i1, i0 + 1)
-    width = int((i1 - i0).max())
-    idx = i0[:, None] + np.arange(width)[None, :]
-    ok = idx < i1[:, None]
-    x = np.asarray(acc_g, dtype=np.float64)[np.minimum(idx, n - 1)]
-    return np.where(ok[:, :, None], x, 0.0).sum(axis=1) / ok.sum(axis=1)[:, None]
+    count = np.maximum(i1, i0 + 1) - i0
+    out = np.empty((i0.shape[0], 3))
+    for k in range(3):  # per axis, the window's samples added in order (a handful per strike)
+        axis = np.asarray(acc_g[:, k], dtype=np.float64)
+        total = axis[np.minimum(i0, n - 1)]
+        for c in range(1, int(count.max())):
+            total += np.where(c < count, axis[np.minimum(i0 + c, n - 1)], 0.0)
+        out[:, k] = total
+    return out / count[:, None]
