@@ -165,18 +165,25 @@ def _gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.n
     return np.where(has, period, np.nan), val
 
 
-def harmonic_power(stats: BlockStats, period_s: np.ndarray, multiple: float) -> np.ndarray:
-    """Per block: power of |a| at multiple / period_s (Hz), from the block's autocorrelation
+def harmonic_powers(stats: BlockStats, period_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per block: power of |a| at 1 / period_s and at 2 / period_s (Hz), from the block's autocorrelation
     (Blackman-Tukey: Hann lag window over the MAX_LAG_S lags kept); NaN where the period is NaN."""
     acf = stats.acf
     if acf.shape[0] == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     lags = np.arange(acf.shape[1]) / stats.fs_dec
     w = 0.5 * (1.0 + np.cos(np.pi * lags / lags[-1]))
     w[1:] *= 2.0  # both signs of the lag
-    f = multiple / np.where(np.isfinite(period_s), period_s, 1.0)
-    power = (acf * w[None, :] * np.cos(2 * np.pi * f[:, None] * lags[None, :])).sum(axis=1)
-    return np.where(np.isfinite(period_s), power, np.nan)
+    f = 1.0 / np.where(np.isfinite(period_s), period_s, 1.0)
+    weighted = acf * w[None, :]
+    c1 = np.cos(2 * np.pi * f[:, None] * lags[None, :])
+    p1 = np.einsum("ij,ij->i", weighted, c1)
+    np.multiply(c1, c1, out=c1)  # cos 2x = 2 cos^2 x - 1: the second harmonic without a second cos
+    c1 *= 2.0
+    c1 -= 1.0
+    p2 = np.einsum("ij,ij->i", weighted, c1)
+    finite = np.isfinite(period_s)
+    return np.where(finite, p1, np.nan), np.where(finite, p2, np.nan)
 
 
 def stride_harmonic_ratio(stats: BlockStats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,8 +194,7 @@ def stride_harmonic_ratio(stats: BlockStats) -> tuple[np.ndarray, np.ndarray, np
     if "stride_ratio" in stats.cache:
         return stats.cache["stride_ratio"]
     period, val = gait_period_s(stats, STRIDE_LAGS_S)
-    p1 = harmonic_power(stats, period, 1.0)
-    p2 = harmonic_power(stats, period, 2.0)
+    p1, p2 = harmonic_powers(stats, period)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.maximum(p1, 0.0) / np.maximum(p2, 1e-12)
     stats.cache["stride_ratio"] = (period, val, ratio)

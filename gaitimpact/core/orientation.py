@@ -32,15 +32,19 @@ def gravity_blocks(acc_g: np.ndarray, block: int, offset: int, step: int,
     used (step divides block). Each block's value depends only on its own neighbourhood's samples.
     """
     a = np.asarray(acc_g)
-    n = a.shape[0]
     offset = int(offset) % block
-    idx = np.arange(offset % step, n, step)
-    if idx.size == 0:
+    used = a[offset % step::step]  # the samples on the grid (a view)
+    m = used.shape[0]
+    if m == 0:
         return np.zeros(1), gravity_direction(a)[None, :]
-    bid = (idx - offset) // block  # -1 for a partial block before the first grid boundary
-    first = np.flatnonzero(np.concatenate(([True], bid[1:] != bid[:-1])))
-    sums = np.add.reduceat(np.asarray(a[idx], dtype=np.float64), first, axis=0)
-    counts = np.diff(np.append(first, idx.size)).astype(np.float64)
+    # block of the first and last sample used (-1 for a partial block before the first grid boundary);
+    # block k starts at sample offset + k * block, i.e. at the ceil((offset + k * block - offset % step) / step)-th
+    b_first = (offset % step - offset) // block
+    b_last = ((m - 1) * step + offset % step - offset) // block
+    bids = np.arange(b_first, b_last + 1)
+    first = np.maximum(-((offset % step - offset - bids * block) // step), 0)
+    sums = np.add.reduceat(np.asarray(used, dtype=np.float64), first, axis=0)
+    counts = np.diff(np.append(first, m)).astype(np.float64)
     h = int(half_blocks)
     pad_s = np.pad(sums, ((h, h), (0, 0)))
     pad_c = np.pad(counts, (h, h))
@@ -49,7 +53,7 @@ def gravity_blocks(acc_g: np.ndarray, block: int, offset: int, step: int,
     for k in range(1, 2 * h + 1):  # element-wise sums in a fixed order: the same bits in any window
         near += pad_s[k:k + nb]
         cnt += pad_c[k:k + nb]
-    return offset + bid[first] * block + 0.5 * (block - 1), near / cnt[:, None]
+    return offset + bids * block + 0.5 * (block - 1), near / cnt[:, None]
 
 
 def _gravity_at(blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -326,6 +326,7 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
     a, b = tiles[:-1].astype(np.int64), tiles[1:].astype(np.int64)
     ca, cb = np.maximum(0, a - margin), np.minimum(n, b + margin)
     wall = float(np.max(x)) + 1.0 if n else 1.0
+    stretches = list(zip(starts.tolist(), stops.tolist()))
     out = []
     for key in np.unique(np.column_stack((dist, wl)), axis=0):
         d_j, w_j = int(key[0]), int(key[1])
@@ -333,12 +334,11 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
         barrier = np.full(2 * d_j + 3, wall)
         pos = 0
         for t in np.flatnonzero((dist == d_j) & (wl == w_j)).tolist():
-            keep = (stops > ca[t]) & (starts < cb[t])
-            s_t, e_t = np.clip(starts[keep], ca[t], cb[t]), np.clip(stops[keep], ca[t], cb[t])
-            if s_t.size == 0:  # no stretch information: the whole context is one stretch
-                s_t, e_t = ca[t:t + 1], cb[t:t + 1]
-            for s0, e0 in zip(s_t.tolist(), e_t.tolist()):
-                if e0 - s0 < 3 and s_t.size > 1:
+            c0, c1 = int(ca[t]), int(cb[t])
+            spans = [(max(s0, c0), min(e0, c1)) for s0, e0 in stretches if e0 > c0 and s0 < c1]
+            # no stretch information: the whole context is one stretch
+            for s0, e0 in spans or [(c0, c1)]:
+                if e0 - s0 < 3 and len(spans) > 1:
                     continue
                 parts += [barrier, x[s0:e0]]
                 pos += barrier.size
