@@ -91,7 +91,10 @@ FOOT_MIN_REL_PEAK = 0.6
 POST_IMPACT_S = (0.03, 0.08)
 """Window after an impact peak (s) where the foot is on the ground: |a| stays near 1 g."""
 POST_IMPACT_MAX_G = 2.5
-"""A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing."""
+"""A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing..."""
+POST_IMPACT_REL = 1.5
+"""...and above this multiple of the typical (local median) candidate's (a real shank stance is loaded:
+3-3.5 g after every landing of the bach2022 trials, more than after their swing jolts)."""
 SWAP_MIN_REL_SPIKE = 0.6
 """A candidate with a loud stance is replaced only by a landing at least this fraction as spiky."""
 FOOT_LOOKBACK_S = 0.04
@@ -617,7 +620,9 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
     """
     if cand.size == 0:
         return cand
-    bad = np.flatnonzero(_post_level_g(time_s, res_g, cand) > POST_IMPACT_MAX_G)
+    post = _post_level_g(time_s, res_g, cand)
+    level = np.maximum(POST_IMPACT_MAX_G, POST_IMPACT_REL * local_median(post))
+    bad = np.flatnonzero(post > level)
     if bad.size == 0:
         return cand
     out = cand.copy()
@@ -632,7 +637,7 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
         # only a comparably sharp landing may replace it: on a real shank |a| stays at 3-6 g for
         # 50-100 ms after the impact (the stance is not quiet), and the mid-swing jolts are far softer
         order = order[spike[order] >= max(SPIKE_MIN_G, SWAP_MIN_REL_SPIKE * spike[p])]
-        good = order[_post_level_g(time_s, res_g, order) <= POST_IMPACT_MAX_G] if order.size else order
+        good = order[_post_level_g(time_s, res_g, order) <= level[i]] if order.size else order
         if good.size:
             out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none
     out = np.unique(out)
