@@ -50,7 +50,7 @@ from scipy.fft import next_fast_len
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import block_view, zero_phase_filter
-from gaitimpact.core.orientation import moving_up, vertical_g
+from gaitimpact.core.orientation import gravity_blocks, moving_up, moving_vertical_g, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
 PERIOD_TILE_S = 20.0
@@ -91,7 +91,10 @@ FOOT_MIN_REL_PEAK = 0.6
 POST_IMPACT_S = (0.03, 0.08)
 """Window after an impact peak (s) where the foot is on the ground: |a| stays near 1 g."""
 POST_IMPACT_MAX_G = 2.5
-"""A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing."""
+"""A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing..."""
+POST_IMPACT_REL = 1.5
+"""...and above this multiple of the typical (local median) candidate's (a real shank stance is loaded:
+3-3.5 g after every landing of the bach2022 trials, more than after their swing jolts)."""
 SWAP_MIN_REL_SPIKE = 0.6
 """A candidate with a loud stance is replaced only by a landing at least this fraction as spiky."""
 FOOT_LOOKBACK_S = 0.04
@@ -326,6 +329,7 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
     a, b = tiles[:-1].astype(np.int64), tiles[1:].astype(np.int64)
     ca, cb = np.maximum(0, a - margin), np.minimum(n, b + margin)
     wall = float(np.max(x)) + 1.0 if n else 1.0
+    stretches = list(zip(starts.tolist(), stops.tolist()))
     out = []
     for key in np.unique(np.column_stack((dist, wl)), axis=0):
         d_j, w_j = int(key[0]), int(key[1])
@@ -333,12 +337,11 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
         barrier = np.full(2 * d_j + 3, wall)
         pos = 0
         for t in np.flatnonzero((dist == d_j) & (wl == w_j)).tolist():
-            keep = (stops > ca[t]) & (starts < cb[t])
-            s_t, e_t = np.clip(starts[keep], ca[t], cb[t]), np.clip(stops[keep], ca[t], cb[t])
-            if s_t.size == 0:  # no stretch information: the whole context is one stretch
-                s_t, e_t = ca[t:t + 1], cb[t:t + 1]
-            for s0, e0 in zip(s_t.tolist(), e_t.tolist()):
-                if e0 - s0 < 3 and s_t.size > 1:
+            c0, c1 = int(ca[t]), int(cb[t])
+            spans = [(max(s0, c0), min(e0, c1)) for s0, e0 in stretches if e0 > c0 and s0 < c1]
+            # no stretch information: the whole context is one stretch
+            for s0, e0 in spans or [(c0, c1)]:
+                if e0 - s0 < 3 and len(spans) > 1:
                     continue
                 parts += [barrier, x[s0:e0]]
                 pos += barrier.size
@@ -391,7 +394,7 @@ def detect_waist(
 
     Above WAIST_DETECT_HZ the samples are subsampled for detection (the WAIST_LP_HZ low-pass
     follows, the timestamps stay real), which keeps the waist path as fast as the shoe path.
-    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.moving_up`, over
+    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.gravity_blocks`, over
     +-GRAVITY_HALF_S). grid_offset: first index of the slice on the recording's grid (`grid_samples`),
     so subsamples and gravity blocks are the recording's, whatever the slice.
     """
@@ -399,12 +402,13 @@ def detect_waist(
     block, decim = block_samples(fs_hz)
     off = int(grid_offset) % d
     sub = np.arange(off, time_s.shape[0], d)
-    if up is None:
-        up = moving_up(acc_g, block, grid_offset, decim, max(1, round(GRAVITY_HALF_S * fs_hz / block)), sub)
+    grav = None if up is not None else gravity_blocks(acc_g, block, grid_offset, decim,
+                                                       max(1, round(GRAVITY_HALF_S * fs_hz / block)))
     if d > 1:
         time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
         starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
-    v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
+    v = zero_phase_filter(vertical_g(acc_g, up) if grav is None else moving_vertical_g(acc_g, grav, sub),
+                          fs_hz, WAIST_LP_HZ, starts, stops)
     tiles = period_tiles(time_s)
     tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
     tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
@@ -425,6 +429,8 @@ def detect_waist(
     if ic.size >= 6:
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
+    if grav is not None:  # the local vertical at every strike
+        up = moving_up(grav, sub[np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)])
     foot = waist_feet(time_s, acc_g, ic, up)
     to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
     return DetectedStrikes(ic, peaks * d + off, foot, to)
@@ -614,7 +620,9 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
     """
     if cand.size == 0:
         return cand
-    bad = np.flatnonzero(_post_level_g(time_s, res_g, cand) > POST_IMPACT_MAX_G)
+    post = _post_level_g(time_s, res_g, cand)
+    level = np.maximum(POST_IMPACT_MAX_G, POST_IMPACT_REL * local_median(post))
+    bad = np.flatnonzero(post > level)
     if bad.size == 0:
         return cand
     out = cand.copy()
@@ -629,7 +637,7 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
         # only a comparably sharp landing may replace it: on a real shank |a| stays at 3-6 g for
         # 50-100 ms after the impact (the stance is not quiet), and the mid-swing jolts are far softer
         order = order[spike[order] >= max(SPIKE_MIN_G, SWAP_MIN_REL_SPIKE * spike[p])]
-        good = order[_post_level_g(time_s, res_g, order) <= POST_IMPACT_MAX_G] if order.size else order
+        good = order[_post_level_g(time_s, res_g, order) <= level[i]] if order.size else order
         if good.size:
             out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none
     out = np.unique(out)
@@ -739,7 +747,7 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
     landing leg's hip forward, so the horizontal acceleration leans towards the stance-foot side;
     it alternates from step to step. Forward is opposite to the local median early-stance (braking)
-    horizontal acceleration; left = up x forward (up: one (3,) vector or one per sample). Feet
+    horizontal acceleration; left = up x forward (up: one (3,) vector or one per strike). Feet
     alternate, so each strike is decided from the evidence of the strikes of its chain (no missed
     strike or gap) within +-LR_HALF strikes, and stays "?" when that evidence is weak. Everything is
     local (neighbouring strikes only), so a window of a longer recording decides the same.
@@ -750,7 +758,7 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
         return foot
     n = time_s.shape[0]
     i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
-    u = up[i0] if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
+    u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
     stance = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S))
     early = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
