@@ -71,6 +71,12 @@ def decimate_mean(x: np.ndarray, factor: int) -> np.ndarray:
     """Block means of x over `factor` consecutive samples (a crude low-pass + decimation)."""
     if factor <= 1:
         return np.asarray(x, dtype=np.float64)
+    if factor <= 4:  # a few strided adds in order: the same bits as the mean over the block axis, faster
+        v = block_view(np.asarray(x, dtype=np.float64), factor)
+        total = v[:, 0] + v[:, 1]
+        for k in range(2, factor):
+            total += v[:, k]
+        return total / factor
     return block_view(x, factor).mean(axis=1)
 
 
@@ -117,10 +123,11 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
     pad_r = win - per_block - pad_l
     padded = np.pad(rd[: nb * per_block], (max(pad_l, 0), max(pad_r, 0)), mode="reflect")
     view = np.lib.stride_tricks.sliding_window_view(padded, win)[::per_block][:nb]
-    y = view - view.mean(axis=1, keepdims=True)
     # zero-padding to win + n_lags makes the circular correlation linear for every kept lag
     nfft = next_fast_len(win + n_lags, real=True)
-    spec = np.fft.rfft(y, nfft, axis=1)
+    y = np.zeros((view.shape[0], nfft))
+    np.subtract(view, view.mean(axis=1, keepdims=True), out=y[:, :win])
+    spec = np.fft.rfft(y, axis=1)
     ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :n_lags]
     # unbiased-ish: divide by overlap length so longer lags are not penalised
     ac = ac / (win - np.arange(n_lags))[None, :] * win

@@ -50,7 +50,7 @@ from scipy.fft import next_fast_len
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import block_view, zero_phase_filter
-from gaitimpact.core.orientation import moving_up, vertical_g
+from gaitimpact.core.orientation import gravity_blocks, moving_up, moving_vertical_g, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
 PERIOD_TILE_S = 20.0
@@ -402,7 +402,7 @@ def detect_waist(
 
     Above WAIST_DETECT_HZ the samples are subsampled for detection (the WAIST_LP_HZ low-pass
     follows, the timestamps stay real), which keeps the waist path as fast as the shoe path.
-    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.moving_up`, over
+    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.gravity_blocks`, over
     +-GRAVITY_HALF_S). grid_offset: first index of the slice on the recording's grid (`grid_samples`),
     so subsamples and gravity blocks are the recording's, whatever the slice.
     """
@@ -410,12 +410,13 @@ def detect_waist(
     block, decim = block_samples(fs_hz)
     off = int(grid_offset) % d
     sub = np.arange(off, time_s.shape[0], d)
-    if up is None:
-        up = moving_up(acc_g, block, grid_offset, decim, max(1, round(GRAVITY_HALF_S * fs_hz / block)), sub)
+    grav = None if up is not None else gravity_blocks(acc_g, block, grid_offset, decim,
+                                                       max(1, round(GRAVITY_HALF_S * fs_hz / block)))
     if d > 1:
         time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
         starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
-    v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
+    v = zero_phase_filter(vertical_g(acc_g, up) if grav is None else moving_vertical_g(acc_g, grav, sub),
+                          fs_hz, WAIST_LP_HZ, starts, stops)
     tiles = period_tiles(time_s)
     tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
     tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
@@ -436,6 +437,8 @@ def detect_waist(
     if ic.size >= 6:
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
+    if grav is not None:  # the local vertical at every strike
+        up = moving_up(grav, sub[np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)])
     foot = waist_feet(time_s, acc_g, ic, up)
     to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
     return DetectedStrikes(ic, peaks * d + off, foot, to)
@@ -755,7 +758,7 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
     landing leg's hip forward, so the horizontal acceleration leans towards the stance-foot side;
     it alternates from step to step. Forward is opposite to the local median early-stance (braking)
-    horizontal acceleration; left = up x forward (up: one (3,) vector or one per sample). Feet
+    horizontal acceleration; left = up x forward (up: one (3,) vector or one per strike). Feet
     alternate, so each strike is decided from the evidence of the strikes of its chain (no missed
     strike or gap) within +-LR_HALF strikes, and stays "?" when that evidence is weak. Everything is
     local (neighbouring strikes only), so a window of a longer recording decides the same.
@@ -766,7 +769,7 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
         return foot
     n = time_s.shape[0]
     i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
-    u = up[i0] if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
+    u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
     stance = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S))
     early = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward

@@ -240,7 +240,7 @@ def test_tiled_peaks_equal_one_find_peaks_call_per_tile_and_stretch():
 
 
 def test_moving_up_is_the_unit_mean_of_the_neighbouring_grid_blocks():
-    from gaitimpact.core.orientation import moving_up
+    from gaitimpact.core.orientation import gravity_blocks, moving_up, moving_vertical_g
 
     rng = np.random.default_rng(6)
     for n, block, step, offset, half in [(1000, 100, 2, 30, 1), (777, 50, 5, 0, 2), (333, 128, 1, 127, 0)]:
@@ -258,5 +258,17 @@ def test_moving_up_is_the_unit_mean_of_the_neighbouring_grid_blocks():
                          for k in range(len(used))])
         centre = starts + 0.5 * (block - 1)
         g = np.column_stack([np.interp(at, centre, near[:, j]) for j in range(3)])
-        np.testing.assert_allclose(moving_up(acc, block, offset, step, half, at),
-                                   g / np.linalg.norm(g, axis=1)[:, None], rtol=1e-12)
+        grav = gravity_blocks(acc, block, offset, step, half)
+        up = g / np.linalg.norm(g, axis=1)[:, None]
+        np.testing.assert_allclose(moving_up(grav, at), up, rtol=1e-12)
+        np.testing.assert_allclose(moving_vertical_g(acc, grav, at), np.einsum("ij,ij->i", acc, up), rtol=1e-12)
+
+
+def test_decimate_mean_is_the_block_mean():
+    from gaitimpact.core.bouts import decimate_mean
+
+    rng = np.random.default_rng(7)
+    for factor in (2, 3, 4, 5, 20):
+        x = rng.normal(size=factor * 1000 + factor - 1) * 3 + 1  # the incomplete block is left out
+        want = x[: factor * 1000].reshape(1000, factor).mean(axis=1)
+        np.testing.assert_array_equal(decimate_mean(x, factor), want)
