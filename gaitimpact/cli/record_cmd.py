@@ -221,8 +221,9 @@ async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordRe
         for r in recorders:
             r.mark_surface(ch)
 
-    with key_input(keys), view:
-        return await run_recorders(recorders, lambda states: view.update(states, loop.time()))
+    with key_input(keys), view:  # --quiet shows nothing: no view wake-ups
+        on_tick = None if view.quiet else (lambda states: view.update(states, loop.time()))
+        return await run_recorders(recorders, on_tick)
 
 
 def run_record(args: argparse.Namespace) -> int:
