@@ -71,6 +71,12 @@ def decimate_mean(x: np.ndarray, factor: int) -> np.ndarray:
     """Block means of x over `factor` consecutive samples (a crude low-pass + decimation)."""
     if factor <= 1:
         return np.asarray(x, dtype=np.float64)
+    if factor <= 4:  # a few strided adds in order: the same bits as the mean over the block axis, faster
+        v = block_view(np.asarray(x, dtype=np.float64), factor)
+        total = v[:, 0] + v[:, 1]
+        for k in range(2, factor):
+            total += v[:, k]
+        return total / factor
     return block_view(x, factor).mean(axis=1)
 
 
@@ -117,10 +123,11 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
     pad_r = win - per_block - pad_l
     padded = np.pad(rd[: nb * per_block], (max(pad_l, 0), max(pad_r, 0)), mode="reflect")
     view = np.lib.stride_tricks.sliding_window_view(padded, win)[::per_block][:nb]
-    y = view - view.mean(axis=1, keepdims=True)
     # zero-padding to win + n_lags makes the circular correlation linear for every kept lag
     nfft = next_fast_len(win + n_lags, real=True)
-    spec = np.fft.rfft(y, nfft, axis=1)
+    y = np.zeros((view.shape[0], nfft))
+    np.subtract(view, view.mean(axis=1, keepdims=True), out=y[:, :win])
+    spec = np.fft.rfft(y, axis=1)
     ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :n_lags]
     # unbiased-ish: divide by overlap length so longer lags are not penalised
     ac = ac / (win - np.arange(n_lags))[None, :] * win
@@ -165,18 +172,25 @@ def _gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.n
     return np.where(has, period, np.nan), val
 
 
-def harmonic_power(stats: BlockStats, period_s: np.ndarray, multiple: float) -> np.ndarray:
-    """Per block: power of |a| at multiple / period_s (Hz), from the block's autocorrelation
+def harmonic_powers(stats: BlockStats, period_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per block: power of |a| at 1 / period_s and at 2 / period_s (Hz), from the block's autocorrelation
     (Blackman-Tukey: Hann lag window over the MAX_LAG_S lags kept); NaN where the period is NaN."""
     acf = stats.acf
     if acf.shape[0] == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     lags = np.arange(acf.shape[1]) / stats.fs_dec
     w = 0.5 * (1.0 + np.cos(np.pi * lags / lags[-1]))
     w[1:] *= 2.0  # both signs of the lag
-    f = multiple / np.where(np.isfinite(period_s), period_s, 1.0)
-    power = (acf * w[None, :] * np.cos(2 * np.pi * f[:, None] * lags[None, :])).sum(axis=1)
-    return np.where(np.isfinite(period_s), power, np.nan)
+    f = 1.0 / np.where(np.isfinite(period_s), period_s, 1.0)
+    weighted = acf * w[None, :]
+    c1 = np.cos(2 * np.pi * f[:, None] * lags[None, :])
+    p1 = np.einsum("ij,ij->i", weighted, c1)
+    np.multiply(c1, c1, out=c1)  # cos 2x = 2 cos^2 x - 1: the second harmonic without a second cos
+    c1 *= 2.0
+    c1 -= 1.0
+    p2 = np.einsum("ij,ij->i", weighted, c1)
+    finite = np.isfinite(period_s)
+    return np.where(finite, p1, np.nan), np.where(finite, p2, np.nan)
 
 
 def stride_harmonic_ratio(stats: BlockStats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,8 +201,7 @@ def stride_harmonic_ratio(stats: BlockStats) -> tuple[np.ndarray, np.ndarray, np
     if "stride_ratio" in stats.cache:
         return stats.cache["stride_ratio"]
     period, val = gait_period_s(stats, STRIDE_LAGS_S)
-    p1 = harmonic_power(stats, period, 1.0)
-    p2 = harmonic_power(stats, period, 2.0)
+    p1, p2 = harmonic_powers(stats, period)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.maximum(p1, 0.0) / np.maximum(p2, 1e-12)
     stats.cache["stride_ratio"] = (period, val, ratio)

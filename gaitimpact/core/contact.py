@@ -90,15 +90,15 @@ def steepest_fall_end(time_s: np.ndarray, x: np.ndarray, a_idx: np.ndarray, b_id
         return out
     a, b = a_idx[ok], b_idx[ok]
     width = int((b - a).max())
-    i0 = np.minimum(a[:, None] + np.arange(width)[None, :], b[:, None] - 1)
-    i1 = i0 + 1
+    xw, tw = _windows_of(x, a, width + 1), _windows_of(time_s, a, width + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (x[i1] - x[i0]) / (time_s[i1] - time_s[i0])
-    slope = np.where(np.isfinite(slope), slope, np.inf)
+        slope = (xw[:, 1:] - xw[:, :-1]) / (tw[:, 1:] - tw[:, :-1])
+    slope = np.where(np.isfinite(slope) & (np.arange(width)[None, :] < (b - a)[:, None]), slope, np.inf)
     k = np.argmin(slope, axis=1)
     rows = np.arange(a.shape[0])
     s_min = slope[rows, k]
-    j0, j1 = i0[rows, k], i1[rows, k]
+    j0 = a + k
+    j1 = j0 + 1
     tm = 0.5 * (time_s[j0] + time_s[j1])
     xm = 0.5 * (x[j0] + x[j1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -119,12 +119,18 @@ def _window(time_s: np.ndarray, ic_time_s: np.ndarray, lo_s: float, hi_s: np.nda
 def _argext(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, use_max: bool) -> np.ndarray:
     """Index of the maximum (or minimum) of x within [i0, i1] per row; i0 where the range is empty."""
     width = int(max((i1 - i0).max(), 0)) + 1 if i0.size else 1
-    idx = i0[:, None] + np.arange(width)[None, :]
-    valid = idx <= i1[:, None]
-    idx = np.minimum(idx, x.shape[0] - 1)
-    w = np.where(valid, x[idx], -np.inf if use_max else np.inf)
+    valid = np.arange(width)[None, :] <= (i1 - i0)[:, None]
+    w = np.where(valid, _windows_of(x, i0, width), -np.inf if use_max else np.inf)
     k = np.argmax(w, axis=1) if use_max else np.argmin(w, axis=1)
-    return idx[np.arange(idx.shape[0]), k]
+    return np.minimum(i0 + k, x.shape[0] - 1)
+
+
+def _windows_of(x: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
+    """(M, width) copy of x[start + c], c < width, per row (x's last value beyond its end)."""
+    need = int(start.max()) + width - x.shape[0] if start.size else 0
+    if need > 0:
+        x = np.concatenate((x, np.full(need, x[-1])))
+    return np.lib.stride_tricks.sliding_window_view(x, width)[start]
 
 
 def _stretch_stop(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
@@ -157,10 +163,11 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
 def _last_at_or_above(x: np.ndarray, a_idx: np.ndarray, b_idx: np.ndarray, level: float) -> np.ndarray:
     """Per row, the last index in [a_idx, b_idx] where x >= level (a_idx if none)."""
     width = int(max((b_idx - a_idx).max(), 0)) + 1
-    idx = np.minimum(a_idx[:, None] + np.arange(width)[None, :], b_idx[:, None])
-    above = x[idx] >= level
+    above = (_windows_of(x, a_idx, width) >= level) & (np.arange(width)[None, :] <= (b_idx - a_idx)[:, None])
     j = width - 1 - np.argmax(above[:, ::-1], axis=1)
-    return np.where(above.any(axis=1), idx[np.arange(idx.shape[0]), j], a_idx)
+    last = np.where(above.any(axis=1), a_idx + j, a_idx)
+    # an empty range (b before a) reads x at b
+    return np.where(b_idx < a_idx, np.where(x[b_idx] >= level, b_idx, a_idx), last)
 
 
 def foot_toe_off_s(time_s: np.ndarray, res_lp: np.ndarray, ic_time_s: np.ndarray, starts: np.ndarray,

@@ -2,7 +2,7 @@
 
 Nothing assumes how the sensor is mounted. Gravity is the mean specific force over a stretch of
 running (over whole strides the body's own acceleration averages out), vertical is its direction.
-`moving_up` estimates it locally (a belt that slips or turns is followed), from blocks on a fixed grid
+`gravity_blocks` estimates it locally (a belt that slips or turns is followed), from blocks on a fixed grid
 of the recording, so any window of a longer recording gives the same vertical at the same sample.
 At the waist the forward axis is the horizontal direction of the braking acceleration just after
 initial contact, and left = up x forward (right-handed sensor frame).
@@ -22,25 +22,29 @@ def gravity_direction(acc_g: np.ndarray, step: int = 1) -> np.ndarray:
     return mean / norm
 
 
-def moving_up(acc_g: np.ndarray, block: int, offset: int, step: int, half_blocks: int,
-              at: np.ndarray) -> np.ndarray:
-    """Unit "up" (sensor frame, (len(at), 3)) at sample indices `at`: the mean specific force (g) of the
-    grid blocks within +-half_blocks of each sample, linearly interpolated between block centres.
+def gravity_blocks(acc_g: np.ndarray, block: int, offset: int, step: int,
+                   half_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Local gravity: (centres (K,) as sample indices, mean specific force (K, 3) in g) of the grid blocks
+    of acc_g, each the mean over the blocks within +-half_blocks of it.
 
     Blocks of `block` samples start at local index `offset` (+ k * block, the recording's grid; a partial
     block at either end of acc_g counts with the samples it has); every `step`-th sample on that grid is
     used (step divides block). Each block's value depends only on its own neighbourhood's samples.
     """
     a = np.asarray(acc_g)
-    n = a.shape[0]
     offset = int(offset) % block
-    idx = np.arange(offset % step, n, step)
-    if idx.size == 0:
-        return np.tile(gravity_direction(a), (np.asarray(at).shape[0], 1))
-    bid = (idx - offset) // block  # -1 for a partial block before the first grid boundary
-    first = np.flatnonzero(np.concatenate(([True], bid[1:] != bid[:-1])))
-    sums = np.add.reduceat(np.asarray(a[idx], dtype=np.float64), first, axis=0)
-    counts = np.diff(np.append(first, idx.size)).astype(np.float64)
+    used = a[offset % step::step]  # the samples on the grid (a view)
+    m = used.shape[0]
+    if m == 0:
+        return np.zeros(1), gravity_direction(a)[None, :]
+    # block of the first and last sample used (-1 for a partial block before the first grid boundary);
+    # block k starts at sample offset + k * block, i.e. at the ceil((offset + k * block - offset % step) / step)-th
+    b_first = (offset % step - offset) // block
+    b_last = ((m - 1) * step + offset % step - offset) // block
+    bids = np.arange(b_first, b_last + 1)
+    first = np.maximum(-((offset % step - offset - bids * block) // step), 0)
+    sums = np.add.reduceat(np.asarray(used, dtype=np.float64), first, axis=0)
+    counts = np.diff(np.append(first, m)).astype(np.float64)
     h = int(half_blocks)
     pad_s = np.pad(sums, ((h, h), (0, 0)))
     pad_c = np.pad(counts, (h, h))
@@ -49,21 +53,38 @@ def moving_up(acc_g: np.ndarray, block: int, offset: int, step: int, half_blocks
     for k in range(1, 2 * h + 1):  # element-wise sums in a fixed order: the same bits in any window
         near += pad_s[k:k + nb]
         cnt += pad_c[k:k + nb]
-    mean = near / cnt[:, None]
-    centre = offset + bid[first] * block + 0.5 * (block - 1)
+    return offset + bids * block + 0.5 * (block - 1), near / cnt[:, None]
+
+
+def _gravity_at(blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gravity (g, (len(at), 3)) linearly interpolated between the block centres at sample indices at,
+    and its norm (1 where it vanishes, the vector then (0, 0, 1))."""
+    centre, mean = blocks
     x = np.asarray(at, dtype=np.float64)
     g = np.column_stack([np.interp(x, centre, mean[:, j]) for j in range(3)])
     norm = np.sqrt(np.einsum("ij,ij->i", g, g))
     bad = ~(norm > 1e-6)
-    g[bad] = (0.0, 0.0, 1.0)
-    norm[bad] = 1.0
+    if bad.any():
+        g[bad] = (0.0, 0.0, 1.0)
+        norm[bad] = 1.0
+    return g, norm
+
+
+def moving_up(blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> np.ndarray:
+    """Unit "up" (sensor frame, (len(at), 3)) at sample indices `at` from `gravity_blocks`."""
+    g, norm = _gravity_at(blocks, at)
     return g / norm[:, None]
 
 
+def moving_vertical_g(acc_g: np.ndarray, blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> np.ndarray:
+    """Vertical specific force (g) of the rows acc_g, taken at sample indices `at`, along the local
+    gravity of `gravity_blocks` there (= acc . up)."""
+    g, norm = _gravity_at(blocks, at)
+    return np.einsum("ij,ij->i", np.asarray(acc_g, dtype=np.float64), g) / norm
+
+
 def vertical_g(acc_g: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Vertical specific force in g (positive up; 1 g at rest) = acc_g . up (one (3,) up, or one per row)."""
-    if np.ndim(up) == 2:
-        return np.einsum("ij,ij->i", np.asarray(acc_g, dtype=np.float64), up)
+    """Vertical specific force in g (positive up; 1 g at rest) = acc_g . up."""
     return project(acc_g, up)
 
 

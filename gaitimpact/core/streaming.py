@@ -3,11 +3,13 @@
 `StreamingAnalyzer` keeps the last `window_s` seconds of samples and re-runs the offline core
 (`gaitimpact.core.pipeline.analyze_signal`) on that window when it can change what is shown: each block
 of new samples is checked for an impact (a resultant above `impact_fraction` of the recent strike peaks,
-at least `min_impact_g`), and the window is analysed from the first block holding that impact until a strike
-at it shows (for at most `impact_wait_s`), never more often than every `hop_s` and at least every `max_hop_s`
-seconds of data. Re-running the core ten
-times a second cost ~5 % of a core at 1000 Hz; running it on impacts keeps the latency and costs about
-a third of that (benchmarks/record.py). A strike is
+at least `min_impact_g`, that rose by at least `rise_fraction` of that level within `rise_s`: an impact
+transient is fast, while a foot's late-swing deceleration reaches the level too, but slowly), and the window
+is analysed from the first block holding that impact until a strike at it shows (for at most
+`impact_wait_s`), never more often than every `hop_s` and at least every `max_hop_s` seconds of data.
+Re-running the core ten times a second cost ~5 % of a core at 1000 Hz; running it on impacts keeps the
+latency and costs about a third of that, and ignoring the slow swing peaks halves it again
+(benchmarks/record.py). A strike is
 *committed* once it is at least `settle_s` older than the newest sample (its impact window, the filters'
 edge effects and the bout decision are then settled) and later than the last committed strike; the
 newest uncommitted strike is shown as *provisional*. Placement is declared, or decided once (from the
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.errors import GaitImpactError
@@ -59,6 +62,8 @@ class StreamingAnalyzer:
         min_impact_g: float = 1.5,
         impact_fraction: float = 0.7,
         placement_strikes: int = 8,
+        rise_s: float = 0.03,
+        rise_fraction: float = 0.5,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
@@ -74,6 +79,9 @@ class StreamingAnalyzer:
         self.min_impact_g = min_impact_g
         self.impact_fraction = impact_fraction
         self.placement_strikes = placement_strikes
+        self.rise_s = rise_s
+        self.rise_fraction = rise_fraction
+        self._rise_n = max(1, int(round(rise_s * self.fs_hz)))  # samples looked back for the rise
         self._impact_t = -np.inf  # time (s) of the newest impact seen in the samples
         self._impact_done_t = -np.inf  # newest impact whose strike was found (or given up on)
         self._level, self._level_n = self.min_impact_g, 0  # impact level (g) for that many strikes
@@ -117,13 +125,25 @@ class StreamingAnalyzer:
         self._start += int(lo)
 
     def _note_impact(self, lo: int, hi: int) -> None:
-        """Remember the newest sample in [lo, hi) that looks like an impact (cheap: one resultant)."""
+        """Remember the newest impact in [lo, hi): the highest sample above the impact level whose resultant
+        rose by `rise_fraction` of that level within the `rise_s` before it (cheap: one resultant)."""
+        level = self._impact_level()
         a = self._a[lo:hi]
         res2 = np.einsum("ij,ij->i", a, a)
-        k = int(np.argmax(res2))
-        level = self._impact_level()
+        if res2.max() < level * level:
+            return
+        lo_back = max(self._start, lo - self._rise_n)
+        before = self._a[lo_back:lo]
+        pad = np.full(self._rise_n - (lo - lo_back), np.inf)  # no history yet: never the low point
+        res = np.sqrt(np.concatenate((pad, np.einsum("ij,ij->i", before, before), res2)))
+        low = sliding_window_view(res, self._rise_n + 1).min(axis=1)  # lowest in the rise_s up to each sample
+        rise = res[self._rise_n :] - low
+        ok = (res2 >= level * level) & (rise >= self.rise_fraction * level)
+        if not ok.any():
+            return
+        k = int(np.argmax(np.where(ok, res2, -1.0)))
         t = float(self._t[lo + k])
-        if res2[k] >= level * level and t > self._impact_t + self.refractory_s:  # ringing is no new impact
+        if t > self._impact_t + self.refractory_s:  # ringing is no new impact
             self._impact_t = t
 
     def _impact_level(self) -> float:
@@ -154,7 +174,7 @@ class StreamingAnalyzer:
         newest = self.newest_time_s
         since = newest - self._last_run_t
         impact_ready = self._impact_t > self._impact_done_t
-        if not final and (since < self.hop_s or not (impact_ready or since >= self.max_hop_s)):
+        if not final and (since < self.hop_s - 0.5 / self.fs_hz or not (impact_ready or since >= self.max_hop_s)):
             return False
         if self._end - self._start < int(3.0 * self.fs_hz):
             return False

@@ -12,7 +12,7 @@ Shoe/shank: the impact transient is the sharpest event of each stride in the raw
 the spikiness of |a| (spacing from the stride period), the impact peak is the raw maximum next to
 it, and IC is the onset of the transient before the peak by the same tangent method on the raw
 resultant (no filter). The strides are then re-chosen among all impact-like spikes so that they fit
-the local stride period and each is followed by a still stance (`periodic.select_periodic`): a
+the local stride period and (shoe) each is followed by a still stance (`periodic.select_periodic`): a
 saturated late-swing peak whose landing spike sits on its falling edge no longer pulls strikes back
 and forth.
 
@@ -23,8 +23,8 @@ the tibia's axial specific force points distally (the leg is driven down against
 body) and peaks at touchdown; the ground then reverses it, rising slowly through 0 g, and the steep
 shock peaks 30-40 ms after contact (real shank trials). |a| folds that sign change into a bump at
 contact, a valley where the axial crosses 0 g, and the shock, so an onset timed on |a| lands 15-20 ms
-late. Axial = the direction of each strike's own impact-peak vector (the shock runs along the tibia:
-no sensor orientation needed). Unlike Mercer's 15 Hz low-pass, the raw samples are used: a zero-phase
+late. Axial = the direction of each strike's own shock (the shock runs along the tibia: no sensor
+orientation needed). Unlike Mercer's 15 Hz low-pass, the raw samples are used: a zero-phase
 low-pass spreads the shock backwards and moves the minimum 10-20 ms early.
 
 Strikes are never searched across a gap: peaks are found per gap-free stretch, and a rise whose
@@ -50,7 +50,7 @@ from scipy.fft import next_fast_len
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
 from gaitimpact.core.filters import block_view, zero_phase_filter
-from gaitimpact.core.orientation import moving_up, vertical_g
+from gaitimpact.core.orientation import gravity_blocks, moving_up, moving_vertical_g, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
 PERIOD_TILE_S = 20.0
@@ -91,7 +91,10 @@ FOOT_MIN_REL_PEAK = 0.6
 POST_IMPACT_S = (0.03, 0.08)
 """Window after an impact peak (s) where the foot is on the ground: |a| stays near 1 g."""
 POST_IMPACT_MAX_G = 2.5
-"""A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing."""
+"""A stride candidate followed by a mean |a| above this (g) is a swing jolt, not a landing..."""
+POST_IMPACT_REL = 1.5
+"""...and above this multiple of the typical (local median) candidate's (a real shank stance is loaded:
+3-3.5 g after every landing of the bach2022 trials, more than after their swing jolts)."""
 SWAP_MIN_REL_SPIKE = 0.6
 """A candidate with a loud stance is replaced only by a landing at least this fraction as spiky."""
 FOOT_LOOKBACK_S = 0.04
@@ -115,7 +118,15 @@ STILL_OK_G = 0.3
 STILL_RANGE_G = 1.0
 """Above STILL_OK_G the landing factor falls linearly over this many g down to LAND_MIN_FACTOR."""
 LAND_MIN_FACTOR = 0.3
-"""Landing factor of a candidate not followed by a still stance (a real shank stays loaded)."""
+"""Landing factor of a candidate not followed by a still stance."""
+STILL_PLACEMENTS = ("shoe",)
+"""Placements whose mid-stance is still near 1 g (the foot lies flat on the ground). Not the shank: the
+tibia is loaded and rotates over the foot, |a| 2-3.5 g through stance. On the real shank trials
+(bach2022, 143 Hz) the stillness test scored the tibial shock lowest of the spikes within 200 ms after
+contact on 125 of 126 strides (median 0.30 for runner S2, 0.73-0.79 for S1; the best later spike
+0.86-1.00), so it favoured stance peaks 80 ms after the shock; once a 40 Hz IMU low-pass halves the
+shock's one-sample peak (100 Hz), those won (100 Hz shank F1 0.92, contacts timed 70 ms late)."""
+
 WAIST_CAND_SPACING = 0.15
 """Alternative waist peaks are at least this fraction of a step apart."""
 WAIST_CAND_PROM_G = 0.3
@@ -307,21 +318,63 @@ def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.nd
 
 
 def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray,
-                     distance: np.ndarray, **kwargs) -> np.ndarray:
-    """`find_peaks_per_stretch` per tile with that tile's sample `distance`, each run on the tile and
-    PEAK_CONTEXT_S around it; the peaks (indices) inside each tile."""
+                     distance: np.ndarray, wlen: np.ndarray | None = None, **kwargs) -> np.ndarray:
+    """`find_peaks_per_stretch` per tile with that tile's sample `distance` (and `wlen`, if given), each
+    run on the tile and PEAK_CONTEXT_S around it; the peaks (indices) inside each tile, ascending.
+
+    Tiles that share distance and wlen go through one `scipy.signal.find_peaks` call: their stretches
+    are laid end to end, each between barriers (higher than any sample, longer than 2 * distance, and
+    not peaks themselves: too high), so no peak, spacing or prominence reaches from one stretch into
+    the next: the same peaks as one call per stretch, without the per-call cost. `height` is a minimum.
+    """
     n = x.shape[0]
+    k = tiles.shape[0] - 1
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
     margin = int(np.ceil(PEAK_CONTEXT_S * fs_hz))
+    dist = np.asarray(distance, dtype=np.int64)[:k]
+    wl = np.full(k, -1, dtype=np.int64) if wlen is None else np.asarray(wlen, dtype=np.int64)[:k]
+    a, b = tiles[:-1].astype(np.int64), tiles[1:].astype(np.int64)
+    ca, cb = np.maximum(0, a - margin), np.minimum(n, b + margin)
+    wall = float(np.max(x)) + 1.0 if n else 1.0
+    stretches = list(zip(starts.tolist(), stops.tolist()))
     out = []
-    for j in range(tiles.shape[0] - 1):  # one find_peaks call per tile (a few per minute)
-        a, b = int(tiles[j]), int(tiles[j + 1])
-        ca, cb = max(0, a - margin), min(n, b + margin)
-        keep = (stops > ca) & (starts < cb)
-        s_loc, e_loc = np.clip(starts[keep], ca, cb) - ca, np.clip(stops[keep], ca, cb) - ca
-        idx, _ = find_peaks_per_stretch(x[ca:cb], s_loc, e_loc, distance=int(distance[j]), **kwargs)
-        idx = idx + ca
-        out.append(idx[(idx >= a) & (idx < b)])
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    for key in np.unique(np.column_stack((dist, wl)), axis=0):
+        d_j, w_j = int(key[0]), int(key[1])
+        parts, src, own_lo, own_hi = [], [], [], []
+        barrier = np.full(2 * d_j + 3, wall)
+        pos = 0
+        for t in np.flatnonzero((dist == d_j) & (wl == w_j)).tolist():
+            c0, c1 = int(ca[t]), int(cb[t])
+            spans = [(max(s0, c0), min(e0, c1)) for s0, e0 in stretches if e0 > c0 and s0 < c1]
+            # no stretch information: the whole context is one stretch
+            for s0, e0 in spans or [(c0, c1)]:
+                if e0 - s0 < 3 and len(spans) > 1:
+                    continue
+                parts += [barrier, x[s0:e0]]
+                pos += barrier.size
+                src.append((pos, s0, e0 - s0))
+                own_lo.append(int(a[t]))
+                own_hi.append(int(b[t]))
+                pos += e0 - s0
+        if not parts:
+            continue
+        parts.append(barrier)
+        # the barriers' own peaks are left out by their height (before spacing and prominence)
+        opts = dict(kwargs, distance=d_j, height=(kwargs.get("height"), wall - 0.5))
+        if w_j >= 0:
+            opts["wlen"] = w_j
+        found, _ = signal.find_peaks(np.concatenate(parts), **opts)
+        off = np.array([p for p, _, _ in src], dtype=np.int64)
+        seg = np.searchsorted(off, found, side="right") - 1
+        first = np.array([s0 for _, s0, _ in src], dtype=np.int64)
+        length = np.array([m for _, _, m in src], dtype=np.int64)
+        inside = (seg >= 0) & (found - off[np.maximum(seg, 0)] < length[np.maximum(seg, 0)])
+        seg, found = seg[inside], found[inside]
+        idx = found - off[seg] + first[seg]
+        own = (idx >= np.asarray(own_lo)[seg]) & (idx < np.asarray(own_hi)[seg])
+        out.append(idx[own])
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
 
 
 def _tile_of(idx: np.ndarray, tiles: np.ndarray) -> np.ndarray:
@@ -349,7 +402,7 @@ def detect_waist(
 
     Above WAIST_DETECT_HZ the samples are subsampled for detection (the WAIST_LP_HZ low-pass
     follows, the timestamps stay real), which keeps the waist path as fast as the shoe path.
-    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.moving_up`, over
+    up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.gravity_blocks`, over
     +-GRAVITY_HALF_S). grid_offset: first index of the slice on the recording's grid (`grid_samples`),
     so subsamples and gravity blocks are the recording's, whatever the slice.
     """
@@ -357,12 +410,13 @@ def detect_waist(
     block, decim = block_samples(fs_hz)
     off = int(grid_offset) % d
     sub = np.arange(off, time_s.shape[0], d)
-    if up is None:
-        up = moving_up(acc_g, block, grid_offset, decim, max(1, round(GRAVITY_HALF_S * fs_hz / block)), sub)
+    grav = None if up is not None else gravity_blocks(acc_g, block, grid_offset, decim,
+                                                       max(1, round(GRAVITY_HALF_S * fs_hz / block)))
     if d > 1:
         time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
         starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
-    v = zero_phase_filter(vertical_g(acc_g, up), fs_hz, WAIST_LP_HZ, starts, stops)
+    v = zero_phase_filter(vertical_g(acc_g, up) if grav is None else moving_vertical_g(acc_g, grav, sub),
+                          fs_hz, WAIST_LP_HZ, starts, stops)
     tiles = period_tiles(time_s)
     tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
     tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
@@ -383,6 +437,8 @@ def detect_waist(
     if ic.size >= 6:
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
+    if grav is not None:  # the local vertical at every strike
+        up = moving_up(grav, sub[np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)])
     foot = waist_feet(time_s, acc_g, ic, up)
     to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
     return DetectedStrikes(ic, peaks * d + off, foot, to)
@@ -403,10 +459,8 @@ def _periodic_waist(time_s: np.ndarray, v: np.ndarray, ic: np.ndarray, peaks: np
     is added or dropped.
     """
     dist = np.maximum(1, (WAIST_CAND_SPACING * tile_period * fs_hz).astype(np.int64))
-    more = np.concatenate([
-        find_peaks_tiled(v, fs_hz, starts, stops, tiles[j:j + 2], dist[j:j + 1], height=1.4,
-                         prominence=WAIST_CAND_PROM_G, wlen=2 * int(tile_lookback[j]) + 1)
-        for j in range(tiles.shape[0] - 1)]) if tiles.shape[0] > 1 else np.zeros(0, dtype=np.int64)
+    more = find_peaks_tiled(v, fs_hz, starts, stops, tiles, dist, wlen=2 * tile_lookback + 1, height=1.4,
+                            prominence=WAIST_CAND_PROM_G)
     more = more[~_is_in_sorted(more, peaks)]
     if more.size == 0:
         return ic, peaks
@@ -500,8 +554,9 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
                    seg_start: np.ndarray, fs_hz: float) -> np.ndarray:
     """Shank IC (s): the minimum of the axial acceleration (g) before the tibial shock.
 
-    Axial = the direction of each strike's own impact-peak vector (the shock runs along the tibia), so
-    no sensor orientation is needed. The minimum is searched from SHANK_AXIAL_BACK_S before the onset
+    Axial = the direction of each strike's own shock (the sum of its acceleration vectors at >= half the
+    peak |a|, within SPIKE_HALF_WIDTH_S of the peak; the shock runs along the tibia), so no sensor
+    orientation is needed. The minimum is searched from SHANK_AXIAL_BACK_S before the onset
     of the shock's steep rise (onset_s, tangent method on |a|) up to that onset, inside the gap-free
     stretch, and timed to sub-sample by a parabola through it and its neighbours; a minimum on the
     window's first or last sample (no minimum inside it) keeps the onset.
@@ -511,7 +566,13 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
         return onset_s
     end = np.minimum(np.searchsorted(time_s, onset_s), peaks)
     idx, valid = _windows(end, max(2, int(round(SHANK_AXIAL_BACK_S * fs_hz))) + 1, seg_start)
-    pk = acc_g[peaks]
+    # the shock's direction: the sum of its vectors within SPIKE_HALF_WIDTH_S of the peak at >= half the
+    # peak |a| (a single peak sample of a clipped shock has its axial component cut: the axis would tilt)
+    kh = max(1, int(round(SPIKE_HALF_WIDTH_S["shank"] * fs_hz)))
+    near = np.clip(peaks[:, None] + np.arange(-kh, kh + 1)[None, :], 0, acc_g.shape[0] - 1)
+    vec = acc_g[near]
+    mag = np.linalg.norm(vec, axis=2)
+    pk = np.einsum("mkj,mk->mj", vec, (mag >= 0.5 * mag.max(axis=1, keepdims=True)).astype(float))
     u = pk / np.maximum(np.linalg.norm(pk, axis=1), 1e-9)[:, None]
     axial = np.where(valid, np.einsum("mkj,mj->mk", acc_g[idx], u), np.inf)
     k = np.argmin(axial, axis=1)
@@ -567,7 +628,9 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
     """
     if cand.size == 0:
         return cand
-    bad = np.flatnonzero(_post_level_g(time_s, res_g, cand) > POST_IMPACT_MAX_G)
+    post = _post_level_g(time_s, res_g, cand)
+    level = np.maximum(POST_IMPACT_MAX_G, POST_IMPACT_REL * local_median(post))
+    bad = np.flatnonzero(post > level)
     if bad.size == 0:
         return cand
     out = cand.copy()
@@ -582,7 +645,7 @@ def _prefer_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray, c
         # only a comparably sharp landing may replace it: on a real shank |a| stays at 3-6 g for
         # 50-100 ms after the impact (the stance is not quiet), and the mid-swing jolts are far softer
         order = order[spike[order] >= max(SPIKE_MIN_G, SWAP_MIN_REL_SPIKE * spike[p])]
-        good = order[_post_level_g(time_s, res_g, order) <= POST_IMPACT_MAX_G] if order.size else order
+        good = order[_post_level_g(time_s, res_g, order) <= level[i]] if order.size else order
         if good.size:
             out[i] = good[0]  # else keep it: better a strike with a doubtful stance than none
     out = np.unique(out)
@@ -620,9 +683,9 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
 
     Candidates: the first-pass strikes and every spike >= CAND_MIN_G (at least CAND_SPACING_S apart),
     those whose impact peak (the raw maximum within +-k samples) has a timed rise before it.
-    Strength = spikiness relative to the local typical strike (capped) times a landing factor (a
-    landing is followed by the still mid-stance near 1 g; a swing jolt is not), relative to that of
-    the local first-pass strikes (a real shank's stance stays loaded at every strike); candidates
+    Strength = spikiness relative to the local typical strike (capped) times a landing factor (shoe:
+    a landing is followed by the still mid-stance near 1 g, a swing jolt is not; shank: 1, its stance
+    is loaded, see STILL_PLACEMENTS), relative to that of the local first-pass strikes; candidates
     below SPIKE_REL_HEIGHT of it are none. The chosen sequence is the one that best fits the local
     stride period (`select_periodic`).
     """
@@ -641,7 +704,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     cand, more = cand[timed[:cand.size]], more[timed[cand.size:]]
     tc, tm = time_s[cand], time_s[more]
     typ_spike = local_median(spike[cand])
-    raw_c = np.minimum(spike[cand] / typ_spike, 1.5) * _landing_factor(res_g, cand, fs_hz)
+    raw_c = np.minimum(spike[cand] / typ_spike, 1.5) * _landing_factor(res_g, cand, fs_hz, placement)
     typ_raw = local_median(raw_c)
     rel_m = np.minimum(spike[more] / np.interp(tm, tc, typ_spike), 1.5)
     typ_m = np.interp(tm, tc, typ_raw)
@@ -651,7 +714,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     more, rel_m, typ_m = more[fit], rel_m[fit], typ_m[fit]
     allc = np.concatenate((cand, more))
     strength = np.minimum(np.concatenate((raw_c / typ_raw,
-                                          rel_m * _landing_factor(res_g, more, fs_hz) / typ_m)), 1.5)
+                                          rel_m * _landing_factor(res_g, more, fs_hz, placement) / typ_m)), 1.5)
     order = np.argsort(allc, kind="stable")
     allc, strength = allc[order], strength[order]
     keep = strength >= SPIKE_REL_HEIGHT
@@ -661,10 +724,13 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     return allc[select_periodic(t, strength, np.interp(t, mid, per))]
 
 
-def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.ndarray:
-    """1 for a candidate followed by a still stance near 1 g, down to LAND_MIN_FACTOR for none."""
+def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float, placement: str) -> np.ndarray:
+    """1 for a candidate followed by a still stance near 1 g, down to LAND_MIN_FACTOR for none; 1 at
+    the shank, whose stance is not still (see STILL_PLACEMENTS)."""
     if idx.size == 0:
         return np.zeros(0)
+    if placement not in STILL_PLACEMENTS:
+        return np.ones(idx.size)
     still = _stance_stillness_g(res_g, idx, fs_hz)
     return np.clip(1.0 - (still - STILL_OK_G) / STILL_RANGE_G, LAND_MIN_FACTOR, 1.0)
 
@@ -692,7 +758,7 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
     landing leg's hip forward, so the horizontal acceleration leans towards the stance-foot side;
     it alternates from step to step. Forward is opposite to the local median early-stance (braking)
-    horizontal acceleration; left = up x forward (up: one (3,) vector or one per sample). Feet
+    horizontal acceleration; left = up x forward (up: one (3,) vector or one per strike). Feet
     alternate, so each strike is decided from the evidence of the strikes of its chain (no missed
     strike or gap) within +-LR_HALF strikes, and stays "?" when that evidence is weak. Everything is
     local (neighbouring strikes only), so a window of a longer recording decides the same.
@@ -703,7 +769,7 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
         return foot
     n = time_s.shape[0]
     i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
-    u = up[i0] if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
+    u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
     stance = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S))
     early = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
@@ -740,9 +806,12 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
 def _window_mean(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
     """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0)."""
     n = acc_g.shape[0]
-    i1 = np.maximum(i1, i0 + 1)
-    width = int((i1 - i0).max())
-    idx = i0[:, None] + np.arange(width)[None, :]
-    ok = idx < i1[:, None]
-    x = np.asarray(acc_g, dtype=np.float64)[np.minimum(idx, n - 1)]
-    return np.where(ok[:, :, None], x, 0.0).sum(axis=1) / ok.sum(axis=1)[:, None]
+    count = np.maximum(i1, i0 + 1) - i0
+    out = np.empty((i0.shape[0], 3))
+    for k in range(3):  # per axis, the window's samples added in order (a handful per strike)
+        axis = np.asarray(acc_g[:, k], dtype=np.float64)
+        total = axis[np.minimum(i0, n - 1)]
+        for c in range(1, int(count.max())):
+            total += np.where(c < count, axis[np.minimum(i0 + c, n - 1)], 0.0)
+        out[:, k] = total
+    return out / count[:, None]

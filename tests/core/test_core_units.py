@@ -206,3 +206,69 @@ def test_dense_impact_window_columns_are_exactly_those_inside_the_window():
     d.locate(ic, 0.05)
     np.testing.assert_array_equal(d.a, (times < ic[:, None]).sum(axis=1))
     np.testing.assert_array_equal(d.b, (times <= (ic + 0.05)[:, None]).sum(axis=1))
+
+
+def test_tiled_peaks_equal_one_find_peaks_call_per_tile_and_stretch():
+    from scipy import signal
+
+    from gaitimpact.core.strikes import PEAK_CONTEXT_S, find_peaks_per_stretch, find_peaks_tiled
+
+    rng = np.random.default_rng(5)
+    fs = 100.0
+    for trial in range(12):
+        n = int(rng.integers(3000, 9000))
+        x = signal.sosfiltfilt(signal.butter(2, 8, fs=fs, output="sos"), rng.normal(size=n)) * 3 + 1.5
+        cuts = np.sort(rng.choice(np.arange(10, n - 10), size=int(rng.integers(0, 4)), replace=False))
+        starts, stops = np.concatenate(([0], cuts)), np.concatenate((cuts, [n]))
+        tiles = np.unique(np.concatenate(([0], rng.integers(1, n, 6), [n])))
+        dist = rng.choice([5, 7, 7, 12], size=tiles.size - 1)
+        wlen = 2 * dist + 1 if trial % 2 else None
+        got = find_peaks_tiled(x, fs, starts, stops, tiles, dist, wlen=wlen, height=1.4, prominence=0.6)
+        want = []
+        margin = int(np.ceil(PEAK_CONTEXT_S * fs))
+        for j in range(tiles.size - 1):  # the reference: one call per tile context and stretch
+            a, b = int(tiles[j]), int(tiles[j + 1])
+            ca, cb = max(0, a - margin), min(n, b + margin)
+            keep = (stops > ca) & (starts < cb)
+            opts = {"distance": int(dist[j]), "height": 1.4, "prominence": 0.6}
+            if wlen is not None:
+                opts["wlen"] = int(wlen[j])
+            idx, _ = find_peaks_per_stretch(x[ca:cb], np.clip(starts[keep], ca, cb) - ca,
+                                            np.clip(stops[keep], ca, cb) - ca, **opts)
+            want.append(idx[(idx + ca >= a) & (idx + ca < b)] + ca)
+        np.testing.assert_array_equal(got, np.concatenate(want))
+
+
+def test_moving_up_is_the_unit_mean_of_the_neighbouring_grid_blocks():
+    from gaitimpact.core.orientation import gravity_blocks, moving_up, moving_vertical_g
+
+    rng = np.random.default_rng(6)
+    for n, block, step, offset, half in [(1000, 100, 2, 30, 1), (777, 50, 5, 0, 2), (333, 128, 1, 127, 0)]:
+        acc = rng.normal(size=(n, 3)) * 0.2 + [0.1, 0.0, 1.0]
+        at = np.arange(n)
+        # reference: blocks start at offset + k * block (a partial one before); every step-th sample on
+        # that grid; each block's mean over it and its +-half neighbours, interpolated between centres
+        starts = np.arange(offset % block - block, n, block)
+        starts = starts[starts + block > 0]
+        used = [np.arange(max(s, offset % step), min(s + block, n)) for s in starts]
+        used = [u[(u - offset) % step == 0] for u in used]
+        sums = np.array([acc[u].sum(axis=0) for u in used])
+        counts = np.array([u.size for u in used], dtype=float)
+        near = np.array([sums[max(0, k - half):k + half + 1].sum(axis=0) / counts[max(0, k - half):k + half + 1].sum()
+                         for k in range(len(used))])
+        centre = starts + 0.5 * (block - 1)
+        g = np.column_stack([np.interp(at, centre, near[:, j]) for j in range(3)])
+        grav = gravity_blocks(acc, block, offset, step, half)
+        up = g / np.linalg.norm(g, axis=1)[:, None]
+        np.testing.assert_allclose(moving_up(grav, at), up, rtol=1e-12)
+        np.testing.assert_allclose(moving_vertical_g(acc, grav, at), np.einsum("ij,ij->i", acc, up), rtol=1e-12)
+
+
+def test_decimate_mean_is_the_block_mean():
+    from gaitimpact.core.bouts import decimate_mean
+
+    rng = np.random.default_rng(7)
+    for factor in (2, 3, 4, 5, 20):
+        x = rng.normal(size=factor * 1000 + factor - 1) * 3 + 1  # the incomplete block is left out
+        want = x[: factor * 1000].reshape(1000, factor).mean(axis=1)
+        np.testing.assert_array_equal(decimate_mean(x, factor), want)

@@ -58,6 +58,16 @@ def test_the_shank_contact_needs_no_sensor_orientation(seed):
     assert abs(ic[0] - T0) <= 1.0 / FS
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_clipped_shock_still_times_the_contact(seed):
+    # a +-4 g sensor worn any way up: the 8 g shock is cut on several axes, its peak sample tilted
+    t, acc = _tibia(Rotation.random(random_state=seed).as_matrix())
+    acc = np.clip(acc, -4.0, 4.0)
+    peak, onset = _onset(t, acc)
+    ic = shank_axial_ic(t, acc, peak, onset, np.array([0]), FS)
+    assert abs(ic[0] - T0) <= 1.0 / FS
+
+
 def test_a_minimum_cut_off_by_a_gap_keeps_the_shock_onset():
     t, acc = _tibia()
     peak, onset = _onset(t, acc)

@@ -94,3 +94,44 @@ def test_unchecked_declared_placement_gives_the_same_strikes_without_the_mismatc
     np.testing.assert_array_equal(checked.strikes.time_s, unchecked.strikes.time_s)
     np.testing.assert_array_equal(checked.strikes.peak_g, unchecked.strikes.peak_g)
     assert unchecked.placement == "waist" and unchecked.placement_source == "declared"
+
+
+def _feed(live: StreamingAnalyzer, t: np.ndarray, res_g: np.ndarray, tick: int = 100) -> list[bool]:
+    """Resultant `res_g` as vertical acceleration, in 0.1 s ticks at 1000 Hz; update() after each tick."""
+    acc = np.zeros((res_g.size, 3))
+    acc[:, 2] = res_g
+    ran = []
+    for i in range(0, t.size, tick):
+        live.append(t[i : i + tick], acc[i : i + tick])
+        ran.append(live.update())
+    return ran
+
+
+def test_a_slow_swing_peak_above_the_impact_level_starts_no_analysis_but_a_sharp_impact_does() -> None:
+    fs = 1000.0
+    live = StreamingAnalyzer(fs, placement="shoe", max_hop_s=30.0)
+    t = np.arange(int(4.0 * fs)) / fs
+    assert any(_feed(live, t, np.ones(t.size)))  # the first full window is analysed
+    n_before = live.analyses
+    # a late-swing-like hump: up to 2 g (above the 1.5 g impact level) and down again over 0.6 s
+    t = t[-1] + (1 + np.arange(int(0.6 * fs))) / fs
+    hump = 1.0 + np.sin(np.pi * np.arange(t.size) / t.size)
+    assert not any(_feed(live, t, hump)) and live.analyses == n_before
+    # an impact transient: 1 g -> 5 g within 5 ms, then ringing down
+    t = t[-1] + (1 + np.arange(int(0.3 * fs))) / fs
+    spike = np.ones(t.size)
+    spike[50:55] = np.linspace(1.0, 5.0, 5)
+    spike[55:80] = np.linspace(5.0, 1.0, 25)
+    assert any(_feed(live, t, spike)) and live.analyses > n_before
+
+
+def test_a_run_costs_about_one_analysis_per_strike() -> None:
+    rec = _run_signal("shoe", 1000.0, 30.0)
+    live = StreamingAnalyzer(rec.fs_hz, placement="shoe", hop_s=0.1)
+    for i in range(0, rec.n_samples, 100):  # the recorder hands over samples every 0.1 s tick
+        live.append(rec.time_s[i : i + 100], rec.acc_g[i : i + 100])
+        live.update()
+    live.finish()
+    # each strike's impact starts one analysis (a retry when it came too late in a tick), not its swing peak
+    assert len(live.strike_time_s) >= 40
+    assert live.analyses <= 1.5 * len(live.strike_time_s)
