@@ -779,8 +779,8 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     n = time_s.shape[0]
     i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
     u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
-    stance = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S))
-    early = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + 0.05))
+    stance, early = _window_means(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S),
+                                  np.searchsorted(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
     brake = np.column_stack([local_median(early[:, j], half=LR_HALF) for j in range(3)])
     brake -= u * np.einsum("ij,ij->i", brake, u)[:, None]
@@ -812,15 +812,19 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     return foot
 
 
-def _window_mean(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
-    """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0)."""
+def _window_means(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray, i2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, 3) means of acc_g over samples [i0, i1) and over [i0, i2) per row, i2 <= i1 (each at least sample i0)."""
     n = acc_g.shape[0]
-    count = np.maximum(i1, i0 + 1) - i0
-    out = np.empty((i0.shape[0], 3))
+    c1 = np.maximum(i1, i0 + 1) - i0
+    c2 = np.maximum(i2, i0 + 1) - i0
+    out1, out2 = np.empty((i0.shape[0], 3)), np.empty((i0.shape[0], 3))
     for k in range(3):  # per axis, the window's samples added in order (a handful per strike)
         axis = np.asarray(acc_g[:, k], dtype=np.float64)
         total = axis[np.minimum(i0, n - 1)]
-        for c in range(1, int(count.max())):
-            total += np.where(c < count, axis[np.minimum(i0 + c, n - 1)], 0.0)
-        out[:, k] = total
-    return out / count[:, None]
+        out2[:, k] = total
+        for c in range(1, int(max(c1.max(), c2.max()))):
+            total += np.where(c < c1, axis[np.minimum(i0 + c, n - 1)], 0.0)
+            # the shorter sum is the longer one's first terms: taken when its last one is added
+            np.copyto(out2[:, k], total, where=c2 == c + 1)
+        out1[:, k] = total
+    return out1 / c1[:, None], out2 / c2[:, None]
