@@ -35,7 +35,23 @@ def median_step_s(dt_s: np.ndarray) -> float:
     """Median time step in s of an array of steps (strided to at most RATE_SAMPLE_STEPS; NaN if empty)."""
     if dt_s.size == 0:
         return float("nan")
-    return float(np.median(dt_s[:: max(1, dt_s.size // RATE_SAMPLE_STEPS)]))
+    return float(median(dt_s[:: max(1, dt_s.size // RATE_SAMPLE_STEPS)]))
+
+
+def median(x: np.ndarray) -> float:
+    """np.median of a 1-D array, faster when its middle values repeat (regular timestamp steps): the
+    median of a subsample is checked by counting what lies below and at it; else np.median."""
+    n = x.shape[0]
+    if n < 64:
+        return float(np.median(x))
+    guess = np.median(x[:: n // 32])
+    below = int(np.count_nonzero(x < guess))
+    at = int(np.count_nonzero(x == guess))
+    above = int(np.count_nonzero(x > guess))
+    # both middle order statistics equal the guess (and nothing is NaN): that is the median
+    if below <= (n - 1) // 2 and below + at > n // 2 and below + at + above == n:
+        return float(guess)
+    return float(np.median(x))
 
 
 def estimate_rate_hz(time_s: np.ndarray) -> float:

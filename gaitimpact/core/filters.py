@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from gaitimpact.timebase import GAP_FACTOR, median_step_s, merge_intervals
+from gaitimpact.timebase import GAP_FACTOR, median, median_step_s, merge_intervals
 
 GAP_JITTER_SIGMAS = 8.0
 """A step between consecutive timestamps longer than GAP_FACTOR sample periods (`gaitimpact.timebase`)
@@ -43,8 +43,8 @@ def gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
     thr = GAP_FACTOR / fs_hz
     if dt.shape[0] >= 10:
         sample = dt[: min(dt.shape[0], 100_000)]
-        med = float(np.median(sample))
-        sigma = 1.4826 * float(np.median(np.abs(sample - med)))
+        med = median(sample)
+        sigma = 1.4826 * median(np.abs(sample - med))
         thr = max(thr, med + GAP_JITTER_SIGMAS * sigma)
     return thr
 

@@ -12,7 +12,7 @@ Shoe/shank: the impact transient is the sharpest event of each stride in the raw
 the spikiness of |a| (spacing from the stride period), the impact peak is the raw maximum next to
 it, and IC is the onset of the transient before the peak by the same tangent method on the raw
 resultant (no filter). The strides are then re-chosen among all impact-like spikes so that they fit
-the local stride period and each is followed by a still stance (`periodic.select_periodic`): a
+the local stride period and (shoe) each is followed by a still stance (`periodic.select_periodic`): a
 saturated late-swing peak whose landing spike sits on its falling edge no longer pulls strikes back
 and forth.
 
@@ -118,7 +118,15 @@ STILL_OK_G = 0.3
 STILL_RANGE_G = 1.0
 """Above STILL_OK_G the landing factor falls linearly over this many g down to LAND_MIN_FACTOR."""
 LAND_MIN_FACTOR = 0.3
-"""Landing factor of a candidate not followed by a still stance (a real shank stays loaded)."""
+"""Landing factor of a candidate not followed by a still stance."""
+STILL_PLACEMENTS = ("shoe",)
+"""Placements whose mid-stance is still near 1 g (the foot lies flat on the ground). Not the shank: the
+tibia is loaded and rotates over the foot, |a| 2-3.5 g through stance. On the real shank trials
+(bach2022, 143 Hz) the stillness test scored the tibial shock lowest of the spikes within 200 ms after
+contact on 125 of 126 strides (median 0.30 for runner S2, 0.73-0.79 for S1; the best later spike
+0.86-1.00), so it favoured stance peaks 80 ms after the shock; once a 40 Hz IMU low-pass halves the
+shock's one-sample peak (100 Hz), those won (100 Hz shank F1 0.92, contacts timed 70 ms late)."""
+
 WAIST_CAND_SPACING = 0.15
 """Alternative waist peaks are at least this fraction of a step apart."""
 WAIST_CAND_PROM_G = 0.3
@@ -675,9 +683,9 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
 
     Candidates: the first-pass strikes and every spike >= CAND_MIN_G (at least CAND_SPACING_S apart),
     those whose impact peak (the raw maximum within +-k samples) has a timed rise before it.
-    Strength = spikiness relative to the local typical strike (capped) times a landing factor (a
-    landing is followed by the still mid-stance near 1 g; a swing jolt is not), relative to that of
-    the local first-pass strikes (a real shank's stance stays loaded at every strike); candidates
+    Strength = spikiness relative to the local typical strike (capped) times a landing factor (shoe:
+    a landing is followed by the still mid-stance near 1 g, a swing jolt is not; shank: 1, its stance
+    is loaded, see STILL_PLACEMENTS), relative to that of the local first-pass strikes; candidates
     below SPIKE_REL_HEIGHT of it are none. The chosen sequence is the one that best fits the local
     stride period (`select_periodic`).
     """
@@ -696,7 +704,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     cand, more = cand[timed[:cand.size]], more[timed[cand.size:]]
     tc, tm = time_s[cand], time_s[more]
     typ_spike = local_median(spike[cand])
-    raw_c = np.minimum(spike[cand] / typ_spike, 1.5) * _landing_factor(res_g, cand, fs_hz)
+    raw_c = np.minimum(spike[cand] / typ_spike, 1.5) * _landing_factor(res_g, cand, fs_hz, placement)
     typ_raw = local_median(raw_c)
     rel_m = np.minimum(spike[more] / np.interp(tm, tc, typ_spike), 1.5)
     typ_m = np.interp(tm, tc, typ_raw)
@@ -706,7 +714,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     more, rel_m, typ_m = more[fit], rel_m[fit], typ_m[fit]
     allc = np.concatenate((cand, more))
     strength = np.minimum(np.concatenate((raw_c / typ_raw,
-                                          rel_m * _landing_factor(res_g, more, fs_hz) / typ_m)), 1.5)
+                                          rel_m * _landing_factor(res_g, more, fs_hz, placement) / typ_m)), 1.5)
     order = np.argsort(allc, kind="stable")
     allc, strength = allc[order], strength[order]
     keep = strength >= SPIKE_REL_HEIGHT
@@ -716,10 +724,13 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     return allc[select_periodic(t, strength, np.interp(t, mid, per))]
 
 
-def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float) -> np.ndarray:
-    """1 for a candidate followed by a still stance near 1 g, down to LAND_MIN_FACTOR for none."""
+def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float, placement: str) -> np.ndarray:
+    """1 for a candidate followed by a still stance near 1 g, down to LAND_MIN_FACTOR for none; 1 at
+    the shank, whose stance is not still (see STILL_PLACEMENTS)."""
     if idx.size == 0:
         return np.zeros(0)
+    if placement not in STILL_PLACEMENTS:
+        return np.ones(idx.size)
     still = _stance_stillness_g(res_g, idx, fs_hz)
     return np.clip(1.0 - (still - STILL_OK_G) / STILL_RANGE_G, LAND_MIN_FACTOR, 1.0)
 
@@ -759,8 +770,8 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     n = time_s.shape[0]
     i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
     u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
-    stance = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S))
-    early = _window_mean(acc_g, i0, np.searchsorted(time_s, ic_time_s + 0.05))
+    stance, early = _window_means(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S),
+                                  np.searchsorted(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
     brake = np.column_stack([local_median(early[:, j], half=LR_HALF) for j in range(3)])
     brake -= u * np.einsum("ij,ij->i", brake, u)[:, None]
@@ -792,15 +803,19 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     return foot
 
 
-def _window_mean(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
-    """(M, 3) mean of acc_g over samples [i0, i1) per row (at least sample i0)."""
+def _window_means(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray, i2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, 3) means of acc_g over samples [i0, i1) and over [i0, i2) per row, i2 <= i1 (each at least sample i0)."""
     n = acc_g.shape[0]
-    count = np.maximum(i1, i0 + 1) - i0
-    out = np.empty((i0.shape[0], 3))
+    c1 = np.maximum(i1, i0 + 1) - i0
+    c2 = np.maximum(i2, i0 + 1) - i0
+    out1, out2 = np.empty((i0.shape[0], 3)), np.empty((i0.shape[0], 3))
     for k in range(3):  # per axis, the window's samples added in order (a handful per strike)
         axis = np.asarray(acc_g[:, k], dtype=np.float64)
         total = axis[np.minimum(i0, n - 1)]
-        for c in range(1, int(count.max())):
-            total += np.where(c < count, axis[np.minimum(i0 + c, n - 1)], 0.0)
-        out[:, k] = total
-    return out / count[:, None]
+        out2[:, k] = total
+        for c in range(1, int(max(c1.max(), c2.max()))):
+            total += np.where(c < c1, axis[np.minimum(i0 + c, n - 1)], 0.0)
+            # the shorter sum is the longer one's first terms: taken when its last one is added
+            np.copyto(out2[:, k], total, where=c2 == c + 1)
+        out1[:, k] = total
+    return out1 / c1[:, None], out2 / c2[:, None]

@@ -272,3 +272,14 @@ def test_decimate_mean_is_the_block_mean():
         x = rng.normal(size=factor * 1000 + factor - 1) * 3 + 1  # the incomplete block is left out
         want = x[: factor * 1000].reshape(1000, factor).mean(axis=1)
         np.testing.assert_array_equal(decimate_mean(x, factor), want)
+
+
+def test_timebase_median_equals_numpy_median():
+    from gaitimpact.timebase import median
+
+    rng = np.random.default_rng(8)
+    cases = [rng.normal(size=999), np.full(500, 0.005), rng.choice([0.01, 0.01 + 1e-17, 0.0099999], 4000),
+             rng.integers(0, 3, 1001).astype(float), np.append(np.full(300, 0.01), np.nan), rng.normal(size=5)]
+    for x in cases:
+        want = np.median(x)
+        assert median(x) == want or (np.isnan(want) and np.isnan(median(x)))

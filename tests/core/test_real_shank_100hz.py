@@ -58,8 +58,10 @@ def test_100hz_shank_cadence_matches_the_force_plate_on_every_trial(results):
         assert abs(ana.cadence_spm - ref["cadence_spm"]) <= 2.0, name  # a period error would be >= 20 spm
 
 
-def test_100hz_shank_detections_are_the_landings(results):
+def test_100hz_shank_detections_are_the_landings_not_later_stance_peaks(results):
     tp = sum(sc.tp for _, sc, _ in results.values())
     fp = sum(sc.fp for _, sc, _ in results.values())
     fn = sum(sc.fn for _, sc, _ in results.values())
-    assert 2 * tp / (2 * tp + fp + fn) >= 0.9
+    assert 2 * tp / (2 * tp + fp + fn) >= 0.98  # 0.924 while the stillness test ran at the shank
+    err_ms = 1e3 * np.concatenate([sc.timing_error_s for _, sc, _ in results.values()])
+    assert np.median(np.abs(err_ms)) <= 15.0
