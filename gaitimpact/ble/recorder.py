@@ -1,11 +1,12 @@
 """A live recording: sensor link -> decoded blocks -> samples on the recording clock -> sinks.
 
-`SensorLink` (link.py) delivers notifications; the profile's decoder turns each into a `Block`; the
-`Assembler` (timeline.py) maps it to recording time and finds lost packets and gaps; the samples go to the
-`FileSink` (CSV + sidecar) and the `LiveAnalysis` (sinks.py). A 0.1 s tick flushes the file, updates the
-live figures in `LiveState` and watches the link: a lost link is reconnected in the background while the
-tick goes on, so a view keeps refreshing ("reconnecting... 12 s"). No terminal here: the CLI renders
-`LiveState`, reads keys and owns the signal handlers.
+`SensorLink` (link.py) delivers notifications; they wait for the next 0.1 s tick, where the profile's
+decoder turns them into `Block`s at once (a run of contiguous packets is one block: a few numpy calls per
+tick instead of per notification); the `Assembler` (timeline.py) maps each to recording time and finds lost
+packets and gaps; the samples go to the `FileSink` (CSV + sidecar) and the `LiveAnalysis` (sinks.py). The
+tick also flushes the file, updates the live figures in `LiveState` and watches the link: a lost link is
+reconnected in the background while the tick goes on, so a view keeps refreshing ("reconnecting... 12 s").
+No terminal here: the CLI renders `LiveState`, reads keys and owns the signal handlers.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from gaitimpact.ble.link import BLE_ERRORS, LinkOptions, SensorLink
 from gaitimpact.ble.live_view import SURFACE_KEYS, LiveState
-from gaitimpact.ble.profiles.base import PacketError
+from gaitimpact.ble.profiles.base import Block, PacketError, decode_all
 from gaitimpact.ble.sinks import FileSink, LiveAnalysis
 from gaitimpact.ble.timeline import Assembler
 from gaitimpact.errors import DeviceError, GaitImpactError, InputError
@@ -136,25 +137,41 @@ class Recorder:
         self._segments: list[tuple[float, str]] = [(0.0, opts.surface)] if opts.surface else []
         self._rate_window: list[tuple[float, int]] = []
         self._full = False  # --duration reached: later samples are not kept
+        self._packets: list[tuple[bytearray, float]] = []  # notifications (data, host s) since the last tick
 
     # ---------------------------------------------------------------- notification path
     def _on_data(self, data: bytearray, host_s: float) -> None:
+        """A notification arrived (host time in s): kept for the next tick, which decodes them together."""
+        if self.link.setup is not None and not self._full:
+            self._packets.append((data, host_s))
+
+    def _drain(self) -> None:
+        """Decode the notifications since the last tick at once; their samples go to the file sink."""
         setup = self.link.setup
-        if setup is None or self._full:
+        if not self._packets or setup is None:
             return
-        try:
-            block = setup.decoder.decode(data)
-        except PacketError as exc:
-            self.result.malformed += 1
-            if len(self.result.malformed_reasons) < 20:
-                self.result.malformed_reasons.append(str(exc))
-            return
-        self._last_data_host = host_s
-        chunk = self.assembler.push(block, host_s)
+        packets, self._packets = self._packets, []
+        i = 0
+        for item in decode_all(setup.decoder, [data for data, _ in packets]):
+            if isinstance(item, PacketError):
+                self.result.malformed += 1
+                if len(self.result.malformed_reasons) < 20:
+                    self.result.malformed_reasons.append(str(item))
+                i += 1
+                continue
+            arrivals = [host_s for _, host_s in packets[i : i + item.packets]]
+            i += item.packets
+            if not self._full:
+                self._add_block(item, arrivals)
+
+    def _add_block(self, block: Block, arrivals_s: list[float]) -> None:
+        host_s = arrivals_s[0]
+        self._last_data_host = arrivals_s[-1]
+        chunk = self.assembler.push(block, host_s, arrivals_s)
         if chunk is None or chunk.time_s.size == 0:
             return
         if self._t_first_host is None:
-            self._t_first_host = host_s - (block.n - 1) * block.period_s
+            self._t_first_host = host_s - (block.n // block.packets - 1) * block.period_s
             self._start_utc = datetime.now(timezone.utc) - timedelta(seconds=time.monotonic() - self._t_first_host)
             if self.live is not None:
                 self.live.start_unix_s = self._start_utc.timestamp()
@@ -163,7 +180,7 @@ class Recorder:
             keep = t < self.opts.duration_s  # the file never runs past --duration
             t, a, self._full = t[keep], a[keep], True
         if chunk.gap is not None:
-            self._flush()
+            self._flush_file()
             if self.live is not None:
                 self.live.add_gap(chunk.gap.start_s, chunk.gap.end_s)
         if t.size:
@@ -173,6 +190,11 @@ class Recorder:
         self.state.battery_pct = pct
 
     def _flush(self, force: bool = False) -> None:
+        """Decode what arrived, then hand the new samples to the file (written when due) and the live analysis."""
+        self._drain()
+        self._flush_file(force)
+
+    def _flush_file(self, force: bool = False) -> None:
         written = self.file.flush(force)
         if written is not None and self.live is not None:
             self.live.add(*written)
@@ -187,6 +209,7 @@ class Recorder:
         surface = SURFACE_KEYS.get(key)
         if surface is None:
             return
+        self._drain()
         self._segments.append((self.assembler.last_time_s or 0.0, surface))
         self.state.surface = surface
 

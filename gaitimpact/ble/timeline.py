@@ -16,6 +16,7 @@ the last sample before it to the first after; no sample is ever invented.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,21 @@ class ClockMap:
         return self._anchor_ts + (np.asarray(t_dev_s, dtype=np.float64) - self._anchor_dev) * (
             1.0 + self.drift
         )
+
+    def map_packets(self, t_dev_s: np.ndarray, per_packet: int, arrivals_s: Sequence[float]) -> np.ndarray:
+        """Recording time_s (s) of contiguous packets' device times (s), `per_packet` samples each, observing
+        each packet's arrival (host s) after mapping it: the same times as packets mapped one by one."""
+        out = np.empty(t_dev_s.shape)
+        done = 0  # samples mapped so far
+        for i, host_s in enumerate(arrivals_s):
+            end = (i + 1) * per_packet
+            t_last = float(t_dev_s[end - 1])
+            if self._win_start is not None and t_last - self._win_start >= self.window_s:  # may refit
+                out[done:end] = self.map(t_dev_s[done:end])
+                done = end
+            self.observe(t_last, host_s)
+        out[done:] = self.map(t_dev_s[done:])
+        return out
 
     def observe(self, t_dev_last_s: float, host_s: float) -> None:
         """Feed one arrival: device time of a block's last sample and host receive time (s)."""
@@ -123,14 +139,17 @@ class Assembler:
         """The link dropped and came back: the next loss is a disconnect and the seq may restart."""
         self._reconnected = True
 
-    def push(self, block: Block, host_s: float) -> Chunk | None:
-        """Add one decoded block received at host time `host_s` (s); None if it is a duplicate/stale."""
-        n = block.n
-        t_dev = block.t_first_s + np.arange(n) * block.period_s
+    def push(self, block: Block, host_s: float, arrivals_s: Sequence[float] | None = None) -> Chunk | None:
+        """Add one decoded block received at host time `host_s` (s); None if it is a duplicate/stale.
+
+        A block of several contiguous packets (`block.packets`) comes with each packet's arrival time in
+        `arrivals_s` (host_s is the first): every packet feeds the drift estimate, as if pushed alone."""
+        t_dev = block.t_first_s + np.arange(block.n) * block.period_s
+        n = block.n // block.packets  # samples per packet
         reconnected, self._reconnected = self._reconnected, False
         if self.last_dev_end is None:
             self.clock.start(block.t_first_s, host_s - (n - 1) * block.period_s)
-            return self._take(block, t_dev, host_s, None, 0)
+            return self._take(block, t_dev, host_s, None, 0, arrivals_s)
         period = self.last_period
         lost_seq = 0
         if block.seq is not None and self.last_seq is not None and not reconnected:
@@ -149,16 +168,18 @@ class Assembler:
                 self.clock.reanchor(block.t_first_s, t0)
                 lost = max(lost_seq, 1)
                 return self._take(
-                    block, t_dev, host_s, "device clock reset" if not reconnected else "disconnected", lost
+                    block, t_dev, host_s, "device clock reset" if not reconnected else "disconnected", lost,
+                    arrivals_s,
                 )
             keep = t_dev > self.last_dev_end + 0.5 * period
             if not keep.any():
                 self.duplicates += 1
                 return None
             block = Block(
-                block.seq, float(t_dev[keep][0]), block.period_s, block.acc_g[keep], block.seq_modulus
+                block.seq, float(t_dev[keep][0]), block.period_s, block.acc_g[keep], block.seq_modulus,
+                block.packets,
             )
-            return self._take(block, t_dev[keep], host_s, None, 0)
+            return self._take(block, t_dev[keep], host_s, None, 0, arrivals_s)
         missing = int(round(dt / period)) if dt > 0.5 * period else 0
         lost_time = int(math.ceil(missing / n)) if missing else 0
         lost = lost_time if (reconnected or block.seq is None or lost_time > lost_seq + 1) else lost_seq
@@ -167,30 +188,39 @@ class Assembler:
         reason = None
         if missing:
             reason = "disconnected" if reconnected else f"{lost} packet(s) lost"
-        return self._take(block, t_dev, host_s, reason, lost)
+        return self._take(block, t_dev, host_s, reason, lost, arrivals_s)
 
-    def _take(self, block: Block, t_dev: np.ndarray, host_s: float, reason: str | None, lost: int) -> Chunk:
-        time_s = self.clock.map(t_dev)
+    def _take(
+        self, block: Block, t_dev: np.ndarray, host_s: float, reason: str | None, lost: int,
+        arrivals_s: Sequence[float] | None = None,
+    ) -> Chunk:
+        observed = arrivals_s is not None and len(arrivals_s) == block.packets > 1
+        if observed:  # several packets: each feeds the drift estimate, as if pushed alone
+            assert arrivals_s is not None
+            time_s = self.clock.map_packets(t_dev, t_dev.size // block.packets, arrivals_s)
+        else:
+            time_s = self.clock.map(t_dev)
         gap = None
         if self.last_time_s is not None:
             if time_s.size and time_s[0] <= self.last_time_s:  # time_s increases: only its head can be old
                 keep = time_s > self.last_time_s
                 time_s, t_dev = time_s[keep], t_dev[keep]
                 block = Block(
-                    block.seq, block.t_first_s, block.period_s, block.acc_g[keep], block.seq_modulus
+                    block.seq, block.t_first_s, block.period_s, block.acc_g[keep], block.seq_modulus, block.packets
                 )
             if reason is not None and time_s.size:
                 gap = Gap(float(self.last_time_s), float(time_s[0]), reason)
                 self.gaps.append(gap)
-        self.packets_received += 1
+        self.packets_received += block.packets
         self.packets_lost += lost
         if block.seq is not None:
-            self.last_seq = block.seq
+            self.last_seq = (block.seq + block.packets - 1) % block.seq_modulus
         if time_s.size:
             self.last_dev_end = float(t_dev[-1])
             self.last_time_s = float(time_s[-1])
             self.samples += int(time_s.size)
         self.last_period = block.period_s
-        self.last_host_s = host_s
-        self.clock.observe(float(t_dev[-1]) if t_dev.size else block.t_first_s, host_s)
+        self.last_host_s = float(arrivals_s[-1]) if arrivals_s else host_s
+        if not observed:
+            self.clock.observe(float(t_dev[-1]) if t_dev.size else block.t_first_s, self.last_host_s)
         return Chunk(time_s, block.acc_g, gap, lost)

@@ -20,6 +20,7 @@ Cadence uses the core's own `cadence_spm` on the committed strikes, so live and 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +99,8 @@ class StreamingAnalyzer:
         self.strike_foot: list[str] = []
         self.provisional: tuple[float, float] | None = None
         self.analyses = 0
+        self._figures: LiveFigures | None = None
+        self._figures_key: tuple = ()
         self.warnings: list[str] = []
 
     # ---------------------------------------------------------------- input
@@ -239,22 +242,30 @@ class StreamingAnalyzer:
         return cadence_spm(t, self.steps_per_strike(), None, gap_iv)
 
     def figures(self) -> LiveFigures:
-        """Current live numbers: rolling cadence and peaks over `rolling_s`, last strike (maybe provisional)."""
+        """Current live numbers: rolling cadence and peaks over `rolling_s`, last strike (maybe provisional).
+
+        Recomputed only when they can change: a strike committed or shown, one leaving the rolling window,
+        a gap, the placement decided (the view asks every tick; the strikes change about once a step)."""
         newest = self.newest_time_s
+        i0 = bisect_left(self.strike_time_s, newest - self.rolling_s)  # first strike in the rolling window
+        key = (len(self.strike_time_s), i0, self.provisional, len(self._gaps), self.placement)
+        if key == self._figures_key and self._figures is not None:
+            return self._figures
         t = np.asarray(self.strike_time_s)
         p = np.asarray(self.strike_peak_g)
-        recent = t >= newest - self.rolling_s
         last_t, last_p = (float(t[-1]), float(p[-1])) if t.size else (float("nan"), float("nan"))
         if self.provisional is not None and (not t.size or self.provisional[0] > last_t):
             last_t, last_p = self.provisional
-        return LiveFigures(
+        self._figures_key = key
+        self._figures = LiveFigures(
             n_strikes=int(t.size),
             cadence_spm=self.cadence_spm(newest - self.rolling_s),
             last_peak_g=last_p,
             last_strike_time_s=last_t,
-            rolling_peak_g=float(np.median(p[recent])) if recent.any() else float("nan"),
+            rolling_peak_g=float(np.median(p[i0:])) if i0 < p.size else float("nan"),
             placement=self.placement,
         )
+        return self._figures
 
     def finish(self) -> None:
         """Commit the strikes of the last window (end of recording)."""

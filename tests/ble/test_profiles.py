@@ -168,3 +168,29 @@ def test_documented_byte_examples_in_firmware_notes_are_exact() -> None:
         {pmd.SET_RATE: [200], pmd.SET_RESOLUTION: [16], pmd.SET_RANGE: [8]}
     )
     assert start == bytes.fromhex("02 02 00 01 c8 00 01 01 10 00 02 01 08 00")
+
+
+def _stream(n_packets: int, seq0: int = 0, t0_us: int = 12_500_000, n: int = 20) -> list[bytes]:
+    return [gi.encode_packet(seq0 + k, t0_us + k * n * 1000, _acc(n, seed=k), 16.0) for k in range(n_packets)]
+
+
+def test_gaitimpact_packets_decoded_together_equal_one_by_one_and_contiguous_ones_join() -> None:
+    packets = _stream(5, seq0=65534, t0_us=2**32 - 40_000)  # seq and device clock wrap inside the batch
+    one_dec = gi.Decoder(1000, 16)
+    alone = [one_dec.decode(p) for p in packets]
+    (joined,) = gi.Decoder(1000, 16).decode_many(packets)
+    assert joined.packets == 5 and joined.seq == 65534 and joined.t_first_s == alone[0].t_first_s
+    np.testing.assert_array_equal(joined.acc_g, np.concatenate([b.acc_g for b in alone]))
+    t_alone = np.concatenate([b.t_first_s + np.arange(b.n) * b.period_s for b in alone])
+    np.testing.assert_allclose(joined.t_first_s + np.arange(joined.n) * joined.period_s, t_alone, rtol=0, atol=1e-9)
+
+
+def test_gaitimpact_batch_splits_at_a_lost_packet_and_keeps_malformed_ones_as_errors() -> None:
+    packets = _stream(6)
+    lost = packets[:2] + packets[3:]  # seq 2 lost on air
+    blocks = gi.Decoder(1000, 16).decode_many(lost)
+    assert [(b.seq, b.packets) for b in blocks] == [(0, 2), (3, 3)]
+    broken = packets[:2] + [packets[2][:-3]] + packets[3:]  # one truncated: decoded one by one
+    out = gi.Decoder(1000, 16).decode_many(broken)
+    assert [type(x).__name__ for x in out] == ["Block", "Block", "PacketError", "Block", "Block", "Block"]
+    assert "does not match" in str(out[2])

@@ -101,3 +101,35 @@ def test_device_clock_reset_after_reconnect_is_a_gap_not_a_negative_time() -> No
     chunk = asm.push(reset, h + 3.0)
     assert chunk is not None and chunk.gap is not None and chunk.gap.reason == "disconnected"
     assert chunk.time_s[0] > asm.gaps[0].start_s + 2.5
+
+
+def test_a_block_of_contiguous_packets_gives_the_samples_and_counters_of_the_packets_pushed_alone() -> None:
+    blocks = list(_blocks(3000, drift_ppm=60.0, seq0=65500))  # 60 s, seq wraps, drift refits every 5 s
+    alone, together = Assembler(), Assembler()
+    t_alone = np.concatenate([alone.push(b, h).time_s for b, h in blocks])
+    t_together = []
+    for i in range(0, len(blocks), 5):  # a 0.1 s tick's packets as one block
+        part = blocks[i : i + 5]
+        first = part[0][0]
+        joined = Block(first.seq, first.t_first_s, first.period_s, np.concatenate([b.acc_g for b, _ in part]),
+                       packets=len(part))
+        t_together.append(together.push(joined, part[0][1], [h for _, h in part]).time_s)
+    t_together = np.concatenate(t_together)
+    assert (together.packets_received, together.last_seq, together.packets_lost, together.gaps) == (
+        alone.packets_received, alone.last_seq, alone.packets_lost, alone.gaps
+    )
+    assert together.clock.drift_ppm == pytest.approx(alone.clock.drift_ppm, rel=1e-6)
+    assert np.diff(t_together).min() > 0
+    np.testing.assert_allclose(t_together, t_alone, rtol=0, atol=1e-6)  # one-by-one times (ns: float rounding)
+
+
+def test_a_lost_packet_before_a_joined_block_counts_one_packet_not_the_block() -> None:
+    blocks = list(_blocks(12))
+    asm = Assembler()
+    asm.push(*blocks[0])
+    part = blocks[2:7]  # packet 1 lost
+    joined = Block(part[0][0].seq, part[0][0].t_first_s, 1e-3, np.concatenate([b.acc_g for b, _ in part]),
+                   packets=5)
+    chunk = asm.push(joined, part[0][1], [h for _, h in part])
+    assert chunk.packets_lost == 1 and asm.packets_lost == 1 and len(asm.gaps) == 1
+    assert asm.packets_received == 6 and asm.last_seq == 6

@@ -135,3 +135,22 @@ def test_a_run_costs_about_one_analysis_per_strike() -> None:
     # each strike's impact starts one analysis (a retry when it came too late in a tick), not its swing peak
     assert len(live.strike_time_s) >= 40
     assert live.analyses <= 1.5 * len(live.strike_time_s)
+
+
+def test_live_figures_kept_between_changes_equal_freshly_computed_ones() -> None:
+    import copy
+    import dataclasses
+
+    rec = _run_signal("shoe", 500.0, 30.0)
+    live = StreamingAnalyzer(rec.fs_hz, placement="shoe", hop_s=0.1, rolling_s=5.0)  # strikes leave the window
+    reused, previous = 0, None
+    for i in range(0, rec.n_samples, 50):
+        live.append(rec.time_s[i : i + 50], rec.acc_g[i : i + 50])
+        live.update()
+        shown = live.figures()
+        reused += shown is previous
+        previous = shown
+        fresh = copy.copy(live)
+        fresh._figures_key = ()  # forget the kept figures: computed again from the strikes
+        np.testing.assert_equal(dataclasses.astuple(shown), dataclasses.astuple(fresh.figures()))
+    assert reused > 0 and len(live.strike_time_s) > 20

@@ -24,9 +24,10 @@ class PacketError(ValueError):
 
 @dataclass
 class Block:
-    """Samples decoded from one notification.
+    """Samples decoded from one notification, or from `packets` contiguous ones (consecutive sequence
+    numbers, each starting one period after the previous one ends, the same number of samples each).
 
-    seq: packet sequence number (None when the profile has none), wrapping at `seq_modulus`.
+    seq: sequence number of the (first) packet (None when the profile has none), wrapping at `seq_modulus`.
     t_first_s: device-clock time of the first sample in s (device epoch, unwrapped).
     period_s: sample period in s on the device clock.
     acc_g: (n, 3) float64 specific force in g incl. gravity.
@@ -37,6 +38,7 @@ class Block:
     period_s: float
     acc_g: np.ndarray
     seq_modulus: int = 65536
+    packets: int = 1
 
     @property
     def n(self) -> int:
@@ -48,6 +50,22 @@ class Decoder(Protocol):
     """Turns one data notification into a `Block`; raises PacketError when it cannot."""
 
     def decode(self, data: bytes | bytearray) -> Block: ...
+
+
+def decode_all(decoder: Decoder, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
+    """Notifications in arrival order -> Blocks (and the PacketError of each malformed one), in order.
+
+    A decoder with a `decode_many` (same contract, several packets at once) is asked for all of them."""
+    many = getattr(decoder, "decode_many", None)
+    if many is not None:
+        return many(datas)
+    out: list[Block | PacketError] = []
+    for data in datas:
+        try:
+            out.append(decoder.decode(data))
+        except PacketError as exc:
+            out.append(exc)
+    return out
 
 
 @dataclass

@@ -119,6 +119,64 @@ class Decoder:
         )
 
 
+    def decode_many(self, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
+        """Decode notifications in arrival order at once; a run of contiguous ones (consecutive seq, each
+        starting n periods after the previous one, same scale) comes back as one Block (`packets` of them).
+
+        Anything unusual in the batch (lengths differ, a malformed packet) decodes packet by packet, so
+        errors and results are those of `decode`."""
+        size = len(datas[0]) if datas else 0
+        n = (size - HEADER_BYTES) // SAMPLE_BYTES
+        if len(datas) < 2 or n < 1 or size != HEADER_BYTES + SAMPLE_BYTES * n or any(len(d) != size for d in datas):
+            return self._one_by_one(datas)
+        rec = np.frombuffer(b"".join(datas), dtype=_packet_dtype(n))
+        scale = rec["scale"]
+        if not (
+            (rec["version"] == VERSION).all() and (rec["n"] == n).all() and ((scale > 0) & (scale < 1.0)).all()
+        ):  # NaN scales fail the comparisons too
+            return self._one_by_one(datas)
+        t_us = rec["t_us"].astype(np.int64)
+        prev = np.concatenate(([t_us[0] if self._last_us is None else self._last_us], t_us[:-1]))
+        wraps = self._wraps + np.cumsum((t_us < prev) & (prev - t_us > US_MODULUS // 2))
+        self._last_us, self._wraps = int(t_us[-1]), int(wraps[-1])
+        t_first_us = t_us + wraps * US_MODULUS
+        seq = rec["seq"].astype(np.int64)
+        step_us = n * 1e6 / self.fs_hz  # device us from one packet's first sample to the next one's
+        joined = (
+            ((seq[1:] - seq[:-1]) % SEQ_MODULUS == 1) & (np.diff(t_first_us) == step_us) & (scale[1:] == scale[:-1])
+        )
+        starts = np.flatnonzero(np.concatenate(([True], ~joined)))
+        ends = np.append(starts[1:], len(datas))
+        acc = rec["xyz"].astype(np.float64) * scale.astype(np.float64)[:, None, None]
+        return [
+            Block(
+                seq=int(seq[i]),
+                t_first_s=int(t_first_us[i]) * 1e-6,
+                period_s=1.0 / self.fs_hz,
+                acc_g=acc[i:j].reshape(-1, 3),
+                seq_modulus=SEQ_MODULUS,
+                packets=int(j - i),
+            )
+            for i, j in zip(starts, ends)
+        ]
+
+    def _one_by_one(self, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
+        out: list[Block | PacketError] = []
+        for data in datas:
+            try:
+                out.append(self.decode(data))
+            except PacketError as exc:
+                out.append(exc)
+        return out
+
+
+def _packet_dtype(n: int) -> np.dtype:
+    """numpy layout of one data notification with n samples (the module docstring's byte layout)."""
+    return np.dtype(
+        [("version", "u1"), ("seq", "<u2"), ("t_us", "<u4"), ("n", "u1"), ("scale", "<f4"), ("xyz", "<i2", (n, 3))]
+    )
+
+
 class GaitimpactOpen(Profile):
     """The open profile: info read, config write to start/stop, sequence-numbered packets."""
 
