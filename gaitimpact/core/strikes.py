@@ -107,6 +107,10 @@ CAND_MIN_G = 0.3
 """Smallest spikiness (g) of a candidate for the period-consistent choice (a weak landing beats none)."""
 CAND_SPACING_S = 0.08
 """Foot candidates for the period-consistent choice are at least this fraction of a stride apart."""
+PERIOD_FOLLOW = 1.4
+"""A local stride period (from the first-pass strikes) more than this factor off the tile's autocorrelation
+stride is replaced by the tile's: a pace change is followed, a half or double period (first-pass picks
+at a harmonic, e.g. mid-swing jolts between the landings) is not."""
 STANCE_SEARCH_S = (0.02, 0.25)
 """Window after a foot candidate (s) searched for the still mid-stance of a landing."""
 STILL_HZ = 200.0
@@ -692,7 +696,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     a landing is followed by the still mid-stance near 1 g, a swing jolt is not; shank: 1, its stance
     is loaded, see STILL_PLACEMENTS), relative to that of the local first-pass strikes; candidates
     below SPIKE_REL_HEIGHT of it are none. The chosen sequence is the one that best fits the local
-    stride period (`select_periodic`).
+    stride period (`select_periodic`; from the first-pass strikes, see PERIOD_FOLLOW).
     """
     if cand.size < 5:
         return cand
@@ -726,7 +730,12 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     allc, strength = allc[keep], strength[keep]
     t = time_s[allc]
     mid, per = local_period_s(tc)
-    return allc[select_periodic(t, strength, np.interp(t, mid, per))]
+    # the first-pass strikes follow changes of pace; the tile's autocorrelation stride (searched within the
+    # running stride range, so never a half or double of it) overrules them when they sit at a harmonic
+    ref = tile_stride_s[_tile_of(allc, tiles)]
+    per = np.interp(t, mid, per)
+    per = np.where((per > ref / PERIOD_FOLLOW) & (per < ref * PERIOD_FOLLOW), per, ref)
+    return allc[select_periodic(t, strength, per)]
 
 
 def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float, placement: str) -> np.ndarray:
