@@ -238,10 +238,15 @@ def onset_times(
     per_row = np.ndim(lookback) > 0
     lb = np.asarray(lookback, dtype=np.int64)
     lookback = int(lb.max()) if per_row else int(lookback)
-    idx, valid = _windows(peak_idx, lookback + 1, seg_start)
+    back = np.arange(-lookback, 1)  # column offsets from the peak
+    valid = back[None, :] >= ((0 if seg_start is None else seg_start) - peak_idx)[:, None]
     if per_row:  # a look-back per peak: columns before the row's own look-back do not count
-        valid &= np.arange(-lookback, 1)[None, :] >= -lb[:, None]
-    w = np.where(valid, x[idx], np.inf)
+        valid &= back[None, :] >= -lb[:, None]
+    # the samples x[peak + back] (x[0] for an index before 0), read through a sliding view
+    pad = max(0, lookback - int(peak_idx.min()))
+    xp = np.concatenate((np.full(pad, x[0]), x)) if pad else x
+    w = np.where(valid, np.lib.stride_tricks.sliding_window_view(xp, lookback + 1)[peak_idx + pad - lookback],
+                 np.inf)
     kmin = np.argmin(w, axis=1)
     rows = np.arange(m)
     trough = w[rows, kmin]
@@ -253,7 +258,7 @@ def onset_times(
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
     first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
     found = after[rows, j] & (j > kmin) & first_ok
-    jj = idx[rows, j]
+    jj = np.maximum(peak_idx + back[j], 0)
     jp = np.maximum(jj - 1, 0)
     ta, tb = time_s[jp], time_s[jj]
     ya, yb = x[jp], x[jj]
@@ -262,7 +267,7 @@ def onset_times(
         tc = ta + (level - ya) / slope
         onset = tc - (level - trough) / slope
     ok = found & np.isfinite(onset) & (slope > 0)
-    onset = np.where(ok, np.maximum(onset, time_s[idx[rows, kmin]]), np.nan)
+    onset = np.where(ok, np.maximum(onset, time_s[np.maximum(peak_idx + back[kmin], 0)]), np.nan)
     return onset, ok, trough
 
 
