@@ -80,6 +80,7 @@ def analyze_signal(
     range_g: float | None = None,
     gaps: Iterable = (),
     check_placement: bool = True,
+    gap_threshold_s: float | None = None,
 ) -> Analysis:
     """Strikes, impact (g, g/s), bouts and cadence (steps/min) of (N,) times in s and (N, 3) acc in g.
 
@@ -87,6 +88,8 @@ def analyze_signal(
     decides from the signal; range_g None infers the range from flat-topped maxima if any.
     check_placement False uses a given placement without comparing it with the signal (no
     placement_mismatch notice; saves the placement features, e.g. for the live re-runs).
+    gap_threshold_s: the timestamp step (s) that is a gap, when a window of a longer recording is given
+    the recording's (default: `filters.gap_threshold_s` of these times).
     """
     time_s = np.asarray(time_s, dtype=np.float64)
     acc_g = np.asarray(acc_g, dtype=np.float64)
@@ -113,7 +116,7 @@ def analyze_signal(
         fs_hz = fs_eff
     fs_hz = float(fs_hz)
 
-    starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps)
+    starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps, gap_threshold_s)
     if gap_iv.shape[0]:
         warnings.append(gaps_notice(gap_iv))
     stats = bouts_mod.block_stats(time_s, res, fs_hz)
