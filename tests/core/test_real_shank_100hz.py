@@ -59,6 +59,12 @@ def test_100hz_shank_cadence_matches_the_force_plate_on_every_trial(results):
         assert abs(ana.cadence_spm - ref["cadence_spm"]) <= 2.0, name  # a period error would be >= 20 spm
 
 
+def test_100hz_shank_warns_that_peak_and_ic_timing_follow_the_sensor_filter(results):
+    for name, (ana, _, _) in results.items():
+        low = [w for w in ana.warnings if w.code == "low_rate"]
+        assert low and "low-pass delay" in low[0].message, name
+
+
 def test_100hz_shank_detections_are_the_landings_not_later_stance_peaks(results):
     tp = sum(sc.tp for _, sc, _ in results.values())
     fp = sum(sc.fp for _, sc, _ in results.values())
