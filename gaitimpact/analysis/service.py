@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -196,7 +197,6 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
                       **chunking: float) -> tuple[Recording, Analysis, int]:
     """Stream a file through the core's chunk-stitcher; the Recording is a skeleton without the samples
     (time_s = [0, duration_s], acc_g zeros) carrying metadata, gaps, rate and warnings."""
-    from gaitimpact.core.chunked import analyze_blocks
     from gaitimpact.io import blocks as io_blocks
     from gaitimpact.timebase import merge_gaps
 
@@ -213,6 +213,7 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
         warnings = [*whole.warnings, Notice(
             "not_streamed", "not a canonical CSV: read whole, not streamed (convert it to Parquet to bound memory)")]
         del whole
+        ahead: AbstractContextManager[Iterable[io_blocks.Block]] = nullcontext(blocks)
     else:
         side = io_blocks.recording_sidecar(path, overrides)
         meta, fs_hint, stored_gaps = side.meta, rate_hz, side.gaps
@@ -222,9 +223,13 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
             from gaitimpact.io.textscan import extent_notes, scan_text
 
             warnings += [Notice(code, text, numbers) for code, text, numbers in extent_notes(scan_text(path))]
+        ahead = io_blocks.ReadAhead(blocks, io_blocks.READ_AHEAD_ROWS, rows)  # parsed while scipy is imported
     try:
-        analysis, stats = analyze_blocks(blocks, fs_hz=fs_hint, placement=meta.placement or "auto",
-                                         range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)
+        with ahead as queued:
+            from gaitimpact.core.chunked import analyze_blocks
+
+            analysis, stats = analyze_blocks(queued, fs_hz=fs_hint, placement=meta.placement or "auto",
+                                             range_g=meta.range_g, declared_gaps=stored_gaps, **chunking)
     except InputError as exc:
         if exc.path is None:
             raise InputError(str(exc), path=str(path)) from None

@@ -67,8 +67,20 @@ class ChunkedStats:
     regular_steps: int = 0
     regular_sum_s: float = 0.0
     regular_sumsq_s2: float = 0.0
-    core_gap_threshold_s: float = 0.0
-    core_gaps: list[tuple[float, float]] = field(default_factory=list)
+    first_steps: list[np.ndarray] = field(default_factory=list)
+    """The recording's first filters.GAP_STAT_STEPS steps (s): the core's gap threshold comes from them."""
+    gap_candidates: list[tuple[float, float]] = field(default_factory=list)
+    """Steps longer than GAP_FACTOR periods (s, start and end): the core's gaps are those above the threshold."""
+
+    def core_gap_threshold_s(self) -> float:
+        """The signal core's gap threshold (s) of the whole recording (`filters.gap_threshold_s`)."""
+        dt = np.concatenate(self.first_steps) if self.first_steps else np.zeros(0)
+        return float(filters.gap_threshold_s(dt, self.fs_hz))
+
+    def core_gaps(self) -> list[tuple[float, float]]:
+        """The gaps the signal core sees in the whole recording, (start, end) s."""
+        thr = self.core_gap_threshold_s()
+        return [g for g in self.gap_candidates if g[1] - g[0] > thr]
 
     def timing_warnings(self) -> list[Notice]:
         """The readers' notes on gaps and jitter, from the streamed step statistics."""
@@ -89,21 +101,18 @@ def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedS
     if tt.size < 2:
         return
     dt = np.diff(tt)
-    if not stats.core_gap_threshold_s:
-        stats.core_gap_threshold_s = _core_gap_threshold_s(dt, fs_hz)
+    have = sum(x.size for x in stats.first_steps)
+    if have < filters.GAP_STAT_STEPS:
+        stats.first_steps.append(dt[:filters.GAP_STAT_STEPS - have].copy())
     long = gap_steps(dt, 1.0 / fs_hz)
     stats.gaps.extend(Gap(float(tt[i]), float(tt[i + 1]), "timestamps") for i in np.flatnonzero(long))
-    stats.core_gaps.extend((float(tt[i]), float(tt[i + 1]))
-                           for i in np.flatnonzero(dt > stats.core_gap_threshold_s))
+    # the core's threshold is never below GAP_FACTOR periods: keep those steps, decide at the end
+    stats.gap_candidates.extend((float(tt[i]), float(tt[i + 1]))
+                                for i in np.flatnonzero(dt > filters.gap_threshold_s(dt[:0], fs_hz)))
     regular = dt[~long]
     stats.regular_steps += int(regular.size)
     stats.regular_sum_s += float(regular.sum())
     stats.regular_sumsq_s2 += float(np.square(regular).sum())
-
-
-def _core_gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
-    """The signal core's gap threshold (s) from the first steps (`gaitimpact.core.filters.gap_threshold_s`)."""
-    return float(filters.gap_threshold_s(dt, fs_hz))
 
 
 STRIKE_FIELDS = ("time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "near_gap", "bout", "contact_ms")
@@ -164,7 +173,9 @@ def analyze_blocks(
         if core_has and hi - lo >= MIN_WINDOW_SAMPLES:
             tw, aw = t[lo:hi], a[lo:hi]
             gaps_w = [g for g in declared if g.end_s >= tw[0] and g.start_s <= tw[-1]]
-            an = pipeline.analyze_signal(tw, aw, fs, placement=chosen, range_g=range_g, gaps=gaps_w)
+            # the recording's gap threshold (from its first steps, all seen by now at >= 40 Hz)
+            an = pipeline.analyze_signal(tw, aw, fs, placement=chosen, range_g=range_g, gaps=gaps_w,
+                                         gap_threshold_s=stats.core_gap_threshold_s())
             stats.windows += 1
             if window_first is None or (not window_first.bouts and an.bouts):
                 window_first = an
@@ -185,6 +196,7 @@ def analyze_blocks(
             continue
         if block == 1:  # the first block: the rate (unless given) and the core's grid (`strikes.grid_samples`)
             fs = fs or _rate_of_first_block(t)
+            stats.fs_hz = fs
             block = grid_samples(fs)
         _steps_of(t, fs, prev_t, stats)
         prev_t = float(t[-1])
@@ -274,7 +286,7 @@ def _stitch(
     if placement == "auto" and first is not None:
         placement = first.placement
     per = steps_per_strike(placement)
-    gap_iv = merge_intervals([*stats.core_gaps, *((g.start_s, g.end_s) for g in declared)])
+    gap_iv = merge_intervals([*stats.core_gaps(), *((g.start_s, g.end_s) for g in declared)])
     cadence = cadence_spm(strikes.time_s, per, strikes.bout, gap_iv) if len(strikes) >= 2 else float("nan")
     running_s = float(sum(b.duration_s for b in bouts))
     if gap_iv.shape[0]:

@@ -155,9 +155,22 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
     # the last support sample (v >= 1 g: the trunk still decelerating its fall) before the trough; the
     # steepest descent from there on is the end of the push-off, its tangent meets the flight level at TO
     support = _last_at_or_above(v_lp, peak_idx, trough, 1.0)
-    back = max(1, int(round(WAIST_TO_BACK_S / max(time_s[1] - time_s[0], 1e-6)))) if time_s.size > 1 else 1
-    to = steepest_fall_end(time_s, v_lp, np.maximum(support - back, peak_idx), trough)
+    to = steepest_fall_end(time_s, v_lp, np.maximum(support - _samples_in(time_s, peak_idx, WAIST_TO_BACK_S), peak_idx),
+                           trough)
     return _plausible(to, ic_time_s)
+
+
+def _samples_in(time_s: np.ndarray, idx: np.ndarray, span_s: float) -> np.ndarray:
+    """Per index, how many samples (>= 1) span_s (s) holds at the median of the 16 sample steps around it
+    (local: a window of a longer recording counts the same, whatever its first step)."""
+    n = time_s.shape[0]
+    if n < 2:
+        return np.ones(idx.shape[0], dtype=np.int64)
+    j = np.clip(idx[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
+    step = np.median(time_s[j + 1] - time_s[j], axis=1)
+    # rounded to 1e-6 samples first: timestamps' float noise must not decide a count that is a whole half
+    # (0.03 s at 250 Hz = 7.5 samples)
+    return np.maximum(1, np.rint(np.round(span_s / np.maximum(step, 1e-6), 6))).astype(np.int64)
 
 
 def _last_at_or_above(x: np.ndarray, a_idx: np.ndarray, b_idx: np.ndarray, level: float) -> np.ndarray:

@@ -38,11 +38,17 @@ def effective_fs_hz(time_s: np.ndarray, fs_hz: float | None = None) -> float:
     return 1.0 / med
 
 
+GAP_STAT_STEPS = 2000
+"""The timestamp jitter that widens the gap threshold is measured on the recording's first this many steps
+(so every window of a longer recording is given the same threshold: `gaitimpact.core.chunked`)."""
+
+
 def gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
-    """Timestamp step (s) above which a gap is declared: GAP_FACTOR / fs_hz, widened for heavy jitter."""
+    """Timestamp step (s) above which a gap is declared: GAP_FACTOR / fs_hz, widened for heavy jitter
+    (median + GAP_JITTER_SIGMAS robust std of the first GAP_STAT_STEPS steps dt, s)."""
     thr = GAP_FACTOR / fs_hz
     if dt.shape[0] >= 10:
-        sample = dt[: min(dt.shape[0], 100_000)]
+        sample = dt[:GAP_STAT_STEPS]
         med = median(sample)
         sigma = 1.4826 * median(np.abs(sample - med))
         thr = max(thr, med + GAP_JITTER_SIGMAS * sigma)
@@ -50,19 +56,19 @@ def gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
 
 
 def contiguous_segments(
-    time_s: np.ndarray, fs_hz: float, gaps: Iterable = ()
+    time_s: np.ndarray, fs_hz: float, gaps: Iterable = (), threshold_s: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index stretches without gaps: (starts, stops) (stop exclusive) and gap intervals (K, 2) in s.
 
     A gap is either declared (objects with ``start_s``/``end_s`` or (start_s, end_s) pairs) or a
-    timestamp step longer than GAP_FACTOR / fs_hz.
+    timestamp step longer than threshold_s (default `gap_threshold_s` of these times' steps).
     """
     n = time_s.shape[0]
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros((0, 2))
     dt = np.diff(time_s)
-    brk = dt > gap_threshold_s(dt, fs_hz)
+    brk = dt > (gap_threshold_s(dt, fs_hz) if threshold_s is None else threshold_s)
     declared = [_gap_pair(g) for g in gaps]
     for g0, g1 in declared:
         # a declared gap lying between two samples breaks the stretch there

@@ -109,7 +109,9 @@ def impact_figures(
         # the stretch length follows each strike's own sample spacing (local: any window of a longer
         # recording interpolates a strike the same way); strikes of one length are interpolated together
         step_s = _local_step_s(time_s, k_raw)
-        n_win = np.where(step_s > 0, np.rint(win_s / np.where(step_s > 0, step_s, 1.0)) + 2, length).astype(np.int64)
+        # (rounded to 1e-6 samples first: timestamps' float noise must not decide a whole half, 0.05 s at 250 Hz)
+        n_win = np.where(step_s > 0, np.rint(np.round(win_s / np.where(step_s > 0, step_s, 1.0), 6)) + 2,
+                         length).astype(np.int64)
         for nw in np.unique(n_win).tolist():  # usually one length
             rows = np.flatnonzero(n_win == nw)
             for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],

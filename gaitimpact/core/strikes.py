@@ -107,6 +107,10 @@ CAND_MIN_G = 0.3
 """Smallest spikiness (g) of a candidate for the period-consistent choice (a weak landing beats none)."""
 CAND_SPACING_S = 0.08
 """Foot candidates for the period-consistent choice are at least this fraction of a stride apart."""
+PERIOD_FOLLOW = 1.4
+"""A local stride period (from the first-pass strikes) more than this factor off the tile's autocorrelation
+stride is replaced by the tile's: a pace change is followed, a half or double period (first-pass picks
+at a harmonic, e.g. mid-swing jolts between the landings) is not."""
 STANCE_SEARCH_S = (0.02, 0.25)
 """Window after a foot candidate (s) searched for the still mid-stance of a landing."""
 STILL_HZ = 200.0
@@ -234,10 +238,15 @@ def onset_times(
     per_row = np.ndim(lookback) > 0
     lb = np.asarray(lookback, dtype=np.int64)
     lookback = int(lb.max()) if per_row else int(lookback)
-    idx, valid = _windows(peak_idx, lookback + 1, seg_start)
+    back = np.arange(-lookback, 1)  # column offsets from the peak
+    valid = back[None, :] >= ((0 if seg_start is None else seg_start) - peak_idx)[:, None]
     if per_row:  # a look-back per peak: columns before the row's own look-back do not count
-        valid &= np.arange(-lookback, 1)[None, :] >= -lb[:, None]
-    w = np.where(valid, x[idx], np.inf)
+        valid &= back[None, :] >= -lb[:, None]
+    # the samples x[peak + back] (x[0] for an index before 0), read through a sliding view
+    pad = max(0, lookback - int(peak_idx.min()))
+    xp = np.concatenate((np.full(pad, x[0]), x)) if pad else x
+    w = np.where(valid, np.lib.stride_tricks.sliding_window_view(xp, lookback + 1)[peak_idx + pad - lookback],
+                 np.inf)
     kmin = np.argmin(w, axis=1)
     rows = np.arange(m)
     trough = w[rows, kmin]
@@ -249,7 +258,7 @@ def onset_times(
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
     first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
     found = after[rows, j] & (j > kmin) & first_ok
-    jj = idx[rows, j]
+    jj = np.maximum(peak_idx + back[j], 0)
     jp = np.maximum(jj - 1, 0)
     ta, tb = time_s[jp], time_s[jj]
     ya, yb = x[jp], x[jj]
@@ -258,7 +267,7 @@ def onset_times(
         tc = ta + (level - ya) / slope
         onset = tc - (level - trough) / slope
     ok = found & np.isfinite(onset) & (slope > 0)
-    onset = np.where(ok, np.maximum(onset, time_s[idx[rows, kmin]]), np.nan)
+    onset = np.where(ok, np.maximum(onset, time_s[np.maximum(peak_idx + back[kmin], 0)]), np.nan)
     return onset, ok, trough
 
 
@@ -687,7 +696,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     a landing is followed by the still mid-stance near 1 g, a swing jolt is not; shank: 1, its stance
     is loaded, see STILL_PLACEMENTS), relative to that of the local first-pass strikes; candidates
     below SPIKE_REL_HEIGHT of it are none. The chosen sequence is the one that best fits the local
-    stride period (`select_periodic`).
+    stride period (`select_periodic`; from the first-pass strikes, see PERIOD_FOLLOW).
     """
     if cand.size < 5:
         return cand
@@ -721,7 +730,12 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
     allc, strength = allc[keep], strength[keep]
     t = time_s[allc]
     mid, per = local_period_s(tc)
-    return allc[select_periodic(t, strength, np.interp(t, mid, per))]
+    # the first-pass strikes follow changes of pace; the tile's autocorrelation stride (searched within the
+    # running stride range, so never a half or double of it) overrules them when they sit at a harmonic
+    ref = tile_stride_s[_tile_of(allc, tiles)]
+    per = np.interp(t, mid, per)
+    per = np.where((per > ref / PERIOD_FOLLOW) & (per < ref * PERIOD_FOLLOW), per, ref)
+    return allc[select_periodic(t, strength, per)]
 
 
 def _landing_factor(res_g: np.ndarray, idx: np.ndarray, fs_hz: float, placement: str) -> np.ndarray:

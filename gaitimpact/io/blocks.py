@@ -288,7 +288,8 @@ def plain_shifted(blocks: Iterable[Block]) -> Iterator[Block]:
 
 
 class ReadAhead:
-    """Blocks produced on a thread, at most `max_rows` rows ahead of the consumer (a context manager).
+    """Blocks produced on a thread, about `max_rows` rows ahead of the consumer (a context manager): the
+    queue holds max_rows // rows blocks, each `rows` rows or a little more (whole pyarrow batches).
 
     pyarrow parses CSV text without holding the GIL, so the file is read while the caller imports the
     signal core or analyses earlier blocks. Exceptions of the producer (NotPlain, InputError, ...) are

@@ -112,3 +112,26 @@ def test_cut_last_line_is_read_in_memory_with_its_note(plain_run, tmp_path):
     with open(path, "ab") as fh:
         fh.write(b"70.005,0.1")
     _same_as_in_memory(path, streamed=False)
+
+
+@pytest.mark.parametrize("edit", [(79_990, "79.989,,0.0,1.0\n"), (79_990, None)])  # an empty cell; a gap
+def test_an_odd_line_met_after_windows_were_analysed_gives_the_in_memory_result(tmp_path, monkeypatch, edit):
+    """The read-ahead thread meets the odd line after the main thread has analysed windows: same fallback."""
+    import gaitimpact.core.chunked as chunked
+
+    n = 80_000  # 80 s at 1000 Hz: the odd line is in the second block (pyarrow batches of ~33 000 rows)
+    rng = np.random.default_rng(3)
+    rec = Recording(time_s=np.arange(n) / 1000.0, acc_g=np.column_stack(
+        [rng.normal(0, 0.01, n), rng.normal(0, 0.01, n), 1 + rng.normal(0, 0.01, n)]), fs_hz=1000.0)
+    path = write_csv(tmp_path / "still.csv", rec)
+    _edit_line(path, *edit)
+    memory = analyze_path(path, chunked=False)
+    windows = []
+    real = chunked.pipeline.analyze_signal
+    monkeypatch.setattr(chunked.pipeline, "analyze_signal",
+                        lambda t, *a, **k: windows.append(t.size) or real(t, *a, **k))
+    late = analyze_path(path, chunk_s=10.0)
+    assert len(windows) >= 2 and windows[-1] >= n - 1  # streamed window(s) first, then the in-memory run
+    assert late.chunked is False and memory.warnings
+    assert json.dumps(late.summary, default=str) == json.dumps(memory.summary, default=str)
+    assert [(w.code, str(w)) for w in late.warnings] == [(w.code, str(w)) for w in memory.warnings]

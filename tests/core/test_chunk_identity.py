@@ -1,7 +1,8 @@
 """Chunked analysis equals the in-memory analysis strike for strike, wherever the windows start.
 
 Every quantity of the core is local (moving gravity on the recording's block grid, gait period per
-tile of the time axis, left/right from neighbouring strikes, interpolation per strike), and the
+tile of the time axis, left/right from neighbouring strikes, interpolation and toe-off look-back per
+strike) or the recording's own (the gap threshold, from its first steps, handed to every window), and the
 chunker's windows reach `pipeline.CONTEXT_S` beyond their core interval, so the stitched strikes are
 the whole recording's. Small chunks put many window edges inside running.
 
@@ -63,16 +64,36 @@ def _turning_belt(acc_g: np.ndarray, degrees: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("chunk_s", [60.0, 150.0])
-@pytest.mark.parametrize(("placement", "fs_hz"), [("waist", 100.0), ("shoe", 500.0)])
+@pytest.mark.parametrize(("placement", "fs_hz", "jitter_s"), [("waist", 100.0, 0.0002), ("shoe", 500.0, 0.0002),
+                                                              ("waist", 100.0, 0.004)])
 def test_chunks_of_a_long_run_with_bouts_surfaces_gaps_and_a_turning_sensor_give_the_same_strikes(
-        placement: str, fs_hz: float, chunk_s: float) -> None:
+        placement: str, fs_hz: float, jitter_s: float, chunk_s: float) -> None:
+    # 4 ms of timestamp jitter at 100 Hz (a BLE clock): step-based figures (toe-off look-back) stay local
     rec = simulate(SimConfig(placement=placement, fs_hz=fs_hz, segments=SEGMENTS, noise_g=0.02, gaps=3,
-                             jitter_s=0.0002, mount_error_deg=15.0, seed=11)).recording
+                             jitter_s=jitter_s, mount_error_deg=15.0, seed=11)).recording
     acc = _turning_belt(rec.acc_g, 40.0)
     full = analyze_signal(rec.time_s, acc, rec.fs_hz, gaps=rec.gaps)
     chunked, stats = analyze_blocks(_blocks(rec.time_s, acc), fs_hz=rec.fs_hz, declared_gaps=rec.gaps,
                                     chunk_s=chunk_s)
     assert stats.windows >= 3 and full.placement == placement and len(full.strikes) > 400
+    assert_identical(full, chunked)
+
+
+@pytest.mark.parametrize("chunk_s", [60.0, 150.0])
+def test_gaps_are_judged_by_the_recordings_first_steps_in_every_window(chunk_s: float) -> None:
+    # BLE-like timestamps: steady for the first minute, then jittery with late packets (30-45 ms steps).
+    # A window judging gaps by its own jitter drops other stretches than the whole recording does.
+    rec = simulate(SimConfig(placement="waist", fs_hz=100.0, segments=SEGMENTS[:4], noise_g=0.02, seed=9)).recording
+    n = rec.n_samples
+    rng = np.random.default_rng(3)
+    steps = np.full(n - 1, 0.01) + rng.normal(0.0, 0.003, n - 1)
+    steps[:6000] = 0.01 + rng.normal(0.0, 0.0005, 6000)
+    late = rng.choice(np.arange(6000, n - 1), size=(n - 6000) // 300, replace=False)
+    steps[late] = rng.uniform(0.03, 0.045, late.size)
+    t = np.concatenate(([0.0], np.cumsum(np.clip(steps, 0.002, None))))
+    full = analyze_signal(t, rec.acc_g, 100.0)
+    chunked, stats = analyze_blocks(_blocks(t, rec.acc_g), fs_hz=100.0, chunk_s=chunk_s)
+    assert stats.windows >= 2 and len(full.strikes) > 400
     assert_identical(full, chunked)
 
 

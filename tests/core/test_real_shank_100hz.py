@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from gaitimpact.core import strikes
 from gaitimpact.core.evaluate import MATCH_TOLERANCE_S, score_strikes
 from gaitimpact.core.pipeline import analyze_signal
 
@@ -58,6 +59,12 @@ def test_100hz_shank_cadence_matches_the_force_plate_on_every_trial(results):
         assert abs(ana.cadence_spm - ref["cadence_spm"]) <= 2.0, name  # a period error would be >= 20 spm
 
 
+def test_100hz_shank_warns_that_peak_and_ic_timing_follow_the_sensor_filter(results):
+    for name, (ana, _, _) in results.items():
+        low = [w for w in ana.warnings if w.code == "low_rate"]
+        assert low and "low-pass delay" in low[0].message, name
+
+
 def test_100hz_shank_detections_are_the_landings_not_later_stance_peaks(results):
     tp = sum(sc.tp for _, sc, _ in results.values())
     fp = sum(sc.fp for _, sc, _ in results.values())
@@ -65,3 +72,14 @@ def test_100hz_shank_detections_are_the_landings_not_later_stance_peaks(results)
     assert 2 * tp / (2 * tp + fp + fn) >= 0.98  # 0.924 while the stillness test ran at the shank
     err_ms = 1e3 * np.concatenate([sc.timing_error_s for _, sc, _ in results.values()])
     assert np.median(np.abs(err_ms)) <= 15.0
+
+
+def test_stride_period_stays_off_a_harmonic_when_the_first_pass_picks_swing_jolts(monkeypatch):
+    # the rules before the fix swapped landings for mid-swing jolts at 100 Hz (first-pass strikes at half
+    # the stride); the tile's autocorrelation stride must still hold the period: cadence within 2 spm
+    monkeypatch.setattr(strikes, "POST_IMPACT_REL", 0.0)
+    monkeypatch.setattr(strikes, "STILL_PLACEMENTS", ("shoe", "shank"))
+    csv = next(p for p in TRIALS if "trial01" in p.name)
+    t, a = as_100hz(csv)
+    ana = analyze_signal(t, a, 100.0)
+    assert abs(ana.cadence_spm - json.loads(csv.with_suffix(".ref.json").read_text())["cadence_spm"]) <= 2.0
