@@ -122,51 +122,61 @@ class Decoder:
 
     def decode_many(self, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
         """Decode notifications in arrival order at once; a run of contiguous ones (consecutive seq, each
-        starting n periods after the previous one, same scale) comes back as one Block (`packets` of them).
+        starting n periods after the previous one, same n and scale) comes back as one Block (`packets`).
 
-        Anything unusual in the batch (lengths differ, a malformed packet) decodes packet by packet, so
-        errors and results are those of `decode`."""
-        size = len(datas[0]) if datas else 0
-        n = (size - HEADER_BYTES) // SAMPLE_BYTES
-        if len(datas) < 2 or n < 1 or size != HEADER_BYTES + SAMPLE_BYTES * n or any(len(d) != size for d in datas):
-            return decode_each(self, datas)
-        rec = np.frombuffer(b"".join(datas), dtype=_packet_dtype(n))
-        scale = rec["scale"]
-        if not (
-            (rec["version"] == VERSION).all() and (rec["n"] == n).all() and ((scale > 0) & (scale < 1.0)).all()
-        ):  # NaN scales fail the comparisons too
-            return decode_each(self, datas)
-        t_us = rec["t_us"].astype(np.int64)
-        prev = np.concatenate(([t_us[0] if self._last_us is None else self._last_us], t_us[:-1]))
-        wraps = self._wraps + np.cumsum((t_us < prev) & (prev - t_us > US_MODULUS // 2))
-        self._last_us, self._wraps = int(t_us[-1]), int(wraps[-1])
-        t_first_us = t_us + wraps * US_MODULUS
-        seq = rec["seq"].astype(np.int64)
-        step_us = n * 1e6 / self.fs_hz  # device us from one packet's first sample to the next one's
-        joined = (
-            ((seq[1:] - seq[:-1]) % SEQ_MODULUS == 1) & (np.diff(t_first_us) == step_us) & (scale[1:] == scale[:-1])
+        Headers are read one by one (a few per tick), the samples of a run with one numpy conversion. Any
+        malformed packet in the batch decodes it packet by packet, so errors and results are those of
+        `decode`."""
+        heads = []
+        for data in datas:
+            if len(data) < HEADER_BYTES:
+                return decode_each(self, datas)
+            version, seq, t_us, n, scale = HEADER.unpack_from(data, 0)
+            if (
+                version != VERSION
+                or n == 0
+                or len(data) != HEADER_BYTES + SAMPLE_BYTES * n
+                or not (math.isfinite(scale) and 0 < scale < 1.0)
+            ):
+                return decode_each(self, datas)
+            heads.append((seq, t_us, n, scale))
+        out: list[Block | PacketError] = []
+        run: list[bytes | bytearray] = []  # the current run of contiguous packets
+        run_seq, run_t_us, run_scale = 0, 0, 0.0  # its first seq and device us, its scale
+        last_seq, last_n, last_t_us = 0, 0, 0  # the previous packet's
+        for data, (seq, t_us, n, scale) in zip(datas, heads):
+            if self._last_us is not None and t_us < self._last_us and self._last_us - t_us > US_MODULUS // 2:
+                self._wraps += 1
+            self._last_us = t_us
+            t_first_us = t_us + self._wraps * US_MODULUS
+            if run and (
+                seq == (last_seq + 1) % SEQ_MODULUS
+                and n == last_n
+                and scale == run_scale
+                and t_first_us - last_t_us == n * 1e6 / self.fs_hz
+            ):
+                run.append(data)
+            else:
+                if run:
+                    out.append(self._block(run, run_seq, run_t_us, run_scale))
+                run, run_seq, run_t_us, run_scale = [data], seq, t_first_us, scale
+            last_seq, last_n, last_t_us = seq, n, t_first_us
+        if run:
+            out.append(self._block(run, run_seq, run_t_us, run_scale))
+        return out
+
+    def _block(self, run: list[bytes | bytearray], seq: int, t_first_us: int, scale: float) -> Block:
+        """One Block of contiguous packets (their samples converted at once)."""
+        body = b"".join(memoryview(d)[HEADER_BYTES:] for d in run)
+        raw = np.frombuffer(body, dtype="<i2").reshape(-1, 3)
+        return Block(
+            seq=seq,
+            t_first_s=t_first_us * 1e-6,
+            period_s=1.0 / self.fs_hz,
+            acc_g=raw.astype(np.float64) * float(scale),
+            seq_modulus=SEQ_MODULUS,
+            packets=len(run),
         )
-        starts = np.flatnonzero(np.concatenate(([True], ~joined)))
-        ends = np.append(starts[1:], len(datas))
-        acc = rec["xyz"].astype(np.float64) * scale.astype(np.float64)[:, None, None]
-        return [
-            Block(
-                seq=int(seq[i]),
-                t_first_s=int(t_first_us[i]) * 1e-6,
-                period_s=1.0 / self.fs_hz,
-                acc_g=acc[i:j].reshape(-1, 3),
-                seq_modulus=SEQ_MODULUS,
-                packets=int(j - i),
-            )
-            for i, j in zip(starts, ends)
-        ]
-
-
-def _packet_dtype(n: int) -> np.dtype:
-    """numpy layout of one data notification with n samples (the module docstring's byte layout)."""
-    return np.dtype(
-        [("version", "u1"), ("seq", "<u2"), ("t_us", "<u4"), ("n", "u1"), ("scale", "<f4"), ("xyz", "<i2", (n, 3))]
-    )
 
 
 class GaitimpactOpen(Profile):
