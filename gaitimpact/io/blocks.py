@@ -161,6 +161,9 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
     try:
         reader = pacsv.open_csv(
             path,
+            # the system allocator: each batch is copied out and freed at once, and glibc returns large freed
+            # blocks to the OS where Arrow's default pool (mimalloc) keeps them (1 h at 1000 Hz: ~20 MiB less peak)
+            memory_pool=pa.system_memory_pool(),
             read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(invalid_row_handler=refuse, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.float64() for c in cols},
