@@ -473,7 +473,7 @@ async def run_recorders(
         while not all(t.done() for t in tasks):
             if on_tick is not None:
                 on_tick([r.state for r in recorders])
-            await asyncio.wait(tasks, timeout=every_s)
+            await asyncio.wait(tasks, timeout=every_s if on_tick is not None else None)
         return list(await asyncio.gather(*tasks, return_exceptions=True))
     finally:
         for r in recorders:

@@ -205,7 +205,7 @@ async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordRe
     import asyncio
 
     from gaitimpact.ble.recorder import run_recorders
-    from gaitimpact.cli.record_view import key_input
+    from gaitimpact.cli.record_view import REFRESH_EVERY_S, key_input
 
     loop = asyncio.get_running_loop()
 
@@ -221,8 +221,9 @@ async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordRe
         for r in recorders:
             r.mark_surface(ch)
 
-    with key_input(keys), view:
-        return await run_recorders(recorders, lambda states: view.update(states, loop.time()))
+    with key_input(keys), view:  # --quiet shows nothing: no view wake-ups
+        on_tick = None if view.quiet else (lambda states: view.update(states, loop.time()))
+        return await run_recorders(recorders, on_tick, every_s=REFRESH_EVERY_S)
 
 
 def run_record(args: argparse.Namespace) -> int:

@@ -16,6 +16,9 @@ from rich.table import Table
 from gaitimpact.ble.live_view import SURFACE_KEYS, LiveState
 
 STATUS_EVERY_S = 5.0
+REFRESH_EVERY_S = 0.5
+"""The live table is redrawn this often (s), by the caller's updates (no refresh thread): a runner reads no
+faster, and each redraw costs (4 redraws a second were ~1 % of a core at 1000 Hz)."""
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -72,7 +75,7 @@ class RecordView:
 
     def __enter__(self) -> RecordView:
         if self.use_live:
-            self._live = Live(console=self.console, refresh_per_second=4)
+            self._live = Live(console=self.console, auto_refresh=False)
             self._live.__enter__()
         return self
 
@@ -83,7 +86,7 @@ class RecordView:
     def update(self, states: list[LiveState], now: float) -> None:
         """Refresh with the current states (called every tick while recording or reconnecting)."""
         if self._live is not None:
-            self._live.update(Group(*(render(s) for s in states)))
+            self._live.update(Group(*(render(s) for s in states)), refresh=True)
             return
         if self.quiet:
             return

@@ -4,12 +4,12 @@
 (`gaitimpact.core.pipeline.analyze_signal`) on that window when it can change what is shown: each block
 of new samples is checked for an impact (a resultant above `impact_fraction` of the recent strike peaks,
 at least `min_impact_g`, that rose by at least `rise_fraction` of that level within `rise_s`: an impact
-transient is fast, while a foot's late-swing deceleration reaches the level too, but slowly), and the window
-is analysed from the first block holding that impact until a strike at it shows (for at most
-`impact_wait_s`), never more often than every `hop_s` and at least every `max_hop_s` seconds of data.
-Re-running the core ten times a second cost ~5 % of a core at 1000 Hz; running it on impacts keeps the
-latency and costs about a third of that, and ignoring the slow swing peaks halves it again
-(benchmarks/record.py). A strike is
+transient is fast, while a foot's late-swing deceleration reaches the level too, but slowly). The window
+is analysed once `impact_after_s` of samples follow the impact (the core sees a peak only with some of its
+fall) and again until a strike at it shows (for at most `impact_wait_s`), never more often than every
+`hop_s` and at least every `max_hop_s` seconds of data. Re-running the core ten times a second cost ~5 %
+of a core at 1000 Hz; running it on impacts keeps the latency and costs about a third of that, and
+ignoring the slow swing peaks halves it again (benchmarks/record.py). A strike is
 *committed* once it is at least `settle_s` older than the newest sample (its impact window, the filters'
 edge effects and the bout decision are then settled) and later than the last committed strike; the
 newest uncommitted strike is shown as *provisional*. Placement is declared, or decided once (from the
@@ -65,6 +65,7 @@ class StreamingAnalyzer:
         placement_strikes: int = 8,
         rise_s: float = 0.03,
         rise_fraction: float = 0.5,
+        impact_after_s: float = 0.01,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
@@ -82,6 +83,7 @@ class StreamingAnalyzer:
         self.placement_strikes = placement_strikes
         self.rise_s = rise_s
         self.rise_fraction = rise_fraction
+        self.impact_after_s = impact_after_s
         self._rise_n = max(1, int(round(rise_s * self.fs_hz)))  # samples looked back for the rise
         self._impact_t = -np.inf  # time (s) of the newest impact seen in the samples
         self._impact_done_t = -np.inf  # newest impact whose strike was found (or given up on)
@@ -176,7 +178,7 @@ class StreamingAnalyzer:
         """
         newest = self.newest_time_s
         since = newest - self._last_run_t
-        impact_ready = self._impact_t > self._impact_done_t
+        impact_ready = self._impact_t > self._impact_done_t and newest >= self._impact_t + self.impact_after_s
         if not final and (since < self.hop_s - 0.5 / self.fs_hz or not (impact_ready or since >= self.max_hop_s)):
             return False
         if self._end - self._start < int(3.0 * self.fs_hz):

@@ -195,7 +195,6 @@ def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL
         return vals
     size = 2 * half + 1
     finite = np.isfinite(vals)
-    pad = np.pad(vals, half, constant_values=np.nan)
     # a window of all finite values: its middle value (scipy's median filter; the NaN are never in it)
     counts = np.concatenate(([0], np.cumsum(np.pad(finite, half))))
     full = counts[size:] - counts[:-size] == size
@@ -205,13 +204,16 @@ def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL
     part = np.flatnonzero(~full)
     if part.size:
         # median of the finite values of the other windows: sort (NaN last), average the middle pair
+        pad = np.pad(vals, half, constant_values=np.nan)
         win = np.sort(np.lib.stride_tricks.sliding_window_view(pad, size)[part], axis=1)
         c = np.isfinite(win).sum(axis=1)
         rows = np.arange(part.size)
         lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
         med[part] = np.where(c > 0, 0.5 * (win[rows, lo] + win[rows, hi]), np.nan)
-    fallback = np.nanmedian(vals) if finite.any() else 0.0
-    return np.where(np.isfinite(med), med, fallback)
+    missing = ~np.isfinite(med)
+    if missing.any():  # windows without a finite value: the median of all finite values
+        med[missing] = np.nanmedian(vals) if finite.any() else 0.0
+    return med
 
 
 def _windows(idx_end: np.ndarray, length: int, lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

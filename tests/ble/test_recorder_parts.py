@@ -108,6 +108,21 @@ def test_no_live_view_prints_status_lines_every_5_s_and_on_status_changes() -> N
     assert len(lines) == 3 and "status=recording" in lines[0] and "reconnecting" in lines[1]
 
 
+def test_live_table_redraws_on_each_update_without_a_refresh_thread() -> None:
+    import io
+    import threading
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    threads = threading.active_count()
+    with RecordView(console, live=True, quiet=False) as view:
+        assert view.use_live and threading.active_count() == threads  # nothing wakes the process between updates
+        view.update([LiveState(device="GI-Sensor", status="recording", samples=1234)], 0.0)
+        first = out.getvalue()
+        view.update([LiveState(device="GI-Sensor", status="recording", samples=5678)], 0.5)
+    assert "GI-Sensor" in first and "1234" in first and "5678" in out.getvalue()[len(first) :]
+
+
 def test_contact_offset_between_waist_and_shoe_and_its_drift() -> None:
     waist = np.arange(0.0, 120.0, 0.35)  # every step
     shoe = waist[::2] + 0.012  # every other step, 12 ms later

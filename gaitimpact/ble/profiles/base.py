@@ -52,13 +52,8 @@ class Decoder(Protocol):
     def decode(self, data: bytes | bytearray) -> Block: ...
 
 
-def decode_all(decoder: Decoder, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
-    """Notifications in arrival order -> Blocks (and the PacketError of each malformed one), in order.
-
-    A decoder with a `decode_many` (same contract, several packets at once) is asked for all of them."""
-    many = getattr(decoder, "decode_many", None)
-    if many is not None:
-        return many(datas)
+def decode_each(decoder: Decoder, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
+    """Notifications in arrival order -> one Block each (or the PacketError of a malformed one), in order."""
     out: list[Block | PacketError] = []
     for data in datas:
         try:
@@ -66,6 +61,14 @@ def decode_all(decoder: Decoder, datas: list[bytes | bytearray]) -> list[Block |
         except PacketError as exc:
             out.append(exc)
     return out
+
+
+def decode_all(decoder: Decoder, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
+    """Notifications in arrival order -> Blocks (and the PacketError of each malformed one), in order.
+
+    A decoder with a `decode_many` (same contract, several packets at once) is asked for all of them."""
+    many = getattr(decoder, "decode_many", None)
+    return many(datas) if many is not None else decode_each(decoder, datas)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from gaitimpact.ble.profiles.base import (
     ServerReply,
     StreamSetup,
     choose_range,
+    decode_each,
     normalise_uuid,
     pick_supported,
 )
@@ -128,13 +129,13 @@ class Decoder:
         size = len(datas[0]) if datas else 0
         n = (size - HEADER_BYTES) // SAMPLE_BYTES
         if len(datas) < 2 or n < 1 or size != HEADER_BYTES + SAMPLE_BYTES * n or any(len(d) != size for d in datas):
-            return self._one_by_one(datas)
+            return decode_each(self, datas)
         rec = np.frombuffer(b"".join(datas), dtype=_packet_dtype(n))
         scale = rec["scale"]
         if not (
             (rec["version"] == VERSION).all() and (rec["n"] == n).all() and ((scale > 0) & (scale < 1.0)).all()
         ):  # NaN scales fail the comparisons too
-            return self._one_by_one(datas)
+            return decode_each(self, datas)
         t_us = rec["t_us"].astype(np.int64)
         prev = np.concatenate(([t_us[0] if self._last_us is None else self._last_us], t_us[:-1]))
         wraps = self._wraps + np.cumsum((t_us < prev) & (prev - t_us > US_MODULUS // 2))
@@ -159,15 +160,6 @@ class Decoder:
             )
             for i, j in zip(starts, ends)
         ]
-
-    def _one_by_one(self, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
-        out: list[Block | PacketError] = []
-        for data in datas:
-            try:
-                out.append(self.decode(data))
-            except PacketError as exc:
-                out.append(exc)
-        return out
 
 
 def _packet_dtype(n: int) -> np.dtype:
