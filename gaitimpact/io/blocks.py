@@ -30,9 +30,9 @@ BLOCK_ROWS = 50_000
 50 000 at 271-272 MiB, at the same CPU time)."""
 
 READ_AHEAD_ROWS = 700_000
-"""Rows `ReadAhead` may hold parsed ahead of the analysis: a little more than the chunk-stitcher's first
-window at 1000 Hz (600 s + 30 s), which is then ready when scipy's import ends (1 h at 1000 Hz streamed:
-peak RSS 289 MiB without read-ahead, 298 MiB with 700 000 rows, 321 MiB with 1 300 000, under load)."""
+"""Rows `ReadAhead` may hold parsed ahead of the analysis: about the chunk-stitcher's first window at
+1000 Hz (600 s + the overlap), then mostly ready when scipy's import ends (1 h at 1000 Hz streamed, load
+~7: peak RSS 289 MiB without read-ahead, 298 MiB with 700 000 rows, 321 MiB with 1 300 000)."""
 
 CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
 CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
