@@ -30,9 +30,9 @@ BLOCK_ROWS = 50_000
 50 000 at 271-272 MiB, at the same CPU time)."""
 
 READ_AHEAD_ROWS = 700_000
-"""Rows `ReadAhead` may hold parsed ahead of the analysis: a little more than the chunk-stitcher's first
-window at 1000 Hz (600 s + 30 s), which is then ready when scipy's import ends (1 h at 1000 Hz streamed:
-peak RSS 289 MiB without read-ahead, 298 MiB with 700 000 rows, 321 MiB with 1 300 000, under load)."""
+"""Rows `ReadAhead` may hold parsed ahead of the analysis: about the chunk-stitcher's first window at
+1000 Hz (600 s + the overlap), then mostly ready when scipy's import ends (1 h at 1000 Hz streamed, load
+~7: peak RSS 289 MiB without read-ahead, 298 MiB with 700 000 rows, 321 MiB with 1 300 000)."""
 
 CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
 CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
@@ -161,6 +161,9 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
     try:
         reader = pacsv.open_csv(
             path,
+            # the system allocator: each batch is copied out and freed at once, and glibc returns large freed
+            # blocks to the OS where Arrow's default pool (mimalloc) keeps them (1 h at 1000 Hz: ~20 MiB less peak)
+            memory_pool=pa.system_memory_pool(),
             read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(invalid_row_handler=refuse, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.float64() for c in cols},
