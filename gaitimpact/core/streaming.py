@@ -65,7 +65,7 @@ class StreamingAnalyzer:
         placement_strikes: int = 8,
         rise_s: float = 0.03,
         rise_fraction: float = 0.5,
-        impact_after_s: float = 0.01,
+        impact_after_s: float = 0.0,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
