@@ -426,8 +426,12 @@ def detect_waist(
     if d > 1:
         time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
         starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
-    v = zero_phase_filter(vertical_g(acc_g, up) if grav is None else moving_vertical_g(acc_g, grav, sub),
-                          fs_hz, WAIST_LP_HZ, starts, stops)
+    if grav is not None:
+        vert = moving_vertical_g(acc_g, grav, sub)
+    else:
+        assert up is not None  # gravity is estimated exactly when no fixed vertical is given
+        vert = vertical_g(acc_g, up)
+    v = zero_phase_filter(vert, fs_hz, WAIST_LP_HZ, starts, stops)
     tiles = period_tiles(time_s)
     tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
     tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
@@ -450,6 +454,7 @@ def detect_waist(
                                     tile_lookback)
     if grav is not None:  # the local vertical at every strike
         up = moving_up(grav, sub[np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)])
+    assert up is not None
     foot = waist_feet(time_s, acc_g, ic, up)
     to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
     return DetectedStrikes(ic, peaks * d + off, foot, to)
