@@ -35,7 +35,9 @@ from gaitimpact.recording import Metadata, SurfaceSegment
 MIN_FREE_BYTES = 8 * 1024 * 1024
 """Refuse to start with less free space than this (a 1000 Hz hour is ~150 MB)."""
 TICK_S = 0.1
-SIDECAR_EVERY_S = 2.0
+SIDECAR_EVERY_S = 5.0
+"""The sidecar's counters are rewritten this often (s); also at once when the first samples arrived (device,
+start time), so a killed recorder leaves them a few seconds old at most (the CSV itself: ~1 s)."""
 
 
 @dataclass
@@ -323,6 +325,7 @@ class Recorder:
     async def _stream(self) -> None:
         """Tick until duration, stop request, or a link that cannot be healed."""
         last_sidecar = time.monotonic()
+        sidecar_started = False  # written since the first samples (device, start_utc)
         reconnecting: asyncio.Task[bool] | None = None
         lost_at = 0.0
         try:
@@ -360,9 +363,10 @@ class Recorder:
                             return
                 else:
                     self._check_data(now)
-                if now - last_sidecar >= SIDECAR_EVERY_S:
+                first_samples = not sidecar_started and self._start_utc is not None
+                if first_samples or now - last_sidecar >= SIDECAR_EVERY_S:
                     self.write_sidecar("in progress")
-                    last_sidecar = now
+                    last_sidecar, sidecar_started = now, self._start_utc is not None
         finally:
             if reconnecting is not None and not reconnecting.done():
                 reconnecting.cancel()

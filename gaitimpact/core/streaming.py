@@ -1,20 +1,22 @@
 """Streaming form of the signal core for live recording.
 
 `StreamingAnalyzer` keeps the last `window_s` seconds of samples and re-runs the offline core
-(`gaitimpact.core.pipeline.analyze_signal`) on that window when it can change what is shown: each block
-of new samples is checked for an impact (a resultant above `impact_fraction` of the recent strike peaks,
-at least `min_impact_g`, that rose by at least `rise_fraction` of that level within `rise_s`: an impact
-transient is fast, while a foot's late-swing deceleration reaches the level too, but slowly). The window
-is analysed once `impact_after_s` of samples follow the impact (the core sees a peak only with some of its
-fall) and again until a strike at it shows (for at most `impact_wait_s`), never more often than every
-`hop_s` and at least every `max_hop_s` seconds of data. Re-running the core ten times a second cost ~5 %
-of a core at 1000 Hz; running it on impacts keeps the latency and costs about a third of that, and
-ignoring the slow swing peaks halves it again (benchmarks/record.py). A strike is
-*committed* once it is at least `settle_s` older than the newest sample (its impact window, the filters'
-edge effects and the bout decision are then settled) and later than the last committed strike; the
-newest uncommitted strike is shown as *provisional*. Placement is declared, or decided once (from the
-first window holding `placement_strikes` strikes: enough impacts for the shoe/shank timing feature) and
-then held; the core is told not to re-derive or check it, which saves a third of each run's cost.
+(`gaitimpact.core.pipeline.analyze_signal`) on that window when it can change what is shown: each block of new
+samples is checked for an impact (a resultant above `impact_fraction` of the recent strike peaks, at least
+`min_impact_g`, that rose by at least `rise_fraction` of that level within `rise_s`: an impact transient is
+fast, while a foot's late-swing deceleration reaches the level too, but slowly). The window is analysed once
+`impact_after_s` of samples follow the impact (the core sees a peak only with some of its fall: 5 ms saves a
+tenth of the runs at 1000 Hz; a wait shorter than `MIN_AFTER_SAMPLES` samples is none, since at 100 Hz one
+sample of waiting moved which marginal strikes a window finds on the real adept bouts, 8 hip and 6 shoe
+strikes fewer matched) and again until a strike at it shows (for at most `impact_wait_s`), never more often
+than every `hop_s` and at least every `max_hop_s` seconds of data. Re-running the core ten times a second cost
+~5 % of a core at 1000 Hz; running it on impacts keeps the latency and costs about a third of that, and
+ignoring the slow swing peaks halves it again (benchmarks/record.py). A strike is *committed* once it is at
+least `settle_s` older than the newest sample (its impact window, the filters' edge effects and the bout
+decision are then settled) and later than the last committed strike; the newest uncommitted strike is shown as
+*provisional*. Placement is declared, or decided once (from the first window holding `placement_strikes`
+strikes: enough impacts for the shoe/shank timing feature) and then held; the core is told not to re-derive or
+check it, which saves a third of each run's cost.
 Cadence uses the core's own `cadence_spm` on the committed strikes, so live and offline agree.
 """
 
@@ -29,6 +31,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from gaitimpact.core.cadence import cadence_spm
 from gaitimpact.errors import GaitImpactError
 from gaitimpact.recording import steps_per_strike
+
+MIN_AFTER_SAMPLES = 2
+"""`impact_after_s` applies only when it spans at least this many samples (>= 400 Hz for 5 ms)."""
 
 
 @dataclass
@@ -65,7 +70,7 @@ class StreamingAnalyzer:
         placement_strikes: int = 8,
         rise_s: float = 0.03,
         rise_fraction: float = 0.5,
-        impact_after_s: float = 0.0,
+        impact_after_s: float = 0.005,
     ) -> None:
         self.fs_hz = float(fs_hz)
         self.placement = placement
@@ -83,7 +88,7 @@ class StreamingAnalyzer:
         self.placement_strikes = placement_strikes
         self.rise_s = rise_s
         self.rise_fraction = rise_fraction
-        self.impact_after_s = impact_after_s
+        self.impact_after_s = impact_after_s if impact_after_s * self.fs_hz >= MIN_AFTER_SAMPLES else 0.0
         self._rise_n = max(1, int(round(rise_s * self.fs_hz)))  # samples looked back for the rise
         self._impact_t = -np.inf  # time (s) of the newest impact seen in the samples
         self._impact_done_t = -np.inf  # newest impact whose strike was found (or given up on)

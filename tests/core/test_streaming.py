@@ -125,6 +125,28 @@ def test_a_slow_swing_peak_above_the_impact_level_starts_no_analysis_but_a_sharp
     assert any(_feed(live, t, spike)) and live.analyses > n_before
 
 
+@pytest.mark.parametrize(("fs", "waits"), [(1000.0, True), (100.0, False)])
+def test_an_impact_at_the_end_of_a_tick_waits_for_some_fall_only_when_that_spans_several_samples(
+    fs: float, waits: bool
+) -> None:
+    live = StreamingAnalyzer(fs, placement="shoe", max_hop_s=30.0)
+    tick = int(round(0.1 * fs))
+    t = np.arange(40 * tick) / fs
+    assert any(_feed(live, t, np.ones(t.size), tick))  # the first full window is analysed
+    n_before = live.analyses
+    # a tick whose last sample is an impact's top: 1 g -> 5 g within 5 ms (at 100 Hz: one sample)
+    t = t[-1] + (1 + np.arange(tick)) / fs
+    spike = np.ones(t.size)
+    rise = max(1, int(round(0.005 * fs)))
+    spike[-rise:] = np.linspace(1.0 + 4.0 / rise, 5.0, rise)
+    ran = _feed(live, t, spike, tick)
+    # 1000 Hz: the run waits for the next tick (5 ms of the fall); 100 Hz: no wait (one sample would be 10 ms)
+    assert ran == [not waits]
+    t = t[-1] + (1 + np.arange(tick)) / fs
+    ran = _feed(live, t, np.linspace(5.0, 1.0, t.size), tick)
+    assert ran == [waits] and live.analyses == n_before + 1
+
+
 def test_a_run_costs_about_one_analysis_per_strike() -> None:
     rec = _run_signal("shoe", 1000.0, 30.0)
     live = StreamingAnalyzer(rec.fs_hz, placement="shoe", hop_s=0.1)
