@@ -31,6 +31,8 @@ WINDOW_S = 4.0
 """Autocorrelation window (s) centred on each block."""
 MAX_LAG_S = 1.6
 """Longest lag (s) of the autocorrelation kept per block."""
+ACF_ROWS = 256
+"""Blocks whose autocorrelations are computed together (bounds the temporaries, not the result)."""
 MIN_STD_G = 0.12
 """A block whose resultant std is below this (g) is standing still."""
 MIN_PERIODICITY = 0.25
@@ -125,12 +127,20 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
     view = np.lib.stride_tricks.sliding_window_view(padded, win)[::per_block][:nb]
     # zero-padding to win + n_lags makes the circular correlation linear for every kept lag
     nfft = next_fast_len(win + n_lags, real=True)
-    y = np.zeros((view.shape[0], nfft))
-    np.subtract(view, view.mean(axis=1, keepdims=True), out=y[:, :win])
-    spec = np.fft.rfft(y, axis=1)
-    ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :n_lags]
+    ac = np.empty((nb, n_lags))
+    y = np.zeros((min(ACF_ROWS, nb), nfft))
     # unbiased-ish: divide by overlap length so longer lags are not penalised
-    ac = ac / (win - np.arange(n_lags))[None, :] * win
+    overlap = (win - np.arange(n_lags))[None, :]
+    # rows in batches of ACF_ROWS (the last batch overlaps the one before): the temporaries stay small
+    for r0 in range(0, nb, ACF_ROWS):
+        r0 = min(r0, max(nb - ACF_ROWS, 0))
+        rows = view[r0:r0 + ACF_ROWS]
+        np.subtract(rows, rows.mean(axis=1, keepdims=True), out=y[:, :win])
+        spec = np.fft.rfft(y, axis=1)
+        # |spectrum|^2 as two real squares: the same bits in any batch (a complex product is not)
+        power = np.square(spec.real)
+        power += np.square(spec.imag)
+        ac[r0:r0 + ACF_ROWS] = np.fft.irfft(power, nfft, axis=1)[:, :n_lags] / overlap * win
     zero = ac[:, :1]
     return np.where(zero > 1e-12, ac / np.where(zero > 1e-12, zero, 1.0), 0.0)
 

@@ -171,7 +171,10 @@ def dominant_periods_s(y: np.ndarray, fs_hz: float, lo_s: float, hi_s: float) ->
     # zero-padding to n + the longest lag kept makes the circular correlation linear for those lags
     nfft = next_fast_len(n + hi + 2, real=True)
     spec = np.fft.rfft(y, nfft, axis=1)
-    ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, :hi + 2]
+    # |spectrum|^2 as two real squares: a complex product's bits depend on the batch (SIMD tails)
+    power = np.square(spec.real)
+    power += np.square(spec.imag)
+    ac = np.fft.irfft(power, nfft, axis=1)[:, :hi + 2]
     rows = np.arange(k_rows)
     k = lo + np.argmax(ac[:, lo:hi], axis=1)
     ok = (ac[:, 0] > 0) & (ac[rows, k] >= 0.1 * ac[:, 0])

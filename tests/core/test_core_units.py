@@ -283,3 +283,40 @@ def test_timebase_median_equals_numpy_median():
     for x in cases:
         want = np.median(x)
         assert median(x) == want or (np.isnan(want) and np.isnan(median(x)))
+
+
+def test_block_autocorrelation_in_batches_is_each_window_own_autocorrelation():
+    """`_block_acf` batches its rows (ACF_ROWS, the last batch overlapping): every row must be the
+    normalised autocorrelation of its own window, bit for bit the same whatever the number of blocks."""
+    from gaitimpact.core.bouts import ACF_ROWS, MAX_LAG_S, WINDOW_S, _block_acf
+
+    rng = np.random.default_rng(7)
+    fs_dec, per_block = 50.0, 50
+    nb = 2 * ACF_ROWS + 37  # two full batches and an overlapping last one
+    t = np.arange(nb * per_block) / fs_dec
+    rd = 1.0 + 0.3 * np.sin(2 * np.pi * 1.4 * t) + 0.1 * rng.standard_normal(t.size)
+    acf = _block_acf(rd, nb, per_block, fs_dec)
+    n_lags, win = int(MAX_LAG_S * fs_dec) + 2, int(WINDOW_S * fs_dec)
+    padded = np.pad(rd, ((win - per_block) // 2, win - per_block - (win - per_block) // 2), mode="reflect")
+    for b in (0, ACF_ROWS - 1, ACF_ROWS, nb - ACF_ROWS - 1, nb - 1):
+        w = padded[b * per_block:b * per_block + win]
+        w = w - w.mean()
+        direct = np.correlate(w, w, mode="full")[win - 1:win - 1 + n_lags] / (win - np.arange(n_lags)) * win
+        np.testing.assert_allclose(acf[b], direct / direct[0], rtol=0, atol=1e-12)
+    # the first blocks alone (one batch) give the same bits as inside the longer run
+    assert np.array_equal(_block_acf(rd[: 40 * per_block], 40, per_block, fs_dec)[:20], acf[:20])
+
+
+def test_dominant_periods_are_the_same_bits_in_any_batch():
+    """A tile's period must not depend on which other tiles share its `dominant_periods_s` call (chunked
+    and in-memory runs group the tiles differently), and must be the rows' own period."""
+    from gaitimpact.core.strikes import dominant_periods_s
+
+    rng = np.random.default_rng(3)
+    t = np.arange(3000) / 100.0
+    true_s = rng.uniform(0.3, 0.4, 60)
+    y = np.sin(2 * np.pi * t[None, :] / true_s[:, None]) + 0.5 * rng.standard_normal((60, t.size))
+    full = dominant_periods_s(y, 100.0, 0.25, 0.6)
+    np.testing.assert_allclose(full, true_s, atol=0.01)
+    for i, k in [(0, 1), (3, 2), (10, 3), (20, 5), (31, 17), (59, 1)]:
+        assert np.array_equal(dominant_periods_s(y[i:i + k], 100.0, 0.25, 0.6), full[i:i + k])
