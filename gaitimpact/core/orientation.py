@@ -94,15 +94,6 @@ def project(acc_g: np.ndarray, axis: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", a, np.asarray(axis, dtype=np.float64))
 
 
-def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two orthonormal horizontal unit vectors perpendicular to up (arbitrary heading)."""
-    ref = np.array([1.0, 0.0, 0.0]) if abs(up[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    e1 = ref - up * float(ref @ up)
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(up, e1)
-    return e1, e2
-
-
 def rotation_matrix(axis: np.ndarray, angle_rad: float) -> np.ndarray:
     """3x3 rotation matrix (Rodrigues) about a unit axis by angle_rad (rad)."""
     axis = np.asarray(axis, dtype=np.float64)

@@ -221,7 +221,7 @@ def _detect_in_bouts(
     time_s: np.ndarray, acc_g: np.ndarray, res: np.ndarray, fs_hz: float, placement: str,
     bouts: list[Bout], starts: np.ndarray, stops: np.ndarray,
 ) -> DetectedStrikes:
-    """Detect strikes bout by bout (each with its own gravity estimate); IC times in s."""
+    """Detect strikes bout by bout (slices aligned on the recording's grid: `strikes.grid_samples`); IC times in s."""
     ics, peaks, feet, tos = [], [], [], []
     n = time_s.shape[0]
     grid = grid_samples(fs_hz)

@@ -276,24 +276,6 @@ def onset_times(
     return onset, ok, trough
 
 
-def find_peaks_per_stretch(x: np.ndarray, starts: np.ndarray, stops: np.ndarray,
-                           **kwargs) -> tuple[np.ndarray, np.ndarray]:
-    """`scipy.signal.find_peaks` run on every gap-free stretch separately (a sample `distance`
-    must not reach across a gap); returns the peak indices and heights."""
-    if starts.shape[0] <= 1:
-        a = int(starts[0]) if starts.shape[0] else 0
-        b = int(stops[0]) if stops.shape[0] else x.shape[0]
-        idx, _ = signal.find_peaks(x[a:b], **kwargs)
-        return idx + a, x[idx + a]
-    out = []
-    for a, b in zip(starts.tolist(), stops.tolist()):  # one call per stretch between gaps
-        if b - a >= 3:
-            idx, _ = signal.find_peaks(x[a:b], **kwargs)
-            out.append(idx + a)
-    idx = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-    return idx, x[idx]
-
-
 def _is_in_sorted(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     """np.isin(x, sorted_values) for ascending sorted_values (a binary search, no sort of x)."""
     if sorted_values.size == 0:
@@ -333,8 +315,9 @@ def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.nd
 
 def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray, tiles: np.ndarray,
                      distance: np.ndarray, wlen: np.ndarray | None = None, **kwargs) -> np.ndarray:
-    """`find_peaks_per_stretch` per tile with that tile's sample `distance` (and `wlen`, if given), each
-    run on the tile and PEAK_CONTEXT_S around it; the peaks (indices) inside each tile, ascending.
+    """`scipy.signal.find_peaks` per tile and gap-free stretch (a sample `distance` never reaches across a
+    gap) with that tile's `distance` (and `wlen`, if given), each run on the tile and PEAK_CONTEXT_S around
+    it; the peaks (indices) inside each tile, ascending.
 
     Tiles that share distance and wlen go through one `scipy.signal.find_peaks` call: their stretches
     are laid end to end, each between barriers (higher than any sample, longer than 2 * distance, and

@@ -10,7 +10,7 @@ from gaitimpact.core.definitions import IMPACT_WINDOW_S
 from gaitimpact.core.evaluate import match_events, score_strikes
 from gaitimpact.core.filters import contiguous_segments, in_intervals, overlaps_intervals, resultant_g
 from gaitimpact.core.impact import impact_figures, infer_range_g
-from gaitimpact.core.orientation import gravity_direction, horizontal_basis, rotation_matrix
+from gaitimpact.core.orientation import gravity_direction, rotation_matrix
 from gaitimpact.core.pipeline import analyze_signal
 from gaitimpact.errors import InputError
 from gaitimpact.recording import Gap
@@ -27,8 +27,6 @@ def test_gravity_direction_finds_up_in_any_orientation():
     rot = rotation_matrix(np.array([1.0, 2.0, 0.5]), 2.0)
     up = gravity_direction(acc @ rot.T)
     np.testing.assert_allclose(up, rot @ [0.0, 0.0, 1.0], atol=0.03)
-    e1, e2 = horizontal_basis(up)
-    assert abs(e1 @ up) < 1e-12 and abs(e2 @ up) < 1e-12 and abs(e1 @ e2) < 1e-12
 
 
 def test_linear_rise_gives_exact_peak_and_loading_rate():
@@ -208,10 +206,18 @@ def test_dense_impact_window_columns_are_exactly_those_inside_the_window():
     np.testing.assert_array_equal(d.b, (times <= (ic + 0.05)[:, None]).sum(axis=1))
 
 
+def find_peaks_per_stretch(x: np.ndarray, starts: np.ndarray, stops: np.ndarray, **kwargs) -> np.ndarray:
+    """The reference: `scipy.signal.find_peaks` on every gap-free stretch of at least 3 samples separately."""
+    from scipy import signal
+
+    out = [signal.find_peaks(x[a:b], **kwargs)[0] + a for a, b in zip(starts.tolist(), stops.tolist()) if b - a >= 3]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
 def test_tiled_peaks_equal_one_find_peaks_call_per_tile_and_stretch():
     from scipy import signal
 
-    from gaitimpact.core.strikes import PEAK_CONTEXT_S, find_peaks_per_stretch, find_peaks_tiled
+    from gaitimpact.core.strikes import PEAK_CONTEXT_S, find_peaks_tiled
 
     rng = np.random.default_rng(5)
     fs = 100.0
@@ -233,8 +239,8 @@ def test_tiled_peaks_equal_one_find_peaks_call_per_tile_and_stretch():
             opts = {"distance": int(dist[j]), "height": 1.4, "prominence": 0.6}
             if wlen is not None:
                 opts["wlen"] = int(wlen[j])
-            idx, _ = find_peaks_per_stretch(x[ca:cb], np.clip(starts[keep], ca, cb) - ca,
-                                            np.clip(stops[keep], ca, cb) - ca, **opts)
+            idx = find_peaks_per_stretch(x[ca:cb], np.clip(starts[keep], ca, cb) - ca,
+                                         np.clip(stops[keep], ca, cb) - ca, **opts)
             want.append(idx[(idx + ca >= a) & (idx + ca < b)] + ca)
         np.testing.assert_array_equal(got, np.concatenate(want))
 
