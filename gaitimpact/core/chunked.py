@@ -36,7 +36,7 @@ from gaitimpact.core.strikes import grid_samples
 from gaitimpact.errors import InputError
 from gaitimpact.notice import Notice
 from gaitimpact.recording import Gap, steps_per_strike
-from gaitimpact.timebase import estimate_rate_hz, gap_steps, merge_intervals, timing_notes
+from gaitimpact.timebase import GAP_FACTOR, estimate_rate_hz, gap_steps, merge_intervals, timing_notes
 
 DEFAULT_CHUNK_S = 600.0
 """Core interval per analysis window, s."""
@@ -106,9 +106,9 @@ def _steps_of(t: np.ndarray, fs_hz: float, prev_t: float | None, stats: ChunkedS
         stats.first_steps.append(dt[:filters.GAP_STAT_STEPS - have].copy())
     long = gap_steps(dt, 1.0 / fs_hz)
     stats.gaps.extend(Gap(float(tt[i]), float(tt[i + 1]), "timestamps") for i in np.flatnonzero(long))
-    # the core's threshold is never below GAP_FACTOR periods: keep those steps, decide at the end
-    stats.gap_candidates.extend((float(tt[i]), float(tt[i + 1]))
-                                for i in np.flatnonzero(dt > filters.gap_threshold_s(dt[:0], fs_hz)))
+    # the core's threshold (`filters.gap_threshold_s`) is never below GAP_FACTOR / fs_hz: keep those steps,
+    # decide at the end
+    stats.gap_candidates.extend((float(tt[i]), float(tt[i + 1])) for i in np.flatnonzero(dt > GAP_FACTOR / fs_hz))
     regular = dt[~long]
     stats.regular_steps += int(regular.size)
     stats.regular_sum_s += float(regular.sum())
