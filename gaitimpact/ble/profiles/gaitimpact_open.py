@@ -84,6 +84,22 @@ def encode_config(op: int, rate_hz: int = 0, range_g: int = 0) -> bytes:
     return struct.pack("<BHH", op, rate_hz, range_g)
 
 
+def _header(data: bytes | bytearray) -> tuple[int, int, int, float]:
+    """(seq, device us, samples, scale g/LSB) of a data notification; PacketError when malformed."""
+    if len(data) < HEADER_BYTES:
+        raise PacketError(f"truncated packet: {len(data)} bytes < {HEADER_BYTES}-byte header")
+    version, seq, t_us, n, scale = HEADER.unpack_from(data, 0)
+    if version != VERSION:
+        raise PacketError(f"unknown packet version {version}")
+    if n == 0:
+        raise PacketError("packet with zero samples")
+    if len(data) != HEADER_BYTES + SAMPLE_BYTES * n:
+        raise PacketError(f"packet length {len(data)} does not match {n} samples")
+    if not (math.isfinite(scale) and 0 < scale < 1.0):
+        raise PacketError(f"implausible scale {scale!r} g/LSB")
+    return seq, t_us, n, scale
+
+
 class Decoder:
     """Stateful decoder of data notifications (unwraps the 32-bit microsecond device clock)."""
 
@@ -95,30 +111,15 @@ class Decoder:
 
     def decode(self, data: bytes | bytearray) -> Block:
         """Decode one notification into a `Block` (g, device seconds); raises PacketError when malformed."""
-        if len(data) < HEADER_BYTES:
-            raise PacketError(f"truncated packet: {len(data)} bytes < {HEADER_BYTES}-byte header")
-        version, seq, t_us, n, scale = HEADER.unpack_from(data, 0)
-        if version != VERSION:
-            raise PacketError(f"unknown packet version {version}")
-        if n == 0:
-            raise PacketError("packet with zero samples")
-        if len(data) != HEADER_BYTES + SAMPLE_BYTES * n:
-            raise PacketError(f"packet length {len(data)} does not match {n} samples")
-        if not (math.isfinite(scale) and 0 < scale < 1.0):
-            raise PacketError(f"implausible scale {scale!r} g/LSB")
+        seq, t_us, _n, scale = _header(data)
+        return self._block([data], seq, self._unwrap(t_us), scale)
+
+    def _unwrap(self, t_us: int) -> int:
+        """Device time (us) of a packet on the unwrapped clock (counts the 32-bit wraps; call in arrival order)."""
         if self._last_us is not None and t_us < self._last_us and self._last_us - t_us > US_MODULUS // 2:
             self._wraps += 1
         self._last_us = t_us
-        raw = np.frombuffer(data, dtype="<i2", count=3 * n, offset=HEADER_BYTES).reshape(n, 3)
-        t_first_s = (t_us + self._wraps * US_MODULUS) * 1e-6
-        return Block(
-            seq=seq,
-            t_first_s=t_first_s,
-            period_s=1.0 / self.fs_hz,
-            acc_g=raw.astype(np.float64) * float(scale),
-            seq_modulus=SEQ_MODULUS,
-        )
-
+        return t_us + self._wraps * US_MODULUS
 
     def decode_many(self, datas: list[bytes | bytearray]) -> list[Block | PacketError]:
         """Decode notifications in arrival order at once; a run of contiguous ones (consecutive seq, each
@@ -127,28 +128,16 @@ class Decoder:
         Headers are read one by one (a few per tick), the samples of a run with one numpy conversion. Any
         malformed packet in the batch decodes it packet by packet, so errors and results are those of
         `decode`."""
-        heads = []
-        for data in datas:
-            if len(data) < HEADER_BYTES:
-                return decode_each(self, datas)
-            version, seq, t_us, n, scale = HEADER.unpack_from(data, 0)
-            if (
-                version != VERSION
-                or n == 0
-                or len(data) != HEADER_BYTES + SAMPLE_BYTES * n
-                or not (math.isfinite(scale) and 0 < scale < 1.0)
-            ):
-                return decode_each(self, datas)
-            heads.append((seq, t_us, n, scale))
+        try:
+            heads = [_header(data) for data in datas]  # before any clock state changes
+        except PacketError:
+            return decode_each(self, datas)
         out: list[Block | PacketError] = []
         run: list[bytes | bytearray] = []  # the current run of contiguous packets
         run_seq, run_t_us, run_scale = 0, 0, 0.0  # its first seq and device us, its scale
         last_seq, last_n, last_t_us = 0, 0, 0  # the previous packet's
         for data, (seq, t_us, n, scale) in zip(datas, heads):
-            if self._last_us is not None and t_us < self._last_us and self._last_us - t_us > US_MODULUS // 2:
-                self._wraps += 1
-            self._last_us = t_us
-            t_first_us = t_us + self._wraps * US_MODULUS
+            t_first_us = self._unwrap(t_us)
             if run and (
                 seq == (last_seq + 1) % SEQ_MODULUS
                 and n == last_n
@@ -166,7 +155,7 @@ class Decoder:
         return out
 
     def _block(self, run: list[bytes | bytearray], seq: int, t_first_us: int, scale: float) -> Block:
-        """One Block of contiguous packets (their samples converted at once)."""
+        """One Block of one packet or of contiguous packets (their samples converted at once)."""
         body = b"".join(memoryview(d)[HEADER_BYTES:] for d in run)
         raw = np.frombuffer(body, dtype="<i2").reshape(-1, 3)
         return Block(
