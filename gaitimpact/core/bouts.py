@@ -193,12 +193,20 @@ def harmonic_powers(stats: BlockStats, period_s: np.ndarray) -> tuple[np.ndarray
     w[1:] *= 2.0  # both signs of the lag
     f = 1.0 / np.where(np.isfinite(period_s), period_s, 1.0)
     weighted = acf * w[None, :]
-    c1 = np.cos(2 * np.pi * f[:, None] * lags[None, :])
-    p1 = np.einsum("ij,ij->i", weighted, c1)
-    np.multiply(c1, c1, out=c1)  # cos 2x = 2 cos^2 x - 1: the second harmonic without a second cos
-    c1 *= 2.0
-    c1 -= 1.0
-    p2 = np.einsum("ij,ij->i", weighted, c1)
+    # cos(k x) for every lag k from cos x alone (Chebyshev: cos kx = 2 cos x cos (k-1)x - cos (k-2)x)
+    c = np.empty(acf.shape)
+    c[:, 0] = 1.0
+    if acf.shape[1] > 1:
+        c[:, 1] = np.cos(2 * np.pi * f / stats.fs_dec)
+        two_cos = 2.0 * c[:, 1]
+        for k in range(2, acf.shape[1]):
+            np.multiply(two_cos, c[:, k - 1], out=c[:, k])
+            c[:, k] -= c[:, k - 2]
+    p1 = np.einsum("ij,ij->i", weighted, c)
+    np.multiply(c, c, out=c)  # cos 2x = 2 cos^2 x - 1: the second harmonic without a second cos
+    c *= 2.0
+    c -= 1.0
+    p2 = np.einsum("ij,ij->i", weighted, c)
     finite = np.isfinite(period_s)
     return np.where(finite, p1, np.nan), np.where(finite, p2, np.nan)
 

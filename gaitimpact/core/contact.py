@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gaitimpact.core.filters import local_step_s
+
 CONTACT_RANGE_S = (0.10, 0.45)
 """Plausible running ground contact time (s); outside it no contact time is reported."""
 WAIST_TO_BACK_S = 0.03
@@ -163,11 +165,9 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
 def _samples_in(time_s: np.ndarray, idx: np.ndarray, span_s: float) -> np.ndarray:
     """Per index, how many samples (>= 1) span_s (s) holds at the median of the 16 sample steps around it
     (local: a window of a longer recording counts the same, whatever its first step)."""
-    n = time_s.shape[0]
-    if n < 2:
+    if time_s.shape[0] < 2:
         return np.ones(idx.shape[0], dtype=np.int64)
-    j = np.clip(idx[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
-    step = np.median(time_s[j + 1] - time_s[j], axis=1)
+    step = local_step_s(time_s, idx)
     # rounded to 1e-6 samples first: timestamps' float noise must not decide a count that is a whole half
     # (0.03 s at 250 Hz = 7.5 samples)
     return np.maximum(1, np.rint(np.round(span_s / np.maximum(step, 1e-6), 6))).astype(np.int64)

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import signal
 
 from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
+from gaitimpact.core.filters import local_step_s
 from gaitimpact.timebase import GAP_FACTOR
 
 CLIP_FRACTION = 0.999
@@ -108,7 +109,7 @@ def impact_figures(
         k_raw = idx[np.arange(m), np.argmax(np.where(valid, res_g[idx], -np.inf), axis=1)]
         # the stretch length follows each strike's own sample spacing (local: any window of a longer
         # recording interpolates a strike the same way); strikes of one length are interpolated together
-        step_s = _local_step_s(time_s, k_raw)
+        step_s = local_step_s(time_s, k_raw)
         # (rounded to 1e-6 samples first: timestamps' float noise must not decide a whole half, 0.05 s at 250 Hz)
         n_win = np.where(step_s > 0, np.rint(np.round(win_s / np.where(step_s > 0, step_s, 1.0), 6)) + 2,
                          length).astype(np.int64)
@@ -329,15 +330,6 @@ def _resample_matrix(length: int, up: int) -> np.ndarray:
     line = eye[:, :1] + (eye[:, -1:] - eye[:, :1]) * ramp[None, :]
     line_u = eye[:, :1] + (eye[:, -1:] - eye[:, :1]) * ramp_u[None, :]
     return signal.resample(eye - line, length * up, axis=1) + line_u
-
-
-def _local_step_s(time_s: np.ndarray, around: np.ndarray) -> np.ndarray:
-    """Per index, the median sample step (s) over the 16 steps around it (a stable local rate estimate)."""
-    n = time_s.shape[0]
-    if n < 2:
-        return np.zeros(around.shape[0])
-    j = np.clip(around[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
-    return np.median(time_s[j + 1] - time_s[j], axis=1)
 
 
 def _first_crossing(tt: np.ndarray, yy: np.ndarray, allowed: np.ndarray, level: np.ndarray) -> np.ndarray:

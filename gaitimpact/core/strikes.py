@@ -40,6 +40,7 @@ All times are in the input's time base (s); the functions hold no state, so they
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -322,7 +323,9 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
     Tiles that share distance and wlen go through one `scipy.signal.find_peaks` call: their stretches
     are laid end to end, each between barriers (higher than any sample, longer than 2 * distance, and
     not peaks themselves: too high), so no peak, spacing or prominence reaches from one stretch into
-    the next: the same peaks as one call per stretch, without the per-call cost. `height` is a minimum.
+    the next: the same peaks as one call per stretch, without the per-call cost. `height` and
+    `prominence` are minimums (the prominence is applied after height and distance, as find_peaks does:
+    `_prominent`).
     """
     n = x.shape[0]
     k = tiles.shape[0] - 1
@@ -333,45 +336,66 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
     wl = np.full(k, -1, dtype=np.int64) if wlen is None else np.asarray(wlen, dtype=np.int64)[:k]
     a, b = tiles[:-1].astype(np.int64), tiles[1:].astype(np.int64)
     ca, cb = np.maximum(0, a - margin), np.minimum(n, b + margin)
+    # every tile context's pieces of gap-free stretch (tile-major, ascending); none known: the whole context
+    s0 = np.maximum(np.asarray(starts, dtype=np.int64)[None, :], ca[:, None])
+    e0 = np.minimum(np.asarray(stops, dtype=np.int64)[None, :], cb[:, None])
+    some = e0 > s0
+    count = some.sum(axis=1)
+    # a context cut by gaps drops its crumbs shorter than 3 samples (no peak fits)
+    some &= (e0 - s0 >= 3) | (count[:, None] <= 1)
+    tile, col = np.nonzero(some)
+    p_tile = np.concatenate((tile, np.flatnonzero(count == 0)))
+    p_lo = np.concatenate((s0[tile, col], ca[count == 0]))
+    p_hi = np.concatenate((e0[tile, col], cb[count == 0]))
+    order = np.lexsort((p_lo, p_tile))
+    p_tile, p_lo, p_hi = p_tile[order], p_lo[order], p_hi[order]
     wall = float(np.max(x)) + 1.0 if n else 1.0
-    stretches = list(zip(starts.tolist(), stops.tolist()))
+    prominence = kwargs.pop("prominence", None)
     out = []
-    for key in np.unique(np.column_stack((dist, wl)), axis=0):
-        d_j, w_j = int(key[0]), int(key[1])
-        parts, src, own_lo, own_hi = [], [], [], []
-        barrier = np.full(2 * d_j + 3, wall)
-        pos = 0
-        for t in np.flatnonzero((dist == d_j) & (wl == w_j)).tolist():
-            c0, c1 = int(ca[t]), int(cb[t])
-            spans = [(max(s0, c0), min(e0, c1)) for s0, e0 in stretches if e0 > c0 and s0 < c1]
-            # no stretch information: the whole context is one stretch
-            for s0, e0 in spans or [(c0, c1)]:
-                if e0 - s0 < 3 and len(spans) > 1:
-                    continue
-                parts += [barrier, x[s0:e0]]
-                pos += barrier.size
-                src.append((pos, s0, e0 - s0))
-                own_lo.append(int(a[t]))
-                own_hi.append(int(b[t]))
-                pos += e0 - s0
-        if not parts:
+    for d_j, w_j in np.unique(np.column_stack((dist, wl)), axis=0).tolist():
+        sel = np.flatnonzero((dist[p_tile] == d_j) & (wl[p_tile] == w_j))
+        if sel.size == 0:
             continue
-        parts.append(barrier)
+        lo, hi, own = p_lo[sel], p_hi[sel], p_tile[sel]
+        barrier = np.full(2 * d_j + 3, wall)
+        parts = [barrier]
+        for i0, i1 in zip(lo.tolist(), hi.tolist()):
+            parts += [x[i0:i1], barrier]
+        off = barrier.size * np.arange(1, sel.size + 1) + np.concatenate(([0], np.cumsum(hi - lo)[:-1]))
+        xx = np.concatenate(parts)
         # the barriers' own peaks are left out by their height (before spacing and prominence)
         opts = dict(kwargs, distance=d_j, height=(kwargs.get("height"), wall - 0.5))
         if w_j >= 0:
             opts["wlen"] = w_j
-        found, _ = signal.find_peaks(np.concatenate(parts), **opts)
-        off = np.array([p for p, _, _ in src], dtype=np.int64)
+        found, _ = signal.find_peaks(xx, **opts)
+        if prominence is not None:
+            found = found[_prominent(xx, found, prominence, w_j if w_j >= 0 else None, 2 * d_j + 1)]
         seg = np.searchsorted(off, found, side="right") - 1
-        first = np.array([s0 for _, s0, _ in src], dtype=np.int64)
-        length = np.array([m for _, _, m in src], dtype=np.int64)
-        inside = (seg >= 0) & (found - off[np.maximum(seg, 0)] < length[np.maximum(seg, 0)])
+        inside = (seg >= 0) & (found - off[np.maximum(seg, 0)] < (hi - lo)[np.maximum(seg, 0)])
         seg, found = seg[inside], found[inside]
-        idx = found - off[seg] + first[seg]
-        own = (idx >= np.asarray(own_lo)[seg]) & (idx < np.asarray(own_hi)[seg])
-        out.append(idx[own])
+        idx = found - off[seg] + lo[seg]
+        out.append(idx[(idx >= a[own[seg]]) & (idx < b[own[seg]])])
     return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+
+def _prominent(x: np.ndarray, peaks: np.ndarray, minimum: float, wlen: int | None, first_wlen: int) -> np.ndarray:
+    """Which peaks have a `scipy.signal.peak_prominences` (within wlen samples, None: unlimited) of at
+    least minimum (same unit as x).
+
+    Unlimited, the prominence within first_wlen samples is taken first: a window only narrows the
+    search for the bases, so it is never larger, and a peak that reaches the minimum there reaches it;
+    only the others are searched without limit (the long searches of a tall peak are left out).
+    """
+    if peaks.size == 0:
+        return np.zeros(0, dtype=bool)
+    with warnings.catch_warnings():  # a zero prominence within the window is no news
+        warnings.filterwarnings("ignore", message="some peaks have a prominence of 0")
+        prom = signal.peak_prominences(x, peaks, wlen=wlen if wlen is not None else first_wlen)[0]
+    if wlen is None:
+        weak = np.flatnonzero(prom < minimum)
+        if weak.size:
+            prom[weak] = signal.peak_prominences(x, peaks[weak])[0]
+    return prom >= minimum
 
 
 def _tile_of(idx: np.ndarray, tiles: np.ndarray) -> np.ndarray:
