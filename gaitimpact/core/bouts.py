@@ -141,8 +141,10 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
         power = np.square(spec.real)
         power += np.square(spec.imag)
         ac[r0:r0 + ACF_ROWS] = np.fft.irfft(power, nfft, axis=1)[:, :n_lags] / overlap * win
-    zero = ac[:, :1]
-    return np.where(zero > 1e-12, ac / np.where(zero > 1e-12, zero, 1.0), 0.0)
+    zero = ac[:, :1].copy()
+    ac /= np.where(zero > 1e-12, zero, 1.0)  # in place: the lag-0 normalisation
+    ac[zero[:, 0] <= 1e-12] = 0.0
+    return ac
 
 
 def gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:

@@ -129,10 +129,17 @@ def _argext(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, use_max: bool) -> np.
 
 def _windows_of(x: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
     """(M, width) copy of x[start + c], c < width, per row (x's last value beyond its end)."""
-    need = int(start.max()) + width - x.shape[0] if start.size else 0
-    if need > 0:
-        x = np.concatenate((x, np.full(need, x[-1])))
-    return np.lib.stride_tricks.sliding_window_view(x, width)[start]
+    n = x.shape[0]
+    base = max(0, n - width)  # windows starting after this run past the end: read from a padded tail
+    if start.size and int(start.max()) <= base and n >= width:
+        return np.lib.stride_tricks.sliding_window_view(x, width)[start]
+    tail = np.concatenate((x[base:], np.full(width, x[-1])))
+    if base == 0:
+        return np.lib.stride_tricks.sliding_window_view(tail, width)[np.minimum(start, n)]
+    out = np.lib.stride_tricks.sliding_window_view(x, width)[np.minimum(start, base)]
+    late = np.flatnonzero(start > base)
+    out[late] = np.lib.stride_tricks.sliding_window_view(tail, width)[np.minimum(start[late], n) - base]
+    return out
 
 
 def _stretch_stop(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

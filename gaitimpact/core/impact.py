@@ -36,6 +36,8 @@ PAD = 6
 """Samples of context on each side of the impact window for the interpolation."""
 MAX_UPSAMPLE = 16
 """Largest interpolation factor."""
+IMPACT_ROWS = 2048
+"""Strikes interpolated together (bounds the dense temporaries; each strike's figures are its own)."""
 
 
 @dataclass
@@ -114,12 +116,14 @@ def impact_figures(
         n_win = np.where(step_s > 0, np.rint(np.round(win_s / np.where(step_s > 0, step_s, 1.0), 6)) + 2,
                          length).astype(np.int64)
         for nw in np.unique(n_win).tolist():  # usually one length
-            rows = np.flatnonzero(n_win == nw)
-            for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
-                                              ic[rows], win_s, ~clipped[rows]):
-                sel = rows[dense.use]
-                peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
-                todo[sel] = False
+            same = np.flatnonzero(n_win == nw)
+            for r0 in range(0, same.size, IMPACT_ROWS):  # in batches: the dense temporaries stay small
+                rows = same[r0:r0 + IMPACT_ROWS]
+                for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
+                                                  ic[rows], win_s, ~clipped[rows]):
+                    sel = rows[dense.use]
+                    peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
+                    todo[sel] = False
     if todo.any():
         # sampled curve: the IC point (|a| linearly interpolated) followed by the window's samples
         sel = np.flatnonzero(todo)
@@ -212,35 +216,38 @@ class _Dense:
 
 def _dense_peak_and_rate(d: _Dense) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`_peak_and_rate` on the dense curves over their impact windows, the rise measured from |a|
-    interpolated at IC; the same figures, without forming the (rows, width) times."""
+    interpolated at IC; the same figures, without forming the (rows, width) times. d.yu is used up."""
     m, n_cols = d.yu.shape
     rows = np.arange(m)
     cols = d.lo + np.arange(n_cols)
-    # the values in the window, -inf elsewhere (only the ragged edge columns need a look)
-    ym = d.yu.copy()
+    a_ic = d.value(d.j) * (1 - d.f) + d.value(d.j + 1) * d.f
+    # the value in the column before each window: a crossing at the window's first column starts there
+    before = d.value(np.maximum(d.a - 1, d.lo))
+    # the values in the window, -inf elsewhere, in place (only the ragged edge columns need a look)
+    ym = d.yu
     lo, hi = int(d.a.max()) - d.lo, max(int(d.b.min()) - d.lo, 0)
-    ym[:, :lo] = np.where(cols[None, :lo] >= d.a[:, None], ym[:, :lo], -np.inf)
-    ym[:, hi:] = np.where(cols[None, hi:] < d.b[:, None], ym[:, hi:], -np.inf)
+    np.copyto(ym[:, :lo], -np.inf, where=cols[None, :lo] < d.a[:, None])
+    np.copyto(ym[:, hi:], -np.inf, where=cols[None, hi:] >= d.b[:, None])
     k = np.argmax(ym, axis=1) + d.lo
     peak = d.value(k)
     peak_t = d.times(rows, k)
-    a_ic = d.value(d.j) * (1 - d.f) + d.value(d.j + 1) * d.f
     f20, f80 = LOADING_RATE_FRACTIONS
     rise = peak - a_ic
     l20 = a_ic + f20 * rise
     l80 = a_ic + f80 * rise
     # the first crossing in the window comes at or before the peak whenever the level is below the peak,
     # and there is none otherwise: no need to cut the search at the peak
-    t20 = _dense_crossing(d, ym, l20)
-    t80 = _dense_crossing(d, ym, l80)
+    t20 = _dense_crossing(d, ym, l20, before)
+    t80 = _dense_crossing(d, ym, l80, before)
     dt = t80 - t20
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = np.where((dt > 0) & (rise > 0), (l80 - l20) / dt, np.nan)
     return peak, peak_t, lr
 
 
-def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """`_first_crossing` on the dense curves (ym: values with -inf outside the window)."""
+def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """`_first_crossing` on the dense curves (ym: values with -inf outside the window; before: the value
+    of the column before each window)."""
     above = ym >= level[:, None]
     j = np.argmax(above, axis=1)
     rows = np.arange(ym.shape[0])
@@ -248,11 +255,12 @@ def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray) -> np.ndarray:
     # a crossing lies after the window's first column, and a column before it is computed
     j = j + d.lo
     jp = np.maximum(j - 1, 0)
-    ya, yb = d.value(np.maximum(jp, d.lo)), d.value(j)
+    ya = np.where(jp >= d.a, d.value(np.maximum(jp, d.lo)), before)
+    yb = d.value(j)
     ta, tb = d.times(rows, jp), d.times(rows, j)
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(yb > ya, (level - ya) / (yb - ya), 1.0)
-    t = np.where(j > 0, ta + np.clip(frac, 0.0, 1.0) * (tb - ta), tb)
+        t = np.where(j > 0, ta + np.clip(frac, 0.0, 1.0) * (tb - ta), tb)
     return np.where(has, t, np.nan)
 
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+VERTICAL_CHUNK = 1 << 15
+"""Rows per run of `moving_vertical_g` (its temporaries stay below a few MB at any length)."""
+
 
 def gravity_direction(acc_g: np.ndarray, step: int = 1) -> np.ndarray:
     """Unit vector (sensor frame) of the mean specific force (g) = "up"; step subsamples for speed."""
@@ -106,14 +109,19 @@ def moving_up(blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> np.ndarr
 
 def moving_vertical_g(acc_g: np.ndarray, blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> np.ndarray:
     """Vertical specific force (g) of the rows acc_g, taken at sample indices `at`, along the local
-    gravity of `gravity_blocks` there (= acc . up)."""
-    g, norm = _gravity_at(blocks, at)
+    gravity of `gravity_blocks` there (= acc . up). Runs of VERTICAL_CHUNK rows at a time (small
+    temporaries; each row's value is its own)."""
     a = np.asarray(acc_g, dtype=np.float64)
-    v = g[0] * a[:, 0]
-    for j in (1, 2):
-        g[j] *= a[:, j]
-        v += g[j]
-    v /= norm
+    v = np.empty(a.shape[0])
+    for lo in range(0, a.shape[0], VERTICAL_CHUNK):
+        hi = lo + VERTICAL_CHUNK
+        g, norm = _gravity_at(blocks, at[lo:hi])
+        out = v[lo:hi]
+        np.multiply(g[0], a[lo:hi, 0], out=out)
+        for j in (1, 2):
+            g[j] *= a[lo:hi, j]
+            out += g[j]
+        out /= norm
     return v
 
 

@@ -59,6 +59,8 @@ PERIOD_TILE_S = 20.0
 time axis (tiles start at multiples of it), so it depends on a bounded neighbourhood only."""
 PERIOD_CONTEXT_S = 5.0
 """...from the signal of the tile and this long (s) on each side of it."""
+TILE_ROWS = 32
+"""Tiles whose periods are computed together (bounds the temporaries; a row's period is the same in any batch)."""
 PEAK_CONTEXT_S = 2.0
 """Peaks of a tile are found on the tile plus this long (s) on each side (spacing and prominence)."""
 LOCAL_HALF = 8
@@ -307,10 +309,13 @@ def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.nd
     b = np.searchsorted(time_s, t0 + PERIOD_TILE_S + PERIOD_CONTEXT_S, side="left")
     size = (b - a + step - 1) // step
     out = np.full(a.shape[0], float(default_s))
-    for m in np.unique(size).tolist():  # tiles of one context length at once (usually all but the ends)
-        sel = np.flatnonzero(size == m)
-        per = dominant_periods_s(x[a[sel, None] + step * np.arange(m)[None, :]], fs_hz / step, lo_s, hi_s)
-        out[sel] = np.where(np.isfinite(per), per, default_s)
+    for m in np.unique(size).tolist():  # tiles of one context length together (usually all but the ends)
+        cols = step * np.arange(m)
+        same = np.flatnonzero(size == m)
+        for r0 in range(0, same.size, TILE_ROWS):  # in batches: the temporaries stay small
+            sel = same[r0:r0 + TILE_ROWS]
+            per = dominant_periods_s(x[a[sel, None] + cols[None, :]], fs_hz / step, lo_s, hi_s)
+            out[sel] = np.where(np.isfinite(per), per, default_s)
     return out
 
 
@@ -430,18 +435,19 @@ def detect_waist(
     d = waist_step(fs_hz)
     block, decim = block_samples(fs_hz)
     off = int(grid_offset) % d
-    sub = np.arange(off, time_s.shape[0], d)
     grav = None if up is not None else gravity_blocks(acc_g, block, grid_offset, decim,
                                                        max(1, round(GRAVITY_HALF_S * fs_hz / block)))
     if d > 1:
         time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
         starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
+    # detection sample i is sample off + d * i of the slice (the gravity blocks' index)
     if grav is not None:
-        vert = moving_vertical_g(acc_g, grav, sub)
+        vert = moving_vertical_g(acc_g, grav, off + d * np.arange(time_s.shape[0]))
     else:
         assert up is not None  # gravity is estimated exactly when no fixed vertical is given
         vert = vertical_g(acc_g, up)
     v = zero_phase_filter(vert, fs_hz, WAIST_LP_HZ, starts, stops)
+    del vert
     tiles = period_tiles(time_s)
     tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
     tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
@@ -463,7 +469,7 @@ def detect_waist(
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
     if grav is not None:  # the local vertical at every strike
-        up = moving_up(grav, sub[np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)])
+        up = moving_up(grav, off + d * np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1))
     assert up is not None
     foot = waist_feet(time_s, acc_g, ic, up)
     to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
@@ -817,16 +823,23 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     d = np.diff(ic_time_s)
     med = local_median(d)
     chain = np.concatenate(([0], np.cumsum((d > 1.5 * med) | (d < 0.5 * med))))
-    # evidence of strike i: q_j * (-1)^(j - i) over its chain's strikes within +-LR_HALF
+    # evidence of strike i: q_j * (-1)^(j - i) over its chain's strikes within +-LR_HALF (a chain is a run
+    # of consecutive strikes: the window is the offsets [lo, hi] from i)
     e = q * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
-    cols = np.arange(m)[:, None] + np.arange(-LR_HALF, LR_HALF + 1)[None, :]
-    ok = (cols >= 0) & (cols < m)
-    cols = np.clip(cols, 0, m - 1)
-    ok &= chain[cols] == chain[:, None]
-    cnt = ok.sum(axis=1)
-    ev = np.where(ok, e[cols], 0.0)
+    first = np.flatnonzero(np.concatenate(([True], chain[1:] != chain[:-1])))
+    runs = np.diff(np.append(first, m))
+    own_first, own_last = np.repeat(first, runs), np.repeat(first + runs - 1, runs)
+    lo = np.maximum(own_first - np.arange(m), -LR_HALF)
+    hi = np.minimum(own_last - np.arange(m), LR_HALF)
+    offsets = np.arange(-LR_HALF, LR_HALF + 1)
+    ok = (offsets[None, :] >= lo[:, None]) & (offsets[None, :] <= hi[:, None])
+    cnt = hi - lo + 1
+    ev = np.where(ok, np.lib.stride_tricks.sliding_window_view(np.pad(e, LR_HALF), 2 * LR_HALF + 1), 0.0)
     mean = ev.sum(axis=1) / cnt
-    spread = np.sqrt(np.where(ok, (ev - mean[:, None]) ** 2, 0.0).sum(axis=1) / cnt)
+    ev -= mean[:, None]  # in place from here: the squared deviations inside the window
+    np.square(ev, out=ev)
+    np.copyto(ev, 0.0, where=~ok)
+    spread = np.sqrt(ev.sum(axis=1) / cnt)
     score = mean * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
     sure = (cnt >= 4) & (np.abs(score) >= 3.0 * (spread / np.sqrt(cnt) + 1e-12))
     # early-stance acceleration towards the left => the left foot landed (see docstring)
