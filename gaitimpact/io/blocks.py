@@ -181,15 +181,20 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
                 parse_options=parse, convert_options=convert)
             if names is None:
                 names = _header_names(slab)
-            values = np.empty((table.num_rows, len(cols)))
+            # contiguous time and (n, 3) arrays, as the chunk-stitcher joins them into windows
+            n = table.num_rows
+            time_s = np.empty(n)
+            groups = [np.empty((n, 3)) for _ in range(len(cols) // 3)]  # acc, gyro
             for j in range(len(cols)):
+                out = time_s if j == 0 else groups[(j - 1) // 3][:, (j - 1) % 3]
                 at = 0
                 for chunk in table.column(j).chunks:
-                    values[at:at + len(chunk), j] = arrow_values(chunk)
+                    out[at:at + len(chunk)] = arrow_values(chunk)
                     at += len(chunk)
             del table
-            for lo in range(0, values.shape[0], rows):
-                yield _block([values[lo:lo + rows]], len(cols))
+            for lo in range(0, n, rows):
+                sl = slice(lo, lo + rows)
+                yield time_s[sl], groups[0][sl], (groups[1][sl] if len(groups) > 1 else None)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowKeyError, UnicodeDecodeError):
         # ArrowKeyError: a header with spaces around the names ("time_s, ax_g"): pandas reads it
         raise _SlowPathNeeded from None
@@ -223,12 +228,6 @@ def _header_names(slab: memoryview) -> list[str]:
     head = bytes(slab[:MAX_HEADER_BYTES])
     end = head.find(b"\n")
     return pacsv.read_csv(pa.py_buffer(head[:end + 1] if end >= 0 else head)).column_names
-
-
-def _block(parts: list[np.ndarray], n_cols: int) -> Block:
-    """(time_s, acc_g, gyro_dps|None) from row blocks of the canonical columns."""
-    values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    return values[:, 0], values[:, 1:4], (values[:, 4:7] if n_cols == 7 else None)
 
 
 def _iter_canonical_pandas(path: Path, header: list[str], cols: list[str], rows: int, *,
