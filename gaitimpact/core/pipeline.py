@@ -85,6 +85,7 @@ def analyze_signal(
     gaps: Iterable = (),
     check_placement: bool = True,
     gap_threshold_s: float | None = None,
+    contact: bool = True,
 ) -> Analysis:
     """Strikes, impact (g, g/s), bouts and cadence (steps/min) of (N,) times in s and (N, 3) acc in g.
 
@@ -94,6 +95,8 @@ def analyze_signal(
     placement_mismatch notice; saves the placement features, e.g. for the live re-runs).
     gap_threshold_s: the timestamp step (s) that is a gap, when a window of a longer recording is given
     the recording's (default: `filters.gap_threshold_s` of these times).
+    contact False times no toe-off: contact_ms is all NaN, every other figure is the same (the live re-runs
+    show no contact time; toe-off was a sixth of their cost).
     """
     time_s = np.asarray(time_s, dtype=np.float64)
     acc_g = np.asarray(acc_g, dtype=np.float64)
@@ -152,7 +155,7 @@ def analyze_signal(
     run = bouts_mod.running_blocks(stats, placement)
     bouts = bouts_mod.bouts_from_blocks(stats, run)
 
-    det = _detect_in_bouts(time_s, acc_g, res, fs_hz, placement, bouts, starts, stops)
+    det = _detect_in_bouts(time_s, acc_g, res, fs_hz, placement, bouts, starts, stops, contact)
     bouts, bout_idx, keep = trim_bouts(det.ic_time_s, bouts)
     if not bouts:
         warnings.append(NO_RUNNING)
@@ -221,9 +224,10 @@ def analyze_recording(rec: Recording, placement: str | None = None) -> Analysis:
 
 def _detect_in_bouts(
     time_s: np.ndarray, acc_g: np.ndarray, res: np.ndarray, fs_hz: float, placement: str,
-    bouts: list[Bout], starts: np.ndarray, stops: np.ndarray,
+    bouts: list[Bout], starts: np.ndarray, stops: np.ndarray, toe_off: bool = True,
 ) -> DetectedStrikes:
-    """Detect strikes bout by bout (slices aligned on the recording's grid: `strikes.grid_samples`); IC times in s."""
+    """Detect strikes bout by bout (slices aligned on the recording's grid: `strikes.grid_samples`); IC times in s
+    (toe-offs NaN unless toe_off)."""
     ics, peaks, feet, tos = [], [], [], []
     n = time_s.shape[0]
     grid = grid_samples(fs_hz)
@@ -236,10 +240,11 @@ def _detect_in_bouts(
         s_loc, e_loc = _local_segments(starts, stops, i0, i1)
         grid_offset = (-i0) % grid  # the slice's first sample on the recording's grid
         if placement == "waist":
-            d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc, grid_offset=grid_offset)
+            d = detect_waist(time_s[i0:i1], acc_g[i0:i1], fs_hz, s_loc, e_loc, grid_offset=grid_offset,
+                             toe_off=toe_off)
         else:
             d = detect_foot(time_s[i0:i1], res[i0:i1], fs_hz, s_loc, e_loc, placement, grid_offset=grid_offset,
-                            acc_g=acc_g[i0:i1])
+                            acc_g=acc_g[i0:i1], toe_off=toe_off)
         keep = (d.ic_time_s >= b.start_s - BOUT_MARGIN_S) & (d.ic_time_s <= b.end_s + BOUT_MARGIN_S)
         ics.append(d.ic_time_s[keep])
         peaks.append(d.peak_index[keep] + i0)

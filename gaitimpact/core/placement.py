@@ -65,7 +65,7 @@ def impact_centroid_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stats
     i0, i1 = int(best[0]) * stats.block, min((int(best[-1]) + 1) * stats.block, res_g.shape[0])
     t, r = time_s[i0:i1], res_g[i0:i1]
     starts, stops, _ = contiguous_segments(t, fs_hz)
-    ic = detect_foot(t, r, fs_hz, starts, stops, "shoe").ic_time_s
+    ic = detect_foot(t, r, fs_hz, starts, stops, "shoe", toe_off=False).ic_time_s
     if ic.shape[0] < 5:
         return float("nan")
     length = max(2, int(np.ceil(CENTROID_WINDOW_S * fs_hz)) + 2)

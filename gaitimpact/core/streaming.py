@@ -16,7 +16,8 @@ least `settle_s` older than the newest sample (its impact window, the filters' e
 decision are then settled) and later than the last committed strike; the newest uncommitted strike is shown as
 *provisional*. Placement is declared, or decided once (from the first window holding `placement_strikes`
 strikes: enough impacts for the shoe/shank timing feature) and then held; the core is told not to re-derive or
-check it, which saves a third of each run's cost.
+check it, which saves a third of each run's cost. Nor does a run time toe-offs (`contact=False`: the view shows
+no contact time; strikes, feet and peaks are the full core's, tests/core/test_streaming.py), a fifth of the rest.
 Cadence uses the core's own `cadence_spm` on the committed strikes, so live and offline agree.
 """
 
@@ -212,8 +213,9 @@ class StreamingAnalyzer:
         gaps = [(s - t0, e - t0) for s, e in self._gaps if e > t0]
         try:
             # a placement declared or already decided is used as is: no placement features per run
+            # nor toe-off: the live view shows no contact time (strikes, feet and peaks are the same without)
             an = analyze_signal(t - t0, a, self.fs_hz, placement=self.placement, range_g=self.range_g, gaps=gaps,
-                                check_placement=False)
+                                check_placement=False, contact=False)
         except GaitImpactError as exc:  # a window the core refuses (e.g. too short) is skipped, noted once
             msg = f"window analysis skipped: {exc}"
             if msg not in self.warnings:

@@ -422,7 +422,7 @@ def grid_samples(fs_hz: float) -> int:
 
 def detect_waist(
     time_s: np.ndarray, acc_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
-    up: np.ndarray | None = None, grid_offset: int = 0,
+    up: np.ndarray | None = None, grid_offset: int = 0, toe_off: bool = True,
 ) -> DetectedStrikes:
     """Waist ICs (s) of both feet in a stretch of running, with L/R from mediolateral sway.
 
@@ -430,7 +430,8 @@ def detect_waist(
     follows, the timestamps stay real), which keeps the waist path as fast as the shoe path.
     up: one fixed (3,) vertical, else gravity is estimated locally (`orientation.gravity_blocks`, over
     +-GRAVITY_HALF_S). grid_offset: first index of the slice on the recording's grid (`grid_samples`),
-    so subsamples and gravity blocks are the recording's, whatever the slice.
+    so subsamples and gravity blocks are the recording's, whatever the slice. toe_off False leaves the
+    toe-offs untimed (NaN; nothing else depends on them).
     """
     d = waist_step(fs_hz)
     block, decim = block_samples(fs_hz)
@@ -472,7 +473,8 @@ def detect_waist(
         up = moving_up(grav, off + d * np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1))
     assert up is not None
     foot = waist_feet(time_s, acc_g, ic, up)
-    to = waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)])
+    to = (waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)]) if toe_off
+          else np.full(ic.shape[0], np.nan))
     return DetectedStrikes(ic, peaks * d + off, foot, to)
 
 
@@ -537,7 +539,7 @@ def spikiness_g(res_g: np.ndarray, half_width: int) -> np.ndarray:
 
 def detect_foot(
     time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.ndarray,
-    placement: str, grid_offset: int = 0, acc_g: np.ndarray | None = None,
+    placement: str, grid_offset: int = 0, acc_g: np.ndarray | None = None, toe_off: bool = True,
 ) -> DetectedStrikes:
     """Shoe/shank ICs (s) of the instrumented foot from impact transients in the raw resultant (g).
 
@@ -545,7 +547,8 @@ def detect_foot(
     found on the spikiness of |a| (|a| minus the mean of its values SPIKE_HALF_WIDTH_S before and
     after), one per stride (spacing from the stride period), keeping those at least
     SPIKE_REL_HEIGHT of the typical one. At the shank, with the 3 axes (acc_g, g) given, IC is the
-    start of the tibia's axial deceleration (`shank_axial_ic`).
+    start of the tibia's axial deceleration (`shank_axial_ic`). toe_off False leaves the toe-offs untimed
+    (NaN; nothing else depends on them).
     """
     k = max(1, int(round(SPIKE_HALF_WIDTH_S[placement] * fs_hz)))
     spike = spikiness_g(res_g, k)
@@ -576,8 +579,8 @@ def detect_foot(
     ic, peaks, seg0 = ic[ok], peaks[ok], seg0[ok]
     if placement == "shank" and acc_g is not None:
         ic = shank_axial_ic(time_s, acc_g, peaks, ic, seg0, fs_hz)
-    to = np.zeros(0)
-    if ic.size:
+    to = np.full(ic.shape[0], np.nan)
+    if ic.size and toe_off:
         to = _foot_toe_off(time_s, res_g, fs_hz, starts, stops, placement, ic, grid_offset)
     return DetectedStrikes(ic, peaks, np.full(ic.shape[0], "?", dtype="<U1"), to)
 

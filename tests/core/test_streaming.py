@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -176,3 +178,90 @@ def test_live_figures_kept_between_changes_equal_freshly_computed_ones() -> None
         fresh._figures_key = ()  # forget the kept figures: computed again from the strikes
         np.testing.assert_equal(dataclasses.astuple(shown), dataclasses.astuple(fresh.figures()))
     assert reused > 0 and len(live.strike_time_s) > 20
+
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+
+
+def _assert_same_but_contact(full, live) -> None:
+    """Every strike field equal (contact_ms NaN in `live`), and the same bouts and cadence."""
+    a, b = full.strikes, live.strikes
+    for name in ("time_s", "foot", "peak_g", "loading_rate_gps", "clipped", "near_gap", "bout"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(a, name), err_msg=name)
+    assert np.isnan(b.contact_ms).all() and b.contact_ms.shape == a.contact_ms.shape
+    assert [(x.start_s, x.end_s) for x in live.bouts] == [(x.start_s, x.end_s) for x in full.bouts]
+    assert live.cadence_spm == full.cadence_spm or (np.isnan(live.cadence_spm) and np.isnan(full.cadence_spm))
+
+
+def _live_windows(t: np.ndarray, a: np.ndarray, gaps=(), step_s: float = 2.3):
+    """(window times from 0 s, acc, gaps) of 12 s windows every step_s s, as the live re-runs see them."""
+    for t_end in np.arange(t[0] + 12.0, t[-1], step_s):
+        i0, i1 = np.searchsorted(t, [t_end - 12.0, t_end])
+        t0 = float(t[i0])
+        yield t[i0:i1] - t0, a[i0:i1], [(g.start_s - t0, g.end_s - t0) for g in gaps if g.end_s > t0]
+
+
+@pytest.mark.parametrize(("placement", "fs_hz"), [("shoe", 1000.0), ("shoe", 500.0), ("shank", 500.0),
+                                                  ("waist", 200.0), ("waist", 100.0)])
+def test_live_windows_without_toe_off_give_the_full_cores_strikes_feet_and_peaks(placement: str, fs_hz: float) -> None:
+    from gaitimpact.core.pipeline import analyze_signal
+
+    rec = simulate(SimConfig(placement=placement, fs_hz=fs_hz, seed=7, noise_g=0.02, gaps=[(20.0, 0.3)],
+                             segments=[SimSegment(3.0, "stand"), SimSegment(36.0, "run", 3.4, "asphalt"),
+                                       SimSegment(4.0, "walk")])).recording
+    n_strikes = 0
+    for t, a, gaps in _live_windows(rec.time_s, rec.acc_g, rec.gaps):
+        kw = dict(placement=placement, range_g=16.0, gaps=gaps, check_placement=False)
+        full = analyze_signal(t, a, rec.fs_hz, **kw)
+        _assert_same_but_contact(full, analyze_signal(t, a, rec.fs_hz, contact=False, **kw))
+        n_strikes += len(full.strikes)
+        assert np.isfinite(full.strikes.contact_ms).any() or len(full.strikes) == 0
+    assert n_strikes > 100
+
+
+@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata not present")
+@pytest.mark.parametrize(("name", "placement"), [("adept_shoe_b2", "shoe"), ("adept_hip_b2", "waist"),
+                                                 ("bach2022_trial07_S2_run", "shank")])
+def test_live_windows_of_real_runs_without_toe_off_give_the_full_cores_strikes(name: str, placement: str) -> None:
+    from gaitimpact.core.pipeline import analyze_signal
+    from gaitimpact.io.load import load_recording
+
+    rec = load_recording(REALDATA / f"{name}.csv")
+    n_strikes = 0
+    step_s = 7.1 if rec.duration_s > 100.0 else 1.3
+    for t, a, gaps in _live_windows(rec.time_s, rec.acc_g, rec.gaps, step_s):
+        kw = dict(placement=placement, gaps=gaps, check_placement=False)
+        full = analyze_signal(t, a, rec.fs_hz, **kw)
+        _assert_same_but_contact(full, analyze_signal(t, a, rec.fs_hz, contact=False, **kw))
+        n_strikes += len(full.strikes)
+    assert n_strikes > 40
+
+
+def test_the_live_runs_time_no_toe_off_and_commit_what_the_full_core_would(monkeypatch) -> None:
+    import gaitimpact.core.pipeline as pipeline
+
+    rec = _run_signal("shoe", 1000.0, 25.0)
+    asked = []
+
+    def replay() -> StreamingAnalyzer:
+        live = StreamingAnalyzer(rec.fs_hz, placement="shoe", range_g=16.0, hop_s=0.1)
+        for i in range(0, rec.n_samples, 100):
+            live.append(rec.time_s[i : i + 100], rec.acc_g[i : i + 100])
+            live.update()
+        live.finish()
+        return live
+
+    real = pipeline.analyze_signal
+
+    def spy(*args, **kw):
+        asked.append(kw.get("contact", True))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(pipeline, "analyze_signal", spy)
+    lean = replay()
+    assert asked and not any(asked)  # every live run skips the toe-off
+    monkeypatch.setattr(pipeline, "analyze_signal", lambda *args, **kw: real(*args, **{**kw, "contact": True}))
+    full = replay()
+    assert len(lean.strike_time_s) > 30 and lean.analyses == full.analyses
+    assert lean.strike_time_s == full.strike_time_s and lean.strike_foot == full.strike_foot
+    assert lean.strike_peak_g == full.strike_peak_g and lean.provisional == full.provisional
