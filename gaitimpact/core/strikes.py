@@ -728,7 +728,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
         return cand
     dist = np.maximum(1, (CAND_SPACING_S * tile_stride_s * fs_hz).astype(np.int64))
     more = find_peaks_tiled(spike, fs_hz, starts, stops, tiles, dist, height=CAND_MIN_G)
-    more = more[~np.isin(more, cand)]
+    more = more[~_is_in_sorted(more, cand)]
     # a candidate whose impact peak has no rise before it (a kink on a falling edge) is none
     both = np.concatenate((cand, more))
     pk = _local_argmax(res_g, both, k)
