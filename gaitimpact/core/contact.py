@@ -159,7 +159,7 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
     nxt = np.append(ic_time_s[1:], np.inf)
     hi = np.minimum(nxt, ic_time_s + np.minimum(CONTACT_RANGE_S[1] + 0.5 * period_s, 1.5 * period_s))
     seg_stop = _stretch_stop(peak_idx, starts, stops)
-    _, i1 = _window(time_s, ic_time_s, 0.0, hi, seg_stop)
+    i1 = np.minimum(np.searchsorted(time_s, hi, side="right") - 1, seg_stop - 1)  # `_window`'s end
     trough = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)
     # the last support sample (v >= 1 g: the trunk still decelerating its fall) before the trough; the
     # steepest descent from there on is the end of the push-off, its tangent meets the flight level at TO

@@ -36,7 +36,7 @@ PAD = 6
 """Samples of context on each side of the impact window for the interpolation."""
 MAX_UPSAMPLE = 16
 """Largest interpolation factor."""
-IMPACT_ROWS = 2048
+IMPACT_ROWS = 4096
 """Strikes interpolated together (bounds the dense temporaries; each strike's figures are its own)."""
 
 
@@ -92,11 +92,12 @@ def impact_figures(
     valid = idx < i1[:, None]
     idx = np.minimum(idx, n - 1)
 
+    res_w = np.where(valid, res_g[idx], -np.inf)  # the window's samples (-inf after its end)
     clipped = np.zeros(m, dtype=bool)
     if range_g is not None and acc_g is not None:
         # an axis can only reach the range where the resultant does: check those strikes only
         thr = CLIP_FRACTION * range_g
-        maybe = np.flatnonzero(np.any(valid & (res_g[idx] >= thr), axis=1))
+        maybe = np.flatnonzero(np.any(res_w >= thr, axis=1))
         if maybe.size:
             amax = np.abs(acc_g[idx[maybe]]).max(axis=2)
             clipped[maybe] = np.any(valid[maybe] & (amax >= thr), axis=1)
@@ -108,7 +109,7 @@ def impact_figures(
     if interpolate:
         # the dense stretch is anchored on the highest raw sample (not on IC): strikes whose ICs differ
         # by less than a sample (e.g. overlapping windows of a stream) get the very same peak
-        k_raw = idx[np.arange(m), np.argmax(np.where(valid, res_g[idx], -np.inf), axis=1)]
+        k_raw = idx[np.arange(m), np.argmax(res_w, axis=1)]
         # the stretch length follows each strike's own sample spacing (local: any window of a longer
         # recording interpolates a strike the same way); strikes of one length are interpolated together
         step_s = local_step_s(time_s, k_raw)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-VERTICAL_CHUNK = 1 << 15
+VERTICAL_CHUNK = 1 << 17
 """Rows per run of `moving_vertical_g` (its temporaries stay below a few MB at any length)."""
 
 

@@ -469,10 +469,11 @@ def detect_waist(
     if ic.size >= 6:
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
+    i_ic = np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)  # first sample at or after each IC
     if grav is not None:  # the local vertical at every strike
-        up = moving_up(grav, off + d * np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1))
+        up = moving_up(grav, off + d * i_ic)
     assert up is not None
-    foot = waist_feet(time_s, acc_g, ic, up)
+    foot = waist_feet(time_s, acc_g, ic, up, i_ic)
     to = (waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)]) if toe_off
           else np.full(ic.shape[0], np.nan))
     return DetectedStrikes(ic, peaks * d + off, foot, to)
@@ -792,7 +793,8 @@ def _local_argmax(x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     return w[rows, np.where(is_peak.any(axis=1), best, plain)]
 
 
-def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up: np.ndarray) -> np.ndarray:
+def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up: np.ndarray,
+               i_ic: np.ndarray | None = None) -> np.ndarray:
     """Left/right per waist IC from the mediolateral acceleration in early stance; "?" where unsure.
 
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
@@ -801,14 +803,15 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     horizontal acceleration; left = up x forward (up: one (3,) vector or one per strike). Feet
     alternate, so each strike is decided from the evidence of the strikes of its chain (no missed
     strike or gap) within +-LR_HALF strikes, and stays "?" when that evidence is weak. Everything is
-    local (neighbouring strikes only), so a window of a longer recording decides the same.
+    local (neighbouring strikes only), so a window of a longer recording decides the same. i_ic: the
+    first sample at or after each IC (the last sample for an IC after it), if the caller has it.
     """
     m = ic_time_s.shape[0]
     foot = np.full(m, "?", dtype="<U1")
     if m < 4:
         return foot
     n = time_s.shape[0]
-    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
+    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1) if i_ic is None else i_ic
     u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
     stance, early = _window_means(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S),
                                   np.searchsorted(time_s, ic_time_s + 0.05))
