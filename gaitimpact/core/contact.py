@@ -118,13 +118,27 @@ def _window(time_s: np.ndarray, ic_time_s: np.ndarray, lo_s: float, hi_s: np.nda
     return i0, i1
 
 
-def _argext(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, use_max: bool) -> np.ndarray:
-    """Index of the maximum (or minimum) of x within [i0, i1] per row; i0 where the range is empty."""
+def _argext(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, use_max: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the maximum (or minimum) of x within [i0, i1] per row (i0 where the range is empty), and
+    the windows x[i0 + c] it was read from ((M, W), for a second look within them: `_argext_before`)."""
     width = int(max((i1 - i0).max(), 0)) + 1 if i0.size else 1
+    w = _windows_of(x, i0, width)
     valid = np.arange(width)[None, :] <= (i1 - i0)[:, None]
-    w = np.where(valid, _windows_of(x, i0, width), -np.inf if use_max else np.inf)
-    k = np.argmax(w, axis=1) if use_max else np.argmin(w, axis=1)
-    return np.minimum(i0 + k, x.shape[0] - 1)
+    k = _arg_in(w, valid, use_max)
+    return np.minimum(i0 + k, x.shape[0] - 1), w
+
+
+def _arg_in(w: np.ndarray, valid: np.ndarray, use_max: bool) -> np.ndarray:
+    """Column of the maximum (or minimum) of each row of w among its valid columns (0 if none)."""
+    masked = np.where(valid, w, -np.inf if use_max else np.inf)
+    return np.argmax(masked, axis=1) if use_max else np.argmin(masked, axis=1)
+
+
+def _argext_before(w: np.ndarray, i0: np.ndarray, end: np.ndarray, use_max: bool, n: int) -> np.ndarray:
+    """`_argext` within [i0, max(end, i0)] on windows w from an `_argext` of the same i0 (end no further
+    than that call's range), without reading x again; n: len(x)."""
+    valid = np.arange(w.shape[1])[None, :] <= (np.maximum(end, i0) - i0)[:, None]
+    return np.minimum(i0 + _arg_in(w, valid, use_max), n - 1)
 
 
 def _windows_of(x: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
@@ -160,10 +174,12 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
     hi = np.minimum(nxt, ic_time_s + np.minimum(CONTACT_RANGE_S[1] + 0.5 * period_s, 1.5 * period_s))
     seg_stop = _stretch_stop(peak_idx, starts, stops)
     i1 = np.minimum(np.searchsorted(time_s, hi, side="right") - 1, seg_stop - 1)  # `_window`'s end
-    trough = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)
+    trough, w = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)
     # the last support sample (v >= 1 g: the trunk still decelerating its fall) before the trough; the
     # steepest descent from there on is the end of the push-off, its tangent meets the flight level at TO
-    support = _last_at_or_above(v_lp, peak_idx, trough, 1.0)
+    above = (w >= 1.0) & (np.arange(w.shape[1])[None, :] <= (trough - peak_idx)[:, None])
+    j = w.shape[1] - 1 - np.argmax(above[:, ::-1], axis=1)
+    support = np.where(above.any(axis=1), peak_idx + j, peak_idx)  # the peak itself if none
     to = steepest_fall_end(time_s, v_lp, np.maximum(support - _samples_in(time_s, peak_idx, WAIST_TO_BACK_S), peak_idx),
                            trough)
     return _plausible(to, ic_time_s)
@@ -180,16 +196,6 @@ def _samples_in(time_s: np.ndarray, idx: np.ndarray, span_s: float) -> np.ndarra
     return np.maximum(1, np.rint(np.round(span_s / np.maximum(step, 1e-6), 6))).astype(np.int64)
 
 
-def _last_at_or_above(x: np.ndarray, a_idx: np.ndarray, b_idx: np.ndarray, level: float) -> np.ndarray:
-    """Per row, the last index in [a_idx, b_idx] where x >= level (a_idx if none)."""
-    width = int(max((b_idx - a_idx).max(), 0)) + 1
-    above = (_windows_of(x, a_idx, width) >= level) & (np.arange(width)[None, :] <= (b_idx - a_idx)[:, None])
-    j = width - 1 - np.argmax(above[:, ::-1], axis=1)
-    last = np.where(above.any(axis=1), a_idx + j, a_idx)
-    # an empty range (b before a) reads x at b
-    return np.where(b_idx < a_idx, np.where(x[b_idx] >= level, b_idx, a_idx), last)
-
-
 def foot_toe_off_s(time_s: np.ndarray, res_lp: np.ndarray, ic_time_s: np.ndarray, starts: np.ndarray,
                    stops: np.ndarray, placement: str) -> np.ndarray:
     """TO (s) after every shoe/shank strike from the low-passed resultant res_lp (g) (NaN where not timed)."""
@@ -201,14 +207,14 @@ def foot_toe_off_s(time_s: np.ndarray, res_lp: np.ndarray, ic_time_s: np.ndarray
     if placement == "shank":
         hi = np.minimum(ic_time_s + CONTACT_RANGE_S[1], nxt - 0.05)
         i0, i1 = _window(time_s, ic_time_s, CONTACT_RANGE_S[0], hi, seg_stop)
-        low = _argext(res_lp, i0, i1, use_max=False)  # early swing, unloaded
-        high = _argext(res_lp, i0, np.maximum(low, i0), use_max=True)  # late stance, loaded
+        low, w = _argext(res_lp, i0, i1, use_max=False)  # early swing, unloaded
+        high = _argext_before(w, i0, low, True, res_lp.shape[0])  # late stance, loaded
         to = tangent_events(time_s, res_lp, high, low, SHANK_TO_FRACTION, falling=True)
     else:
         hi = np.minimum(ic_time_s + SWING_SEARCH_S, nxt - 0.05)
         i0, i1 = _window(time_s, ic_time_s, CONTACT_RANGE_S[0], hi, seg_stop)
-        swing = _argext(res_lp, i0, i1, use_max=True)
-        trough = _argext(res_lp, i0, np.maximum(swing, i0), use_max=False)
+        swing, w = _argext(res_lp, i0, i1, use_max=True)
+        trough = _argext_before(w, i0, swing, False, res_lp.shape[0])
         to = tangent_events(time_s, res_lp, trough, swing, SHOE_TO_FRACTION, falling=False)
     return _plausible(to, ic_time_s)
 

@@ -284,24 +284,28 @@ def _bandlimited_windows(
     """
     n = res_g.shape[0]
     big = PAD * 2 + length + 1
+    if n < big:  # no window fits: nothing to interpolate
+        return []
     start = i0 - PAD
-    idx = start[:, None] + np.arange(big)[None, :]
     inside = (start >= 0) & (start + big <= n)
-    idx = np.clip(idx, 0, n - 1)
-    t = time_s[idx]
+    # every row's stretch (a row that does not fit reads a stretch that fits; it is not used)
+    start = np.clip(start, 0, n - big)
+    t = np.lib.stride_tricks.sliding_window_view(time_s, big)[start]
     span = t[:, -1] - t[:, 0]
     dt = span / (big - 1)
     ups = np.minimum(MAX_UPSAMPLE, np.maximum(1, np.ceil(target_hz * np.maximum(dt, 0.0) - 0.05))).astype(np.int64)
     # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
     steps = np.diff(t, axis=1)
     use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0) & (ups > 1)
-    return [_dense_rows(use & (ups == up), t, dt, res_g[idx], ic, big, up, win_s)
+    y = np.lib.stride_tricks.sliding_window_view(res_g, big)
+    return [_dense_rows(use & (ups == up), t, dt, y, start, ic, big, up, win_s)
             for up in np.unique(ups[use]).tolist()]
 
 
-def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, ic: np.ndarray, big: int,
-                up: int, win_s: float) -> _Dense:
-    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s, |a| y g) interpolated by up."""
+def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, start: np.ndarray, ic: np.ndarray,
+                big: int, up: int, win_s: float) -> _Dense:
+    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s; |a| in g: the rows `start`
+    of the sliding windows y) interpolated by up."""
     rows = np.flatnonzero(use)
     total = big * up
     t0, dt, icr = t[rows, 0], dt[rows], ic[rows]
@@ -314,7 +318,7 @@ def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, i
     # computed: the columns from the one before IC (or before the window) to the window's end
     d.lo = max(0, min(int(d.a.min()) - 1, int(d.j.min())))
     hi = min(width, max(int(d.b.max()), int(d.j.max()) + 2, d.lo + 1))
-    y = y[rows]
+    y = y[start[rows]]
     matrix = _resample_matrix(big, up)
     d.yu = np.empty((rows.size, hi - d.lo))
     offsets = np.unique(first)

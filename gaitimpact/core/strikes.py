@@ -196,17 +196,23 @@ def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL
     """
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[0]
-    vals = np.where(np.ones(n, dtype=bool) if use is None else use, x, np.nan)
+    vals = x if use is None else np.where(use, x, np.nan)
     if n == 0:
-        return vals
+        return vals.copy()
     size = 2 * half + 1
     finite = np.isfinite(vals)
+    every = bool(finite.all())
     # a window of all finite values: its middle value (scipy's median filter; the NaN are never in it)
-    counts = np.concatenate(([0], np.cumsum(np.pad(finite, half))))
-    full = counts[size:] - counts[:-size] == size
+    if every:  # the windows reaching past either end are the others
+        full = np.zeros(n, dtype=bool)
+        full[half:n - half] = True
+    else:
+        counts = np.concatenate(([0], np.cumsum(np.pad(finite, half))))
+        full = counts[size:] - counts[:-size] == size
     med = np.full(n, np.nan)
     if full.any():
-        med[full] = ndimage.median_filter(np.where(finite, vals, 0.0), size=size, mode="constant")[full]
+        med[full] = ndimage.median_filter(vals if every else np.where(finite, vals, 0.0), size=size,
+                                          mode="constant")[full]
     part = np.flatnonzero(~full)
     if part.size:
         # median of the finite values of the other windows: sort (NaN last), average the middle pair
@@ -310,11 +316,12 @@ def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.nd
     size = (b - a + step - 1) // step
     out = np.full(a.shape[0], float(default_s))
     for m in np.unique(size).tolist():  # tiles of one context length together (usually all but the ends)
-        cols = step * np.arange(m)
+        # row i: x[i], x[i + step], ... (m of them), a view; a tile's context is the row at its first sample
+        rows = np.lib.stride_tricks.sliding_window_view(x, (m - 1) * step + 1)[:, ::step]
         same = np.flatnonzero(size == m)
         for r0 in range(0, same.size, TILE_ROWS):  # in batches: the temporaries stay small
             sel = same[r0:r0 + TILE_ROWS]
-            per = dominant_periods_s(x[a[sel, None] + cols[None, :]], fs_hz / step, lo_s, hi_s)
+            per = dominant_periods_s(rows[a[sel]], fs_hz / step, lo_s, hi_s)
             out[sel] = np.where(np.isfinite(per), per, default_s)
     return out
 
