@@ -92,10 +92,10 @@ def steepest_fall_end(time_s: np.ndarray, x: np.ndarray, a_idx: np.ndarray, b_id
         return out
     a, b = a_idx[ok], b_idx[ok]
     width = int((b - a).max())
-    xw, tw = _windows_of(x, a, width + 1), _windows_of(time_s, a, width + 1)
+    slope = np.diff(_windows_of(x, a, width + 1), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (xw[:, 1:] - xw[:, :-1]) / (tw[:, 1:] - tw[:, :-1])
-    slope = np.where(np.isfinite(slope) & (np.arange(width)[None, :] < (b - a)[:, None]), slope, np.inf)
+        slope /= np.diff(_windows_of(time_s, a, width + 1), axis=1)
+    np.copyto(slope, np.inf, where=~(np.isfinite(slope) & (np.arange(width)[None, :] < (b - a)[:, None])))
     k = np.argmin(slope, axis=1)
     rows = np.arange(a.shape[0])
     s_min = slope[rows, k]

@@ -267,7 +267,9 @@ def onset_times(
     pk = x[peak_idx]
     level = trough + fraction * (pk - trough)
     cols = np.arange(lookback + 1)
-    after = valid & (cols[None, :] >= kmin[:, None]) & (w >= level[:, None])
+    after = w >= level[:, None]
+    after &= valid
+    after &= cols[None, :] >= kmin[:, None]
     j = np.argmax(after, axis=1)
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
     first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
