@@ -303,8 +303,22 @@ def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def period_tiles(time_s: np.ndarray, tile_s: float = PERIOD_TILE_S) -> np.ndarray:
     """Sample bounds (K + 1,) of the tiles of the recording's time axis (multiples of tile_s, s) that
     the samples of time_s (s) fall in."""
-    k = np.floor(time_s / tile_s)
-    return np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [time_s.shape[0]]))
+    n = time_s.shape[0]
+    if n == 0:
+        return np.zeros(2, dtype=np.int64)
+    # the first sample of every tile number floor(t / tile_s) after the first one: found near k * tile_s by
+    # a binary search, then moved to where floor(t / tile_s) itself changes (the product and the quotient
+    # may round differently by an ulp); no pass over all samples
+    ks = np.arange(np.floor(time_s[0] / tile_s) + 1, np.floor(time_s[-1] / tile_s) + 1)
+    idx = np.searchsorted(time_s, ks * tile_s)
+    while True:
+        back = (idx > 0) & (np.floor(time_s[np.maximum(idx - 1, 0)] / tile_s) >= ks)
+        fwd = (idx < n) & (np.floor(time_s[np.minimum(idx, n - 1)] / tile_s) < ks)
+        if not (back.any() or fwd.any()):
+            break
+        idx += fwd.astype(np.int64) - back
+    # a tile without samples (a gap) starts where the next one does
+    return np.unique(np.concatenate(([0], idx, [n]))).astype(np.int64)
 
 
 def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.ndarray, lo_s: float, hi_s: float,

@@ -385,3 +385,17 @@ def test_moving_up_at_indices_in_any_order_is_the_same_as_in_order():
     order = np.argsort(at, kind="stable")
     np.testing.assert_array_equal(moving_up(grav, at)[order], moving_up(grav, at[order]))
     assert np.allclose(np.linalg.norm(moving_up(grav, at), axis=1), 1.0)
+
+
+def test_period_tiles_start_where_the_tile_number_of_the_time_changes():
+    from gaitimpact.core.strikes import period_tiles
+
+    rng = np.random.default_rng(14)
+    for trial in range(300):
+        t = np.cumsum(rng.uniform(0.0, 3.0, int(rng.integers(1, 300)))) + rng.uniform(-30.0, 30.0)
+        # samples on and an ulp below tile edges, and gaps longer than a tile
+        edges = 20.0 * rng.integers(-2, 15, 4)
+        t = np.unique(np.concatenate((t, edges, np.nextafter(edges, -np.inf), [t[-1] + 65.0])))
+        k = np.floor(t / 20.0)
+        want = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [t.size]))
+        np.testing.assert_array_equal(period_tiles(t), want)
