@@ -391,7 +391,7 @@ def test_period_tiles_start_where_the_tile_number_of_the_time_changes():
     from gaitimpact.core.strikes import period_tiles
 
     rng = np.random.default_rng(14)
-    for trial in range(300):
+    for _ in range(300):
         t = np.cumsum(rng.uniform(0.0, 3.0, int(rng.integers(1, 300)))) + rng.uniform(-30.0, 30.0)
         # samples on and an ulp below tile edges, and gaps longer than a tile
         edges = 20.0 * rng.integers(-2, 15, 4)
