@@ -29,10 +29,11 @@ BLOCK_ROWS = 50_000
 """Rows read from the file at a time (1 h at 1000 Hz streamed: 250 000 rows peaked at 290-297 MiB,
 50 000 at 271-272 MiB, at the same CPU time)."""
 
-READ_AHEAD_ROWS = 700_000
-"""Rows `ReadAhead` may hold parsed ahead of the analysis: about the chunk-stitcher's first window at
-1000 Hz (600 s + the overlap), then mostly ready when scipy's import ends (1 h at 1000 Hz streamed, load
-~7: peak RSS 289 MiB without read-ahead, 298 MiB with 700 000 rows, 321 MiB with 1 300 000)."""
+READ_AHEAD_ROWS = 2_000_000
+"""Rows `ReadAhead` may hold parsed ahead of the analysis: the parse goes on while scipy is imported (the
+second core is otherwise idle then) and is past the chunk-stitcher's first windows when the import ends.
+1 h at 1000 Hz, 2026-11-29 16:39, load 1-2, median of 7 alternating: 1.34 s and peak RSS 270 MiB with
+700 000 rows, 1.24 s and 302 MiB with 2 000 000 (the 3x-the-raw-arrays bound is 330 MiB)."""
 
 CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
 CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
