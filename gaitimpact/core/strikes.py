@@ -806,14 +806,21 @@ def _local_argmax(x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     if idx.size == 0:
         return idx
     n = x.shape[0]
-    cols = np.arange(-k, k + 1)
-    w = np.clip(idx[:, None] + cols[None, :], 0, n - 1)
-    v = x[w]
-    is_peak = (x[w] >= x[np.maximum(w - 1, 0)]) & (x[w] >= x[np.minimum(w + 1, n - 1)])
-    rows = np.arange(idx.size)
+    # x[i - k - 1 .. i + k + 1] per row, read as one row (rows whose window reaches past an end: below)
+    width = 2 * k + 3
+    lo = idx - k - 1
+    seg = (np.lib.stride_tricks.sliding_window_view(x, width)[np.clip(lo, 0, n - width)] if n >= width
+           else np.zeros((idx.size, width)))
+    v = seg[:, 1:-1]
+    is_peak = (v >= seg[:, :-2]) & (v >= seg[:, 2:])
+    edge = np.flatnonzero((lo < 0) | (lo + width > n))
+    if edge.size:  # the window's indices clamped to the samples, each compared with its clamped neighbours
+        w = np.clip(idx[edge, None] + np.arange(-k, k + 1)[None, :], 0, n - 1)
+        v[edge] = x[w]
+        is_peak[edge] = (x[w] >= x[np.maximum(w - 1, 0)]) & (x[w] >= x[np.minimum(w + 1, n - 1)])
     best = np.argmax(np.where(is_peak, v, -np.inf), axis=1)
     plain = np.argmax(v, axis=1)
-    return w[rows, np.where(is_peak.any(axis=1), best, plain)]
+    return np.clip(idx - k + np.where(is_peak.any(axis=1), best, plain), 0, n - 1)
 
 
 def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up: np.ndarray,

@@ -399,3 +399,19 @@ def test_period_tiles_start_where_the_tile_number_of_the_time_changes():
         k = np.floor(t / 20.0)
         want = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [t.size]))
         np.testing.assert_array_equal(period_tiles(t), want)
+
+
+def test_local_argmax_is_the_highest_local_maximum_within_k_samples_with_the_ends_clamped():
+    from gaitimpact.core.strikes import _local_argmax
+
+    rng = np.random.default_rng(15)
+    for trial in range(2000):
+        n, k = int(rng.integers(1, 30)), int(rng.integers(1, 5))
+        x = rng.integers(0, 4, n).astype(float)  # ties and plateaus
+        if trial % 3 == 1:
+            x = np.sort(x)  # rising to the end: the maxima sit on the last sample
+        idx = np.concatenate((rng.integers(0, n, 4), [0, n - 1]))
+        w = np.clip(idx[:, None] + np.arange(-k, k + 1)[None, :], 0, n - 1)
+        peak = (x[w] >= x[np.maximum(w - 1, 0)]) & (x[w] >= x[np.minimum(w + 1, n - 1)])
+        pick = np.where(peak.any(axis=1), np.argmax(np.where(peak, x[w], -np.inf), axis=1), np.argmax(x[w], axis=1))
+        np.testing.assert_array_equal(_local_argmax(x, idx, k), w[np.arange(idx.size), pick])
