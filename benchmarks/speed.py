@@ -13,6 +13,11 @@ of that analyze / the raw float64 arrays; `gaitimpact --help` / `python -c "impo
 every rate (100-1000 Hz, waist and shoe, 1 h); a resumed `batch` with every file done / the first run
 (24 files of 4 min, each beyond interpreter start). The live recorder's CPU is measured by
 benchmarks/record.py.
+
+The measured processes may cache bytecode (in the work folder, PYTHONPYCACHEPREFIX), as Python does on any
+installation: pandas and numpy were compiled when pip installed them, and a machine that sets
+PYTHONDONTWRITEBYTECODE (this one does) would otherwise charge gaitimpact alone for compiling its source on
+every run. --no-bytecode-cache measures with the environment as it is.
 """
 
 from __future__ import annotations
@@ -27,11 +32,15 @@ import tempfile
 import time
 from pathlib import Path
 
-# the signal core is timed as the CLI runs it (one OpenBLAS thread, `gaitimpact.cli.main`); set before numpy
-# loads, and not handed to the measured processes, which decide for themselves
+# the signal core is timed as the CLI runs it (one OpenBLAS thread, freed memory kept: `gaitimpact.cli.main`);
+# set before numpy loads, and not handed to the measured processes, which decide for themselves
 CHILD_ENV = dict(os.environ)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
+
+from gaitimpact.analysis.heap import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()
 
 PY = sys.executable
 CORE_CASES = [("waist", 100.0), ("shoe", 100.0), ("waist", 200.0), ("shoe", 500.0), ("waist", 1000.0),
@@ -118,12 +127,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="folder to keep the generated files in (reused next time)")
+    ap.add_argument("--no-bytecode-cache", action="store_true",
+                    help="keep PYTHONDONTWRITEBYTECODE as the environment sets it (every run then compiles "
+                         "gaitimpact's source again; pandas and numpy were compiled when pip installed them)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="gaitimpact-speed-"))
     work.mkdir(parents=True, exist_ok=True)
+    if not args.no_bytecode_cache:
+        # as on any machine where Python may cache bytecode: the warm-up run of each command writes it
+        CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     print(f"gaitimpact speed, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}; median of {args.repeats}, whole processes unless noted",
-          flush=True)
+          f"load average {os.getloadavg()[0]:.1f}; median of {args.repeats}, whole processes unless noted; "
+          f"bytecode {'not cached' if 'PYTHONDONTWRITEBYTECODE' in CHILD_ENV else 'cached'}", flush=True)
 
     big = simulate(work / "shoe_1000hz_60min.csv", "shoe", 1000.0, 3600.0)
     ana, parse = alternate([PY, "-m", "gaitimpact", "analyze", str(big)],

@@ -35,6 +35,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from gaitimpact.analysis.heap import keep_freed_memory
 from gaitimpact.batch.discover import find_recordings
 from gaitimpact.batch.flatten import DONE_STATUSES
 from gaitimpact.batch.state import Journal, content_hash, journal_path
@@ -211,6 +212,7 @@ def worker_init(parent_pid: int) -> None:
             pass
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         os._exit(1)
+    keep_freed_memory()  # as the CLI process: a spawned worker does not inherit it
 
 
 def _crashed_row(task: Task, exc: BaseException) -> dict[str, Any]:

@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (0 ok, 1 runtime failure, 2 usage/input error)."""
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
+    from gaitimpact.analysis.heap import keep_freed_memory
+
+    keep_freed_memory()  # the core's passes reuse freed memory instead of faulting it in again
     try:
         with warnings.catch_warnings():
             # what the user needs to know comes as the project's own warnings; library noise does not:

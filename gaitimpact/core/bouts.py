@@ -141,8 +141,10 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
         power = np.square(spec.real)
         power += np.square(spec.imag)
         ac[r0:r0 + ACF_ROWS] = np.fft.irfft(power, nfft, axis=1)[:, :n_lags] / overlap * win
-    zero = ac[:, :1]
-    return np.where(zero > 1e-12, ac / np.where(zero > 1e-12, zero, 1.0), 0.0)
+    zero = ac[:, :1].copy()
+    ac /= np.where(zero > 1e-12, zero, 1.0)  # in place: the lag-0 normalisation
+    ac[zero[:, 0] <= 1e-12] = 0.0
+    return ac
 
 
 def gait_period_s(stats: BlockStats, lags_s: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -193,12 +195,20 @@ def harmonic_powers(stats: BlockStats, period_s: np.ndarray) -> tuple[np.ndarray
     w[1:] *= 2.0  # both signs of the lag
     f = 1.0 / np.where(np.isfinite(period_s), period_s, 1.0)
     weighted = acf * w[None, :]
-    c1 = np.cos(2 * np.pi * f[:, None] * lags[None, :])
-    p1 = np.einsum("ij,ij->i", weighted, c1)
-    np.multiply(c1, c1, out=c1)  # cos 2x = 2 cos^2 x - 1: the second harmonic without a second cos
-    c1 *= 2.0
-    c1 -= 1.0
-    p2 = np.einsum("ij,ij->i", weighted, c1)
+    # cos(k x) for every lag k from cos x alone (Chebyshev: cos kx = 2 cos x cos (k-1)x - cos (k-2)x)
+    c = np.empty(acf.shape)
+    c[:, 0] = 1.0
+    if acf.shape[1] > 1:
+        c[:, 1] = np.cos(2 * np.pi * f / stats.fs_dec)
+        two_cos = 2.0 * c[:, 1]
+        for k in range(2, acf.shape[1]):
+            np.multiply(two_cos, c[:, k - 1], out=c[:, k])
+            c[:, k] -= c[:, k - 2]
+    p1 = np.einsum("ij,ij->i", weighted, c)
+    np.multiply(c, c, out=c)  # cos 2x = 2 cos^2 x - 1: the second harmonic without a second cos
+    c *= 2.0
+    c -= 1.0
+    p2 = np.einsum("ij,ij->i", weighted, c)
     finite = np.isfinite(period_s)
     return np.where(finite, p1, np.nan), np.where(finite, p2, np.nan)
 

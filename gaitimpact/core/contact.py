@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gaitimpact.core.filters import local_step_s
+
 CONTACT_RANGE_S = (0.10, 0.45)
 """Plausible running ground contact time (s); outside it no contact time is reported."""
 WAIST_TO_BACK_S = 0.03
@@ -90,10 +92,10 @@ def steepest_fall_end(time_s: np.ndarray, x: np.ndarray, a_idx: np.ndarray, b_id
         return out
     a, b = a_idx[ok], b_idx[ok]
     width = int((b - a).max())
-    xw, tw = _windows_of(x, a, width + 1), _windows_of(time_s, a, width + 1)
+    slope = np.diff(_windows_of(x, a, width + 1), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (xw[:, 1:] - xw[:, :-1]) / (tw[:, 1:] - tw[:, :-1])
-    slope = np.where(np.isfinite(slope) & (np.arange(width)[None, :] < (b - a)[:, None]), slope, np.inf)
+        slope /= np.diff(_windows_of(time_s, a, width + 1), axis=1)
+    np.copyto(slope, np.inf, where=~(np.isfinite(slope) & (np.arange(width)[None, :] < (b - a)[:, None])))
     k = np.argmin(slope, axis=1)
     rows = np.arange(a.shape[0])
     s_min = slope[rows, k]
@@ -116,21 +118,42 @@ def _window(time_s: np.ndarray, ic_time_s: np.ndarray, lo_s: float, hi_s: np.nda
     return i0, i1
 
 
-def _argext(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, use_max: bool) -> np.ndarray:
-    """Index of the maximum (or minimum) of x within [i0, i1] per row; i0 where the range is empty."""
+def _argext(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, use_max: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the maximum (or minimum) of x within [i0, i1] per row (i0 where the range is empty), and
+    the windows x[i0 + c] it was read from ((M, W), for a second look within them: `_argext_before`)."""
     width = int(max((i1 - i0).max(), 0)) + 1 if i0.size else 1
+    w = _windows_of(x, i0, width)
     valid = np.arange(width)[None, :] <= (i1 - i0)[:, None]
-    w = np.where(valid, _windows_of(x, i0, width), -np.inf if use_max else np.inf)
-    k = np.argmax(w, axis=1) if use_max else np.argmin(w, axis=1)
-    return np.minimum(i0 + k, x.shape[0] - 1)
+    k = _arg_in(w, valid, use_max)
+    return np.minimum(i0 + k, x.shape[0] - 1), w
+
+
+def _arg_in(w: np.ndarray, valid: np.ndarray, use_max: bool) -> np.ndarray:
+    """Column of the maximum (or minimum) of each row of w among its valid columns (0 if none)."""
+    masked = np.where(valid, w, -np.inf if use_max else np.inf)
+    return np.argmax(masked, axis=1) if use_max else np.argmin(masked, axis=1)
+
+
+def _argext_before(w: np.ndarray, i0: np.ndarray, end: np.ndarray, use_max: bool, n: int) -> np.ndarray:
+    """`_argext` within [i0, max(end, i0)] on windows w from an `_argext` of the same i0 (end no further
+    than that call's range), without reading x again; n: len(x)."""
+    valid = np.arange(w.shape[1])[None, :] <= (np.maximum(end, i0) - i0)[:, None]
+    return np.minimum(i0 + _arg_in(w, valid, use_max), n - 1)
 
 
 def _windows_of(x: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
     """(M, width) copy of x[start + c], c < width, per row (x's last value beyond its end)."""
-    need = int(start.max()) + width - x.shape[0] if start.size else 0
-    if need > 0:
-        x = np.concatenate((x, np.full(need, x[-1])))
-    return np.lib.stride_tricks.sliding_window_view(x, width)[start]
+    n = x.shape[0]
+    base = max(0, n - width)  # windows starting after this run past the end: read from a padded tail
+    if start.size and int(start.max()) <= base and n >= width:
+        return np.lib.stride_tricks.sliding_window_view(x, width)[start]
+    tail = np.concatenate((x[base:], np.full(width, x[-1])))
+    if base == 0:
+        return np.lib.stride_tricks.sliding_window_view(tail, width)[np.minimum(start, n)]
+    out = np.lib.stride_tricks.sliding_window_view(x, width)[np.minimum(start, base)]
+    late = np.flatnonzero(start > base)
+    out[late] = np.lib.stride_tricks.sliding_window_view(tail, width)[np.minimum(start[late], n) - base]
+    return out
 
 
 def _stretch_stop(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
@@ -150,11 +173,13 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
     nxt = np.append(ic_time_s[1:], np.inf)
     hi = np.minimum(nxt, ic_time_s + np.minimum(CONTACT_RANGE_S[1] + 0.5 * period_s, 1.5 * period_s))
     seg_stop = _stretch_stop(peak_idx, starts, stops)
-    _, i1 = _window(time_s, ic_time_s, 0.0, hi, seg_stop)
-    trough = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)
+    i1 = np.minimum(np.searchsorted(time_s, hi, side="right") - 1, seg_stop - 1)  # `_window`'s end
+    trough, w = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)
     # the last support sample (v >= 1 g: the trunk still decelerating its fall) before the trough; the
     # steepest descent from there on is the end of the push-off, its tangent meets the flight level at TO
-    support = _last_at_or_above(v_lp, peak_idx, trough, 1.0)
+    above = (w >= 1.0) & (np.arange(w.shape[1])[None, :] <= (trough - peak_idx)[:, None])
+    j = w.shape[1] - 1 - np.argmax(above[:, ::-1], axis=1)
+    support = np.where(above.any(axis=1), peak_idx + j, peak_idx)  # the peak itself if none
     to = steepest_fall_end(time_s, v_lp, np.maximum(support - _samples_in(time_s, peak_idx, WAIST_TO_BACK_S), peak_idx),
                            trough)
     return _plausible(to, ic_time_s)
@@ -163,24 +188,12 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
 def _samples_in(time_s: np.ndarray, idx: np.ndarray, span_s: float) -> np.ndarray:
     """Per index, how many samples (>= 1) span_s (s) holds at the median of the 16 sample steps around it
     (local: a window of a longer recording counts the same, whatever its first step)."""
-    n = time_s.shape[0]
-    if n < 2:
+    if time_s.shape[0] < 2:
         return np.ones(idx.shape[0], dtype=np.int64)
-    j = np.clip(idx[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
-    step = np.median(time_s[j + 1] - time_s[j], axis=1)
+    step = local_step_s(time_s, idx)
     # rounded to 1e-6 samples first: timestamps' float noise must not decide a count that is a whole half
     # (0.03 s at 250 Hz = 7.5 samples)
     return np.maximum(1, np.rint(np.round(span_s / np.maximum(step, 1e-6), 6))).astype(np.int64)
-
-
-def _last_at_or_above(x: np.ndarray, a_idx: np.ndarray, b_idx: np.ndarray, level: float) -> np.ndarray:
-    """Per row, the last index in [a_idx, b_idx] where x >= level (a_idx if none)."""
-    width = int(max((b_idx - a_idx).max(), 0)) + 1
-    above = (_windows_of(x, a_idx, width) >= level) & (np.arange(width)[None, :] <= (b_idx - a_idx)[:, None])
-    j = width - 1 - np.argmax(above[:, ::-1], axis=1)
-    last = np.where(above.any(axis=1), a_idx + j, a_idx)
-    # an empty range (b before a) reads x at b
-    return np.where(b_idx < a_idx, np.where(x[b_idx] >= level, b_idx, a_idx), last)
 
 
 def foot_toe_off_s(time_s: np.ndarray, res_lp: np.ndarray, ic_time_s: np.ndarray, starts: np.ndarray,
@@ -194,14 +207,14 @@ def foot_toe_off_s(time_s: np.ndarray, res_lp: np.ndarray, ic_time_s: np.ndarray
     if placement == "shank":
         hi = np.minimum(ic_time_s + CONTACT_RANGE_S[1], nxt - 0.05)
         i0, i1 = _window(time_s, ic_time_s, CONTACT_RANGE_S[0], hi, seg_stop)
-        low = _argext(res_lp, i0, i1, use_max=False)  # early swing, unloaded
-        high = _argext(res_lp, i0, np.maximum(low, i0), use_max=True)  # late stance, loaded
+        low, w = _argext(res_lp, i0, i1, use_max=False)  # early swing, unloaded
+        high = _argext_before(w, i0, low, True, res_lp.shape[0])  # late stance, loaded
         to = tangent_events(time_s, res_lp, high, low, SHANK_TO_FRACTION, falling=True)
     else:
         hi = np.minimum(ic_time_s + SWING_SEARCH_S, nxt - 0.05)
         i0, i1 = _window(time_s, ic_time_s, CONTACT_RANGE_S[0], hi, seg_stop)
-        swing = _argext(res_lp, i0, i1, use_max=True)
-        trough = _argext(res_lp, i0, np.maximum(swing, i0), use_max=False)
+        swing, w = _argext(res_lp, i0, i1, use_max=True)
+        trough = _argext_before(w, i0, swing, False, res_lp.shape[0])
         to = tangent_events(time_s, res_lp, trough, swing, SHOE_TO_FRACTION, falling=False)
     return _plausible(to, ic_time_s)
 

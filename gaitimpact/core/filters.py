@@ -21,10 +21,21 @@ GAP_JITTER_SIGMAS = 8.0
 and well outside the timestamp jitter (median step + GAP_JITTER_SIGMAS robust std) is a gap."""
 
 
+def squared_resultant_g2(acc_g: np.ndarray) -> np.ndarray:
+    """Squared vector norm of (N, 3) acceleration in g -> (N,) in g^2 (x^2 + y^2 + z^2, column by column)."""
+    a = np.asarray(acc_g, dtype=np.float64)
+    out = np.square(a[:, 0])
+    tmp = np.square(a[:, 1])
+    out += tmp
+    np.square(a[:, 2], out=tmp)
+    out += tmp
+    return out
+
+
 def resultant_g(acc_g: np.ndarray) -> np.ndarray:
-    """Vector norm of (N, 3) acceleration in g -> (N,) resultant in g."""
-    acc_g = np.asarray(acc_g, dtype=np.float64)
-    return np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
+    """Vector norm of (N, 3) acceleration in g -> (N,) resultant in g (sqrt of `squared_resultant_g2`)."""
+    out = squared_resultant_g2(acc_g)
+    return np.sqrt(out, out=out)
 
 
 def effective_fs_hz(time_s: np.ndarray, fs_hz: float | None = None) -> float:
@@ -36,6 +47,24 @@ def effective_fs_hz(time_s: np.ndarray, fs_hz: float | None = None) -> float:
     if not med > 0:
         return float(fs_hz or 0.0)
     return 1.0 / med
+
+
+def local_step_s(time_s: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Per index, the median sample step (s) of the 16 steps around it (clipped at the ends; a local rate
+    estimate: any window of a longer recording gives the same); 0 for fewer than 2 samples."""
+    n = time_s.shape[0]
+    if n < 2:
+        return np.zeros(idx.shape[0])
+    if n >= 17:  # the 17 samples from idx - 8 on, read as one row (rows near an end are redone below)
+        steps = np.diff(np.lib.stride_tricks.sliding_window_view(time_s, 17)[np.clip(idx - 8, 0, n - 17)], axis=1)
+        edge = np.flatnonzero((idx < 8) | (idx > n - 10))
+    else:
+        steps, edge = np.empty((idx.shape[0], 16)), np.arange(idx.shape[0])
+    if edge.size:
+        j = np.clip(idx[edge, None] + np.arange(-8, 8)[None, :], 0, n - 2)
+        steps[edge] = time_s[j + 1] - time_s[j]
+    steps.sort(axis=1)  # the median of 16: the mean of the middle two (a row sort beats np.median's partition)
+    return 0.5 * (steps[:, 7] + steps[:, 8])
 
 
 GAP_STAT_STEPS = 2000

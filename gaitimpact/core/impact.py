@@ -24,6 +24,7 @@ import numpy as np
 from scipy import signal
 
 from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
+from gaitimpact.core.filters import local_step_s
 from gaitimpact.timebase import GAP_FACTOR
 
 CLIP_FRACTION = 0.999
@@ -35,6 +36,8 @@ PAD = 6
 """Samples of context on each side of the impact window for the interpolation."""
 MAX_UPSAMPLE = 16
 """Largest interpolation factor."""
+IMPACT_ROWS = 4096
+"""Strikes interpolated together (bounds the dense temporaries; each strike's figures are its own)."""
 
 
 @dataclass
@@ -89,11 +92,12 @@ def impact_figures(
     valid = idx < i1[:, None]
     idx = np.minimum(idx, n - 1)
 
+    res_w = np.where(valid, res_g[idx], -np.inf)  # the window's samples (-inf after its end)
     clipped = np.zeros(m, dtype=bool)
     if range_g is not None and acc_g is not None:
         # an axis can only reach the range where the resultant does: check those strikes only
         thr = CLIP_FRACTION * range_g
-        maybe = np.flatnonzero(np.any(valid & (res_g[idx] >= thr), axis=1))
+        maybe = np.flatnonzero(np.any(res_w >= thr, axis=1))
         if maybe.size:
             amax = np.abs(acc_g[idx[maybe]]).max(axis=2)
             clipped[maybe] = np.any(valid[maybe] & (amax >= thr), axis=1)
@@ -105,20 +109,22 @@ def impact_figures(
     if interpolate:
         # the dense stretch is anchored on the highest raw sample (not on IC): strikes whose ICs differ
         # by less than a sample (e.g. overlapping windows of a stream) get the very same peak
-        k_raw = idx[np.arange(m), np.argmax(np.where(valid, res_g[idx], -np.inf), axis=1)]
+        k_raw = idx[np.arange(m), np.argmax(res_w, axis=1)]
         # the stretch length follows each strike's own sample spacing (local: any window of a longer
         # recording interpolates a strike the same way); strikes of one length are interpolated together
-        step_s = _local_step_s(time_s, k_raw)
+        step_s = local_step_s(time_s, k_raw)
         # (rounded to 1e-6 samples first: timestamps' float noise must not decide a whole half, 0.05 s at 250 Hz)
         n_win = np.where(step_s > 0, np.rint(np.round(win_s / np.where(step_s > 0, step_s, 1.0), 6)) + 2,
                          length).astype(np.int64)
         for nw in np.unique(n_win).tolist():  # usually one length
-            rows = np.flatnonzero(n_win == nw)
-            for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
-                                              ic[rows], win_s, ~clipped[rows]):
-                sel = rows[dense.use]
-                peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
-                todo[sel] = False
+            same = np.flatnonzero(n_win == nw)
+            for r0 in range(0, same.size, IMPACT_ROWS):  # in batches: the dense temporaries stay small
+                rows = same[r0:r0 + IMPACT_ROWS]
+                for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
+                                                  ic[rows], win_s, ~clipped[rows]):
+                    sel = rows[dense.use]
+                    peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
+                    todo[sel] = False
     if todo.any():
         # sampled curve: the IC point (|a| linearly interpolated) followed by the window's samples
         sel = np.flatnonzero(todo)
@@ -211,35 +217,38 @@ class _Dense:
 
 def _dense_peak_and_rate(d: _Dense) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`_peak_and_rate` on the dense curves over their impact windows, the rise measured from |a|
-    interpolated at IC; the same figures, without forming the (rows, width) times."""
+    interpolated at IC; the same figures, without forming the (rows, width) times. d.yu is used up."""
     m, n_cols = d.yu.shape
     rows = np.arange(m)
     cols = d.lo + np.arange(n_cols)
-    # the values in the window, -inf elsewhere (only the ragged edge columns need a look)
-    ym = d.yu.copy()
+    a_ic = d.value(d.j) * (1 - d.f) + d.value(d.j + 1) * d.f
+    # the value in the column before each window: a crossing at the window's first column starts there
+    before = d.value(np.maximum(d.a - 1, d.lo))
+    # the values in the window, -inf elsewhere, in place (only the ragged edge columns need a look)
+    ym = d.yu
     lo, hi = int(d.a.max()) - d.lo, max(int(d.b.min()) - d.lo, 0)
-    ym[:, :lo] = np.where(cols[None, :lo] >= d.a[:, None], ym[:, :lo], -np.inf)
-    ym[:, hi:] = np.where(cols[None, hi:] < d.b[:, None], ym[:, hi:], -np.inf)
+    np.copyto(ym[:, :lo], -np.inf, where=cols[None, :lo] < d.a[:, None])
+    np.copyto(ym[:, hi:], -np.inf, where=cols[None, hi:] >= d.b[:, None])
     k = np.argmax(ym, axis=1) + d.lo
     peak = d.value(k)
     peak_t = d.times(rows, k)
-    a_ic = d.value(d.j) * (1 - d.f) + d.value(d.j + 1) * d.f
     f20, f80 = LOADING_RATE_FRACTIONS
     rise = peak - a_ic
     l20 = a_ic + f20 * rise
     l80 = a_ic + f80 * rise
     # the first crossing in the window comes at or before the peak whenever the level is below the peak,
     # and there is none otherwise: no need to cut the search at the peak
-    t20 = _dense_crossing(d, ym, l20)
-    t80 = _dense_crossing(d, ym, l80)
+    t20 = _dense_crossing(d, ym, l20, before)
+    t80 = _dense_crossing(d, ym, l80, before)
     dt = t80 - t20
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = np.where((dt > 0) & (rise > 0), (l80 - l20) / dt, np.nan)
     return peak, peak_t, lr
 
 
-def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """`_first_crossing` on the dense curves (ym: values with -inf outside the window)."""
+def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """`_first_crossing` on the dense curves (ym: values with -inf outside the window; before: the value
+    of the column before each window)."""
     above = ym >= level[:, None]
     j = np.argmax(above, axis=1)
     rows = np.arange(ym.shape[0])
@@ -247,11 +256,12 @@ def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray) -> np.ndarray:
     # a crossing lies after the window's first column, and a column before it is computed
     j = j + d.lo
     jp = np.maximum(j - 1, 0)
-    ya, yb = d.value(np.maximum(jp, d.lo)), d.value(j)
+    ya = np.where(jp >= d.a, d.value(np.maximum(jp, d.lo)), before)
+    yb = d.value(j)
     ta, tb = d.times(rows, jp), d.times(rows, j)
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(yb > ya, (level - ya) / (yb - ya), 1.0)
-    t = np.where(j > 0, ta + np.clip(frac, 0.0, 1.0) * (tb - ta), tb)
+        t = np.where(j > 0, ta + np.clip(frac, 0.0, 1.0) * (tb - ta), tb)
     return np.where(has, t, np.nan)
 
 
@@ -274,24 +284,28 @@ def _bandlimited_windows(
     """
     n = res_g.shape[0]
     big = PAD * 2 + length + 1
+    if n < big:  # no window fits: nothing to interpolate
+        return []
     start = i0 - PAD
-    idx = start[:, None] + np.arange(big)[None, :]
     inside = (start >= 0) & (start + big <= n)
-    idx = np.clip(idx, 0, n - 1)
-    t = time_s[idx]
+    # every row's stretch (a row that does not fit reads a stretch that fits; it is not used)
+    start = np.clip(start, 0, n - big)
+    t = np.lib.stride_tricks.sliding_window_view(time_s, big)[start]
     span = t[:, -1] - t[:, 0]
     dt = span / (big - 1)
     ups = np.minimum(MAX_UPSAMPLE, np.maximum(1, np.ceil(target_hz * np.maximum(dt, 0.0) - 0.05))).astype(np.int64)
     # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
     steps = np.diff(t, axis=1)
     use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0) & (ups > 1)
-    return [_dense_rows(use & (ups == up), t, dt, res_g[idx], ic, big, up, win_s)
+    y = np.lib.stride_tricks.sliding_window_view(res_g, big)
+    return [_dense_rows(use & (ups == up), t, dt, y, start, ic, big, up, win_s)
             for up in np.unique(ups[use]).tolist()]
 
 
-def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, ic: np.ndarray, big: int,
-                up: int, win_s: float) -> _Dense:
-    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s, |a| y g) interpolated by up."""
+def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, start: np.ndarray, ic: np.ndarray,
+                big: int, up: int, win_s: float) -> _Dense:
+    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s; |a| in g: the rows `start`
+    of the sliding windows y) interpolated by up."""
     rows = np.flatnonzero(use)
     total = big * up
     t0, dt, icr = t[rows, 0], dt[rows], ic[rows]
@@ -304,7 +318,7 @@ def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, i
     # computed: the columns from the one before IC (or before the window) to the window's end
     d.lo = max(0, min(int(d.a.min()) - 1, int(d.j.min())))
     hi = min(width, max(int(d.b.max()), int(d.j.max()) + 2, d.lo + 1))
-    y = y[rows]
+    y = y[start[rows]]
     matrix = _resample_matrix(big, up)
     d.yu = np.empty((rows.size, hi - d.lo))
     offsets = np.unique(first)
@@ -329,15 +343,6 @@ def _resample_matrix(length: int, up: int) -> np.ndarray:
     line = eye[:, :1] + (eye[:, -1:] - eye[:, :1]) * ramp[None, :]
     line_u = eye[:, :1] + (eye[:, -1:] - eye[:, :1]) * ramp_u[None, :]
     return signal.resample(eye - line, length * up, axis=1) + line_u
-
-
-def _local_step_s(time_s: np.ndarray, around: np.ndarray) -> np.ndarray:
-    """Per index, the median sample step (s) over the 16 steps around it (a stable local rate estimate)."""
-    n = time_s.shape[0]
-    if n < 2:
-        return np.zeros(around.shape[0])
-    j = np.clip(around[:, None] + np.arange(-8, 8)[None, :], 0, n - 2)
-    return np.median(time_s[j + 1] - time_s[j], axis=1)
 
 
 def _first_crossing(tt: np.ndarray, yy: np.ndarray, allowed: np.ndarray, level: np.ndarray) -> np.ndarray:

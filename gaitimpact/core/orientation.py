@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+VERTICAL_CHUNK = 1 << 17
+"""Rows per run of `moving_vertical_g` (its temporaries stay below a few MB at any length)."""
+
 
 def gravity_direction(acc_g: np.ndarray, step: int = 1) -> np.ndarray:
     """Unit vector (sensor frame) of the mean specific force (g) = "up"; step subsamples for speed."""
@@ -56,31 +59,70 @@ def gravity_blocks(acc_g: np.ndarray, block: int, offset: int, step: int,
     return offset + bids * block + 0.5 * (block - 1), near / cnt[:, None]
 
 
-def _gravity_at(blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gravity (g, (len(at), 3)) linearly interpolated between the block centres at sample indices at,
-    and its norm (1 where it vanishes, the vector then (0, 0, 1))."""
+def _gravity_at(blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Gravity (g, its 3 components as (len(at),) arrays) linearly interpolated between the block centres
+    (np.interp's formula, held at the end values) at sample indices `at`, and its norm (1 where it vanishes,
+    the vector then (0, 0, 1)).
+
+    Per piece between two centres the slope is computed once and spread over that piece's samples
+    (`np.repeat`), so a long run of samples costs a few element-wise passes, no per-sample search.
+    """
     centre, mean = blocks
     x = np.asarray(at, dtype=np.float64)
-    g = np.column_stack([np.interp(x, centre, mean[:, j]) for j in range(3)])
-    norm = np.sqrt(np.einsum("ij,ij->i", g, g))
+    order = None
+    if x.size > 1 and not bool(np.all(x[1:] >= x[:-1])):
+        order = np.argsort(x, kind="stable")
+        x = x[order]
+    # piece 0: before the first centre; piece k: [centre k-1, centre k); piece K: from the last centre on
+    counts = np.diff(np.concatenate(([0], np.searchsorted(x, centre), [x.shape[0]])))
+    dx = np.repeat(np.concatenate((centre[:1], centre)), counts)
+    np.subtract(x, dx, out=dx)  # samples from the piece's left centre (or the first centre)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.diff(mean, axis=0) / np.diff(centre)[:, None]
+    zero = np.zeros((1, 3))
+    slopes = np.concatenate((zero, slope, zero))
+    bases = np.concatenate((mean[:1], mean))
+    g = []
+    for j in range(3):
+        gj = np.repeat(slopes[:, j], counts)
+        gj *= dx
+        gj += np.repeat(bases[:, j], counts)
+        g.append(gj)
+    norm = np.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2])
     bad = ~(norm > 1e-6)
     if bad.any():
-        g[bad] = (0.0, 0.0, 1.0)
+        for j, value in enumerate((0.0, 0.0, 1.0)):
+            g[j][bad] = value
         norm[bad] = 1.0
+    if order is not None:
+        back = np.empty_like(order)
+        back[order] = np.arange(order.size)
+        g, norm = [gj[back] for gj in g], norm[back]
     return g, norm
 
 
 def moving_up(blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> np.ndarray:
     """Unit "up" (sensor frame, (len(at), 3)) at sample indices `at` from `gravity_blocks`."""
     g, norm = _gravity_at(blocks, at)
-    return g / norm[:, None]
+    return np.column_stack(g) / norm[:, None]
 
 
 def moving_vertical_g(acc_g: np.ndarray, blocks: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> np.ndarray:
     """Vertical specific force (g) of the rows acc_g, taken at sample indices `at`, along the local
-    gravity of `gravity_blocks` there (= acc . up)."""
-    g, norm = _gravity_at(blocks, at)
-    return np.einsum("ij,ij->i", np.asarray(acc_g, dtype=np.float64), g) / norm
+    gravity of `gravity_blocks` there (= acc . up). Runs of VERTICAL_CHUNK rows at a time (small
+    temporaries; each row's value is its own)."""
+    a = np.asarray(acc_g, dtype=np.float64)
+    v = np.empty(a.shape[0])
+    for lo in range(0, a.shape[0], VERTICAL_CHUNK):
+        hi = lo + VERTICAL_CHUNK
+        g, norm = _gravity_at(blocks, at[lo:hi])
+        out = v[lo:hi]
+        np.multiply(g[0], a[lo:hi, 0], out=out)
+        for j in (1, 2):
+            g[j] *= a[lo:hi, j]
+            out += g[j]
+        out /= norm
+    return v
 
 
 def vertical_g(acc_g: np.ndarray, up: np.ndarray) -> np.ndarray:

@@ -134,7 +134,9 @@ def analyze_signal(
         warnings.append(Notice("placement_auto", f"placement decided from the signal: {placement} ({why})"))
     else:
         source = "declared"
-        seen, why = decide_placement(time_s, acc_g, res, fs_hz, stats) if check_placement else (placement, "")
+        # a declared shoe or shank is only checked against the waist (which foot placement is not looked at)
+        seen, why = (decide_placement(time_s, acc_g, res, fs_hz, stats, foot_kind=placement == "waist")
+                     if check_placement else (placement, ""))
         if (seen == "waist") != (placement == "waist"):
             warnings.append(Notice("placement_mismatch", f"placement declared {placement}, but the signal looks "
                                    f"like {seen} ({why}): check --placement or the sidecar"))

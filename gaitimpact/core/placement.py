@@ -81,14 +81,17 @@ def impact_centroid_s(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, stats
 
 
 def decide_placement(time_s: np.ndarray, acc_g: np.ndarray, res_g: np.ndarray, fs_hz: float,
-                     stats: BlockStats) -> tuple[str, str]:
-    """("waist"|"shoe"|"shank", reason) decided from the signal's features."""
+                     stats: BlockStats, foot_kind: bool = True) -> tuple[str, str]:
+    """("waist"|"shoe"|"shank", reason) decided from the signal's features; foot_kind False stops at
+    waist vs one foot ("foot", reason: shoe vs shank is not looked at)."""
     sym, _ = stride_ratio(stats)
     if not np.isfinite(sym):
         return "waist", "no steady gait found; defaulting to waist"
     if sym < WAIST_MAX_HARMONIC_RATIO:
         return "waist", (f"stride/step power {sym:.2f} < {WAIST_MAX_HARMONIC_RATIO}: the body's bounce "
                          "at every step dominates")
+    if not foot_kind:
+        return "foot", f"stride/step power {sym:.2f}: one foot"
     run = np.flatnonzero(running_blocks(stats, "shoe"))
     if run.size == 0:
         run = np.flatnonzero(stats.std_g >= ACTIVE_STD_G)

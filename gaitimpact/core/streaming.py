@@ -30,6 +30,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from gaitimpact.core.cadence import cadence_spm
+from gaitimpact.core.filters import squared_resultant_g2
 from gaitimpact.errors import GaitImpactError
 from gaitimpact.recording import steps_per_strike
 
@@ -140,13 +141,13 @@ class StreamingAnalyzer:
         rose by `rise_fraction` of that level within the `rise_s` before it (cheap: one resultant)."""
         level = self._impact_level()
         a = self._a[lo:hi]
-        res2 = np.einsum("ij,ij->i", a, a)
+        res2 = squared_resultant_g2(a)
         if res2.max() < level * level:
             return
         lo_back = max(self._start, lo - self._rise_n)
         before = self._a[lo_back:lo]
         pad = np.full(self._rise_n - (lo - lo_back), np.inf)  # no history yet: never the low point
-        res = np.sqrt(np.concatenate((pad, np.einsum("ij,ij->i", before, before), res2)))
+        res = np.sqrt(np.concatenate((pad, squared_resultant_g2(before), res2)))
         low = sliding_window_view(res, self._rise_n + 1).min(axis=1)  # lowest in the rise_s up to each sample
         rise = res[self._rise_n :] - low
         ok = (res2 >= level * level) & (rise >= self.rise_fraction * level)

@@ -40,6 +40,7 @@ All times are in the input's time base (s); the functions hold no state, so they
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,6 +59,8 @@ PERIOD_TILE_S = 20.0
 time axis (tiles start at multiples of it), so it depends on a bounded neighbourhood only."""
 PERIOD_CONTEXT_S = 5.0
 """...from the signal of the tile and this long (s) on each side of it."""
+TILE_ROWS = 32
+"""Tiles whose periods are computed together (bounds the temporaries; a row's period is the same in any batch)."""
 PEAK_CONTEXT_S = 2.0
 """Peaks of a tile are found on the tile plus this long (s) on each side (spacing and prominence)."""
 LOCAL_HALF = 8
@@ -193,17 +196,23 @@ def local_median(x: np.ndarray, use: np.ndarray | None = None, half: int = LOCAL
     """
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[0]
-    vals = np.where(np.ones(n, dtype=bool) if use is None else use, x, np.nan)
+    vals = x if use is None else np.where(use, x, np.nan)
     if n == 0:
-        return vals
+        return vals.copy()
     size = 2 * half + 1
     finite = np.isfinite(vals)
+    every = bool(finite.all())
     # a window of all finite values: its middle value (scipy's median filter; the NaN are never in it)
-    counts = np.concatenate(([0], np.cumsum(np.pad(finite, half))))
-    full = counts[size:] - counts[:-size] == size
+    if every:  # the windows reaching past either end are the others
+        full = np.zeros(n, dtype=bool)
+        full[half:n - half] = True
+    else:
+        counts = np.concatenate(([0], np.cumsum(np.pad(finite, half))))
+        full = counts[size:] - counts[:-size] == size
     med = np.full(n, np.nan)
     if full.any():
-        med[full] = ndimage.median_filter(np.where(finite, vals, 0.0), size=size, mode="constant")[full]
+        med[full] = ndimage.median_filter(vals if every else np.where(finite, vals, 0.0), size=size,
+                                          mode="constant")[full]
     part = np.flatnonzero(~full)
     if part.size:
         # median of the finite values of the other windows: sort (NaN last), average the middle pair
@@ -258,7 +267,9 @@ def onset_times(
     pk = x[peak_idx]
     level = trough + fraction * (pk - trough)
     cols = np.arange(lookback + 1)
-    after = valid & (cols[None, :] >= kmin[:, None]) & (w >= level[:, None])
+    after = w >= level[:, None]
+    after &= valid
+    after &= cols[None, :] >= kmin[:, None]
     j = np.argmax(after, axis=1)
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
     first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
@@ -292,8 +303,22 @@ def _segment_start_of(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def period_tiles(time_s: np.ndarray, tile_s: float = PERIOD_TILE_S) -> np.ndarray:
     """Sample bounds (K + 1,) of the tiles of the recording's time axis (multiples of tile_s, s) that
     the samples of time_s (s) fall in."""
-    k = np.floor(time_s / tile_s)
-    return np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [time_s.shape[0]]))
+    n = time_s.shape[0]
+    if n == 0:
+        return np.zeros(2, dtype=np.int64)
+    # the first sample of every tile number floor(t / tile_s) after the first one: found near k * tile_s by
+    # a binary search, then moved to where floor(t / tile_s) itself changes (the product and the quotient
+    # may round differently by an ulp); no pass over all samples
+    ks = np.arange(np.floor(time_s[0] / tile_s) + 1, np.floor(time_s[-1] / tile_s) + 1)
+    idx = np.searchsorted(time_s, ks * tile_s)
+    while True:
+        back = (idx > 0) & (np.floor(time_s[np.maximum(idx - 1, 0)] / tile_s) >= ks)
+        fwd = (idx < n) & (np.floor(time_s[np.minimum(idx, n - 1)] / tile_s) < ks)
+        if not (back.any() or fwd.any()):
+            break
+        idx += fwd.astype(np.int64) - back
+    # a tile without samples (a gap) starts where the next one does
+    return np.unique(np.concatenate(([0], idx, [n]))).astype(np.int64)
 
 
 def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.ndarray, lo_s: float, hi_s: float,
@@ -306,10 +331,14 @@ def tile_periods_s(time_s: np.ndarray, x: np.ndarray, fs_hz: float, tiles: np.nd
     b = np.searchsorted(time_s, t0 + PERIOD_TILE_S + PERIOD_CONTEXT_S, side="left")
     size = (b - a + step - 1) // step
     out = np.full(a.shape[0], float(default_s))
-    for m in np.unique(size).tolist():  # tiles of one context length at once (usually all but the ends)
-        sel = np.flatnonzero(size == m)
-        per = dominant_periods_s(x[a[sel, None] + step * np.arange(m)[None, :]], fs_hz / step, lo_s, hi_s)
-        out[sel] = np.where(np.isfinite(per), per, default_s)
+    for m in np.unique(size).tolist():  # tiles of one context length together (usually all but the ends)
+        # row i: x[i], x[i + step], ... (m of them), a view; a tile's context is the row at its first sample
+        rows = np.lib.stride_tricks.sliding_window_view(x, (m - 1) * step + 1)[:, ::step]
+        same = np.flatnonzero(size == m)
+        for r0 in range(0, same.size, TILE_ROWS):  # in batches: the temporaries stay small
+            sel = same[r0:r0 + TILE_ROWS]
+            per = dominant_periods_s(rows[a[sel]], fs_hz / step, lo_s, hi_s)
+            out[sel] = np.where(np.isfinite(per), per, default_s)
     return out
 
 
@@ -322,7 +351,9 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
     Tiles that share distance and wlen go through one `scipy.signal.find_peaks` call: their stretches
     are laid end to end, each between barriers (higher than any sample, longer than 2 * distance, and
     not peaks themselves: too high), so no peak, spacing or prominence reaches from one stretch into
-    the next: the same peaks as one call per stretch, without the per-call cost. `height` is a minimum.
+    the next: the same peaks as one call per stretch, without the per-call cost. `height` and
+    `prominence` are minimums (the prominence is applied after height and distance, as find_peaks does:
+    `_prominent`).
     """
     n = x.shape[0]
     k = tiles.shape[0] - 1
@@ -333,45 +364,66 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
     wl = np.full(k, -1, dtype=np.int64) if wlen is None else np.asarray(wlen, dtype=np.int64)[:k]
     a, b = tiles[:-1].astype(np.int64), tiles[1:].astype(np.int64)
     ca, cb = np.maximum(0, a - margin), np.minimum(n, b + margin)
+    # every tile context's pieces of gap-free stretch (tile-major, ascending); none known: the whole context
+    s0 = np.maximum(np.asarray(starts, dtype=np.int64)[None, :], ca[:, None])
+    e0 = np.minimum(np.asarray(stops, dtype=np.int64)[None, :], cb[:, None])
+    some = e0 > s0
+    count = some.sum(axis=1)
+    # a context cut by gaps drops its crumbs shorter than 3 samples (no peak fits)
+    some &= (e0 - s0 >= 3) | (count[:, None] <= 1)
+    tile, col = np.nonzero(some)
+    p_tile = np.concatenate((tile, np.flatnonzero(count == 0)))
+    p_lo = np.concatenate((s0[tile, col], ca[count == 0]))
+    p_hi = np.concatenate((e0[tile, col], cb[count == 0]))
+    order = np.lexsort((p_lo, p_tile))
+    p_tile, p_lo, p_hi = p_tile[order], p_lo[order], p_hi[order]
     wall = float(np.max(x)) + 1.0 if n else 1.0
-    stretches = list(zip(starts.tolist(), stops.tolist()))
+    prominence = kwargs.pop("prominence", None)
     out = []
-    for key in np.unique(np.column_stack((dist, wl)), axis=0):
-        d_j, w_j = int(key[0]), int(key[1])
-        parts, src, own_lo, own_hi = [], [], [], []
-        barrier = np.full(2 * d_j + 3, wall)
-        pos = 0
-        for t in np.flatnonzero((dist == d_j) & (wl == w_j)).tolist():
-            c0, c1 = int(ca[t]), int(cb[t])
-            spans = [(max(s0, c0), min(e0, c1)) for s0, e0 in stretches if e0 > c0 and s0 < c1]
-            # no stretch information: the whole context is one stretch
-            for s0, e0 in spans or [(c0, c1)]:
-                if e0 - s0 < 3 and len(spans) > 1:
-                    continue
-                parts += [barrier, x[s0:e0]]
-                pos += barrier.size
-                src.append((pos, s0, e0 - s0))
-                own_lo.append(int(a[t]))
-                own_hi.append(int(b[t]))
-                pos += e0 - s0
-        if not parts:
+    for d_j, w_j in np.unique(np.column_stack((dist, wl)), axis=0).tolist():
+        sel = np.flatnonzero((dist[p_tile] == d_j) & (wl[p_tile] == w_j))
+        if sel.size == 0:
             continue
-        parts.append(barrier)
+        lo, hi, own = p_lo[sel], p_hi[sel], p_tile[sel]
+        barrier = np.full(2 * d_j + 3, wall)
+        parts = [barrier]
+        for i0, i1 in zip(lo.tolist(), hi.tolist()):
+            parts += [x[i0:i1], barrier]
+        off = barrier.size * np.arange(1, sel.size + 1) + np.concatenate(([0], np.cumsum(hi - lo)[:-1]))
+        xx = np.concatenate(parts)
         # the barriers' own peaks are left out by their height (before spacing and prominence)
         opts = dict(kwargs, distance=d_j, height=(kwargs.get("height"), wall - 0.5))
         if w_j >= 0:
             opts["wlen"] = w_j
-        found, _ = signal.find_peaks(np.concatenate(parts), **opts)
-        off = np.array([p for p, _, _ in src], dtype=np.int64)
+        found, _ = signal.find_peaks(xx, **opts)
+        if prominence is not None:
+            found = found[_prominent(xx, found, prominence, w_j if w_j >= 0 else None, 2 * d_j + 1)]
         seg = np.searchsorted(off, found, side="right") - 1
-        first = np.array([s0 for _, s0, _ in src], dtype=np.int64)
-        length = np.array([m for _, _, m in src], dtype=np.int64)
-        inside = (seg >= 0) & (found - off[np.maximum(seg, 0)] < length[np.maximum(seg, 0)])
+        inside = (seg >= 0) & (found - off[np.maximum(seg, 0)] < (hi - lo)[np.maximum(seg, 0)])
         seg, found = seg[inside], found[inside]
-        idx = found - off[seg] + first[seg]
-        own = (idx >= np.asarray(own_lo)[seg]) & (idx < np.asarray(own_hi)[seg])
-        out.append(idx[own])
+        idx = found - off[seg] + lo[seg]
+        out.append(idx[(idx >= a[own[seg]]) & (idx < b[own[seg]])])
     return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+
+def _prominent(x: np.ndarray, peaks: np.ndarray, minimum: float, wlen: int | None, first_wlen: int) -> np.ndarray:
+    """Which peaks have a `scipy.signal.peak_prominences` (within wlen samples, None: unlimited) of at
+    least minimum (same unit as x).
+
+    Unlimited, the prominence within first_wlen samples is taken first: a window only narrows the
+    search for the bases, so it is never larger, and a peak that reaches the minimum there reaches it;
+    only the others are searched without limit (the long searches of a tall peak are left out).
+    """
+    if peaks.size == 0:
+        return np.zeros(0, dtype=bool)
+    with warnings.catch_warnings():  # a zero prominence within the window is no news
+        warnings.filterwarnings("ignore", message="some peaks have a prominence of 0")
+        prom = signal.peak_prominences(x, peaks, wlen=wlen if wlen is not None else first_wlen)[0]
+    if wlen is None:
+        weak = np.flatnonzero(prom < minimum)
+        if weak.size:
+            prom[weak] = signal.peak_prominences(x, peaks[weak])[0]
+    return prom >= minimum
 
 
 def _tile_of(idx: np.ndarray, tiles: np.ndarray) -> np.ndarray:
@@ -407,18 +459,19 @@ def detect_waist(
     d = waist_step(fs_hz)
     block, decim = block_samples(fs_hz)
     off = int(grid_offset) % d
-    sub = np.arange(off, time_s.shape[0], d)
     grav = None if up is not None else gravity_blocks(acc_g, block, grid_offset, decim,
                                                        max(1, round(GRAVITY_HALF_S * fs_hz / block)))
     if d > 1:
         time_s, acc_g, fs_hz = time_s[off::d], np.ascontiguousarray(acc_g[off::d]), fs_hz / d
         starts, stops = (np.maximum(starts - off, 0) + d - 1) // d, (np.maximum(stops - off, 0) + d - 1) // d
+    # detection sample i is sample off + d * i of the slice (the gravity blocks' index)
     if grav is not None:
-        vert = moving_vertical_g(acc_g, grav, sub)
+        vert = moving_vertical_g(acc_g, grav, off + d * np.arange(time_s.shape[0]))
     else:
         assert up is not None  # gravity is estimated exactly when no fixed vertical is given
         vert = vertical_g(acc_g, up)
     v = zero_phase_filter(vert, fs_hz, WAIST_LP_HZ, starts, stops)
+    del vert
     tiles = period_tiles(time_s)
     tile_period = tile_periods_s(time_s, v, fs_hz, tiles, *STEP_PERIOD_RANGE_S, 0.33)
     tile_dist = np.maximum(1, (0.6 * tile_period * fs_hz).astype(np.int64))
@@ -439,10 +492,11 @@ def detect_waist(
     if ic.size >= 6:
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
+    i_ic = np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)  # first sample at or after each IC
     if grav is not None:  # the local vertical at every strike
-        up = moving_up(grav, sub[np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)])
+        up = moving_up(grav, off + d * i_ic)
     assert up is not None
-    foot = waist_feet(time_s, acc_g, ic, up)
+    foot = waist_feet(time_s, acc_g, ic, up, i_ic)
     to = (waist_toe_off_s(time_s, v, peaks, ic, starts, stops, tile_period[_tile_of(peaks, tiles)]) if toe_off
           else np.full(ic.shape[0], np.nan))
     return DetectedStrikes(ic, peaks * d + off, foot, to)
@@ -698,7 +752,7 @@ def _periodic_landings(time_s: np.ndarray, res_g: np.ndarray, spike: np.ndarray,
         return cand
     dist = np.maximum(1, (CAND_SPACING_S * tile_stride_s * fs_hz).astype(np.int64))
     more = find_peaks_tiled(spike, fs_hz, starts, stops, tiles, dist, height=CAND_MIN_G)
-    more = more[~np.isin(more, cand)]
+    more = more[~_is_in_sorted(more, cand)]
     # a candidate whose impact peak has no rise before it (a kink on a falling edge) is none
     both = np.concatenate((cand, more))
     pk = _local_argmax(res_g, both, k)
@@ -762,7 +816,8 @@ def _local_argmax(x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     return w[rows, np.where(is_peak.any(axis=1), best, plain)]
 
 
-def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up: np.ndarray) -> np.ndarray:
+def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up: np.ndarray,
+               i_ic: np.ndarray | None = None) -> np.ndarray:
     """Left/right per waist IC from the mediolateral acceleration in early stance; "?" where unsure.
 
     In the first LR_STANCE_S after IC the braking force is large and the pelvis is yawed with the
@@ -771,14 +826,15 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     horizontal acceleration; left = up x forward (up: one (3,) vector or one per strike). Feet
     alternate, so each strike is decided from the evidence of the strikes of its chain (no missed
     strike or gap) within +-LR_HALF strikes, and stays "?" when that evidence is weak. Everything is
-    local (neighbouring strikes only), so a window of a longer recording decides the same.
+    local (neighbouring strikes only), so a window of a longer recording decides the same. i_ic: the
+    first sample at or after each IC (the last sample for an IC after it), if the caller has it.
     """
     m = ic_time_s.shape[0]
     foot = np.full(m, "?", dtype="<U1")
     if m < 4:
         return foot
     n = time_s.shape[0]
-    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1)
+    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1) if i_ic is None else i_ic
     u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
     stance, early = _window_means(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S),
                                   np.searchsorted(time_s, ic_time_s + 0.05))
@@ -796,16 +852,23 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     d = np.diff(ic_time_s)
     med = local_median(d)
     chain = np.concatenate(([0], np.cumsum((d > 1.5 * med) | (d < 0.5 * med))))
-    # evidence of strike i: q_j * (-1)^(j - i) over its chain's strikes within +-LR_HALF
+    # evidence of strike i: q_j * (-1)^(j - i) over its chain's strikes within +-LR_HALF (a chain is a run
+    # of consecutive strikes: the window is the offsets [lo, hi] from i)
     e = q * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
-    cols = np.arange(m)[:, None] + np.arange(-LR_HALF, LR_HALF + 1)[None, :]
-    ok = (cols >= 0) & (cols < m)
-    cols = np.clip(cols, 0, m - 1)
-    ok &= chain[cols] == chain[:, None]
-    cnt = ok.sum(axis=1)
-    ev = np.where(ok, e[cols], 0.0)
+    first = np.flatnonzero(np.concatenate(([True], chain[1:] != chain[:-1])))
+    runs = np.diff(np.append(first, m))
+    own_first, own_last = np.repeat(first, runs), np.repeat(first + runs - 1, runs)
+    lo = np.maximum(own_first - np.arange(m), -LR_HALF)
+    hi = np.minimum(own_last - np.arange(m), LR_HALF)
+    offsets = np.arange(-LR_HALF, LR_HALF + 1)
+    ok = (offsets[None, :] >= lo[:, None]) & (offsets[None, :] <= hi[:, None])
+    cnt = hi - lo + 1
+    ev = np.where(ok, np.lib.stride_tricks.sliding_window_view(np.pad(e, LR_HALF), 2 * LR_HALF + 1), 0.0)
     mean = ev.sum(axis=1) / cnt
-    spread = np.sqrt(np.where(ok, (ev - mean[:, None]) ** 2, 0.0).sum(axis=1) / cnt)
+    ev -= mean[:, None]  # in place from here: the squared deviations inside the window
+    np.square(ev, out=ev)
+    np.copyto(ev, 0.0, where=~ok)
+    spread = np.sqrt(ev.sum(axis=1) / cnt)
     score = mean * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
     sure = (cnt >= 4) & (np.abs(score) >= 3.0 * (spread / np.sqrt(cnt) + 1e-12))
     # early-stance acceleration towards the left => the left foot landed (see docstring)

@@ -29,10 +29,11 @@ BLOCK_ROWS = 50_000
 """Rows read from the file at a time (1 h at 1000 Hz streamed: 250 000 rows peaked at 290-297 MiB,
 50 000 at 271-272 MiB, at the same CPU time)."""
 
-READ_AHEAD_ROWS = 700_000
-"""Rows `ReadAhead` may hold parsed ahead of the analysis: about the chunk-stitcher's first window at
-1000 Hz (600 s + the overlap), then mostly ready when scipy's import ends (1 h at 1000 Hz streamed, load
-~7: peak RSS 289 MiB without read-ahead, 298 MiB with 700 000 rows, 321 MiB with 1 300 000)."""
+READ_AHEAD_ROWS = 2_000_000
+"""Rows `ReadAhead` may hold parsed ahead of the analysis: the parse goes on while scipy is imported (the
+second core is otherwise idle then) and is past the chunk-stitcher's first windows when the import ends.
+1 h at 1000 Hz, 2026-11-29 16:39, load 1-2, median of 7 alternating: 1.34 s and peak RSS 270 MiB with
+700 000 rows, 1.24 s and 302 MiB with 2 000 000 (the 3x-the-raw-arrays bound is 330 MiB)."""
 
 CANONICAL = ("time_s", "ax_g", "ay_g", "az_g")
 CANONICAL_GYRO = ("gx_dps", "gy_dps", "gz_dps")
@@ -148,8 +149,16 @@ def _plain_newlines(path: Path) -> bool:
     return head.count(b"\r") == head.count(b"\r\n")
 
 
+MAX_HEADER_BYTES = 1 << 20
+"""Longest header line `_header_names` reads (as `io.textscan.MAX_LINE_BYTES`)."""
+SLAB_BYTES = 8 << 20
+"""CSV text handed to pyarrow's multi-threaded `read_csv` at a time by `_iter_canonical_arrow` (whole lines;
+its 1 MiB blocks are parsed on Arrow's threads): `open_csv`, the streaming reader, is single-threaded."""
+
+
 def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Block]:
-    """Blocks of about `rows` rows from pyarrow's streaming CSV reader; _SlowPathNeeded at the first odd line."""
+    """Blocks of at most `rows` rows parsed by pyarrow's CSV reader, a slab of whole lines at a time (both
+    cores parse when the caller leaves one free); _SlowPathNeeded at the first slab with an odd line."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -158,41 +167,68 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
     def refuse(_row: object) -> str:
         return "error"
 
+    parse = pacsv.ParseOptions(invalid_row_handler=refuse, ignore_empty_lines=False)
+    convert = pacsv.ConvertOptions(column_types={c: pa.float64() for c in cols}, include_columns=cols,
+                                   null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False)
+    names: list[str] | None = None  # the header's fields, as pyarrow read them from the first slab
     try:
-        reader = pacsv.open_csv(
-            path,
-            # the system allocator: each batch is copied out and freed at once, and glibc returns large freed
-            # blocks to the OS where Arrow's default pool (mimalloc) keeps them (1 h at 1000 Hz: ~20 MiB less peak)
-            memory_pool=pa.system_memory_pool(),
-            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=refuse, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.float64() for c in cols},
-                                                 include_columns=cols, null_values=[""],
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-        pending: list[np.ndarray] = []
-        n_pending = 0
-        for batch in reader:
-            if batch.num_rows == 0:
-                continue
-            values = np.empty((batch.num_rows, len(cols)))
+        for slab in _line_slabs(path, SLAB_BYTES):
+            table = pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(slab)),
+                # the system allocator: each slab is copied out and freed at once, and glibc returns large
+                # freed blocks to the OS where Arrow's default pool (mimalloc) keeps them
+                memory_pool=pa.system_memory_pool(),
+                read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, column_names=names),
+                parse_options=parse, convert_options=convert)
+            if names is None:
+                names = _header_names(slab)
+            # contiguous time and (n, 3) arrays, as the chunk-stitcher joins them into windows
+            n = table.num_rows
+            time_s = np.empty(n)
+            groups = [np.empty((n, 3)) for _ in range(len(cols) // 3)]  # acc, gyro
             for j in range(len(cols)):
-                values[:, j] = arrow_values(batch.column(j))
-            pending.append(values)
-            n_pending += batch.num_rows
-            if n_pending >= rows:
-                yield _block(pending, len(cols))
-                pending, n_pending = [], 0
-        if pending:
-            yield _block(pending, len(cols))
+                out = time_s if j == 0 else groups[(j - 1) // 3][:, (j - 1) % 3]
+                at = 0
+                for chunk in table.column(j).chunks:
+                    out[at:at + len(chunk)] = arrow_values(chunk)
+                    at += len(chunk)
+            del table
+            for lo in range(0, n, rows):
+                sl = slice(lo, lo + rows)
+                yield time_s[sl], groups[0][sl], (groups[1][sl] if len(groups) > 1 else None)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowKeyError, UnicodeDecodeError):
         # ArrowKeyError: a header with spaces around the names ("time_s, ax_g"): pandas reads it
         raise _SlowPathNeeded from None
 
 
-def _block(parts: list[np.ndarray], n_cols: int) -> Block:
-    """(time_s, acc_g, gyro_dps|None) from row blocks of the canonical columns."""
-    values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    return values[:, 0], values[:, 1:4], (values[:, 4:7] if n_cols == 7 else None)
+def _line_slabs(path: Path, size: int) -> Iterator[memoryview]:
+    """The file's bytes in slabs of about `size` bytes, each ending just after a newline (the last at the
+    end of the file); a line longer than a slab makes the slab longer."""
+    with open(path, "rb", buffering=0) as fh:
+        offset, want = 0, size
+        while True:
+            fh.seek(offset)
+            data = fh.read(want)
+            if len(data) < want:  # the end of the file
+                if data:
+                    yield memoryview(data)
+                return
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # no line end in the slab: take more
+                want += size
+                continue
+            yield memoryview(data)[:cut]
+            offset, want = offset + cut, size
+
+
+def _header_names(slab: memoryview) -> list[str]:
+    """The column names pyarrow reads from the header line at the start of `slab`."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    head = bytes(slab[:MAX_HEADER_BYTES])
+    end = head.find(b"\n")
+    return pacsv.read_csv(pa.py_buffer(head[:end + 1] if end >= 0 else head)).column_names
 
 
 def _iter_canonical_pandas(path: Path, header: list[str], cols: list[str], rows: int, *,

@@ -118,8 +118,10 @@ def test_cut_last_line_is_read_in_memory_with_its_note(plain_run, tmp_path):
 def test_an_odd_line_met_after_windows_were_analysed_gives_the_in_memory_result(tmp_path, monkeypatch, edit):
     """The read-ahead thread meets the odd line after the main thread has analysed windows: same fallback."""
     import gaitimpact.core.chunked as chunked
+    import gaitimpact.io.blocks as io_blocks
 
-    n = 80_000  # 80 s at 1000 Hz: the odd line is in the second block (pyarrow batches of ~33 000 rows)
+    n = 80_000  # 80 s at 1000 Hz, ~2.4 MB: with 1 MiB slabs the odd line is in the third
+    monkeypatch.setattr(io_blocks, "SLAB_BYTES", 1 << 20)
     rng = np.random.default_rng(3)
     rec = Recording(time_s=np.arange(n) / 1000.0, acc_g=np.column_stack(
         [rng.normal(0, 0.01, n), rng.normal(0, 0.01, n), 1 + rng.normal(0, 0.01, n)]), fs_hz=1000.0)

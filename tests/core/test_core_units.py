@@ -326,3 +326,76 @@ def test_dominant_periods_are_the_same_bits_in_any_batch():
     np.testing.assert_allclose(full, true_s, atol=0.01)
     for i, k in [(0, 1), (3, 2), (10, 3), (20, 5), (31, 17), (59, 1)]:
         assert np.array_equal(dominant_periods_s(y[i:i + k], 100.0, 0.25, 0.6), full[i:i + k])
+
+
+def test_local_step_is_the_median_of_the_16_steps_around_each_index():
+    from gaitimpact.core.filters import local_step_s
+
+    rng = np.random.default_rng(11)
+    t = np.cumsum(0.01 + rng.uniform(-0.002, 0.002, 500))
+    t[200:] += 0.5  # a gap: the steps around it hold one long step
+    idx = np.array([0, 1, 5, 100, 195, 200, 205, 490, 498, 499])
+    j = np.clip(idx[:, None] + np.arange(-8, 8)[None, :], 0, t.size - 2)
+    np.testing.assert_array_equal(local_step_s(t, idx), np.median(t[j + 1] - t[j], axis=1))
+    assert local_step_s(t[:1], np.array([0])).tolist() == [0.0]
+
+
+def test_harmonic_powers_are_the_lag_windowed_cosine_sums_of_the_autocorrelation():
+    from gaitimpact.core.bouts import BlockStats, harmonic_powers
+
+    rng = np.random.default_rng(12)
+    acf = rng.normal(size=(40, 82))
+    stats = BlockStats(*(np.zeros(40),) * 5, acf=acf, fs_dec=50.0, block=100, decim=2)
+    period = rng.uniform(0.44, 1.5, 40)
+    period[3] = np.nan
+    lags = np.arange(82) / 50.0
+    w = 0.5 * (1.0 + np.cos(np.pi * lags / lags[-1]))
+    w[1:] *= 2.0
+    p1, p2 = harmonic_powers(stats, period)
+    for h, got in ((1, p1), (2, p2)):
+        want = (acf * w * np.cos(2 * np.pi * h * lags[None, :] / period[:, None])).sum(axis=1)
+        np.testing.assert_allclose(np.delete(got, 3), np.delete(want, 3), rtol=1e-11, atol=1e-11)
+        assert np.isnan(got[3])
+
+
+def test_placement_check_without_foot_kind_stops_at_waist_or_foot():
+    from gaitimpact.core.bouts import block_stats
+    from gaitimpact.core.placement import decide_placement
+    from gaitimpact.sim import SimConfig, SimSegment, simulate
+
+    for place in ("shoe", "waist"):
+        rec = simulate(SimConfig(placement=place, fs_hz=200.0, seed=3,
+                                 segments=[SimSegment(30.0, "run", 3.2, "asphalt")])).recording
+        res = resultant_g(rec.acc_g)
+        stats = block_stats(rec.time_s, res, rec.fs_hz)
+        full = decide_placement(rec.time_s, rec.acc_g, res, rec.fs_hz, stats)
+        short = decide_placement(rec.time_s, rec.acc_g, res, rec.fs_hz, stats, foot_kind=False)
+        assert full[0] == place
+        assert short[0] == ("waist" if place == "waist" else "foot")
+        assert full[1].startswith(short[1])
+
+
+def test_moving_up_at_indices_in_any_order_is_the_same_as_in_order():
+    from gaitimpact.core.orientation import gravity_blocks, moving_up
+
+    rng = np.random.default_rng(13)
+    acc = rng.normal(size=(2000, 3)) * 0.2 + [0.1, 0.0, 1.0]
+    grav = gravity_blocks(acc, 100, 0, 2, 2)
+    at = rng.integers(-50, 2100, 300)  # before the first and after the last block centre too
+    order = np.argsort(at, kind="stable")
+    np.testing.assert_array_equal(moving_up(grav, at)[order], moving_up(grav, at[order]))
+    assert np.allclose(np.linalg.norm(moving_up(grav, at), axis=1), 1.0)
+
+
+def test_period_tiles_start_where_the_tile_number_of_the_time_changes():
+    from gaitimpact.core.strikes import period_tiles
+
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        t = np.cumsum(rng.uniform(0.0, 3.0, int(rng.integers(1, 300)))) + rng.uniform(-30.0, 30.0)
+        # samples on and an ulp below tile edges, and gaps longer than a tile
+        edges = 20.0 * rng.integers(-2, 15, 4)
+        t = np.unique(np.concatenate((t, edges, np.nextafter(edges, -np.inf), [t[-1] + 65.0])))
+        k = np.floor(t / 20.0)
+        want = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [t.size]))
+        np.testing.assert_array_equal(period_tiles(t), want)

@@ -50,7 +50,8 @@ def test_fast_and_general_reader_give_the_same_recording_or_error(tmp_path, monk
     assert [str(w) for w in fast.warnings] == [str(w) for w in general.warnings]
 
 
-def test_streamed_blocks_switch_to_pandas_at_the_first_odd_line_and_keep_every_value(tmp_path):
+def test_streamed_blocks_switch_to_pandas_at_the_first_odd_line_and_keep_every_value(tmp_path, monkeypatch):
+    monkeypatch.setattr(blocks, "SLAB_BYTES", 1 << 20)  # ~4.6 MB: the odd line is in the fourth slab
     rows = ["time_s,ax_g,ay_g,az_g"] + [f"{i / 1000:.3f},{(i % 97) / 50:.4f},0.1,0.9" for i in range(200_000)]
     rows[150_000] = "149.999,zz,0.1,0.9"  # after the first fast blocks: the rest goes through pandas
     rows[160_000] = ""
@@ -63,6 +64,21 @@ def test_streamed_blocks_switch_to_pandas_at_the_first_odd_line_and_keep_every_v
         path, header, list(blocks.CANONICAL), 10_000)])]
     assert got[0].shape == want[0].shape
     assert np.array_equal(got[0], want[0], equal_nan=True) and np.array_equal(got[1], want[1], equal_nan=True)
+
+
+@pytest.mark.parametrize("slab", [7, 64, 1000, 1 << 23])  # shorter than a line, than the header, a few lines, all
+def test_streamed_slabs_of_any_size_give_every_row_once_in_blocks_of_at_most_rows(tmp_path, monkeypatch, slab):
+    monkeypatch.setattr(blocks, "SLAB_BYTES", slab)
+    rows = ["time_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps"] + [
+        f"{i / 500:.3f},{(i % 89) / 40:.4f},-0.1,0.95,{i % 7}.5,0,-1" for i in range(3_001)]
+    path = tmp_path / "gyro.csv"
+    path.write_text("\n".join(rows))  # no line end after the last row
+    got = list(blocks.iter_canonical_csv(path, rows=700))
+    assert max(t.size for t, _, _ in got) <= 700
+    want = np.array([[float(x) for x in r.split(",")] for r in rows[1:]])
+    assert np.array_equal(np.concatenate([t for t, _, _ in got]), want[:, 0])
+    assert np.array_equal(np.concatenate([a for _, a, _ in got]), want[:, 1:4])
+    assert np.array_equal(np.concatenate([g for _, _, g in got]), want[:, 4:7])
 
 
 def test_streamed_header_with_spaces_around_names_is_a_clear_input_error_not_an_arrow_error(tmp_path):
