@@ -6,9 +6,9 @@ import argparse
 import contextlib
 import math
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gaitimpact.errors import DeviceError, GaitImpactError, InputError
 from gaitimpact.recording import PLACEMENTS
@@ -140,6 +140,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(func=run_record)
 
 
+def run_session(session: Coroutine[Any, Any, Any]) -> Any:
+    """Run a recording session to its end on uvloop where it is installed (Linux), else on asyncio's loop.
+
+    The recorder wakes for every BLE notification (~50/s per sensor, each a D-Bus signal on the bus socket);
+    libuv's loop does that wake-up in C where asyncio's runs ~40 lines of Python (`BaseEventLoop._run_once`,
+    the selector). benchmarks/record.py, both loops side by side at once: 2.3-2.4 % of a core against 2.4-2.6 %
+    at 1000 Hz, the same samples and strikes.
+    """
+    import asyncio
+
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(session)
+    return uvloop.run(session)
+
+
 def run_scan(args: argparse.Namespace) -> int:
     """List supported sensors in range; exit 1 when none."""
     import asyncio
@@ -228,7 +245,6 @@ async def _session(recorders: list[Recorder], view: RecordView) -> list[RecordRe
 
 def run_record(args: argparse.Namespace) -> int:
     """Record live; 0 when stopped by --duration or Ctrl-C, 1 when the device was lost for good."""
-    import asyncio
     from dataclasses import replace
 
     from gaitimpact.ble.recorder import RecordOptions, RecordResult, open_recorders, output_for
@@ -263,7 +279,7 @@ def run_record(args: argparse.Namespace) -> int:
     console = plain_console(stderr=True, quiet=args.quiet)
     recorders = open_recorders(opts_list)
     view = RecordView(console, live=not args.no_live, quiet=args.quiet)
-    outcomes = asyncio.run(_session(recorders, view))
+    outcomes = run_session(_session(recorders, view))
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     runs = [(r.opts.out, o) for r, o in zip(recorders, outcomes) if isinstance(o, RecordResult)]
     out_console = plain_console()

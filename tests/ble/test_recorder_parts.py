@@ -133,3 +133,17 @@ def test_contact_offset_between_waist_and_shoe_and_its_drift() -> None:
     assert contact_offset(waist, shoe[:3]) is None
     # the other way round (the denser waist series as `other`): same pairs, sign flipped
     assert contact_offset(shoe, waist).offset_ms == pytest.approx(-12.0, abs=0.01)
+
+
+def test_the_recording_session_runs_on_uvloop_on_linux_and_returns_its_result() -> None:
+    import asyncio
+    import sys
+
+    from gaitimpact.cli.record_cmd import run_session
+
+    async def loop_module() -> str:
+        await asyncio.sleep(0.01)
+        return type(asyncio.get_running_loop()).__module__
+
+    module = run_session(loop_module())
+    assert module.startswith("uvloop") if sys.platform == "linux" else module.startswith("asyncio")
