@@ -50,11 +50,22 @@ class ImpactFigures:
     clipped: np.ndarray
 
 
-def infer_range_g(acc_g: np.ndarray, step: int = 1) -> float | None:
-    """Sensor range in g inferred from flat-topped maxima (>= 3 samples at the same max |a_axis|), else None."""
+def infer_range_g(acc_g: np.ndarray, step: int = 1, res_g: np.ndarray | None = None) -> float | None:
+    """Sensor range in g inferred from flat-topped maxima (>= 3 samples at the same max |a_axis|), else None.
+
+    res_g (the resultant |a| of acc_g, g), if given, narrows the search to the rows that can hold the
+    extreme: an axis never exceeds the resultant, and the largest |a_axis| is at least max |a| / sqrt(3).
+    """
     a = np.asarray(acc_g, dtype=np.float64)[::step]  # any memory layout: no copy
     if a.size == 0:
         return None
+    rows = None
+    if res_g is not None:
+        r = np.asarray(res_g, dtype=np.float64)[::step]
+        r_max = float(r.max())
+        if np.isfinite(r_max):
+            rows = np.flatnonzero(r >= r_max / np.sqrt(3.0) * (1.0 - 1e-6))
+            a = a[rows]
     top = float(max(a.max(), -a.min()))
     if not np.isfinite(top) or top < 1.5:
         return None
@@ -63,8 +74,10 @@ def infer_range_g(acc_g: np.ndarray, step: int = 1) -> float | None:
     if int(np.count_nonzero(at_top)) < 3:
         return None
     # flat top: the same axis sits on the extreme in two consecutive samples
-    flat = bool(np.any(at_top[1:] & at_top[:-1]))
-    return top if flat else None
+    pairs = at_top[1:] & at_top[:-1]
+    if rows is not None:
+        pairs &= (np.diff(rows) == 1)[:, None]
+    return top if bool(np.any(pairs)) else None
 
 
 def impact_figures(
@@ -237,9 +250,10 @@ def _dense_peak_and_rate(d: _Dense) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     l20 = a_ic + f20 * rise
     l80 = a_ic + f80 * rise
     # the first crossing in the window comes at or before the peak whenever the level is below the peak,
-    # and there is none otherwise: no need to cut the search at the peak
-    t20 = _dense_crossing(d, ym, l20, before)
-    t80 = _dense_crossing(d, ym, l80, before)
+    # and there is none otherwise: the columns up to the latest peak are searched, no further
+    upto = ym[:, :int(k.max()) - d.lo + 1]
+    t20 = _dense_crossing(d, upto, l20, before)
+    t80 = _dense_crossing(d, upto, l80, before)
     dt = t80 - t20
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = np.where((dt > 0) & (rise > 0), (l80 - l20) / dt, np.nan)

@@ -147,7 +147,7 @@ def analyze_signal(
                                {"fs_hz": fs_hz, "min_rate_hz": MIN_RATE_HZ[placement]}))
 
     if range_g is None:
-        range_g = infer_range_g(acc_g, step=1)
+        range_g = infer_range_g(acc_g, step=1, res_g=res)
         if range_g is not None:
             warnings.append(Notice("range_inferred", f"sensor range inferred as +-{range_g:g} g from flat-topped "
                                    "maxima", {"range_g": float(range_g)}))

@@ -415,3 +415,17 @@ def test_local_argmax_is_the_highest_local_maximum_within_k_samples_with_the_end
         peak = (x[w] >= x[np.maximum(w - 1, 0)]) & (x[w] >= x[np.minimum(w + 1, n - 1)])
         pick = np.where(peak.any(axis=1), np.argmax(np.where(peak, x[w], -np.inf), axis=1), np.argmax(x[w], axis=1))
         np.testing.assert_array_equal(_local_argmax(x, idx, k), w[np.arange(idx.size), pick])
+
+
+def test_range_inference_given_the_resultant_finds_the_same_range():
+    rng = np.random.default_rng(16)
+    found = 0
+    for trial in range(400):
+        acc = rng.normal(scale=rng.uniform(0.5, 6.0), size=(int(rng.integers(1, 80)), 3))
+        if trial % 2:
+            rail = float(rng.uniform(2.0, 8.0))
+            acc = np.clip(acc, -rail, rail)  # a sensor at its range: flat tops
+        want = infer_range_g(acc)
+        assert infer_range_g(acc, res_g=resultant_g(acc)) == want
+        found += want is not None
+    assert found > 50
