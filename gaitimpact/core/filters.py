@@ -1,4 +1,4 @@
-"""Signal helpers: resultant, contiguous stretches between gaps, zero-phase low-pass, block statistics.
+"""Signal helpers: resultant, local sample step, contiguous stretches between gaps, zero-phase low-pass, blocks.
 
 All functions are pure and work on any window of samples (times in the caller's time base, s).
 The low-pass is a zero-phase Butterworth (scipy ``butter(..., output="sos")`` + ``sosfiltfilt``)
