@@ -256,11 +256,14 @@ def onset_times(
     valid = back[None, :] >= ((0 if seg_start is None else seg_start) - peak_idx)[:, None]
     if per_row:  # a look-back per peak: columns before the row's own look-back do not count
         valid &= back[None, :] >= -lb[:, None]
-    # the samples x[peak + back] (x[0] for an index before 0), read through a sliding view
-    pad = max(0, lookback - int(peak_idx.min()))
-    xp = np.concatenate((np.full(pad, x[0]), x)) if pad else x
-    w = np.where(valid, np.lib.stride_tricks.sliding_window_view(xp, lookback + 1)[peak_idx + pad - lookback],
-                 np.inf)
+    # the samples x[peak + back] (x[0] for an index before 0), read through a sliding view; the rows that
+    # reach before the first sample read a padded copy of the head only
+    early = np.flatnonzero(peak_idx < lookback) if x.shape[0] > lookback else np.arange(m)
+    w = (np.lib.stride_tricks.sliding_window_view(x, lookback + 1)[np.maximum(peak_idx - lookback, 0)]
+         if x.shape[0] > lookback else np.empty((m, lookback + 1)))
+    if early.size:
+        w[early] = x[np.maximum(peak_idx[early, None] + back[None, :], 0)]
+    np.copyto(w, np.inf, where=~valid)
     kmin = np.argmin(w, axis=1)
     rows = np.arange(m)
     trough = w[rows, kmin]
@@ -380,7 +383,10 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
     wall = float(np.max(x)) + 1.0 if n else 1.0
     prominence = kwargs.pop("prominence", None)
     out = []
-    for d_j, w_j in np.unique(np.column_stack((dist, wl)), axis=0).tolist():
+    span = int(wl.max()) + 2  # (distance, wlen) pairs as one integer each: a 1-D unique
+    for key in np.unique(dist * span + (wl + 1)).tolist():
+        d_j, w_j = divmod(key, span)
+        w_j -= 1
         sel = np.flatnonzero((dist[p_tile] == d_j) & (wl[p_tile] == w_j))
         if sel.size == 0:
             continue
@@ -403,7 +409,10 @@ def find_peaks_tiled(x: np.ndarray, fs_hz: float, starts: np.ndarray, stops: np.
         seg, found = seg[inside], found[inside]
         idx = found - off[seg] + lo[seg]
         out.append(idx[(idx >= a[own[seg]]) & (idx < b[own[seg]])])
-    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+    if not out:
+        return np.zeros(0, dtype=np.int64)
+    # one call's peaks come in tile order, so ascending; several calls' are merged
+    return out[0] if len(out) == 1 else np.sort(np.concatenate(out), kind="stable")
 
 
 def _prominent(x: np.ndarray, peaks: np.ndarray, minimum: float, wlen: int | None, first_wlen: int) -> np.ndarray:
