@@ -50,7 +50,7 @@ from scipy.fft import next_fast_len
 
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
-from gaitimpact.core.filters import block_view, zero_phase_filter
+from gaitimpact.core.filters import autocorrelation_rows, block_view, search_times, zero_phase_filter
 from gaitimpact.core.orientation import gravity_blocks, moving_up, moving_vertical_g, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
@@ -173,11 +173,7 @@ def dominant_periods_s(y: np.ndarray, fs_hz: float, lo_s: float, hi_s: float) ->
     y = y - y.mean(axis=1, keepdims=True)
     # zero-padding to n + the longest lag kept makes the circular correlation linear for those lags
     nfft = next_fast_len(n + hi + 2, real=True)
-    spec = np.fft.rfft(y, nfft, axis=1)
-    # |spectrum|^2 as two real squares: a complex product's bits depend on the batch (SIMD tails)
-    power = np.square(spec.real)
-    power += np.square(spec.imag)
-    ac = np.fft.irfft(power, nfft, axis=1)[:, :hi + 2]
+    ac = autocorrelation_rows(y, nfft, hi + 2)
     rows = np.arange(k_rows)
     k = lo + np.argmax(ac[:, lo:hi], axis=1)
     ok = (ac[:, 0] > 0) & (ac[rows, k] >= 0.1 * ac[:, 0])
@@ -253,9 +249,11 @@ def onset_times(
     lb = np.asarray(lookback, dtype=np.int64)
     lookback = int(lb.max()) if per_row else int(lookback)
     back = np.arange(-lookback, 1)  # column offsets from the peak
-    valid = back[None, :] >= ((0 if seg_start is None else seg_start) - peak_idx)[:, None]
-    if per_row:  # a look-back per peak: columns before the row's own look-back do not count
-        valid &= back[None, :] >= -lb[:, None]
+    seg0 = 0 if seg_start is None else seg_start
+    # the first column offset that counts per row (before the stretch, or the row's own look-back, does not);
+    # None: every column counts (no row is limited)
+    limit = np.maximum(seg0 - peak_idx, -lb if per_row else -lookback)
+    valid = back[None, :] >= limit[:, None] if bool(np.any(limit > -lookback)) else None
     # the samples x[peak + back] (x[0] for an index before 0), read through a sliding view; the rows that
     # reach before the first sample read a padded copy of the head only
     early = np.flatnonzero(peak_idx < lookback) if x.shape[0] > lookback else np.arange(m)
@@ -263,7 +261,8 @@ def onset_times(
          if x.shape[0] > lookback else np.empty((m, lookback + 1)))
     if early.size:
         w[early] = x[np.maximum(peak_idx[early, None] + back[None, :], 0)]
-    np.copyto(w, np.inf, where=~valid)
+    if valid is not None:
+        np.copyto(w, np.inf, where=~valid)
     kmin = np.argmin(w, axis=1)
     rows = np.arange(m)
     trough = w[rows, kmin]
@@ -271,11 +270,12 @@ def onset_times(
     level = trough + fraction * (pk - trough)
     cols = np.arange(lookback + 1)
     after = w >= level[:, None]
-    after &= valid
+    if valid is not None:
+        after &= valid
     after &= cols[None, :] >= kmin[:, None]
     j = np.argmax(after, axis=1)
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
-    first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
+    first_ok = (peak_idx - lb) >= seg0
     found = after[rows, j] & (j > kmin) & first_ok
     jj = np.maximum(peak_idx + back[j], 0)
     jp = np.maximum(jj - 1, 0)
@@ -501,7 +501,7 @@ def detect_waist(
     if ic.size >= 6:
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
-    i_ic = np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)  # first sample at or after each IC
+    i_ic = np.minimum(search_times(time_s, ic), time_s.shape[0] - 1)  # first sample at or after each IC
     if grav is not None:  # the local vertical at every strike
         up = moving_up(grav, off + d * i_ic)
     assert up is not None
@@ -632,7 +632,7 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
     m = peaks.shape[0]
     if m == 0:
         return onset_s
-    end = np.minimum(np.searchsorted(time_s, onset_s), peaks)
+    end = np.minimum(search_times(time_s, onset_s), peaks)
     idx, valid = _windows(end, max(2, int(round(SHANK_AXIAL_BACK_S * fs_hz))) + 1, seg_start)
     # the shock's direction: the sum of its vectors within SPIKE_HALF_WIDTH_S of the peak at >= half the
     # peak |a| (a single peak sample of a clipped shock has its axial component cut: the axis would tilt)
@@ -679,8 +679,8 @@ def _foot_toe_off(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: n
 def _post_level_g(time_s: np.ndarray, res_g: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Mean |a| (g) over POST_IMPACT_S after each index (the foot is on the ground after a landing)."""
     n = res_g.shape[0]
-    a = np.searchsorted(time_s, time_s[idx] + POST_IMPACT_S[0])
-    b = np.maximum(np.searchsorted(time_s, time_s[idx] + POST_IMPACT_S[1]), a + 1)
+    a = search_times(time_s, time_s[idx] + POST_IMPACT_S[0])
+    b = np.maximum(search_times(time_s, time_s[idx] + POST_IMPACT_S[1]), a + 1)
     width = int(min((b - a).max(), n)) if idx.size else 1
     w = np.minimum(a[:, None] + np.arange(width)[None, :], n - 1)
     ok = w < b[:, None]
@@ -850,10 +850,10 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     if m < 4:
         return foot
     n = time_s.shape[0]
-    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1) if i_ic is None else i_ic
+    i0 = np.minimum(search_times(time_s, ic_time_s), n - 1) if i_ic is None else i_ic
     u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
-    stance, early = _window_means(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S),
-                                  np.searchsorted(time_s, ic_time_s + 0.05))
+    stance, early = _window_means(acc_g, i0, search_times(time_s, ic_time_s + LR_STANCE_S),
+                                  search_times(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
     brake = np.column_stack([local_median(early[:, j], half=LR_HALF) for j in range(3)])
     brake -= u * np.einsum("ij,ij->i", brake, u)[:, None]
