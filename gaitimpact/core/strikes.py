@@ -170,10 +170,11 @@ def dominant_periods_s(y: np.ndarray, fs_hz: float, lo_s: float, hi_s: float) ->
     lo, hi = int(lo_s * fs_hz), min(int(hi_s * fs_hz) + 1, n - 1)
     if k_rows == 0 or n < int(3 * hi_s * fs_hz) or hi <= lo + 1:
         return np.full(k_rows, np.nan)
-    y = y - y.mean(axis=1, keepdims=True)
     # zero-padding to n + the longest lag kept makes the circular correlation linear for those lags
     nfft = next_fast_len(n + hi + 2, real=True)
-    ac = autocorrelation_rows(y, nfft, hi + 2)
+    padded = np.zeros((k_rows, nfft))
+    np.subtract(y, y.mean(axis=1, keepdims=True), out=padded[:, :n])
+    ac = autocorrelation_rows(padded, nfft, hi + 2)
     rows = np.arange(k_rows)
     k = lo + np.argmax(ac[:, lo:hi], axis=1)
     ok = (ac[:, 0] > 0) & (ac[rows, k] >= 0.1 * ac[:, 0])
@@ -876,14 +877,21 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     own_first, own_last = np.repeat(first, runs), np.repeat(first + runs - 1, runs)
     lo = np.maximum(own_first - np.arange(m), -LR_HALF)
     hi = np.minimum(own_last - np.arange(m), LR_HALF)
-    offsets = np.arange(-LR_HALF, LR_HALF + 1)
-    ok = (offsets[None, :] >= lo[:, None]) & (offsets[None, :] <= hi[:, None])
     cnt = hi - lo + 1
-    ev = np.where(ok, np.lib.stride_tricks.sliding_window_view(np.pad(e, LR_HALF), 2 * LR_HALF + 1), 0.0)
+    ev = np.lib.stride_tricks.sliding_window_view(np.pad(e, LR_HALF), 2 * LR_HALF + 1).copy()
+    # the rows whose chain ends inside their window: the offsets outside [lo, hi] count as 0
+    cut = np.flatnonzero(cnt < 2 * LR_HALF + 1)
+    offsets = np.arange(-LR_HALF, LR_HALF + 1)
+    out = (offsets[None, :] < lo[cut, None]) | (offsets[None, :] > hi[cut, None])
+    part = ev[cut]
+    np.copyto(part, 0.0, where=out)
+    ev[cut] = part
     mean = ev.sum(axis=1) / cnt
     ev -= mean[:, None]  # in place from here: the squared deviations inside the window
     np.square(ev, out=ev)
-    np.copyto(ev, 0.0, where=~ok)
+    np.copyto(part, ev[cut])
+    np.copyto(part, 0.0, where=out)
+    ev[cut] = part
     spread = np.sqrt(ev.sum(axis=1) / cnt)
     score = mean * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
     sure = (cnt >= 4) & (np.abs(score) >= 3.0 * (spread / np.sqrt(cnt) + 1e-12))
@@ -897,14 +905,18 @@ def _window_means(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray, i2: np.ndar
     n = acc_g.shape[0]
     c1 = np.maximum(i1, i0 + 1) - i0
     c2 = np.maximum(i2, i0 + 1) - i0
+    cols = np.arange(int(max(c1.max(), c2.max())))[:, None]
+    idx = np.minimum(i0[None, :] + cols, n - 1)  # (width, M): sample c of every window in row c
+    after = cols >= c1[None, :]  # samples after a window's end count as 0
+    last2 = c2[None, :] == cols + 1  # the shorter sum is the longer one's first terms: taken at its last one
     out1, out2 = np.empty((i0.shape[0], 3)), np.empty((i0.shape[0], 3))
     for k in range(3):  # per axis, the window's samples added in order (a handful per strike)
-        axis = np.asarray(acc_g[:, k], dtype=np.float64)
-        total = axis[np.minimum(i0, n - 1)]
+        w = np.asarray(acc_g[:, k], dtype=np.float64)[idx]
+        np.copyto(w, 0.0, where=after)
+        total = w[0].copy()
         out2[:, k] = total
-        for c in range(1, int(max(c1.max(), c2.max()))):
-            total += np.where(c < c1, axis[np.minimum(i0 + c, n - 1)], 0.0)
-            # the shorter sum is the longer one's first terms: taken when its last one is added
-            np.copyto(out2[:, k], total, where=c2 == c + 1)
+        for c in range(1, w.shape[0]):
+            total += w[c]
+            np.copyto(out2[:, k], total, where=last2[c])
         out1[:, k] = total
     return out1 / c1[:, None], out2 / c2[:, None]
