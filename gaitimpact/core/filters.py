@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 from scipy import signal
@@ -71,7 +72,8 @@ NEAR_STEPS = 3
 """`searchsorted_near` steps a guess this many times before it searches the keys still unplaced."""
 
 
-def searchsorted_near(sorted_x: np.ndarray, keys: np.ndarray, guess: np.ndarray, side: str = "left") -> np.ndarray:
+def searchsorted_near(sorted_x: np.ndarray, keys: np.ndarray, guess: np.ndarray,
+                      side: Literal["left", "right"] = "left") -> np.ndarray:
     """np.searchsorted(sorted_x, keys, side) for ascending sorted_x, from a guess index per key: each answer
     is checked and stepped (a few element-wise passes when the guesses are within a few places; a binary
     search over a long array misses the cache at every key), the keys still unplaced searched by
@@ -107,7 +109,7 @@ def index_guess(time_s: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(g, nan=0.0), 0, n).astype(np.int64)
 
 
-def search_times(time_s: np.ndarray, t: np.ndarray, side: str = "left") -> np.ndarray:
+def search_times(time_s: np.ndarray, t: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:
     """np.searchsorted(time_s, t, side) for times t (s) in an ascending time axis time_s (s): `searchsorted_near`
     from the indices the mean rate gives (the same result, faster for many times)."""
     return searchsorted_near(time_s, t, index_guess(time_s, t), side)
