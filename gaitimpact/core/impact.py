@@ -24,7 +24,7 @@ import numpy as np
 from scipy import signal
 
 from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
-from gaitimpact.core.filters import local_step_s
+from gaitimpact.core.filters import local_step_s, search_times
 from gaitimpact.timebase import GAP_FACTOR
 
 CLIP_FRACTION = 0.999
@@ -98,8 +98,8 @@ def impact_figures(
         z = np.zeros(m)
         return ImpactFigures(z, z.copy(), z.copy(), np.zeros(m, dtype=bool))
     win_s = IMPACT_WINDOW_S[placement]
-    i0 = np.minimum(np.searchsorted(time_s, ic, side="left"), n - 1)
-    i1 = np.maximum(np.searchsorted(time_s, ic + win_s, side="right"), i0 + 1)
+    i0 = np.minimum(search_times(time_s, ic, side="left"), n - 1)
+    i1 = np.maximum(search_times(time_s, ic + win_s, side="right"), i0 + 1)
     length = int((i1 - i0).max())
     idx = i0[:, None] + np.arange(length)[None, :]
     valid = idx < i1[:, None]

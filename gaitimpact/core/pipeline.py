@@ -114,16 +114,18 @@ def analyze_signal(
         warnings.append(Notice("missing_values", f"{n_missing} samples with missing values left out",
                                {"samples": n_missing}))
         _check_inputs(time_s, acc_g, float(fs_hz))
-    if np.any(time_s[1:] <= time_s[:-1]):
+    dt = np.diff(time_s)  # finite times: a step <= 0 exactly where a time does not increase
+    if np.any(dt <= 0):
         raise InputError("timestamps must be strictly increasing", field="time_s")
-    fs_eff = effective_fs_hz(time_s, fs_hz)
+    fs_eff = effective_fs_hz(time_s, fs_hz, dt)
     if fs_eff > 0 and abs(fs_eff - fs_hz) > 0.05 * fs_hz:
         warnings.append(Notice("rate_mismatch", f"timestamps say {fs_eff:.1f} Hz, not the nominal {fs_hz:.1f} Hz: "
                                f"using {fs_eff:.1f} Hz", {"timestamps_hz": fs_eff, "nominal_hz": float(fs_hz)}))
         fs_hz = fs_eff
     fs_hz = float(fs_hz)
 
-    starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps, gap_threshold_s)
+    starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps, gap_threshold_s, dt)
+    del dt
     if gap_iv.shape[0]:
         warnings.append(gaps_notice(gap_iv))
     stats = bouts_mod.block_stats(time_s, res, fs_hz)
