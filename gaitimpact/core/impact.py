@@ -53,22 +53,20 @@ class ImpactFigures:
 def infer_range_g(acc_g: np.ndarray, step: int = 1, res_g: np.ndarray | None = None) -> float | None:
     """Sensor range in g inferred from flat-topped maxima (>= 3 samples at the same max |a_axis|), else None.
 
-    res_g (the resultant |a| of acc_g, g), if given, narrows the search to the rows that can hold the
-    extreme: an axis never exceeds the resultant, and the largest |a_axis| is at least max |a| / sqrt(3).
+    res_g (the resultant |a| of acc_g, g), if given, narrows the flat-top search to the rows whose resultant
+    reaches the largest |a_axis| (an axis never exceeds the resultant).
     """
     a = np.asarray(acc_g, dtype=np.float64)[::step]  # any memory layout: no copy
     if a.size == 0:
         return None
     rows = None
-    if res_g is not None:
-        r = np.asarray(res_g, dtype=np.float64)[::step]
-        r_max = float(r.max())
-        if np.isfinite(r_max):
-            rows = np.flatnonzero(r >= r_max / np.sqrt(3.0) * (1.0 - 1e-6))
-            a = a[rows]
     top = float(max(a.max(), -a.min()))
     if not np.isfinite(top) or top < 1.5:
         return None
+    if res_g is not None:
+        # a row with an axis at the top has |a| there too (less a margin for the rounding of |a|)
+        rows = np.flatnonzero(np.asarray(res_g, dtype=np.float64)[::step] >= top * (1.0 - 1e-6))
+        a = a[rows]
     thr = top * (1.0 - 1e-9)
     at_top = (a >= thr) | (a <= -thr)
     if int(np.count_nonzero(at_top)) < 3:
