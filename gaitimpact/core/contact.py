@@ -92,9 +92,10 @@ def steepest_fall_end(time_s: np.ndarray, x: np.ndarray, a_idx: np.ndarray, b_id
         return out
     a, b = a_idx[ok], b_idx[ok]
     width = int((b - a).max())
-    slope = np.diff(_windows_of(x, a, width + 1), axis=1)
+    # the slope between every two neighbouring samples once (g/s; NaN past the end), read per row as one window
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope /= np.diff(_windows_of(time_s, a, width + 1), axis=1)
+        step_slope = np.diff(x) / np.diff(time_s)
+    slope = np.lib.stride_tricks.sliding_window_view(np.append(step_slope, np.full(width, np.nan)), width)[a]
     np.copyto(slope, np.inf, where=~(np.isfinite(slope) & (np.arange(width)[None, :] < (b - a)[:, None])))
     k = np.argmin(slope, axis=1)
     rows = np.arange(a.shape[0])

@@ -115,6 +115,18 @@ def search_times(time_s: np.ndarray, t: np.ndarray, side: Literal["left", "right
     return searchsorted_near(time_s, t, index_guess(time_s, t), side)
 
 
+REGULAR_MARGIN = 1e-6
+"""Relative margin of `timestamps_regular` (a computed step of times near 1e4 s is off by ~1e-12 s)."""
+
+
+def timestamps_regular(dt_s: np.ndarray) -> bool:
+    """True when the largest timestamp step (dt_s = np.diff(time_s), s) is below GAP_FACTOR times the smallest
+    (less a margin): then no window of the times holds a step of GAP_FACTOR times its own mean step."""
+    if dt_s.shape[0] == 0:
+        return True
+    return bool(dt_s.max() < GAP_FACTOR * dt_s.min() * (1.0 - REGULAR_MARGIN))
+
+
 GAP_STAT_STEPS = 2000
 """The timestamp jitter that widens the gap threshold is measured on the recording's first this many steps
 (so every window of a longer recording is given the same threshold: `gaitimpact.core.chunked`)."""
@@ -195,7 +207,8 @@ def zero_phase_filter(
     sos = _butter_sos(order, round(cutoff_hz, 6), round(float(fs_hz), 6), btype)
     padlen = 3 * (2 * sos.shape[0] + 1)
     if starts.shape[0] == 1 and stops[0] - starts[0] == x.shape[0] and x.shape[0] > padlen:
-        return signal.sosfiltfilt(sos, x, axis=0)
+        # sosfiltfilt returns a reversed view: a forward copy reads faster in every later pass
+        return np.ascontiguousarray(signal.sosfiltfilt(sos, x, axis=0))
     out = x.copy()
     for a, b in zip(starts.tolist(), stops.tolist()):
         if b - a > padlen:

@@ -89,8 +89,12 @@ def impact_figures(
     acc_g: np.ndarray | None = None,
     range_g: float | None = None,
     interpolate: bool = True,
+    steps_regular: bool = False,
 ) -> ImpactFigures:
-    """Peak (g), peak time (s), loading rate (g/s) and clipped flag per IC time (s); window per placement."""
+    """Peak (g), peak time (s), loading rate (g/s) and clipped flag per IC time (s); window per placement.
+
+    steps_regular: the caller knows `timestamps_regular(time_s)` (no window can hold a gap: the per-window
+    check of the interpolation is left out, same figures)."""
     ic = np.asarray(ic_time_s, dtype=np.float64)
     m = ic.shape[0]
     n = res_g.shape[0]
@@ -134,7 +138,7 @@ def impact_figures(
             for r0 in range(0, same.size, IMPACT_ROWS):  # in batches: the dense temporaries stay small
                 rows = same[r0:r0 + IMPACT_ROWS]
                 for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
-                                                  ic[rows], win_s, ~clipped[rows]):
+                                                  ic[rows], win_s, ~clipped[rows], steps_regular):
                     sel = rows[dense.use]
                     peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
                     todo[sel] = False
@@ -286,7 +290,7 @@ def _at(x: np.ndarray, col: np.ndarray) -> np.ndarray:
 
 def _bandlimited_windows(
     time_s: np.ndarray, res_g: np.ndarray, i0: np.ndarray, length: int, target_hz: float, ic: np.ndarray,
-    win_s: float, wanted: np.ndarray,
+    win_s: float, wanted: np.ndarray, steps_regular: bool = False,
 ) -> list[_Dense]:
     """Band-limited interpolation of |a| around every impact window, one `_Dense` per interpolation
     factor (each row's own, from its stretch's mean spacing; usually one).
@@ -304,25 +308,27 @@ def _bandlimited_windows(
     inside = (start >= 0) & (start + big <= n)
     # every row's stretch (a row that does not fit reads a stretch that fits; it is not used)
     start = np.clip(start, 0, n - big)
-    t = np.lib.stride_tricks.sliding_window_view(time_s, big)[start]
-    span = t[:, -1] - t[:, 0]
+    t0 = time_s[start]
+    span = time_s[start + big - 1] - t0
     dt = span / (big - 1)
     ups = np.minimum(MAX_UPSAMPLE, np.maximum(1, np.ceil(target_hz * np.maximum(dt, 0.0) - 0.05))).astype(np.int64)
-    # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
-    steps = np.diff(t, axis=1)
-    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0) & (ups > 1)
+    use = wanted & inside & (dt > 0) & (ups > 1)
+    if not steps_regular:
+        # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
+        steps = np.diff(np.lib.stride_tricks.sliding_window_view(time_s, big)[start], axis=1)
+        use &= steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)
     y = np.lib.stride_tricks.sliding_window_view(res_g, big)
-    return [_dense_rows(use & (ups == up), t, dt, y, start, ic, big, up, win_s)
+    return [_dense_rows(use & (ups == up), t0, dt, y, start, ic, big, up, win_s)
             for up in np.unique(ups[use]).tolist()]
 
 
-def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, start: np.ndarray, ic: np.ndarray,
-                big: int, up: int, win_s: float) -> _Dense:
-    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s; |a| in g: the rows `start`
-    of the sliding windows y) interpolated by up."""
+def _dense_rows(use: np.ndarray, t_first: np.ndarray, dt: np.ndarray, y: np.ndarray, start: np.ndarray,
+                ic: np.ndarray, big: int, up: int, win_s: float) -> _Dense:
+    """The `_Dense` of the rows `use` of the stretches (first times t_first s, spacing dt s; |a| in g: the rows
+    `start` of the sliding windows y) interpolated by up."""
     rows = np.flatnonzero(use)
     total = big * up
-    t0, dt, icr = t[rows, 0], dt[rows], ic[rows]
+    t0, dt, icr = t_first[rows], dt[rows], ic[rows]
     # columns kept: from one input sample before IC, as many as the longest window needs (+ margins)
     width = min(total, int(np.ceil(float(np.max(win_s / dt)) * up)) + 2 * up + 2)
     first = np.clip(np.floor((icr - t0) / dt) - 1, 0, None) * up

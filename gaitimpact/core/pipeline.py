@@ -22,6 +22,7 @@ from gaitimpact.core.filters import (
     effective_fs_hz,
     overlaps_intervals,
     resultant_g,
+    timestamps_regular,
 )
 from gaitimpact.core.impact import impact_figures, infer_range_g
 from gaitimpact.core.placement import decide_placement
@@ -125,6 +126,7 @@ def analyze_signal(
     fs_hz = float(fs_hz)
 
     starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps, gap_threshold_s, dt)
+    regular = timestamps_regular(dt)
     del dt
     if gap_iv.shape[0]:
         warnings.append(gaps_notice(gap_iv))
@@ -165,7 +167,7 @@ def analyze_signal(
     bout_idx = bout_idx[keep]
     foot = det.foot[keep]
     contact_ms = (det.to_time_s[keep] - ic) * 1e3
-    fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g)
+    fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g, steps_regular=regular)
     win = IMPACT_WINDOW_S[placement]
     near_gap = overlaps_intervals(ic - NEAR_GAP_BEFORE_S, ic + win, gap_iv)
     # strikes whose impact window runs past the end of the samples are incomplete: flag them like a gap

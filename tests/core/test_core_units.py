@@ -480,3 +480,23 @@ def test_waist_window_means_are_the_means_of_their_samples():
     for r in range(i0.size):
         np.testing.assert_allclose(long_[r], padded[i0[r]:max(i1[r], i0[r] + 1)].mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(short[r], padded[i0[r]:max(i2[r], i0[r] + 1)].mean(axis=0), rtol=1e-12)
+
+
+def test_regular_timestamps_skip_only_a_check_that_cannot_fail():
+    """`timestamps_regular` is False with a gap step, True with jitter; impact figures with steps_regular give
+    the same bits as the per-window gap check."""
+    from gaitimpact.core.filters import timestamps_regular
+
+    rng = np.random.default_rng(12)
+    t = np.cumsum(rng.uniform(0.0095, 0.0105, 3000)) + 1000.0
+    assert timestamps_regular(np.diff(t))
+    gap = t.copy()
+    gap[1500:] += 0.05
+    assert not timestamps_regular(np.diff(gap))
+    res = 1.0 + np.abs(np.sin(t * 9.0)) ** 8 * 3.0 + 0.05 * rng.standard_normal(t.size)
+    ic = t[np.arange(50, 2950, 37)] + 0.003
+    plain = impact_figures(t, res, ic, "waist")
+    quick = impact_figures(t, res, ic, "waist", steps_regular=True)
+    for a, b in ((plain.peak_g, quick.peak_g), (plain.loading_rate_gps, quick.loading_rate_gps),
+                 (plain.peak_time_s, quick.peak_time_s)):
+        np.testing.assert_array_equal(a, b)
