@@ -91,8 +91,8 @@ def impact_figures(
 ) -> ImpactFigures:
     """Peak (g), peak time (s), loading rate (g/s) and clipped flag per IC time (s); window per placement.
 
-    steps_regular: the caller knows `timestamps_regular(time_s)` (no window can hold a gap: the per-window
-    check of the interpolation is left out, same figures)."""
+    steps_regular: the caller found `filters.timestamps_regular` true for time_s's steps (no window can hold a
+    gap: the interpolation's per-window gap check is left out; the same figures)."""
     ic = np.asarray(ic_time_s, dtype=np.float64)
     m = ic.shape[0]
     n = res_g.shape[0]
@@ -296,7 +296,8 @@ def _bandlimited_windows(
     Each holds the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
     holds; rows that need no interpolation are in none) and, for those rows, the dense grid over the
     columns that can hold [IC, IC + win_s] and the one before it, with the values computed on the
-    columns from IC to the window's end (the rest of the dense stretch is never looked at).
+    columns from IC to the window's end (the rest of the dense stretch is never looked at). steps_regular:
+    no window can hold a gap (see `impact_figures`), so the stretches' steps are not looked at.
     """
     n = res_g.shape[0]
     big = PAD * 2 + length + 1
