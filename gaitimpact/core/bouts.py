@@ -20,7 +20,7 @@ import numpy as np
 from scipy.fft import next_fast_len
 from scipy.ndimage import median_filter
 
-from gaitimpact.core.filters import block_view
+from gaitimpact.core.filters import autocorrelation_rows, block_view
 from gaitimpact.core.result import Bout
 
 BLOCK_S = 1.0
@@ -131,16 +131,12 @@ def _block_acf(rd: np.ndarray, nb: int, per_block: int, fs_dec: float) -> np.nda
     y = np.zeros((min(ACF_ROWS, nb), nfft))
     # unbiased-ish: divide by overlap length so longer lags are not penalised
     overlap = (win - np.arange(n_lags))[None, :]
-    # rows in batches of ACF_ROWS (the last batch overlaps the one before): the temporaries stay small
+    # rows in batches of ACF_ROWS (a row's values do not depend on its batch): the temporaries stay small
     for r0 in range(0, nb, ACF_ROWS):
-        r0 = min(r0, max(nb - ACF_ROWS, 0))
         rows = view[r0:r0 + ACF_ROWS]
-        np.subtract(rows, rows.mean(axis=1, keepdims=True), out=y[:, :win])
-        spec = np.fft.rfft(y, axis=1)
-        # |spectrum|^2 as two real squares: the same bits in any batch (a complex product is not)
-        power = np.square(spec.real)
-        power += np.square(spec.imag)
-        ac[r0:r0 + ACF_ROWS] = np.fft.irfft(power, nfft, axis=1)[:, :n_lags] / overlap * win
+        k = rows.shape[0]
+        np.subtract(rows, rows.mean(axis=1, keepdims=True), out=y[:k, :win])
+        ac[r0:r0 + k] = autocorrelation_rows(y[:k], nfft, n_lags) / overlap * win
     zero = ac[:, :1].copy()
     ac /= np.where(zero > 1e-12, zero, 1.0)  # in place: the lag-0 normalisation
     ac[zero[:, 0] <= 1e-12] = 0.0

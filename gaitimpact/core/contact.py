@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gaitimpact.core.filters import local_step_s
+from gaitimpact.core.filters import local_step_s, search_times
 
 CONTACT_RANGE_S = (0.10, 0.45)
 """Plausible running ground contact time (s); outside it no contact time is reported."""
@@ -92,9 +92,10 @@ def steepest_fall_end(time_s: np.ndarray, x: np.ndarray, a_idx: np.ndarray, b_id
         return out
     a, b = a_idx[ok], b_idx[ok]
     width = int((b - a).max())
-    slope = np.diff(_windows_of(x, a, width + 1), axis=1)
+    # the slope between every two neighbouring samples once (g/s; NaN past the end), read per row as one window
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope /= np.diff(_windows_of(time_s, a, width + 1), axis=1)
+        step_slope = np.diff(x) / np.diff(time_s)
+    slope = np.lib.stride_tricks.sliding_window_view(np.append(step_slope, np.full(width, np.nan)), width)[a]
     np.copyto(slope, np.inf, where=~(np.isfinite(slope) & (np.arange(width)[None, :] < (b - a)[:, None])))
     k = np.argmin(slope, axis=1)
     rows = np.arange(a.shape[0])
@@ -113,8 +114,8 @@ def steepest_fall_end(time_s: np.ndarray, x: np.ndarray, a_idx: np.ndarray, b_id
 def _window(time_s: np.ndarray, ic_time_s: np.ndarray, lo_s: float, hi_s: np.ndarray,
             seg_stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sample index ranges [i0, i1] (inclusive) from IC + lo_s to hi_s (s), cut at the stretch's end."""
-    i0 = np.searchsorted(time_s, ic_time_s + lo_s)
-    i1 = np.minimum(np.searchsorted(time_s, hi_s, side="right") - 1, seg_stop - 1)
+    i0 = search_times(time_s, ic_time_s + lo_s)
+    i1 = np.minimum(search_times(time_s, hi_s, side="right") - 1, seg_stop - 1)
     return i0, i1
 
 
@@ -173,7 +174,7 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
     nxt = np.append(ic_time_s[1:], np.inf)
     hi = np.minimum(nxt, ic_time_s + np.minimum(CONTACT_RANGE_S[1] + 0.5 * period_s, 1.5 * period_s))
     seg_stop = _stretch_stop(peak_idx, starts, stops)
-    i1 = np.minimum(np.searchsorted(time_s, hi, side="right") - 1, seg_stop - 1)  # `_window`'s end
+    i1 = np.minimum(search_times(time_s, hi, side="right") - 1, seg_stop - 1)  # `_window`'s end
     trough, w = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)
     # the last support sample (v >= 1 g: the trunk still decelerating its fall) before the trough; the
     # steepest descent from there on is the end of the push-off, its tangent meets the flight level at TO
@@ -202,7 +203,7 @@ def foot_toe_off_s(time_s: np.ndarray, res_lp: np.ndarray, ic_time_s: np.ndarray
     if ic_time_s.size == 0:
         return np.zeros(0)
     nxt = np.append(ic_time_s[1:], np.inf)
-    i_ic = np.searchsorted(time_s, ic_time_s)
+    i_ic = search_times(time_s, ic_time_s)
     seg_stop = _stretch_stop(i_ic, starts, stops)
     if placement == "shank":
         hi = np.minimum(ic_time_s + CONTACT_RANGE_S[1], nxt - 0.05)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 from scipy import signal
@@ -38,12 +39,12 @@ def resultant_g(acc_g: np.ndarray) -> np.ndarray:
     return np.sqrt(out, out=out)
 
 
-def effective_fs_hz(time_s: np.ndarray, fs_hz: float | None = None) -> float:
+def effective_fs_hz(time_s: np.ndarray, fs_hz: float | None = None, dt_s: np.ndarray | None = None) -> float:
     """Sampling rate in Hz from the median timestamp step (`gaitimpact.timebase.median_step_s`, not
-    rounded; falls back to fs_hz)."""
+    rounded; falls back to fs_hz). dt_s: np.diff(time_s) (s), if the caller has it."""
     if time_s.shape[0] < 3:
         return float(fs_hz or 0.0)
-    med = median_step_s(np.diff(time_s))
+    med = median_step_s(np.diff(time_s) if dt_s is None else dt_s)
     if not med > 0:
         return float(fs_hz or 0.0)
     return 1.0 / med
@@ -67,6 +68,65 @@ def local_step_s(time_s: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return 0.5 * (steps[:, 7] + steps[:, 8])
 
 
+NEAR_STEPS = 3
+"""`searchsorted_near` steps a guess this many times before it searches the keys still unplaced."""
+
+
+def searchsorted_near(sorted_x: np.ndarray, keys: np.ndarray, guess: np.ndarray,
+                      side: Literal["left", "right"] = "left") -> np.ndarray:
+    """np.searchsorted(sorted_x, keys, side) for ascending sorted_x, from a guess index per key: each answer
+    is checked and stepped (a few element-wise passes when the guesses are within a few places; a binary
+    search over a long array misses the cache at every key), the keys still unplaced searched by
+    np.searchsorted. The same result whatever the guesses."""
+    n = sorted_x.shape[0]
+    keys = np.asarray(keys, dtype=np.float64)
+    r = np.clip(np.asarray(guess, dtype=np.int64), 0, n)
+    if n == 0 or r.size == 0:
+        return np.searchsorted(sorted_x, keys, side=side)
+    before = np.less if side == "left" else np.less_equal  # sorted_x[i] lies before the key's place
+    for _ in range(NEAR_STEPS):
+        low = (r > 0) & ~before(sorted_x[np.maximum(r - 1, 0)], keys)  # the answer lies lower
+        high = (r < n) & before(sorted_x[np.minimum(r, n - 1)], keys)  # ... higher
+        if not (low.any() or high.any()):
+            return r
+        r += high
+        r -= low
+    low = (r > 0) & ~before(sorted_x[np.maximum(r - 1, 0)], keys)
+    high = (r < n) & before(sorted_x[np.minimum(r, n - 1)], keys)
+    off = np.flatnonzero(low | high)
+    if off.size:
+        r[off] = np.searchsorted(sorted_x, keys[off], side=side)
+    return r
+
+
+def index_guess(time_s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Sample index near each time t (s) of time_s (ascending, s) at its mean rate (a guess for `searchsorted_near`)."""
+    n = time_s.shape[0]
+    span = float(time_s[-1] - time_s[0]) if n > 1 else 0.0
+    if not span > 0:
+        return np.zeros(np.shape(t), dtype=np.int64)
+    g = np.rint((np.asarray(t, dtype=np.float64) - time_s[0]) * ((n - 1) / span))
+    return np.clip(np.nan_to_num(g, nan=0.0), 0, n).astype(np.int64)
+
+
+def search_times(time_s: np.ndarray, t: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:
+    """np.searchsorted(time_s, t, side) for times t (s) in an ascending time axis time_s (s): `searchsorted_near`
+    from the indices the mean rate gives (the same result, faster for many times)."""
+    return searchsorted_near(time_s, t, index_guess(time_s, t), side)
+
+
+REGULAR_MARGIN = 1e-6
+"""Relative margin of `timestamps_regular` (a computed step of times near 1e4 s is off by ~1e-12 s)."""
+
+
+def timestamps_regular(dt_s: np.ndarray) -> bool:
+    """True when the largest timestamp step (dt_s = np.diff(time_s), s) is below GAP_FACTOR times the smallest
+    (less a margin): then no window of the times holds a step of GAP_FACTOR times its own mean step."""
+    if dt_s.shape[0] == 0:
+        return True
+    return bool(dt_s.max() < GAP_FACTOR * dt_s.min() * (1.0 - REGULAR_MARGIN))
+
+
 GAP_STAT_STEPS = 2000
 """The timestamp jitter that widens the gap threshold is measured on the recording's first this many steps
 (so every window of a longer recording is given the same threshold: `gaitimpact.core.chunked`)."""
@@ -85,18 +145,20 @@ def gap_threshold_s(dt: np.ndarray, fs_hz: float) -> float:
 
 
 def contiguous_segments(
-    time_s: np.ndarray, fs_hz: float, gaps: Iterable = (), threshold_s: float | None = None
+    time_s: np.ndarray, fs_hz: float, gaps: Iterable = (), threshold_s: float | None = None,
+    dt_s: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index stretches without gaps: (starts, stops) (stop exclusive) and gap intervals (K, 2) in s.
 
     A gap is either declared (objects with ``start_s``/``end_s`` or (start_s, end_s) pairs) or a
     timestamp step longer than threshold_s (default `gap_threshold_s` of these times' steps).
+    dt_s: np.diff(time_s) (s), if the caller has it.
     """
     n = time_s.shape[0]
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros((0, 2))
-    dt = np.diff(time_s)
+    dt = np.diff(time_s) if dt_s is None else dt_s
     brk = dt > (gap_threshold_s(dt, fs_hz) if threshold_s is None else threshold_s)
     declared = [_gap_pair(g) for g in gaps]
     for g0, g1 in declared:
@@ -145,12 +207,27 @@ def zero_phase_filter(
     sos = _butter_sos(order, round(cutoff_hz, 6), round(float(fs_hz), 6), btype)
     padlen = 3 * (2 * sos.shape[0] + 1)
     if starts.shape[0] == 1 and stops[0] - starts[0] == x.shape[0] and x.shape[0] > padlen:
-        return signal.sosfiltfilt(sos, x, axis=0)
+        # sosfiltfilt returns a reversed view: a forward copy reads faster in every later pass
+        return np.ascontiguousarray(signal.sosfiltfilt(sos, x, axis=0))
     out = x.copy()
     for a, b in zip(starts.tolist(), stops.tolist()):
         if b - a > padlen:
             out[a:b] = signal.sosfiltfilt(sos, x[a:b], axis=0)
     return out
+
+
+def autocorrelation_rows(y: np.ndarray, nfft: int, n_lags: int) -> np.ndarray:
+    """Circular autocorrelation (lags 0 .. n_lags - 1, unit of y squared) of every row of y (K, n), zero-padded
+    to nfft samples (nfft >= n + n_lags - 1 makes those lags linear): irfft(|rfft(y)|^2). A row gives the same
+    bits in any batch (only element-wise operations between the two transforms)."""
+    spec = np.fft.rfft(y, nfft, axis=1)
+    re, im = spec.real, spec.imag
+    # |spectrum|^2 as two real squares (a complex product's bits depend on the batch: SIMD tails), in place
+    np.square(re, out=re)
+    np.square(im, out=im)
+    re += im
+    im.fill(0.0)
+    return np.fft.irfft(spec, nfft, axis=1)[:, :n_lags]
 
 
 def block_view(x: np.ndarray, block: int) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import signal
 
 from gaitimpact.core.definitions import IMPACT_WINDOW_S, LOADING_RATE_FRACTIONS
-from gaitimpact.core.filters import local_step_s
+from gaitimpact.core.filters import local_step_s, search_times
 from gaitimpact.timebase import GAP_FACTOR
 
 CLIP_FRACTION = 0.999
@@ -53,22 +53,20 @@ class ImpactFigures:
 def infer_range_g(acc_g: np.ndarray, step: int = 1, res_g: np.ndarray | None = None) -> float | None:
     """Sensor range in g inferred from flat-topped maxima (>= 3 samples at the same max |a_axis|), else None.
 
-    res_g (the resultant |a| of acc_g, g), if given, narrows the search to the rows that can hold the
-    extreme: an axis never exceeds the resultant, and the largest |a_axis| is at least max |a| / sqrt(3).
+    res_g (the resultant |a| of acc_g, g), if given, narrows the flat-top search to the rows whose resultant
+    reaches the largest |a_axis| (an axis never exceeds the resultant).
     """
     a = np.asarray(acc_g, dtype=np.float64)[::step]  # any memory layout: no copy
     if a.size == 0:
         return None
     rows = None
-    if res_g is not None:
-        r = np.asarray(res_g, dtype=np.float64)[::step]
-        r_max = float(r.max())
-        if np.isfinite(r_max):
-            rows = np.flatnonzero(r >= r_max / np.sqrt(3.0) * (1.0 - 1e-6))
-            a = a[rows]
     top = float(max(a.max(), -a.min()))
     if not np.isfinite(top) or top < 1.5:
         return None
+    if res_g is not None:
+        # a row with an axis at the top has |a| there too (less a margin for the rounding of |a|)
+        rows = np.flatnonzero(np.asarray(res_g, dtype=np.float64)[::step] >= top * (1.0 - 1e-6))
+        a = a[rows]
     thr = top * (1.0 - 1e-9)
     at_top = (a >= thr) | (a <= -thr)
     if int(np.count_nonzero(at_top)) < 3:
@@ -89,8 +87,12 @@ def impact_figures(
     acc_g: np.ndarray | None = None,
     range_g: float | None = None,
     interpolate: bool = True,
+    steps_regular: bool = False,
 ) -> ImpactFigures:
-    """Peak (g), peak time (s), loading rate (g/s) and clipped flag per IC time (s); window per placement."""
+    """Peak (g), peak time (s), loading rate (g/s) and clipped flag per IC time (s); window per placement.
+
+    steps_regular: the caller found `filters.timestamps_regular` true for time_s's steps (no window can hold a
+    gap: the interpolation's per-window gap check is left out; the same figures)."""
     ic = np.asarray(ic_time_s, dtype=np.float64)
     m = ic.shape[0]
     n = res_g.shape[0]
@@ -98,8 +100,8 @@ def impact_figures(
         z = np.zeros(m)
         return ImpactFigures(z, z.copy(), z.copy(), np.zeros(m, dtype=bool))
     win_s = IMPACT_WINDOW_S[placement]
-    i0 = np.minimum(np.searchsorted(time_s, ic, side="left"), n - 1)
-    i1 = np.maximum(np.searchsorted(time_s, ic + win_s, side="right"), i0 + 1)
+    i0 = np.minimum(search_times(time_s, ic, side="left"), n - 1)
+    i1 = np.maximum(search_times(time_s, ic + win_s, side="right"), i0 + 1)
     length = int((i1 - i0).max())
     idx = i0[:, None] + np.arange(length)[None, :]
     valid = idx < i1[:, None]
@@ -134,7 +136,7 @@ def impact_figures(
             for r0 in range(0, same.size, IMPACT_ROWS):  # in batches: the dense temporaries stay small
                 rows = same[r0:r0 + IMPACT_ROWS]
                 for dense in _bandlimited_windows(time_s, res_g, k_raw[rows] - nw, nw, UPSAMPLED_HZ[placement],
-                                                  ic[rows], win_s, ~clipped[rows]):
+                                                  ic[rows], win_s, ~clipped[rows], steps_regular):
                     sel = rows[dense.use]
                     peak[sel], peak_t[sel], lr[sel] = _dense_peak_and_rate(dense)
                     todo[sel] = False
@@ -286,7 +288,7 @@ def _at(x: np.ndarray, col: np.ndarray) -> np.ndarray:
 
 def _bandlimited_windows(
     time_s: np.ndarray, res_g: np.ndarray, i0: np.ndarray, length: int, target_hz: float, ic: np.ndarray,
-    win_s: float, wanted: np.ndarray,
+    win_s: float, wanted: np.ndarray, steps_regular: bool = False,
 ) -> list[_Dense]:
     """Band-limited interpolation of |a| around every impact window, one `_Dense` per interpolation
     factor (each row's own, from its stretch's mean spacing; usually one).
@@ -294,7 +296,8 @@ def _bandlimited_windows(
     Each holds the rows used (wanted, and regularly sampled: no gap, in range, so the interpolation
     holds; rows that need no interpolation are in none) and, for those rows, the dense grid over the
     columns that can hold [IC, IC + win_s] and the one before it, with the values computed on the
-    columns from IC to the window's end (the rest of the dense stretch is never looked at).
+    columns from IC to the window's end (the rest of the dense stretch is never looked at). steps_regular:
+    no window can hold a gap (see `impact_figures`), so the stretches' steps are not looked at.
     """
     n = res_g.shape[0]
     big = PAD * 2 + length + 1
@@ -304,25 +307,27 @@ def _bandlimited_windows(
     inside = (start >= 0) & (start + big <= n)
     # every row's stretch (a row that does not fit reads a stretch that fits; it is not used)
     start = np.clip(start, 0, n - big)
-    t = np.lib.stride_tricks.sliding_window_view(time_s, big)[start]
-    span = t[:, -1] - t[:, 0]
+    t0 = time_s[start]
+    span = time_s[start + big - 1] - t0
     dt = span / (big - 1)
     ups = np.minimum(MAX_UPSAMPLE, np.maximum(1, np.ceil(target_hz * np.maximum(dt, 0.0) - 0.05))).astype(np.int64)
-    # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
-    steps = np.diff(t, axis=1)
-    use = wanted & inside & (steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)) & (dt > 0) & (ups > 1)
+    use = wanted & inside & (dt > 0) & (ups > 1)
+    if not steps_regular:
+        # regular: no step in the window longer than a gap step (timestamp jitter is fine, a gap is not)
+        steps = np.diff(np.lib.stride_tricks.sliding_window_view(time_s, big)[start], axis=1)
+        use &= steps.max(axis=1) < GAP_FACTOR * np.maximum(dt, 1e-12)
     y = np.lib.stride_tricks.sliding_window_view(res_g, big)
-    return [_dense_rows(use & (ups == up), t, dt, y, start, ic, big, up, win_s)
+    return [_dense_rows(use & (ups == up), t0, dt, y, start, ic, big, up, win_s)
             for up in np.unique(ups[use]).tolist()]
 
 
-def _dense_rows(use: np.ndarray, t: np.ndarray, dt: np.ndarray, y: np.ndarray, start: np.ndarray, ic: np.ndarray,
-                big: int, up: int, win_s: float) -> _Dense:
-    """The `_Dense` of the rows `use` of the stretches (times t s, spacing dt s; |a| in g: the rows `start`
-    of the sliding windows y) interpolated by up."""
+def _dense_rows(use: np.ndarray, t_first: np.ndarray, dt: np.ndarray, y: np.ndarray, start: np.ndarray,
+                ic: np.ndarray, big: int, up: int, win_s: float) -> _Dense:
+    """The `_Dense` of the rows `use` of the stretches (first times t_first s, spacing dt s; |a| in g: the rows
+    `start` of the sliding windows y) interpolated by up."""
     rows = np.flatnonzero(use)
     total = big * up
-    t0, dt, icr = t[rows, 0], dt[rows], ic[rows]
+    t0, dt, icr = t_first[rows], dt[rows], ic[rows]
     # columns kept: from one input sample before IC, as many as the longest window needs (+ margins)
     width = min(total, int(np.ceil(float(np.max(win_s / dt)) * up)) + 2 * up + 2)
     first = np.clip(np.floor((icr - t0) / dt) - 1, 0, None) * up

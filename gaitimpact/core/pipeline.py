@@ -22,6 +22,7 @@ from gaitimpact.core.filters import (
     effective_fs_hz,
     overlaps_intervals,
     resultant_g,
+    timestamps_regular,
 )
 from gaitimpact.core.impact import impact_figures, infer_range_g
 from gaitimpact.core.placement import decide_placement
@@ -114,16 +115,19 @@ def analyze_signal(
         warnings.append(Notice("missing_values", f"{n_missing} samples with missing values left out",
                                {"samples": n_missing}))
         _check_inputs(time_s, acc_g, float(fs_hz))
-    if np.any(time_s[1:] <= time_s[:-1]):
+    dt = np.diff(time_s)  # finite times: a step <= 0 exactly where a time does not increase
+    if np.any(dt <= 0):
         raise InputError("timestamps must be strictly increasing", field="time_s")
-    fs_eff = effective_fs_hz(time_s, fs_hz)
+    fs_eff = effective_fs_hz(time_s, fs_hz, dt)
     if fs_eff > 0 and abs(fs_eff - fs_hz) > 0.05 * fs_hz:
         warnings.append(Notice("rate_mismatch", f"timestamps say {fs_eff:.1f} Hz, not the nominal {fs_hz:.1f} Hz: "
                                f"using {fs_eff:.1f} Hz", {"timestamps_hz": fs_eff, "nominal_hz": float(fs_hz)}))
         fs_hz = fs_eff
     fs_hz = float(fs_hz)
 
-    starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps, gap_threshold_s)
+    starts, stops, gap_iv = contiguous_segments(time_s, fs_hz, gaps, gap_threshold_s, dt)
+    regular = timestamps_regular(dt)
+    del dt
     if gap_iv.shape[0]:
         warnings.append(gaps_notice(gap_iv))
     stats = bouts_mod.block_stats(time_s, res, fs_hz)
@@ -163,7 +167,7 @@ def analyze_signal(
     bout_idx = bout_idx[keep]
     foot = det.foot[keep]
     contact_ms = (det.to_time_s[keep] - ic) * 1e3
-    fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g)
+    fig = impact_figures(time_s, res, ic, placement, acc_g=acc_g, range_g=range_g, steps_regular=regular)
     win = IMPACT_WINDOW_S[placement]
     near_gap = overlaps_intervals(ic - NEAR_GAP_BEFORE_S, ic + win, gap_iv)
     # strikes whose impact window runs past the end of the samples are incomplete: flag them like a gap

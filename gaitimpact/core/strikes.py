@@ -50,7 +50,7 @@ from scipy.fft import next_fast_len
 
 from gaitimpact.core.bouts import block_samples
 from gaitimpact.core.contact import FOOT_LP_HZ, foot_toe_off_s, waist_toe_off_s
-from gaitimpact.core.filters import block_view, zero_phase_filter
+from gaitimpact.core.filters import autocorrelation_rows, block_view, search_times, zero_phase_filter
 from gaitimpact.core.orientation import gravity_blocks, moving_up, moving_vertical_g, vertical_g
 from gaitimpact.core.periodic import choose_per_step, local_period_s, select_periodic
 
@@ -170,14 +170,11 @@ def dominant_periods_s(y: np.ndarray, fs_hz: float, lo_s: float, hi_s: float) ->
     lo, hi = int(lo_s * fs_hz), min(int(hi_s * fs_hz) + 1, n - 1)
     if k_rows == 0 or n < int(3 * hi_s * fs_hz) or hi <= lo + 1:
         return np.full(k_rows, np.nan)
-    y = y - y.mean(axis=1, keepdims=True)
     # zero-padding to n + the longest lag kept makes the circular correlation linear for those lags
     nfft = next_fast_len(n + hi + 2, real=True)
-    spec = np.fft.rfft(y, nfft, axis=1)
-    # |spectrum|^2 as two real squares: a complex product's bits depend on the batch (SIMD tails)
-    power = np.square(spec.real)
-    power += np.square(spec.imag)
-    ac = np.fft.irfft(power, nfft, axis=1)[:, :hi + 2]
+    padded = np.zeros((k_rows, nfft))
+    np.subtract(y, y.mean(axis=1, keepdims=True), out=padded[:, :n])
+    ac = autocorrelation_rows(padded, nfft, hi + 2)
     rows = np.arange(k_rows)
     k = lo + np.argmax(ac[:, lo:hi], axis=1)
     ok = (ac[:, 0] > 0) & (ac[rows, k] >= 0.1 * ac[:, 0])
@@ -253,9 +250,11 @@ def onset_times(
     lb = np.asarray(lookback, dtype=np.int64)
     lookback = int(lb.max()) if per_row else int(lookback)
     back = np.arange(-lookback, 1)  # column offsets from the peak
-    valid = back[None, :] >= ((0 if seg_start is None else seg_start) - peak_idx)[:, None]
-    if per_row:  # a look-back per peak: columns before the row's own look-back do not count
-        valid &= back[None, :] >= -lb[:, None]
+    seg0 = 0 if seg_start is None else seg_start
+    # the first column offset that counts per row (before the stretch, or the row's own look-back, does not);
+    # None: every column counts (no row is limited)
+    limit = np.maximum(seg0 - peak_idx, -lb if per_row else -lookback)
+    valid = back[None, :] >= limit[:, None] if bool(np.any(limit > -lookback)) else None
     # the samples x[peak + back] (x[0] for an index before 0), read through a sliding view; the rows that
     # reach before the first sample read a padded copy of the head only
     early = np.flatnonzero(peak_idx < lookback) if x.shape[0] > lookback else np.arange(m)
@@ -263,7 +262,8 @@ def onset_times(
          if x.shape[0] > lookback else np.empty((m, lookback + 1)))
     if early.size:
         w[early] = x[np.maximum(peak_idx[early, None] + back[None, :], 0)]
-    np.copyto(w, np.inf, where=~valid)
+    if valid is not None:
+        np.copyto(w, np.inf, where=~valid)
     kmin = np.argmin(w, axis=1)
     rows = np.arange(m)
     trough = w[rows, kmin]
@@ -271,11 +271,12 @@ def onset_times(
     level = trough + fraction * (pk - trough)
     cols = np.arange(lookback + 1)
     after = w >= level[:, None]
-    after &= valid
+    if valid is not None:
+        after &= valid
     after &= cols[None, :] >= kmin[:, None]
     j = np.argmax(after, axis=1)
     # the whole look-back must lie inside one gap-free stretch (a rise cut by a gap is not timed)
-    first_ok = valid[:, 0] if not per_row else (peak_idx - lb) >= (0 if seg_start is None else seg_start)
+    first_ok = (peak_idx - lb) >= seg0
     found = after[rows, j] & (j > kmin) & first_ok
     jj = np.maximum(peak_idx + back[j], 0)
     jp = np.maximum(jj - 1, 0)
@@ -501,7 +502,7 @@ def detect_waist(
     if ic.size >= 6:
         ic, peaks = _periodic_waist(time_s, v, ic, peaks, trough, starts, stops, tiles, tile_period, fs_hz,
                                     tile_lookback)
-    i_ic = np.minimum(np.searchsorted(time_s, ic), time_s.shape[0] - 1)  # first sample at or after each IC
+    i_ic = np.minimum(search_times(time_s, ic), time_s.shape[0] - 1)  # first sample at or after each IC
     if grav is not None:  # the local vertical at every strike
         up = moving_up(grav, off + d * i_ic)
     assert up is not None
@@ -632,7 +633,7 @@ def shank_axial_ic(time_s: np.ndarray, acc_g: np.ndarray, peaks: np.ndarray, ons
     m = peaks.shape[0]
     if m == 0:
         return onset_s
-    end = np.minimum(np.searchsorted(time_s, onset_s), peaks)
+    end = np.minimum(search_times(time_s, onset_s), peaks)
     idx, valid = _windows(end, max(2, int(round(SHANK_AXIAL_BACK_S * fs_hz))) + 1, seg_start)
     # the shock's direction: the sum of its vectors within SPIKE_HALF_WIDTH_S of the peak at >= half the
     # peak |a| (a single peak sample of a clipped shock has its axial component cut: the axis would tilt)
@@ -679,8 +680,8 @@ def _foot_toe_off(time_s: np.ndarray, res_g: np.ndarray, fs_hz: float, starts: n
 def _post_level_g(time_s: np.ndarray, res_g: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Mean |a| (g) over POST_IMPACT_S after each index (the foot is on the ground after a landing)."""
     n = res_g.shape[0]
-    a = np.searchsorted(time_s, time_s[idx] + POST_IMPACT_S[0])
-    b = np.maximum(np.searchsorted(time_s, time_s[idx] + POST_IMPACT_S[1]), a + 1)
+    a = search_times(time_s, time_s[idx] + POST_IMPACT_S[0])
+    b = np.maximum(search_times(time_s, time_s[idx] + POST_IMPACT_S[1]), a + 1)
     width = int(min((b - a).max(), n)) if idx.size else 1
     w = np.minimum(a[:, None] + np.arange(width)[None, :], n - 1)
     ok = w < b[:, None]
@@ -850,10 +851,10 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     if m < 4:
         return foot
     n = time_s.shape[0]
-    i0 = np.minimum(np.searchsorted(time_s, ic_time_s), n - 1) if i_ic is None else i_ic
+    i0 = np.minimum(search_times(time_s, ic_time_s), n - 1) if i_ic is None else i_ic
     u = np.asarray(up, dtype=np.float64) if np.ndim(up) == 2 else np.tile(np.asarray(up, dtype=np.float64), (m, 1))
-    stance, early = _window_means(acc_g, i0, np.searchsorted(time_s, ic_time_s + LR_STANCE_S),
-                                  np.searchsorted(time_s, ic_time_s + 0.05))
+    stance, early = _window_means(acc_g, i0, search_times(time_s, ic_time_s + LR_STANCE_S),
+                                  search_times(time_s, ic_time_s + 0.05))
     # forward: opposite to the (large) braking acceleration just after IC; left = up x forward
     brake = np.column_stack([local_median(early[:, j], half=LR_HALF) for j in range(3)])
     brake -= u * np.einsum("ij,ij->i", brake, u)[:, None]
@@ -876,14 +877,21 @@ def waist_feet(time_s: np.ndarray, acc_g: np.ndarray, ic_time_s: np.ndarray, up:
     own_first, own_last = np.repeat(first, runs), np.repeat(first + runs - 1, runs)
     lo = np.maximum(own_first - np.arange(m), -LR_HALF)
     hi = np.minimum(own_last - np.arange(m), LR_HALF)
-    offsets = np.arange(-LR_HALF, LR_HALF + 1)
-    ok = (offsets[None, :] >= lo[:, None]) & (offsets[None, :] <= hi[:, None])
     cnt = hi - lo + 1
-    ev = np.where(ok, np.lib.stride_tricks.sliding_window_view(np.pad(e, LR_HALF), 2 * LR_HALF + 1), 0.0)
+    ev = np.lib.stride_tricks.sliding_window_view(np.pad(e, LR_HALF), 2 * LR_HALF + 1).copy()
+    # the rows whose chain ends inside their window: the offsets outside [lo, hi] count as 0
+    cut = np.flatnonzero(cnt < 2 * LR_HALF + 1)
+    offsets = np.arange(-LR_HALF, LR_HALF + 1)
+    out = (offsets[None, :] < lo[cut, None]) | (offsets[None, :] > hi[cut, None])
+    part = ev[cut]
+    np.copyto(part, 0.0, where=out)
+    ev[cut] = part
     mean = ev.sum(axis=1) / cnt
     ev -= mean[:, None]  # in place from here: the squared deviations inside the window
     np.square(ev, out=ev)
-    np.copyto(ev, 0.0, where=~ok)
+    np.copyto(part, ev[cut])
+    np.copyto(part, 0.0, where=out)
+    ev[cut] = part
     spread = np.sqrt(ev.sum(axis=1) / cnt)
     score = mean * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
     sure = (cnt >= 4) & (np.abs(score) >= 3.0 * (spread / np.sqrt(cnt) + 1e-12))
@@ -897,14 +905,18 @@ def _window_means(acc_g: np.ndarray, i0: np.ndarray, i1: np.ndarray, i2: np.ndar
     n = acc_g.shape[0]
     c1 = np.maximum(i1, i0 + 1) - i0
     c2 = np.maximum(i2, i0 + 1) - i0
+    cols = np.arange(int(max(c1.max(), c2.max())))[:, None]
+    idx = np.minimum(i0[None, :] + cols, n - 1)  # (width, M): sample c of every window in row c
+    after = cols >= c1[None, :]  # samples after a window's end count as 0
+    last2 = c2[None, :] == cols + 1  # the shorter sum is the longer one's first terms: taken at its last one
     out1, out2 = np.empty((i0.shape[0], 3)), np.empty((i0.shape[0], 3))
     for k in range(3):  # per axis, the window's samples added in order (a handful per strike)
-        axis = np.asarray(acc_g[:, k], dtype=np.float64)
-        total = axis[np.minimum(i0, n - 1)]
+        w = np.asarray(acc_g[:, k], dtype=np.float64)[idx]
+        np.copyto(w, 0.0, where=after)
+        total = w[0].copy()
         out2[:, k] = total
-        for c in range(1, int(max(c1.max(), c2.max()))):
-            total += np.where(c < c1, axis[np.minimum(i0 + c, n - 1)], 0.0)
-            # the shorter sum is the longer one's first terms: taken when its last one is added
-            np.copyto(out2[:, k], total, where=c2 == c + 1)
+        for c in range(1, w.shape[0]):
+            total += w[c]
+            np.copyto(out2[:, k], total, where=last2[c])
         out1[:, k] = total
     return out1 / c1[:, None], out2 / c2[:, None]

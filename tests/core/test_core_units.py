@@ -429,3 +429,74 @@ def test_range_inference_given_the_resultant_finds_the_same_range():
         assert infer_range_g(acc, res_g=resultant_g(acc)) == want
         found += want is not None
     assert found > 50
+
+
+def test_search_times_is_searchsorted_for_any_guess():
+    """`search_times` / `searchsorted_near` give np.searchsorted's index (both sides) with jittered steps, a gap,
+    times on, between and beyond the samples, and guesses from good to far off."""
+    from gaitimpact.core.filters import search_times, searchsorted_near
+
+    rng = np.random.default_rng(7)
+    for case in range(300):
+        n = int(rng.integers(1, 400))
+        t = np.cumsum(rng.uniform(0.008, 0.012, n))
+        if case % 3 == 0 and n > 4:
+            t[n // 2:] += rng.uniform(0.1, 5.0)  # a gap
+        keys = rng.uniform(t[0] - 0.05, t[-1] + 0.05, int(rng.integers(0, 50)))
+        keys[: keys.size // 3] = t[rng.integers(0, n, keys.size // 3)]  # on samples
+        if case % 2:
+            keys.sort()
+        for side in ("left", "right"):
+            want = np.searchsorted(t, keys, side=side)
+            np.testing.assert_array_equal(search_times(t, keys, side=side), want)
+            far = rng.integers(-20, n + 20, keys.size)
+            np.testing.assert_array_equal(searchsorted_near(t, keys, far, side=side), want)
+
+
+def test_autocorrelation_rows_are_each_rows_own_autocorrelation():
+    """Rows of `autocorrelation_rows` equal np.correlate of the row with itself for the lags kept."""
+    from gaitimpact.core.filters import autocorrelation_rows
+
+    rng = np.random.default_rng(8)
+    y = rng.standard_normal((5, 60))
+    ac = autocorrelation_rows(y, 96, 20)
+    for row, got in zip(y, ac):
+        full = np.correlate(row, row, mode="full")[59:59 + 20]
+        np.testing.assert_allclose(got, full, rtol=1e-12, atol=1e-12)
+
+
+def test_waist_window_means_are_the_means_of_their_samples():
+    """`strikes._window_means`: means of [i0, i1) and [i0, i2) per axis, at least sample i0, the last sample
+    standing in for those past the end."""
+    from gaitimpact.core.strikes import _window_means
+
+    rng = np.random.default_rng(9)
+    acc = rng.standard_normal((30, 3))
+    i0 = np.array([0, 3, 10, 27, 29])
+    i1 = np.array([4, 3, 16, 33, 30])
+    i2 = np.array([2, 2, 13, 28, 30])
+    long_, short = _window_means(acc, i0, i1, i2)
+    padded = np.vstack((acc, np.repeat(acc[-1:], 10, axis=0)))
+    for r in range(i0.size):
+        np.testing.assert_allclose(long_[r], padded[i0[r]:max(i1[r], i0[r] + 1)].mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(short[r], padded[i0[r]:max(i2[r], i0[r] + 1)].mean(axis=0), rtol=1e-12)
+
+
+def test_regular_timestamps_skip_only_a_check_that_cannot_fail():
+    """`timestamps_regular` is False with a gap step, True with jitter; impact figures with steps_regular give
+    the same bits as the per-window gap check."""
+    from gaitimpact.core.filters import timestamps_regular
+
+    rng = np.random.default_rng(12)
+    t = np.cumsum(rng.uniform(0.0095, 0.0105, 3000)) + 1000.0
+    assert timestamps_regular(np.diff(t))
+    gap = t.copy()
+    gap[1500:] += 0.05
+    assert not timestamps_regular(np.diff(gap))
+    res = 1.0 + np.abs(np.sin(t * 9.0)) ** 8 * 3.0 + 0.05 * rng.standard_normal(t.size)
+    ic = t[np.arange(50, 2950, 37)] + 0.003
+    plain = impact_figures(t, res, ic, "waist")
+    quick = impact_figures(t, res, ic, "waist", steps_regular=True)
+    for a, b in ((plain.peak_g, quick.peak_g), (plain.loading_rate_gps, quick.loading_rate_gps),
+                 (plain.peak_time_s, quick.peak_time_s)):
+        np.testing.assert_array_equal(a, b)
