@@ -161,17 +161,27 @@ def _peak_and_rate(
     k = np.argmax(np.where(ok, yy, -np.inf), axis=1)
     peak = yy[rows, k]
     peak_t = tt[rows, k]
-    f20, f80 = LOADING_RATE_FRACTIONS
-    rise = peak - a_ic
-    l20 = a_ic + f20 * rise
-    l80 = a_ic + f80 * rise
+    l20, l80, rise = _rate_levels(peak, a_ic)
     upto = ok & (np.arange(tt.shape[1])[None, :] <= k[:, None])
     t20 = _first_crossing(tt, yy, upto, l20)
     t80 = _first_crossing(tt, yy, upto, l80)
+    return peak, peak_t, _loading_rate(l20, l80, t20, t80, rise)
+
+
+def _rate_levels(peak: np.ndarray, a_ic: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The LOADING_RATE_FRACTIONS levels (g) of the rise from |a| at IC (a_ic, g) to the peak, and the rise (g)."""
+    f20, f80 = LOADING_RATE_FRACTIONS
+    rise = peak - a_ic
+    return a_ic + f20 * rise, a_ic + f80 * rise, rise
+
+
+def _loading_rate(l20: np.ndarray, l80: np.ndarray, t20: np.ndarray, t80: np.ndarray,
+                  rise: np.ndarray) -> np.ndarray:
+    """Loading rate (g/s) between the crossings of the two levels (g) at t20, t80 (s); NaN without a rise or
+    without crossings in order."""
     dt = t80 - t20
     with np.errstate(divide="ignore", invalid="ignore"):
-        lr = np.where((dt > 0) & (rise > 0), (l80 - l20) / dt, np.nan)
-    return peak, peak_t, lr
+        return np.where((dt > 0) & (rise > 0), (l80 - l20) / dt, np.nan)
 
 
 @dataclass
@@ -247,19 +257,13 @@ def _dense_peak_and_rate(d: _Dense) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     k = np.argmax(ym, axis=1) + d.lo
     peak = d.value(k)
     peak_t = d.times(rows, k)
-    f20, f80 = LOADING_RATE_FRACTIONS
-    rise = peak - a_ic
-    l20 = a_ic + f20 * rise
-    l80 = a_ic + f80 * rise
+    l20, l80, rise = _rate_levels(peak, a_ic)
     # the first crossing in the window comes at or before the peak whenever the level is below the peak,
     # and there is none otherwise: the columns up to the latest peak are searched, no further
     upto = ym[:, :int(k.max()) - d.lo + 1]
     t20 = _dense_crossing(d, upto, l20, before)
     t80 = _dense_crossing(d, upto, l80, before)
-    dt = t80 - t20
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lr = np.where((dt > 0) & (rise > 0), (l80 - l20) / dt, np.nan)
-    return peak, peak_t, lr
+    return peak, peak_t, _loading_rate(l20, l80, t20, t80, rise)
 
 
 def _dense_crossing(d: _Dense, ym: np.ndarray, level: np.ndarray, before: np.ndarray) -> np.ndarray:
