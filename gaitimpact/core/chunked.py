@@ -173,12 +173,13 @@ def analyze_blocks(
         if core_has and hi - lo >= MIN_WINDOW_SAMPLES:
             tw, aw = t[lo:hi], a[lo:hi]
             gaps_w = [g for g in declared if g.end_s >= tw[0] and g.start_s <= tw[-1]]
-            # the recording's gap threshold (from its first steps, all seen by now at >= 40 Hz)
             # the placement is decided (auto) or checked (declared) on the windows up to the first with running,
             # as auto placement is: later windows take it as it is
             decided = window_first is not None and bool(window_first.bouts)
             an = pipeline.analyze_signal(tw, aw, fs, placement=chosen, range_g=range_g, gaps=gaps_w,
                                          check_placement=not decided,
+                                         # the recording's gap threshold (from its first steps, all seen by now
+                                         # at >= 40 Hz)
                                          gap_threshold_s=stats.core_gap_threshold_s())
             stats.windows += 1
             if window_first is None or (not window_first.bouts and an.bouts):

@@ -185,7 +185,7 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
             # contiguous time and (n, 3) arrays, as the chunk-stitcher joins them into windows
             n = table.num_rows
             time_s = np.empty(n)
-            groups = [np.empty((n, 3)) for _ in range(len(cols) // 3)]  # acc, gyro
+            groups = [np.empty((n, 3)) for _ in range((len(cols) - 1) // 3)]  # acc, and gyro if present
             for j in range(len(cols)):
                 out = time_s if j == 0 else groups[(j - 1) // 3][:, (j - 1) % 3]
                 at = 0
@@ -328,7 +328,7 @@ def plain_shifted(blocks: Iterable[Block]) -> Iterator[Block]:
 
 class ReadAhead:
     """Blocks produced on a thread, about `max_rows` rows ahead of the consumer (a context manager): the
-    queue holds max_rows // rows blocks, each `rows` rows or a little more (whole pyarrow batches).
+    queue holds max_rows // rows blocks of at most `rows` rows each (plus the slab being parsed).
 
     pyarrow parses CSV text without holding the GIL, so the file is read while the caller imports the
     signal core or analyses earlier blocks. Exceptions of the producer (NotPlain, InputError, ...) are
