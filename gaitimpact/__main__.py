@@ -1,7 +1,5 @@
 """`python -m gaitimpact` runs the CLI."""
 
-import sys
+from gaitimpact.cli.main import entry
 
-from gaitimpact.cli.main import main
-
-sys.exit(main())
+entry()

@@ -36,6 +36,11 @@ COMMANDS = {
 COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 """The command modules in the order `gaitimpact --help` lists their commands."""
 
+GC_PAUSED = frozenset({"analyze", "simulate", "sessions", "shoe", "shoes"})
+"""Commands whose work is bounded (one file, one library query): they run with the cyclic garbage
+collector paused (`gaitimpact.analysis.heap`). The others may run for hours (record, batch) or over many
+files and figures (add, compare, report) and keep it on."""
+
 
 DESCRIPTION = """\
 How hard does each foot strike hit you? gaitimpact reads a running recording
@@ -77,6 +82,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (0 ok, 1 runtime failure, 2 usage/input error)."""
     argv = sys.argv[1:] if argv is None else argv
+    from gaitimpact.analysis.heap import paused_gc
+
+    with paused_gc(bool(argv) and argv[0] in GC_PAUSED):  # from the first import the command needs
+        return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
+    """Parse `argv` and run its command; the exit code."""
     args = build_parser(argv).parse_args(argv)
     from gaitimpact.analysis.heap import keep_freed_memory
 
@@ -101,5 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def entry() -> None:
+    """The `gaitimpact` script and `python -m gaitimpact`: run `main` and exit with its code, the objects
+    left frozen so the interpreter's exit does not walk them (`heap.freeze_for_exit`)."""
+    from gaitimpact.analysis.heap import freeze_for_exit
+
+    code = main()
+    freeze_for_exit()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
