@@ -117,9 +117,12 @@ def _run(argv: list[str]) -> int:
 def entry() -> None:
     """The `gaitimpact` script and `python -m gaitimpact`: run `main` and exit with its code, the objects
     left frozen so the interpreter's exit does not walk them (`heap.freeze_for_exit`)."""
-    from gaitimpact.analysis.heap import freeze_for_exit
+    from gaitimpact.analysis.heap import freeze_for_exit, pause_gc_to_exit
 
-    code = main()
+    argv = sys.argv[1:]
+    if argv and argv[0] in GC_PAUSED:
+        pause_gc_to_exit()  # main's pause then stays on after the command: nothing is left to collect
+    code = main(argv)
     freeze_for_exit()
     sys.exit(code)
 

@@ -60,7 +60,8 @@ def test_a_bounded_command_runs_with_the_collector_paused_and_a_recorder_with_it
     assert gc.isenabled()  # as it was before main
 
 
-def test_the_script_entry_exits_with_the_commands_code_and_freezes_what_is_left(monkeypatch, capsys) -> None:
+def test_the_script_entry_exits_with_the_commands_code_collector_off_and_what_is_left_frozen(monkeypatch,
+                                                                                          capsys) -> None:
     import gc
 
     import pytest
@@ -73,6 +74,8 @@ def test_the_script_entry_exits_with_the_commands_code_and_freezes_what_is_left(
             entry()
         assert exited.value.code == 2
         assert gc.get_freeze_count() > 0
+        assert not gc.isenabled()  # not turned back on for the exit (it would walk every object at once)
     finally:
         gc.unfreeze()  # this test process goes on
+        gc.enable()
     assert "no/such/file.csv" in capsys.readouterr().err
