@@ -38,17 +38,12 @@ def console(*, stderr: bool = False) -> Console:
     return plain_console(stderr=stderr)
 
 
-def _render(table: Table, width: int) -> str:
+def _natural_width(table: Table) -> int:
+    """Width of the table when nothing has to be squeezed, in characters (rich's measure: the width it
+    renders at, without rendering it)."""
     from rich.console import Console
 
-    buf = io.StringIO()
-    Console(file=buf, width=width, color_system=None, legacy_windows=False).print(table)
-    return buf.getvalue()
-
-
-def _natural_width(table: Table) -> int:
-    """Width of the table when nothing has to be squeezed, in characters."""
-    return max((len(line.rstrip()) for line in _render(table, 10_000).splitlines()), default=0)
+    return Console(file=io.StringIO(), width=10_000, color_system=None, legacy_windows=False).measure(table).maximum
 
 
 def _build(title: str | None, cols: Sequence[Col], rows: Sequence[Sequence[str]], keep: list[int],
