@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -87,7 +87,13 @@ def is_streamable(path: str | Path) -> bool:
     return p.suffix.lower() == ".parquet" or (p.is_file() and is_canonical_csv(p))
 
 
-def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS, strict: bool = False) -> Iterator[Block]:
+AllCores = Callable[[], bool]
+"""Asked before each slab the fast CSV reader parses: True to parse it on all cores (pyarrow's threads),
+False on the calling thread alone (`ReadAhead`'s consumer is computing: leave it a core)."""
+
+
+def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS, strict: bool = False,
+                       all_cores: AllCores | None = None) -> Iterator[Block]:
     """Yield (time_s, acc_g, gyro_dps|None) blocks of a canonical CSV; malformed cells become NaN rows.
 
     strict: raise NotPlain instead (before any block, or at the first line the fast reader does not
@@ -112,7 +118,7 @@ def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS, strict: bool
     if strict and not (extent.whole and _plain_newlines(path) and _exact_header(path, cols)):
         raise NotPlain
     if extent.whole and _plain_newlines(path):
-        fast = _iter_canonical_arrow(path, cols, rows)
+        fast = _iter_canonical_arrow(path, cols, rows, all_cores or (lambda: True))
         while True:
             try:
                 block = next(fast)
@@ -156,9 +162,9 @@ SLAB_BYTES = 8 << 20
 its 1 MiB blocks are parsed on Arrow's threads): `open_csv`, the streaming reader, is single-threaded."""
 
 
-def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Block]:
-    """Blocks of at most `rows` rows parsed by pyarrow's CSV reader, a slab of whole lines at a time (both
-    cores parse when the caller leaves one free); _SlowPathNeeded at the first slab with an odd line."""
+def _iter_canonical_arrow(path: Path, cols: list[str], rows: int, all_cores: AllCores) -> Iterator[Block]:
+    """Blocks of at most `rows` rows parsed by pyarrow's CSV reader, a slab of whole lines at a time (on
+    all cores while `all_cores()`); _SlowPathNeeded at the first slab with an odd line."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -178,7 +184,7 @@ def _iter_canonical_arrow(path: Path, cols: list[str], rows: int) -> Iterator[Bl
                 # the system allocator: each slab is copied out and freed at once, and glibc returns large
                 # freed blocks to the OS where Arrow's default pool (mimalloc) keeps them
                 memory_pool=pa.system_memory_pool(),
-                read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, column_names=names),
+                read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, column_names=names, use_threads=all_cores()),
                 parse_options=parse, convert_options=convert)
             if names is None:
                 names = _header_names(slab)
@@ -279,17 +285,17 @@ def _offset_after_lines(fh: BinaryIO, lines: int) -> int:
     return offset
 
 
-def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None,
-                          rows: int = BLOCK_ROWS, strict: bool = False) -> Iterator[Block]:
-    """Blocks of samples from a canonical CSV or a Parquet file (times as stored in the file); strict:
-    see `iter_canonical_csv` (a Parquet file's values are checked by `plain_blocks`)."""
+def iter_recording_blocks(path: str | Path, *, rate_hz: float | None = None, rows: int = BLOCK_ROWS,
+                          strict: bool = False, all_cores: AllCores | None = None) -> Iterator[Block]:
+    """Blocks of samples from a canonical CSV or a Parquet file (times as stored in the file); strict and
+    all_cores: see `iter_canonical_csv` (a Parquet file's values are checked by `plain_blocks`)."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         from gaitimpact.io.parquet import iter_parquet_blocks
 
         yield from iter_parquet_blocks(path, rows=rows, rate_hz=rate_hz)
     else:
-        yield from iter_canonical_csv(path, rows=rows, strict=strict)
+        yield from iter_canonical_csv(path, rows=rows, strict=strict, all_cores=all_cores)
 
 
 def plain_blocks(blocks: Iterable[Block]) -> Iterator[Block]:
@@ -331,15 +337,19 @@ class ReadAhead:
     queue holds max_rows // rows blocks of at most `rows` rows each (plus the slab being parsed).
 
     pyarrow parses CSV text without holding the GIL, so the file is read while the caller imports the
-    signal core or analyses earlier blocks. Exceptions of the producer (NotPlain, InputError, ...) are
-    raised in the consumer, where it would have met them; leaving the `with` stops the thread.
+    signal core or analyses earlier blocks. `taken` (optional) is set when the consumer takes its first
+    block (asks for it): a source that parses on all cores until then and on this thread alone after (`AllCores`) leaves
+    the analysis a core. Exceptions of the producer (NotPlain, InputError, ...) are raised in the consumer,
+    where it would have met them; leaving the `with` stops the thread.
     """
 
     _END = object()
 
-    def __init__(self, blocks: Iterable[Block], max_rows: int, rows: int = BLOCK_ROWS) -> None:
+    def __init__(self, blocks: Iterable[Block], max_rows: int, rows: int = BLOCK_ROWS,
+                 taken: threading.Event | None = None) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, max_rows // max(1, rows)))
         self._stop = threading.Event()
+        self._taken = taken if taken is not None else threading.Event()
         self._thread = threading.Thread(target=self._produce, args=(blocks,), name="gaitimpact-read-ahead",
                                         daemon=True)
         self._thread.start()
@@ -369,6 +379,7 @@ class ReadAhead:
                 close()
 
     def __iter__(self) -> Iterator[Block]:
+        self._taken.set()  # the consumer is ready to compute
         while True:
             item = self._queue.get()
             if item is self._END:

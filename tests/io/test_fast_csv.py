@@ -73,12 +73,14 @@ def test_streamed_slabs_of_any_size_give_every_row_once_in_blocks_of_at_most_row
         f"{i / 500:.3f},{(i % 89) / 40:.4f},-0.1,0.95,{i % 7}.5,0,-1" for i in range(3_001)]
     path = tmp_path / "gyro.csv"
     path.write_text("\n".join(rows))  # no line end after the last row
-    got = list(blocks.iter_canonical_csv(path, rows=700))
-    assert max(t.size for t, _, _ in got) <= 700
     want = np.array([[float(x) for x in r.split(",")] for r in rows[1:]])
-    assert np.array_equal(np.concatenate([t for t, _, _ in got]), want[:, 0])
-    assert np.array_equal(np.concatenate([a for _, a, _ in got]), want[:, 1:4])
-    assert np.array_equal(np.concatenate([g for _, _, g in got]), want[:, 4:7])
+    asked = iter([True, True])  # all cores for the first two slabs, then the calling thread alone
+    for got in (list(blocks.iter_canonical_csv(path, rows=700)),
+                list(blocks.iter_canonical_csv(path, rows=700, all_cores=lambda: next(asked, False)))):
+        assert max(t.size for t, _, _ in got) <= 700
+        assert np.array_equal(np.concatenate([t for t, _, _ in got]), want[:, 0])
+        assert np.array_equal(np.concatenate([a for _, a, _ in got]), want[:, 1:4])
+        assert np.array_equal(np.concatenate([g for _, _, g in got]), want[:, 4:7])
 
 
 def test_streamed_header_with_spaces_around_names_is_a_clear_input_error_not_an_arrow_error(tmp_path):

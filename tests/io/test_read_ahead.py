@@ -69,3 +69,21 @@ def test_leaving_early_stops_the_thread_and_closes_the_source():
         next(iter(queued))
     assert closed.is_set()
     assert not ahead._thread.is_alive()
+
+
+def test_taken_is_set_once_the_consumer_asks_and_the_source_sees_it_from_the_next_block_on():
+    taken = threading.Event()
+    seen: list[bool] = []
+
+    def source():
+        for block in _blocks(8):
+            seen.append(taken.is_set())
+            yield block
+
+    ahead = ReadAhead(source(), max_rows=30, rows=10, taken=taken)
+    time.sleep(0.05)  # the producer fills the queue (3 blocks) and makes a fourth, then waits
+    assert not taken.is_set()
+    with ahead as queued:
+        times = np.concatenate([t for t, _a, _g in queued])
+    assert np.array_equal(times, np.arange(80.0))
+    assert seen == [False] * 4 + [True] * 4
