@@ -9,7 +9,6 @@ batch, add, compare FILE and record's closing summary all call it.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -171,13 +170,12 @@ def _analyze_plain(path: Path, overrides: dict | None, **chunking: float
         side = io_blocks.recording_sidecar(path, overrides)
         rows = int(chunking.pop("rows", io_blocks.BLOCK_ROWS))
         # the file is parsed on a thread (pyarrow, without the GIL) while scipy is imported and earlier windows
-        # are analysed; at most READ_AHEAD_ROWS rows wait in between (bounded memory). Until the analysis
-        # takes its first block the parse has every core, then one (1 h at 1000 Hz: 0.02-0.06 s less in two
-        # runs of 12-16 alternating pairs)
-        taken = threading.Event()
+        # are analysed, on every core only when the analysis would wait for it; at most READ_AHEAD_ROWS rows
+        # wait in between (bounded memory)
+        ahead = io_blocks.ReadAhead(io_blocks.READ_AHEAD_ROWS, rows)
         blocks = io_blocks.plain_shifted(io_blocks.iter_recording_blocks(
-            path, rows=rows, strict=True, all_cores=lambda: not taken.is_set()))
-        with io_blocks.ReadAhead(blocks, io_blocks.READ_AHEAD_ROWS, rows, taken=taken) as queued:
+            path, rows=rows, strict=True, all_cores=ahead.hungry))
+        with ahead.start(blocks) as queued:
             from gaitimpact.core.chunked import MIN_WINDOW_SAMPLES, analyze_blocks
 
             analysis, stats = analyze_blocks(queued, placement=side.meta.placement or "auto",
@@ -222,15 +220,15 @@ def _analyze_streamed(path: Path, *, rate_hz: float | None, overrides: dict | No
     else:
         side = io_blocks.recording_sidecar(path, overrides)
         meta, fs_hint, stored_gaps = side.meta, rate_hz, side.gaps
-        taken = threading.Event()  # parsed on every core until the analysis takes a block, then on one
+        reader = io_blocks.ReadAhead(io_blocks.READ_AHEAD_ROWS, rows)  # parsed while scipy is imported
         blocks = io_blocks.clean_blocks(io_blocks.iter_recording_blocks(
-            path, rate_hz=rate_hz, rows=rows, all_cores=lambda: not taken.is_set()), dropped)
+            path, rate_hz=rate_hz, rows=rows, all_cores=reader.hungry), dropped)
         warnings: list[Notice] = list(side.warnings)
         if path.suffix.lower() != ".parquet":  # a zero tail or a cut-off last line is left out: say so
             from gaitimpact.io.textscan import extent_notes, scan_text
 
             warnings += [Notice(code, text, numbers) for code, text, numbers in extent_notes(scan_text(path))]
-        ahead = io_blocks.ReadAhead(blocks, io_blocks.READ_AHEAD_ROWS, rows, taken)  # parsed while scipy is imported
+        ahead = reader.start(blocks)
     try:
         with ahead as queued:
             from gaitimpact.core.chunked import analyze_blocks

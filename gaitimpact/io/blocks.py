@@ -89,7 +89,7 @@ def is_streamable(path: str | Path) -> bool:
 
 AllCores = Callable[[], bool]
 """Asked before each slab the fast CSV reader parses: True to parse it on all cores (pyarrow's threads),
-False on the calling thread alone (`ReadAhead`'s consumer is computing: leave it a core)."""
+False on the calling thread alone (`ReadAhead.hungry`: leave the consumer a core while it has blocks)."""
 
 
 def iter_canonical_csv(path: str | Path, *, rows: int = BLOCK_ROWS, strict: bool = False,
@@ -337,22 +337,30 @@ class ReadAhead:
     queue holds max_rows // rows blocks of at most `rows` rows each (plus the slab being parsed).
 
     pyarrow parses CSV text without holding the GIL, so the file is read while the caller imports the
-    signal core or analyses earlier blocks. `taken` (optional) is set when the consumer takes its first
-    block (asks for it): a source that parses on all cores until then and on this thread alone after (`AllCores`) leaves
-    the analysis a core. Exceptions of the producer (NotPlain, InputError, ...) are raised in the consumer,
-    where it would have met them; leaving the `with` stops the thread.
+    signal core or analyses earlier blocks. Made first and then started on its source (`start`), so that
+    the source can ask `hungry` (`AllCores`): a CSV is parsed on every core only while nothing is queued (the
+    consumer would wait), else on this thread alone, leaving a core to the consumer's import or analysis.
+    Exceptions of the producer (NotPlain, InputError, ...) are raised in the consumer, where it would have
+    met them; leaving the `with` stops the thread.
     """
 
     _END = object()
 
-    def __init__(self, blocks: Iterable[Block], max_rows: int, rows: int = BLOCK_ROWS,
-                 taken: threading.Event | None = None) -> None:
+    def __init__(self, max_rows: int, rows: int = BLOCK_ROWS) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, max_rows // max(1, rows)))
         self._stop = threading.Event()
-        self._taken = taken if taken is not None else threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, blocks: Iterable[Block]) -> ReadAhead:
+        """Produce `blocks` on a thread from now on; returns self (to use in `with`)."""
         self._thread = threading.Thread(target=self._produce, args=(blocks,), name="gaitimpact-read-ahead",
                                         daemon=True)
         self._thread.start()
+        return self
+
+    def hungry(self) -> bool:
+        """True when nothing is queued: the consumer's next block waits for the producer."""
+        return self._queue.empty()
 
     def _put(self, item: object) -> bool:
         """Queue one item, waiting while the queue is full; False once the consumer has stopped."""
@@ -379,7 +387,6 @@ class ReadAhead:
                 close()
 
     def __iter__(self) -> Iterator[Block]:
-        self._taken.set()  # the consumer is ready to compute
         while True:
             item = self._queue.get()
             if item is self._END:
@@ -393,7 +400,8 @@ class ReadAhead:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
 
 
 @dataclass

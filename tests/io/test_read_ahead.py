@@ -31,7 +31,7 @@ def test_read_ahead_yields_every_block_in_order_from_another_thread():
             seen_in.add(threading.current_thread().name)
             yield block
 
-    with ReadAhead(source(), max_rows=30, rows=10) as queued:
+    with ReadAhead(max_rows=30, rows=10).start(source()) as queued:
         times = np.concatenate([t for t, _a, _g in queued])
     assert np.array_equal(times, np.arange(70.0))
     assert seen_in == {"gaitimpact-read-ahead"}
@@ -39,7 +39,7 @@ def test_read_ahead_yields_every_block_in_order_from_another_thread():
 
 def test_read_ahead_holds_at_most_max_rows_ahead_of_the_consumer():
     produced: list[int] = []
-    with ReadAhead(_blocks(20, produced=produced), max_rows=30, rows=10) as queued:
+    with ReadAhead(max_rows=30, rows=10).start(_blocks(20, produced=produced)) as queued:
         for i, _block in enumerate(queued):
             time.sleep(0.01)  # let the producer run as far ahead as it may
             # 3 blocks queued, plus one made and waiting to be queued, beyond the one being consumed
@@ -49,7 +49,8 @@ def test_read_ahead_holds_at_most_max_rows_ahead_of_the_consumer():
 
 def test_a_producer_error_is_raised_in_the_consumer_after_the_blocks_before_it():
     got = 0
-    with pytest.raises(InputError, match="bad line"), ReadAhead(_blocks(5, fail_at=3), max_rows=100, rows=10) as q:
+    ahead = ReadAhead(max_rows=100, rows=10)
+    with pytest.raises(InputError, match="bad line"), ahead.start(_blocks(5, fail_at=3)) as q:
         for _block in q:
             got += 1
     assert got == 3
@@ -64,26 +65,26 @@ def test_leaving_early_stops_the_thread_and_closes_the_source():
         finally:
             closed.set()
 
-    ahead = ReadAhead(source(), max_rows=20, rows=10)
+    ahead = ReadAhead(max_rows=20, rows=10).start(source())
     with ahead as queued:
         next(iter(queued))
     assert closed.is_set()
     assert not ahead._thread.is_alive()
 
 
-def test_taken_is_set_once_the_consumer_asks_and_the_source_sees_it_from_the_next_block_on():
-    taken = threading.Event()
+def test_hungry_while_nothing_is_queued_so_a_source_can_parse_on_every_core_only_then():
+    ahead = ReadAhead(max_rows=30, rows=10)
     seen: list[bool] = []
 
     def source():
         for block in _blocks(8):
-            seen.append(taken.is_set())
+            seen.append(ahead.hungry())
             yield block
 
-    ahead = ReadAhead(source(), max_rows=30, rows=10, taken=taken)
-    time.sleep(0.05)  # the producer fills the queue (3 blocks) and makes a fourth, then waits
-    assert not taken.is_set()
-    with ahead as queued:
+    with ahead.start(source()) as queued:
+        time.sleep(0.05)  # the producer fills the queue (3 blocks) and makes a fourth, then waits
+        assert not ahead.hungry()
         times = np.concatenate([t for t, _a, _g in queued])
     assert np.array_equal(times, np.arange(80.0))
-    assert seen == [False] * 4 + [True] * 4
+    assert seen[:4] == [True, False, False, False]
+    assert ahead.hungry()
