@@ -27,6 +27,7 @@ from gaitimpact.ble.live_view import SURFACE_KEYS, LiveState
 from gaitimpact.ble.profiles.base import Block, PacketError, decode_all
 from gaitimpact.ble.sinks import FileSink, LiveAnalysis
 from gaitimpact.ble.timeline import Assembler
+from gaitimpact.core.streaming import load_core
 from gaitimpact.errors import DeviceError, GaitImpactError, InputError
 from gaitimpact.io.csv_writer import CsvAppender
 from gaitimpact.io.sidecar import sidecar_path, write_sidecar
@@ -399,6 +400,7 @@ class Recorder:
     async def run(self, find_lock: asyncio.Lock | None = None) -> RecordResult:
         """Record until done; the CSV is closed and the sidecar final whatever happens."""
         try:
+            load_core()  # before samples flow: the first live analysis would import it on the event loop
             self.state.status = "connecting"
             await self.link.open(find_lock)
             self._started()

@@ -38,6 +38,14 @@ MIN_AFTER_SAMPLES = 2
 """`impact_after_s` applies only when it spans at least this many samples (>= 400 Hz for 5 ms)."""
 
 
+def load_core() -> None:
+    """Import the offline signal core now (`pipeline` and its modules; 0.3-0.5 s where Python compiles them
+    because their bytecode is not cached). A recorder does it before it connects: left to the first analysis,
+    the import held up the event loop mid-stream and a strike reached the live view 0.6-0.7 s late
+    (benchmarks/record.py's max latency, in about half of the runs)."""
+    import gaitimpact.core.pipeline  # noqa: F401
+
+
 @dataclass
 class LiveFigures:
     """What the live view shows; times in s of the recording, peaks in g, cadence in steps/min."""

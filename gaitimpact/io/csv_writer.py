@@ -62,8 +62,18 @@ def format_rows(time_s: np.ndarray, acc_g: np.ndarray, gyro_dps: np.ndarray | No
     if time_s.shape[0] == 0:
         return b""
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(pa.table(cols), sink, _OPTIONS)
+    pacsv.write_csv(_float64_table(cols), sink, _OPTIONS)
     return sink.getvalue().to_pybytes()
+
+
+def _float64_table(cols: dict[str, np.ndarray]) -> pa.Table:
+    """An Arrow table of float64 columns over the arrays' memory. Not `pa.table(dict)`: that asks whether
+    each value is a pandas object and so imports pandas (~0.4 s), which held up the live recorder's event
+    loop at its first CSV block."""
+    n = len(next(iter(cols.values())))
+    arrays = [pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(np.ascontiguousarray(v, dtype=np.float64))])
+              for v in cols.values()]
+    return pa.Table.from_arrays(arrays, names=list(cols))
 
 
 def write_csv(path: str | os.PathLike, rec: Recording) -> Path:

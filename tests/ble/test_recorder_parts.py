@@ -153,3 +153,35 @@ def test_the_recording_session_runs_on_uvloop_where_installed_else_on_asyncio(mo
     if sys.platform == "linux":  # a dependency there (pyproject)
         pytest.importorskip("uvloop")
         assert run_session(loop_module()).startswith("uvloop")
+
+
+def test_the_recorder_loads_the_signal_core_before_it_connects(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import asyncio
+
+    import gaitimpact.ble.recorder as recorder_mod
+    from gaitimpact.errors import DeviceError
+
+    order: list[str] = []
+    monkeypatch.setattr(recorder_mod, "load_core", lambda: order.append("core"))
+    (rec,) = recorder_mod.open_recorders([recorder_mod.RecordOptions(out=tmp_path / "run.csv", device="GI-Sensor")])
+
+    async def refuse(find_lock=None) -> None:  # noqa: ANN001
+        order.append("connect")
+        raise DeviceError("no such sensor")
+
+    monkeypatch.setattr(rec.link, "open", refuse)
+    monkeypatch.setattr(rec.link, "close", lambda: asyncio.sleep(0))
+    with pytest.raises(DeviceError):
+        asyncio.run(rec.run())
+    assert order == ["core", "connect"]
+
+
+def test_the_streaming_core_loads_the_offline_core_only_when_load_core_is_called() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from gaitimpact.core.streaming import load_core; "
+            "before = 'gaitimpact.core.pipeline' in sys.modules; load_core(); "
+            "print(before, 'gaitimpact.core.pipeline' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]

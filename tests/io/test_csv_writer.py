@@ -182,3 +182,16 @@ def test_atomic_write_gives_umask_permissions_not_private_0600(tmp_path):
         assert stat.S_IMODE(existing.stat().st_mode) == 0o640 and existing.read_bytes() == b"[]"
     finally:
         os.umask(old)
+
+
+def test_formatting_rows_does_not_import_pandas_and_keeps_the_canonical_text() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from gaitimpact.io.csv_writer import format_rows; "
+            "out = format_rows(np.array([0.0, 0.001]), np.array([[0.1, -0.25, 1.0], [2.0, 0.0, -16.0]]), "
+            "np.array([[1.5, 0.0, -2.0], [0.0, 0.0, 0.0]])); print('pandas' in sys.modules); print(out.decode())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    first, *rows = out.split("\n")
+    assert first == "False"  # pyarrow's pa.table(dict) imports pandas, ~0.4 s on the recorder's event loop
+    assert rows[:2] == ["0,0.1,-0.25,1,1.5,0,-2", "0.001,2,0,-16,0,0,0"]
