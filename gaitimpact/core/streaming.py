@@ -40,9 +40,8 @@ MIN_AFTER_SAMPLES = 2
 
 def load_core() -> None:
     """Import the offline signal core now (`pipeline` and its modules; 0.3-0.5 s where Python compiles them
-    because their bytecode is not cached). A recorder does it before it connects: left to the first analysis,
-    the import held up the event loop mid-stream and a strike reached the live view 0.6-0.7 s late
-    (benchmarks/record.py's max latency, in about half of the runs)."""
+    because their bytecode is not cached). A recorder does it before it connects: left to the first live
+    analysis, about 3 s into the stream, the import held up the event loop (notifications waited meanwhile)."""
     import gaitimpact.core.pipeline  # noqa: F401
 
 
