@@ -114,9 +114,12 @@ def steepest_fall_end(time_s: np.ndarray, x: np.ndarray, a_idx: np.ndarray, b_id
 def _window(time_s: np.ndarray, ic_time_s: np.ndarray, lo_s: float, hi_s: np.ndarray,
             seg_stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sample index ranges [i0, i1] (inclusive) from IC + lo_s to hi_s (s), cut at the stretch's end."""
-    i0 = search_times(time_s, ic_time_s + lo_s)
-    i1 = np.minimum(search_times(time_s, hi_s, side="right") - 1, seg_stop - 1)
-    return i0, i1
+    return search_times(time_s, ic_time_s + lo_s), _window_end(time_s, hi_s, seg_stop)
+
+
+def _window_end(time_s: np.ndarray, hi_s: np.ndarray, seg_stop: np.ndarray) -> np.ndarray:
+    """`_window`'s last index: the last sample at or before hi_s (s), cut at the stretch's end."""
+    return np.minimum(search_times(time_s, hi_s, side="right") - 1, seg_stop - 1)
 
 
 def _argext(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, use_max: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +177,7 @@ def waist_toe_off_s(time_s: np.ndarray, v_lp: np.ndarray, peak_idx: np.ndarray, 
     nxt = np.append(ic_time_s[1:], np.inf)
     hi = np.minimum(nxt, ic_time_s + np.minimum(CONTACT_RANGE_S[1] + 0.5 * period_s, 1.5 * period_s))
     seg_stop = _stretch_stop(peak_idx, starts, stops)
-    i1 = np.minimum(search_times(time_s, hi, side="right") - 1, seg_stop - 1)  # `_window`'s end
+    i1 = _window_end(time_s, hi, seg_stop)
     trough, w = _argext(v_lp, peak_idx, np.maximum(i1, peak_idx), use_max=False)
     # the last support sample (v >= 1 g: the trunk still decelerating its fall) before the trough; the
     # steepest descent from there on is the end of the push-off, its tangent meets the flight level at TO
