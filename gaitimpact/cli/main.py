@@ -84,8 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from gaitimpact.analysis.heap import paused_gc
 
-    with paused_gc(bool(argv) and argv[0] in GC_PAUSED):  # from the first import the command needs
+    with paused_gc(_bounded(argv)):  # from the first import the command needs
         return _run(argv)
+
+
+def _bounded(argv: list[str]) -> bool:
+    """True when argv names a command of GC_PAUSED."""
+    return bool(argv) and argv[0] in GC_PAUSED
 
 
 def _run(argv: list[str]) -> int:
@@ -120,7 +125,7 @@ def entry() -> None:
     from gaitimpact.analysis.heap import freeze_for_exit, pause_gc_to_exit
 
     argv = sys.argv[1:]
-    if argv and argv[0] in GC_PAUSED:
+    if _bounded(argv):
         pause_gc_to_exit()  # main's pause then stays on after the command: nothing is left to collect
     code = main(argv)
     freeze_for_exit()
