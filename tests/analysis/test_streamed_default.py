@@ -69,6 +69,8 @@ def test_sidecar_rate_that_disagrees_is_read_in_memory_with_its_warning(plain_ru
 @pytest.mark.parametrize("name", REAL)
 def test_real_recordings_as_canonical_csv_and_parquet_give_the_in_memory_result(name, tmp_path):
     source = REALDATA / name
+    if not REALDATA.is_dir():  # as the other real-recording tests: a clone without ../shared beside it
+        pytest.skip("../shared/realdata not present")
     if not source.is_file():
         pytest.fail(f"real recording missing: {source}")
     rec = load_recording(source)
